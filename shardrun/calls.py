@@ -1,0 +1,110 @@
+"""The values a request carries in and out of an isolate: calls, results, HTTP messages."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ErrorInfo
+
+KINDS = ("fetch", "task", "scheduled")
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    """An incoming HTTP request for a fetch handler; url is absolute."""
+
+    method: str
+    url: str
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes | None = None
+
+    def to_js(self) -> dict[str, Any]:
+        """The shape Request.__fromHost takes."""
+        return {
+            "method": self.method,
+            "url": self.url,
+            "headers": [list(h) for h in self.headers],
+            "body": None if self.body is None else base64.b64encode(self.body).decode("ascii"),
+        }
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """What a fetch handler answered: status, headers (repeats kept) and body bytes."""
+
+    status: int
+    status_text: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    @classmethod
+    def from_js(cls, d: dict[str, Any]) -> HttpResponse:
+        """Build from Response.__serialize()'s JSON."""
+        if "b64" in d:
+            body = base64.b64decode(d["b64"])
+        else:
+            body = d.get("text", "").encode("utf-8")
+        return cls(int(d["status"]), str(d["statusText"]), [(str(k), str(v)) for k, v in d["headers"]], body)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly view (body as text when it is UTF-8, else base64)."""
+        try:
+            body: dict[str, str] = {"text": self.body.decode("utf-8")}
+        except UnicodeDecodeError:
+            body = {"base64": base64.b64encode(self.body).decode("ascii")}
+        return {"status": self.status, "statusText": self.status_text, "headers": [list(h) for h in self.headers], **body}
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One console line of a request."""
+
+    level: str
+    text: str
+
+
+@dataclass(slots=True)
+class Result:
+    """How a request ended: a value (task result or HttpResponse) or an error."""
+
+    ok: bool
+    value: Any = None
+    error: ErrorInfo | None = None
+    logs: list[LogLine] = field(default_factory=list)
+    cpu_ms: float = 0.0
+    wall_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class HostOp:
+    """A host operation JS asked for through the mailbox (fetch, ...)."""
+
+    opid: int
+    rid: int
+    name: str
+    args: Any
+
+
+@dataclass(eq=False, slots=True)
+class Call:
+    """One request in flight in an isolate, as the host tracks it."""
+
+    rid: int
+    kind: str
+    started: float
+    deadline: float
+    cpu_budget: float
+    on_result: Callable[[Call], None] | None = None
+    on_finish: Callable[[Call], None] | None = None
+    cpu_used: float = 0.0
+    result: Result | None = None
+    finished: bool = False
+    logs: list[LogLine] = field(default_factory=list)
+
+    @property
+    def responded(self) -> bool:
+        """True once the result is known."""
+        return self.result is not None

@@ -1,0 +1,151 @@
+"""The `shardrun` command line: thin typer commands that parse, build settings and call in."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+from urllib.parse import urlsplit
+
+import orjson
+import typer
+
+from .calls import Call, HttpRequest, HttpResponse, LogLine
+from .errors import EXIT_LIMIT, ShardrunError, UsageError, exit_code
+from .jsonin import parse_payload
+from .script import Script
+from .settings import load_settings
+
+app = typer.Typer(
+    name="shardrun",
+    help="Run many tenants' JavaScript workers from Python: dense, fast and safe.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+
+@app.callback()
+def _root() -> None:
+    """Run many tenants' JavaScript workers from Python: dense, fast and safe."""
+
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _fail(code: str, message: str, stack: str = "") -> NoReturn:
+    err: dict[str, Any] = {"code": code, "message": message}
+    if stack:
+        err["stack"] = stack
+    sys.stderr.write(orjson.dumps({"error": err}).decode() + "\n")
+    raise typer.Exit(exit_code(code))
+
+
+def _parse_request(spec: str, headers: list[str], body: str | None) -> HttpRequest:
+    method, _, url = spec.strip().partition(" ")
+    method, url = method.upper(), url.strip()
+    if not url:
+        method, url = "GET", spec.strip()
+    if method not in METHODS:
+        raise UsageError(f"--request: unknown method {method!r} (use one of {', '.join(METHODS)})")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UsageError(f"--request: the URL must be absolute http(s), got {url!r}")
+    pairs = []
+    for h in headers:
+        name, sep, value = h.partition(":")
+        if not sep or not name.strip():
+            raise UsageError(f"--header must look like 'Name: value', got {h!r}")
+        pairs.append((name.strip(), value.strip()))
+    data = None
+    if body is not None:
+        if body.startswith("@"):
+            try:
+                data = Path(body[1:]).read_bytes()
+            except OSError as exc:
+                raise UsageError(f"--body: cannot read {body[1:]}: {exc.strerror}", code="E_NOT_FOUND") from None
+        else:
+            data = body.encode()
+    return HttpRequest(method, url, pairs, data)
+
+
+def _print_log(line: LogLine) -> None:
+    sys.stderr.write(f"[{line.level}] {line.text}\n")
+    sys.stderr.flush()
+
+
+def _stuck(call: Call) -> None:
+    """The watchdog found JS that will not yield: report and end the process at once."""
+    msg = (f"the request used more than its CPU budget of {call.cpu_budget * 1000:g} ms in code the engine "
+           "could not interrupt; the process was stopped")
+    os.write(2, orjson.dumps({"error": {"code": "E_CPU_LIMIT", "message": msg}}) + b"\n")
+    os._exit(EXIT_LIMIT)
+
+
+@app.command()
+def run(
+    file: Annotated[Path, typer.Argument(help="the worker script (an ES module with a default export)")],
+    payload: Annotated[str, typer.Option(help="JSON payload for the task handler")] = "{}",
+    request: Annotated[str | None, typer.Option(help="call the fetch handler instead: 'METHOD URL'")] = None,
+    header: Annotated[list[str], typer.Option("--header", "-H", help="a request header 'Name: value' (repeatable)")] = [],  # noqa: B006
+    body: Annotated[str | None, typer.Option(help="request body text, or @FILE")] = None,
+    scheduled: Annotated[bool, typer.Option(help="call the scheduled handler (payload is the event)")] = False,
+    timeout: Annotated[float | None, typer.Option(help="wall-clock limit in ms")] = None,
+    cpu_ms: Annotated[float | None, typer.Option(help="CPU budget in ms")] = None,
+    memory_mb: Annotated[int | None, typer.Option(help="isolate heap cap in MB")] = None,
+    env: Annotated[list[str], typer.Option("--env", "-e", help="an env binding NAME=value (repeatable)")] = [],  # noqa: B006
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="do not print console output")] = False,
+    config: Annotated[Path | None, typer.Option(help="settings file (TOML)")] = None,
+) -> None:
+    """Run one task (or one fetch) in a fresh isolate and print its result.
+
+    The task's return value is printed as JSON on stdout; console output goes to stderr.
+    Exit codes: 0 ok, 1 script error, 2 bad usage, 3 limit exceeded, 4 internal error.
+    """
+    try:
+        settings = load_settings(config)
+        flags = {k: v for k, v in {"wall_ms": timeout, "cpu_ms": cpu_ms, "memory_mb": memory_mb}.items() if v is not None}
+        if timeout is not None and cpu_ms is None:
+            flags["cpu_ms"] = min(settings.limits.cpu_ms, timeout)
+        for k, v in flags.items():
+            if v <= 0:
+                raise UsageError(f"--{k.replace('_', '-')} must be positive, got {v:g}")
+        limits = settings.limits.model_copy(update=flags).to_limits()
+        bindings: dict[str, str] = {}
+        for item in env:
+            name, sep, value = item.partition("=")
+            if not sep or not name.isidentifier():
+                raise UsageError(f"--env must look like NAME=value, got {item!r}")
+            bindings[name] = value
+        arg: Any
+        if request is not None:
+            kind, arg = "fetch", _parse_request(request, header, body)
+        else:
+            kind = "scheduled" if scheduled else "task"
+            arg = parse_payload(payload, max_depth=settings.payload.max_depth, max_bytes=settings.payload.max_bytes)
+        script = Script.from_path(file)
+    except ShardrunError as exc:
+        _fail(exc.code, exc.message)
+
+    from .driver import run_once
+
+    result = run_once(script, kind, arg, limits, bindings, on_stuck=_stuck, on_log=None if quiet else _print_log)
+    if not result.ok:
+        assert result.error is not None
+        _fail(result.error.code, result.error.message, result.error.stack)
+    if isinstance(result.value, HttpResponse):
+        r = result.value
+        out = [f"{r.status} {r.status_text}".rstrip()] + [f"{k}: {v}" for k, v in r.headers] + ["", ""]
+        sys.stdout.buffer.write("\n".join(out).encode() + r.body)
+        if r.body and not r.body.endswith(b"\n"):
+            sys.stdout.buffer.write(b"\n")
+    else:
+        sys.stdout.buffer.write(orjson.dumps(result.value) + b"\n")
+    sys.stdout.flush()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

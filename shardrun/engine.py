@@ -1,0 +1,192 @@
+"""The engine adapter: the only module that imports `quickjs` (the quickjs-ng binding).
+
+Everything above it speaks of isolates, functions and engine errors. An `Isolate` is one
+QuickJS runtime with one context. The binding crashes the process if two threads are
+inside one context at once, so every use goes through `Isolate.enter()`, which fails at
+once with `E_ISOLATE_BUSY` instead of letting a second thread in. Handing an isolate from
+one thread to another between uses is allowed.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from time import thread_time
+from typing import Any
+
+import quickjs
+
+from .errors import RuntimeFault
+
+ENGINE_NAME = "quickjs-ng"
+
+_FIRST_LINE = re.compile(r"^(?P<name>[A-Za-z_$][\w$]*)?(?::\s?)?(?P<message>.*)$")
+
+
+class EngineError(Exception):
+    """An exception that left the engine: a JS throw or a limit the engine enforced."""
+
+    kind = "throw"
+
+    def __init__(self, name: str, message: str, stack: str) -> None:
+        super().__init__(f"{name}: {message}")
+        self.name = name
+        self.message = message
+        self.stack = stack
+
+
+class JSThrow(EngineError):
+    """JS threw a value that nobody caught (a SyntaxError while compiling included)."""
+
+
+class Interrupted(EngineError):
+    """The engine's time limit interrupted running JS."""
+
+    kind = "interrupted"
+
+
+class BudgetExceeded(EngineError):
+    """The host's CPU budget check stopped a turn between promise jobs."""
+
+    kind = "budget"
+
+
+class OutOfMemory(EngineError):
+    """The isolate's memory limit was hit."""
+
+    kind = "oom"
+
+
+class StackOverflow(EngineError):
+    """The isolate's stack limit was hit."""
+
+    kind = "stack"
+
+
+def _translate(exc: BaseException) -> EngineError:
+    """Turn a binding exception into an EngineError subclass."""
+    text = str(exc)
+    if text in ("", "null"):
+        # quickjs-ng reports some allocation failures with no exception object.
+        return OutOfMemory("InternalError", "out of memory", "")
+    first, _, rest = text.partition("\n")
+    m = _FIRST_LINE.match(first)
+    name = (m and m.group("name")) or "Error"
+    message = m.group("message") if m else first
+    stack = rest
+    if isinstance(exc, quickjs.StackOverflow) or (name == "RangeError" and message.startswith("Maximum call stack size")):
+        return StackOverflow(name, message, stack)
+    if name == "InternalError" and message == "interrupted":
+        return Interrupted(name, message, stack)
+    if name == "InternalError" and message == "out of memory":
+        return OutOfMemory(name, message, stack)
+    return JSThrow(name, message, stack)
+
+
+class JSHandle:
+    """A JS value held by the host (callable when it is a function); calls translate engine exceptions."""
+
+    __slots__ = ("_fn",)
+
+    def __init__(self, fn: Any) -> None:
+        self._fn = fn
+
+    def __call__(self, *args: str | int | float | bool | None) -> Any:
+        try:
+            return self._fn(*args)
+        except (quickjs.JSException, quickjs.StackOverflow) as exc:
+            raise _translate(exc) from None
+
+
+class Isolate:
+    """One QuickJS runtime and context, with its memory and stack limits."""
+
+    def __init__(self, *, memory_limit: int, stack_limit: int) -> None:
+        self._ctx = quickjs.Context()
+        self._ctx.set_memory_limit(memory_limit)
+        self._ctx.set_max_stack_size(stack_limit)
+        self._lock = threading.Lock()
+        self.closed = False
+
+    def enter(self) -> Isolate:
+        """`with iso.enter():` holds the isolate for one thread; a second one gets E_ISOLATE_BUSY."""
+        return self
+
+    def __enter__(self) -> Isolate:
+        if not self._lock.acquire(blocking=False):
+            raise RuntimeFault("this isolate is in use by another thread", code="E_ISOLATE_BUSY")
+        if self.closed:
+            self._lock.release()
+            raise RuntimeFault("this isolate was discarded", code="E_ISOLATE_DISCARDED")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._lock.release()
+
+    def eval(self, source: str) -> Any:
+        """Evaluate a classic script; JS functions come back as JSHandle."""
+        try:
+            value = self._ctx.eval(source)
+        except (quickjs.JSException, quickjs.StackOverflow) as exc:
+            raise _translate(exc) from None
+        return JSHandle(value) if isinstance(value, quickjs.Object) else value
+
+    def module(self, source: str) -> JSHandle:
+        """Evaluate an ES module; returns its evaluation promise as an opaque handle."""
+        try:
+            return JSHandle(self._ctx.module(source))
+        except (quickjs.JSException, quickjs.StackOverflow) as exc:
+            raise _translate(exc) from None
+
+    def unwrap(self, handle: JSHandle) -> Any:
+        """The engine object behind a handle, to pass back into JS as an argument."""
+        return handle._fn
+
+    def run_job(self) -> bool:
+        """Run one pending promise job; False when there was none."""
+        try:
+            return bool(self._ctx.execute_pending_job())
+        except (quickjs.JSException, quickjs.StackOverflow) as exc:
+            raise _translate(exc) from None
+
+    def turn(self, fn: JSHandle, args: tuple[Any, ...], budget: float, check_every: int = 256) -> tuple[Any, int]:
+        """One host turn: call fn, then run promise jobs until none is left.
+
+        The engine's tripwire is armed to `budget` CPU seconds; the thread's CPU time is
+        also checked every `check_every` jobs, which catches `await` loops the tripwire
+        never sees (it restarts at every job). Returns (fn's value, jobs run); raises
+        BudgetExceeded or another EngineError. The caller holds the isolate.
+        """
+        ctx = self._ctx
+        t0 = thread_time()
+        try:
+            ctx.set_time_limit(budget if budget > 0.001 else 0.001)
+            value = fn._fn(*args)
+            jobs = 0
+            while ctx.execute_pending_job():
+                jobs += 1
+                if jobs % check_every == 0 and thread_time() - t0 > budget:
+                    raise BudgetExceeded("InternalError", "CPU budget exceeded", "")
+        except (quickjs.JSException, quickjs.StackOverflow) as exc:
+            raise _translate(exc) from None
+        return value, jobs
+
+    def set_time_limit(self, seconds: float) -> None:
+        """Arm the engine's interrupt tripwire (process CPU time, advisory; see facts.md)."""
+        self._ctx.set_time_limit(seconds)
+
+    def memory(self) -> dict[str, int]:
+        """The engine's memory statistics."""
+        return dict(self._ctx.memory())
+
+    def heap_bytes(self) -> int:
+        """Bytes the isolate's heap currently uses."""
+        return int(self._ctx.memory()["memory_used_size"])
+
+    def gc(self) -> None:
+        """Run the cycle collector."""
+        self._ctx.gc()
+
+    def close(self) -> None:
+        """Mark the isolate discarded; the engine frees it when the last reference goes."""
+        self.closed = True

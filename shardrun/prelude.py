@@ -1,0 +1,50 @@
+"""The Web API prelude: the built JS chunks in shardrun/js/ (from js/build.mjs).
+
+`core` is evaluated in every fresh isolate. Every other chunk is handed to the isolate as
+a source string and evaluated by JS on the first read of one of its globals, so a fresh
+isolate pays only for what its worker uses.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+import orjson
+
+# chunk -> the globals whose first read evaluates it (order matters: it is the
+# order of the source arguments passed to core).
+LAZY_CHUNKS: dict[str, tuple[str, ...]] = {
+    "fetch_api": ("Headers", "Request", "Response", "Blob", "File", "fetch"),
+    "encoding": ("TextEncoder", "TextDecoder"),
+    "events": ("Event", "EventTarget", "AbortController", "AbortSignal"),
+    "crypto": ("crypto",),
+    "url": ("URL", "URLSearchParams"),
+    "structured_clone": ("structuredClone",),
+}
+
+
+@cache
+def chunk_source(name: str) -> str:
+    """The built source of one chunk, without its header line."""
+    text = resources.files("shardrun").joinpath("js", f"{name}.js").read_text("ascii")
+    return text.split("\n", 1)[1]
+
+
+@cache
+def chunk_header(name: str) -> str:
+    """The header line of a built chunk (names the sha256 of its inputs)."""
+    text = resources.files("shardrun").joinpath("js", f"{name}.js").read_text("ascii")
+    return text.split("\n", 1)[0]
+
+
+@cache
+def lazy_spec() -> str:
+    """JSON naming each lazy chunk and its globals, in argument order."""
+    return orjson.dumps([[name, list(globs)] for name, globs in LAZY_CHUNKS.items()]).decode()
+
+
+@cache
+def lazy_sources() -> tuple[str, ...]:
+    """The lazy chunks' sources, in the order of lazy_spec()."""
+    return tuple(chunk_source(name) for name in LAZY_CHUNKS)

@@ -1,0 +1,347 @@
+"""A worker in an isolate, driven by the host: requests in, results out, limits held.
+
+`WorkerIsolate` owns one `engine.Isolate` with the prelude and one worker script. Many
+requests may be in flight in it at once. The host drives it in turns: a turn delivers one
+event to JS (a new request, due timers, settled host operations), runs the promise jobs
+that follow and drains the outbox. Every turn is charged to one request, so the CPU
+budget is summed over all of a request's turns. Limits, from cheap to drastic:
+
+1. the JS side caps output, logs, timers and host-operation sizes;
+2. the host counts each request's CPU (thread time) per turn and checks it every 256
+   promise jobs, which stops `await` loops the engine's tripwire never sees;
+3. the engine's time limit is armed to the request's remaining budget before each turn:
+   a tripwire for plain JS loops;
+4. the watchdog (see watchdog.py) notices a turn that overran its budget plus grace in
+   native code and escalates: in a shard, the process is killed and replaced.
+
+An isolate whose request hit a limit, or threw, is retired: it takes no new requests,
+lets the others finish and is then discarded. One whose turn was interrupted is
+discarded at once; its other requests fail with E_ISOLATE_DISCARDED.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from . import prelude
+from .calls import Call, HostOp, HttpRequest, HttpResponse, LogLine, Result
+from .engine import BudgetExceeded, EngineError, Interrupted, Isolate, JSHandle, OutOfMemory, StackOverflow
+from .errors import ErrorInfo, RuntimeFault, ScriptError, UsageError
+from .limits import Limits
+from .script import Script
+from .watchdog import Watchdog
+
+BOOTSTRAP = "import * as ns from '<input>'; globalThis.__shardrun_ns = ns;"
+JOB_CHECK_EVERY = 256
+_EVENT_RID = re.compile(rb'^\["r",(\d+),')
+
+HostOps = Callable[["WorkerIsolate", HostOp], None]
+
+
+def deny_host_ops(worker: WorkerIsolate, op: HostOp) -> None:
+    """The default host: no operation is enabled."""
+    worker.settle(op.opid, False, {
+        "name": "TypeError",
+        "code": "E_FETCH_DISABLED",
+        "message": f"{op.name}() is not enabled for this worker",
+    })
+
+
+class WorkerIsolate:
+    """One worker script loaded into one isolate, with its requests in flight."""
+
+    def __init__(
+        self,
+        script: Script,
+        limits: Limits | None = None,
+        env: dict[str, Any] | None = None,
+        *,
+        host_ops: HostOps = deny_host_ops,
+        watchdog: Watchdog | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.script = script
+        self.limits = limits or Limits()
+        self.clock = clock
+        self.watchdog = watchdog
+        self._host_ops = host_ops
+        self.inflight: dict[int, Call] = {}
+        self.retiring = False
+        self.discarded = False
+        self.requests = 0
+        self.orphan_logs: list[LogLine] = []
+        self._rid = 0
+        self._settlements: list[tuple[int, list[Any]]] = []
+        self._next_timer: tuple[float, int] | None = None
+        self._op_rid: dict[int, int] = {}
+        self._load(env or {})
+
+    # ---- loading -------------------------------------------------------------
+    def _load(self, env: dict[str, Any]) -> None:
+        lim = self.limits
+        self.iso = iso = Isolate(memory_limit=lim.memory_mb << 20, stack_limit=lim.stack_kb << 10)
+        with iso.enter():
+            iso.set_time_limit(lim.startup_ms / 1000)
+            init = iso.eval(prelude.chunk_source("core"))
+            init(prelude.lazy_spec(), orjson.dumps(env).decode(), orjson.dumps(lim.js_view(os.urandom(32).hex())).decode(),
+                 *prelude.lazy_sources())
+            api = iso.unwrap(iso.eval("(() => { const a = globalThis.__shardrun; delete globalThis.__shardrun; return a; })()"))
+            get = iso.eval("(o, k) => o[k]")
+            fns = [JSHandle(get(api, n)) for n in ("boot", "booted", "dispatch", "fire", "settle", "take", "cancel")]
+            self._boot, self._booted, self._dispatch, self._fire, self._settle_js, self._take, self._cancel = fns
+            t0 = time.thread_time()
+            try:
+                iso.module(self.script.source)
+            except EngineError as exc:
+                raise self._load_error(exc) from None
+            try:
+                boot_promise = iso.module(BOOTSTRAP)
+                self._boot(iso.unwrap(boot_promise))
+                while iso.run_job():
+                    if time.thread_time() - t0 > lim.startup_ms / 1000:
+                        raise ScriptError(f"the script's top level used more than {lim.startup_ms:g} ms of CPU", code="E_CPU_LIMIT")
+                state = orjson.loads(self._booted())
+            except EngineError as exc:
+                raise self._load_error(exc) from None
+        if "handlers" not in state:
+            raise ScriptError(self._clean(state.get("message", "")), code=state.get("code", "E_SCRIPT"),
+                              stack=self._clean(state.get("stack", "")))
+        self.handlers = frozenset(state["handlers"])
+        self._drain(self._take(False))
+
+    def _load_error(self, exc: EngineError) -> ScriptError:
+        if isinstance(exc, Interrupted):
+            return ScriptError(f"the script's top level used more than {self.limits.startup_ms:g} ms of CPU", code="E_CPU_LIMIT")
+        if isinstance(exc, OutOfMemory):
+            return ScriptError(f"the script's top level ran out of memory (limit {self.limits.memory_mb} MB)", code="E_OOM")
+        if isinstance(exc, StackOverflow):
+            return ScriptError("the script's top level overflowed the stack", code="E_STACK")
+        code = "E_COMPILE" if exc.name == "SyntaxError" else "E_SCRIPT"
+        where = self._clean(exc.stack).strip().splitlines()
+        at = f" ({where[0].strip()})" if code == "E_COMPILE" and where else ""
+        return ScriptError(f"{exc.name}: {exc.message}{at}", code=code, stack=self._clean(exc.stack))
+
+    def _clean(self, text: str) -> str:
+        return text.replace("<input>", self.script.name)
+
+    # ---- requests ------------------------------------------------------------
+    def submit(
+        self,
+        kind: str,
+        arg: Any,
+        *,
+        on_result: Callable[[Call], None] | None = None,
+        on_finish: Callable[[Call], None] | None = None,
+        limits: Limits | None = None,
+    ) -> Call:
+        """Start a request: kind is task|scheduled (arg: a JSON value) or fetch (an HttpRequest)."""
+        if self.discarded or self.retiring:
+            raise RuntimeFault("this isolate is retired and takes no new requests", code="E_ISOLATE_DISCARDED")
+        if kind not in self.handlers:
+            have = ", ".join(sorted(self.handlers)) or "none"
+            raise ScriptError(f"{self.script.name} has no {kind} handler in its default export (it has: {have})", code="E_NO_HANDLER")
+        lim = limits or self.limits
+        now = self.clock()
+        self._rid += 1
+        self.requests += 1
+        call = Call(self._rid, kind, now, now + lim.wall_ms / 1000, lim.cpu_ms / 1000, on_result, on_finish)
+        payload = arg.to_js() if isinstance(arg, HttpRequest) else arg
+        try:
+            text = orjson.dumps(payload).decode()
+        except TypeError as exc:
+            raise UsageError(f"the {kind} argument cannot be sent as JSON: {exc}", code="E_BAD_JSON") from None
+        self.inflight[call.rid] = call
+        self._turn(call, self._dispatch, call.rid, kind, text, now * 1000)
+        return call
+
+    def settle(self, opid: int, ok: bool, value: Any) -> None:
+        """Queue the outcome of a host operation; the next pump delivers it."""
+        self._settlements.append((opid, [opid, ok, value]))
+
+    def pump(self) -> float | None:
+        """Run what is due (settlements, timers, deadlines); return when to pump next, or None."""
+        if self.discarded:
+            return None
+        if self._settlements:
+            batch, self._settlements = self._settlements, []
+            by_rid: dict[int, list[list[Any]]] = {}
+            for opid, item in batch:
+                by_rid.setdefault(self._op_rid.pop(opid, 0), []).append(item)
+            for rid, items in by_rid.items():
+                call = self.inflight.get(rid)
+                if call is not None and not self.discarded:
+                    self._turn(call, self._settle_js, orjson.dumps(items).decode())
+        now = self.clock()
+        while self._next_timer is not None and self._next_timer[0] <= now * 1000 and not self.discarded:
+            call = self.inflight.get(self._next_timer[1])
+            if call is None:
+                break
+            self._turn(call, self._fire, now * 1000)
+        for call in list(self.inflight.values()):
+            if call.deadline <= now:
+                self._deadline(call)
+        if self.retiring and not self.inflight:
+            self.discard()
+        if self.discarded:
+            return None
+        wake = [c.deadline for c in self.inflight.values()]
+        if self._next_timer is not None:
+            wake.append(self._next_timer[0] / 1000)
+        if self._settlements:
+            wake.append(now)
+        return min(wake) if wake else None
+
+    def discard(self, code: str = "E_ISOLATE_DISCARDED", message: str = "the isolate running this request was discarded") -> None:
+        """Drop the isolate; requests still in flight fail with `code`."""
+        if self.discarded:
+            return
+        self.discarded = True
+        self.iso.close()
+        for call in list(self.inflight.values()):
+            if not call.responded:
+                self._respond(call, Result(False, error=ErrorInfo(code, message)))
+            self._finish(call)
+
+    @property
+    def idle(self) -> bool:
+        """No request in flight."""
+        return not self.inflight
+
+    def heap_bytes(self) -> int:
+        """Engine heap in use (bytes)."""
+        return self.iso.heap_bytes()
+
+    # ---- turns ---------------------------------------------------------------
+    def _turn(self, call: Call, fn: JSHandle, *args: Any) -> None:
+        remaining = call.cpu_budget - call.cpu_used
+        iso = self.iso
+        t0 = time.thread_time()
+        out = ""
+        failure: tuple[str, str] | None = None
+        if self.watchdog is not None:
+            self.watchdog.arm(remaining + self.limits.grace_ms / 1000, call)
+        try:
+            with iso:
+                out, jobs = iso.turn(fn, args, remaining, JOB_CHECK_EVERY)
+                if jobs or f'["f",{call.rid}]' not in out:
+                    # The job queue is empty now: take(true) also fails requests that
+                    # nothing is left to settle ("will never generate a response").
+                    more = self._take(True)
+                    out = (out[:-1] + "\n," + more[1:]) if out and more else (out or more)
+        except (BudgetExceeded, Interrupted):
+            failure = ("E_CPU_LIMIT", self._cpu_message(call))
+        except OutOfMemory:
+            failure = ("E_OOM", f"the request ran out of memory (isolate limit {self.limits.memory_mb} MB)")
+        except StackOverflow:
+            failure = ("E_STACK", f"the request overflowed the stack (limit {self.limits.stack_kb} KB)")
+        except EngineError as exc:
+            failure = ("E_INTERNAL", f"the runtime failed: {exc.name}: {exc.message}")
+        finally:
+            if self.watchdog is not None:
+                self.watchdog.disarm()
+            call.cpu_used += time.thread_time() - t0
+        if failure is not None:
+            self._respond(call, Result(False, error=ErrorInfo(*failure)))
+            self.discard()
+            return
+        if out:
+            self._drain(out)
+        if call.cpu_used > call.cpu_budget and not call.finished:
+            if not call.responded:
+                self._respond(call, Result(False, error=ErrorInfo("E_CPU_LIMIT", self._cpu_message(call))))
+            self._abandon(call)
+
+    def _cpu_message(self, call: Call) -> str:
+        return f"the request used more than its CPU budget of {call.cpu_budget * 1000:g} ms"
+
+    def _deadline(self, call: Call) -> None:
+        if call.responded:
+            call.logs.append(LogLine("warn", "ctx.waitUntil() work was cut off at the request's deadline"))
+            self._abandon(call, retire=False)
+            return
+        wall = (call.deadline - call.started) * 1000
+        self._respond(call, Result(False, error=ErrorInfo("E_WALL_TIMEOUT", f"the request did not finish within its wall-clock limit of {wall:g} ms")))
+        self._abandon(call)
+
+    def _abandon(self, call: Call, retire: bool = True) -> None:
+        if not self.discarded:
+            with self.iso.enter():
+                self._cancel(call.rid)
+        self._finish(call)
+        if retire:
+            self.retiring = True
+
+    # ---- events out of JS ----------------------------------------------------
+    def _drain(self, out: str) -> None:
+        try:
+            events = orjson.loads(out)
+        except orjson.JSONDecodeError:
+            events = self._parse_each(out)
+        for ev in events:
+            tag = ev[0]
+            if tag == "r":
+                self._on_response(ev[1], ev[2], ev[3])
+            elif tag == "l":
+                line = LogLine(ev[2], ev[3])
+                call = self.inflight.get(ev[1])
+                (call.logs if call is not None else self.orphan_logs).append(line)
+            elif tag == "o":
+                self._op_rid[ev[1]] = ev[2]
+                self._host_ops(self, HostOp(ev[1], ev[2], ev[3], ev[4]))
+            elif tag == "f":
+                call = self.inflight.get(ev[1])
+                if call is not None:
+                    self._finish(call)
+        last = events[-1] if events else None
+        self._next_timer = (last[1], last[2]) if last is not None and last[0] == "t" else None
+
+    def _parse_each(self, out: str) -> list[Any]:
+        """One event at a time, when the batch holds text orjson refuses (lone surrogates)."""
+        events = []
+        for line in out[1:-1].encode("utf-8", "surrogatepass").split(b"\n,"):
+            try:
+                events.append(orjson.loads(line))
+            except orjson.JSONDecodeError:
+                m = _EVENT_RID.match(line)
+                if m:
+                    events.append(["r", int(m.group(1)), False, {
+                        "code": "E_BAD_OUTPUT", "name": "TypeError",
+                        "message": "the handler's output is not valid Unicode (it contains a lone surrogate)"}])
+        return events
+
+    def _on_response(self, rid: int, ok: bool, value: Any) -> None:
+        call = self.inflight.get(rid)
+        if call is None or call.responded:
+            return
+        if ok:
+            result = Result(True, HttpResponse.from_js(value) if call.kind == "fetch" else value)
+        else:
+            info = ErrorInfo(value.get("code", "E_SCRIPT"), self._clean(value.get("message", "")),
+                             value.get("name", "Error"), self._clean(value.get("stack", "")))
+            result = Result(False, error=info)
+            self.retiring = True
+        self._respond(call, result)
+
+    def _respond(self, call: Call, result: Result) -> None:
+        if call.responded:
+            return
+        result.logs = call.logs
+        result.cpu_ms = call.cpu_used * 1000
+        result.wall_ms = (self.clock() - call.started) * 1000
+        call.result = result
+        if call.on_result is not None:
+            call.on_result(call)
+
+    def _finish(self, call: Call) -> None:
+        if call.finished:
+            return
+        call.finished = True
+        self.inflight.pop(call.rid, None)
+        if call.on_finish is not None:
+            call.on_finish(call)

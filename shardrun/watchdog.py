@@ -1,0 +1,62 @@
+"""The last line of the CPU limit: a thread that watches JS turns which will not yield.
+
+The engine's time limit is checked only every ~10,000 interpreter ticks, so a loop of
+native calls (`indexOf` on a huge array) can run far past it. The GIL is released while
+JS runs, so this thread keeps running: it reads the JS thread's own CPU clock and, when
+an armed turn has used more than its allowance, calls `on_stuck`. Nothing can stop the
+engine from another thread without risking memory safety, so `on_stuck` ends the process
+(the CLI reports E_CPU_LIMIT and exits; a shard exits and its supervisor replaces it).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+POLL_SECONDS = 0.01
+
+
+class Watchdog:
+    """Watches one thread's JS turns; calls on_stuck(subject) on an overrun."""
+
+    def __init__(self, on_stuck: Callable[[Any], None], poll: float = POLL_SECONDS) -> None:
+        self._on_stuck = on_stuck
+        self._poll = poll
+        self._armed: tuple[int, float, float, Any] | None = None  # clock id, start, allowance, subject
+        self._stop = threading.Event()
+        self._clocks: dict[int, int] = {}
+        self._thread = threading.Thread(target=self._run, name="shardrun-watchdog", daemon=True)
+        self._thread.start()
+
+    def arm(self, allowance: float, subject: Any) -> None:
+        """The calling thread starts a turn that may use `allowance` CPU seconds."""
+        ident = threading.get_ident()
+        clock = self._clocks.get(ident)
+        if clock is None:
+            clock = self._clocks[ident] = time.pthread_getcpuclockid(ident)
+        self._armed = (clock, time.clock_gettime(clock), allowance, subject)
+
+    def disarm(self) -> None:
+        """The turn ended."""
+        self._armed = None
+
+    def stop(self) -> None:
+        """Stop the thread."""
+        self._stop.set()
+        self._thread.join(timeout=1)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._poll):
+            armed = self._armed
+            if armed is None:
+                continue
+            clock, start, allowance, subject = armed
+            try:
+                used = time.clock_gettime(clock) - start
+            except OSError:
+                continue
+            if used > allowance and self._armed is armed:
+                self._armed = None
+                self._on_stuck(subject)
