@@ -250,8 +250,7 @@ class WorkerIsolate:
             self._respond(call, Result(False, error=ErrorInfo(*failure)))
             self.discard()
             return
-        if out:
-            self._drain(out)
+        self._drain(out)
         if call.cpu_used > call.cpu_budget and not call.finished:
             if not call.responded:
                 self._respond(call, Result(False, error=ErrorInfo("E_CPU_LIMIT", self._cpu_message(call))))
@@ -271,14 +270,18 @@ class WorkerIsolate:
 
     def _abandon(self, call: Call, retire: bool = True) -> None:
         if not self.discarded:
-            with self.iso.enter():
-                self._cancel(call.rid)
+            with self.iso:
+                out = self._cancel(call.rid)
+            self._drain(out)
         self._finish(call)
         if retire:
             self.retiring = True
 
     # ---- events out of JS ----------------------------------------------------
     def _drain(self, out: str) -> None:
+        if not out:
+            self._next_timer = None  # an empty outbox also means no timers are left
+            return
         try:
             events = orjson.loads(out)
         except orjson.JSONDecodeError:
@@ -322,6 +325,14 @@ class WorkerIsolate:
         if ok:
             result = Result(True, HttpResponse.from_js(value) if call.kind == "fetch" else value)
         else:
+            code = value.get("code", "E_SCRIPT")
+            if code == "E_SCRIPT" and value.get("name") == "Uncaught" and value.get("message") == "null":
+                # Out of memory, the engine cannot even allocate the error object and throws
+                # null; by the time the host looks, the garbage is collected, so an uncaught
+                # null is reported as what it almost always is.
+                value = {"code": "E_OOM", "name": "InternalError", "message": (
+                    f"the request ran out of memory (isolate limit {self.limits.memory_mb} MB; "
+                    "the engine threw null because it could not allocate an error object)")}
             info = ErrorInfo(value.get("code", "E_SCRIPT"), self._clean(value.get("message", "")),
                              value.get("name", "Error"), self._clean(value.get("stack", "")))
             result = Result(False, error=info)

@@ -6,7 +6,7 @@
 //   dispatch(rid, kind, json, now)  start a request (kind: task | fetch | scheduled)
 //   fire(now)                  run the due timers of the request whose timer is due first
 //   settle(json)               settle host operations: [[opid, ok, value], ...]
-// Each of these returns the outbox like take(false) does, saving a call per turn.
+// These and cancel return the outbox like take(false) does, saving a call per turn.
 //   cancel(rid)                forget a request the host gave up on (drops its timers)
 //   take(idle)                 drain the outbox as a JSON array of events, one per line;
 //                              idle=true (no pending jobs) also fails requests that can
@@ -159,6 +159,7 @@
     r.finished = true;
     if (r.timers) for (const id of r.timers) timers.delete(id);
     reqs.delete(rid);
+    return flush();
   }
 
   // ---- timers -------------------------------------------------------------
@@ -343,7 +344,7 @@
       out.push("[\"t\"," + first.due + "," + first.rid + "]");
     }
     if (out.length === 0) return "";
-    const s = "[" + out.join("\n,") + "]";
+    const s = ["[", out.join("\n,"), "]"].join("");   // join makes a flat string; "+" may make a rope the binding cannot read
     out = [];
     return s;
   }

@@ -1,0 +1,5 @@
+"""`python -m shardrun` runs the CLI."""
+
+from .cli import main
+
+main()

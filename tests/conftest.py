@@ -1,0 +1,44 @@
+"""Shared helpers: run a script once in-process, or the CLI in a child process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shardrun.calls import Result
+from shardrun.driver import run_once
+from shardrun.limits import Limits
+from shardrun.script import Script
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKERS = ROOT / "configs" / "workers"
+
+
+def run_js(source: str, arg: Any = None, *, kind: str = "task", limits: Limits | None = None,
+           env: dict[str, Any] | None = None) -> Result:
+    """Run one request of a worker given as source, in a fresh isolate."""
+    return run_once(Script.from_source(source, "worker.js"), kind, {} if arg is None else arg, limits, env)
+
+
+def eval_js(body: str) -> Any:
+    """Evaluate the body of an async task handler and return its (JSON) value, or fail."""
+    r = run_js("export default { async task(p, env, ctx) {\n" + body + "\n} }")
+    assert r.ok, r.error
+    return r.value
+
+
+def run_cli(*args: str, timeout: float = 30, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    """Run `shardrun ARGS...` in a child process."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run([sys.executable, "-m", "shardrun", *args], capture_output=True, timeout=timeout,
+                          input=input, env=env, cwd=ROOT)
+
+
+@pytest.fixture
+def workers_dir() -> Path:
+    return WORKERS
