@@ -171,6 +171,14 @@ class Isolate:
             raise _translate(exc) from None
         return value, jobs
 
+    def set_memory_limit(self, nbytes: int) -> None:
+        """Cap the heap."""
+        self._ctx.set_memory_limit(nbytes)
+
+    def set_stack_limit(self, nbytes: int) -> None:
+        """Cap the JS stack."""
+        self._ctx.set_max_stack_size(nbytes)
+
     def set_time_limit(self, seconds: float) -> None:
         """Arm the engine's interrupt tripwire (process CPU time, advisory; see facts.md)."""
         self._ctx.set_time_limit(seconds)

@@ -24,13 +24,12 @@ class Limits:
         """A copy with some limits changed."""
         return replace(self, **changes)  # type: ignore[arg-type]
 
-    def js_view(self, seed_hex: str) -> dict[str, object]:
-        """The limits the JS side enforces itself, plus the isolate's random seed."""
+    def js_view(self) -> dict[str, object]:
+        """The limits the JS side enforces itself."""
         d = asdict(self)
         return {
             "maxOutputBytes": d["max_output_bytes"],
             "maxLogBytes": d["max_log_bytes"],
             "maxTimers": d["max_timers"],
             "maxOpBytes": d["max_op_bytes"],
-            "seed": seed_hex,
         }

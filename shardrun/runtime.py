@@ -25,6 +25,7 @@ import os
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -53,6 +54,32 @@ def deny_host_ops(worker: WorkerIsolate, op: HostOp) -> None:
     })
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """An isolate with the prelude evaluated and no worker in it yet (see prepare())."""
+
+    iso: Isolate
+    api: tuple[JSHandle, ...]
+
+
+def prepare(limits: Limits | None = None) -> Prepared:
+    """Create an isolate and evaluate the core prelude: the worker-independent part of a cold start.
+
+    This is most of a cold start's cost, so a shard keeps a few prepared isolates spare
+    and makes them off the request path; loading a worker into one is cheap.
+    """
+    lim = limits or Limits()
+    iso = Isolate(memory_limit=lim.memory_mb << 20, stack_limit=lim.stack_kb << 10)
+    with iso:
+        iso.set_time_limit(lim.startup_ms / 1000)
+        init = iso.eval(prelude.chunk_source("core"))
+        init(prelude.lazy_spec(), os.urandom(32).hex(), *prelude.lazy_sources())
+        api = iso.unwrap(iso.eval("(() => { const a = globalThis.__shardrun; delete globalThis.__shardrun; return a; })()"))
+        get = iso.eval("(o, k) => o[k]")
+        handles = tuple(JSHandle(get(api, n)) for n in ("boot", "booted", "dispatch", "fire", "settle", "take", "cancel"))
+    return Prepared(iso, handles)
+
+
 class WorkerIsolate:
     """One worker script loaded into one isolate, with its requests in flight."""
 
@@ -64,6 +91,7 @@ class WorkerIsolate:
         *,
         host_ops: HostOps = deny_host_ops,
         watchdog: Watchdog | None = None,
+        prepared: Prepared | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.script = script
@@ -80,21 +108,18 @@ class WorkerIsolate:
         self._settlements: list[tuple[int, list[Any]]] = []
         self._next_timer: tuple[float, int] | None = None
         self._op_rid: dict[int, int] = {}
-        self._load(env or {})
+        self._load(env or {}, prepared)
 
     # ---- loading -------------------------------------------------------------
-    def _load(self, env: dict[str, Any]) -> None:
+    def _load(self, env: dict[str, Any], prepared: Prepared | None) -> None:
         lim = self.limits
-        self.iso = iso = Isolate(memory_limit=lim.memory_mb << 20, stack_limit=lim.stack_kb << 10)
-        with iso.enter():
+        p = prepared if prepared is not None else prepare(lim)
+        self.iso = iso = p.iso
+        (self._boot, self._booted, self._dispatch, self._fire, self._settle_js, self._take, self._cancel) = p.api
+        with iso:
+            iso.set_memory_limit(lim.memory_mb << 20)
+            iso.set_stack_limit(lim.stack_kb << 10)
             iso.set_time_limit(lim.startup_ms / 1000)
-            init = iso.eval(prelude.chunk_source("core"))
-            init(prelude.lazy_spec(), orjson.dumps(env).decode(), orjson.dumps(lim.js_view(os.urandom(32).hex())).decode(),
-                 *prelude.lazy_sources())
-            api = iso.unwrap(iso.eval("(() => { const a = globalThis.__shardrun; delete globalThis.__shardrun; return a; })()"))
-            get = iso.eval("(o, k) => o[k]")
-            fns = [JSHandle(get(api, n)) for n in ("boot", "booted", "dispatch", "fire", "settle", "take", "cancel")]
-            self._boot, self._booted, self._dispatch, self._fire, self._settle_js, self._take, self._cancel = fns
             t0 = time.thread_time()
             try:
                 iso.module(self.script.source)
@@ -102,7 +127,7 @@ class WorkerIsolate:
                 raise self._load_error(exc) from None
             try:
                 boot_promise = iso.module(BOOTSTRAP)
-                self._boot(iso.unwrap(boot_promise))
+                self._boot(iso.unwrap(boot_promise), orjson.dumps(env).decode(), orjson.dumps(lim.js_view()).decode())
                 while iso.run_job():
                     if time.thread_time() - t0 > lim.startup_ms / 1000:
                         raise ScriptError(f"the script's top level used more than {lim.startup_ms:g} ms of CPU", code="E_CPU_LIMIT")

@@ -11,14 +11,14 @@
 //   take(idle)                 drain the outbox as a JSON array of events, one per line;
 //                              idle=true (no pending jobs) also fails requests that can
 //                              never respond
-// Loading: boot(promise of the bootstrap module), then booted() -> JSON
+// Loading: boot(promise of the bootstrap module, env JSON, limits JSON), then booted() -> JSON
 //   {handlers: [...]} or an error {code, message, ...}.
 // Events: ["r", rid, ok, value]  a response (value is a result, or an error object)
 //         ["f", rid]             the request is finished (waitUntil settled)
 //         ["o", opid, rid, name, args]  a host operation request
 //         ["l", rid, level, text]       a console line
 //         ["t", due, rid]        the earliest timer (always last, when there are timers)
-(function (specJson, envJson, limitsJson) {
+(function (specJson, seed) {
   "use strict";
   const G = globalThis;
   const parse = JSON.parse, stringify = JSON.stringify;
@@ -26,8 +26,8 @@
   const P = Promise, then = Promise.prototype.then, resolveP = Promise.resolve.bind(Promise);
   const isArray = Array.isArray;
   const indirectEval = G.eval;
-  const limits = parse(limitsJson);
-  const sources = Array.prototype.slice.call(arguments, 3);
+  let limits = null, env = null;   // set by boot(): a prepared isolate is not yet any worker's
+  const sources = Array.prototype.slice.call(arguments, 2);
   const chunks = {};
   parse(specJson).forEach(([name, globals], i) => { chunks[name] = [sources[i], globals]; });
   const codes = new WeakMap();   // errors raised by the runtime itself -> stable code
@@ -37,7 +37,6 @@
   const ops = new Map();       // opid -> {resolve, reject, rid}
   let out = [];                // pre-serialised events
   let now = 0, cur = 0, tseq = 0, oseq = 0, mod = null;
-  const env = parse(envJson);
 
   // ---- errors -------------------------------------------------------------
   function errInfo(e, code) {
@@ -279,7 +278,7 @@
   // chunks: {name: [source, [globals...]]}. The first read of a global evaluates
   // its chunk; a chunk's source evaluates to function(internals) that installs its globals.
   const loaded = new Set();
-  const internals = { hostOp, errInfo, fail, limits, get now() { return now; }, load: (n) => load(n) };
+  const internals = { hostOp, errInfo, fail, seed, get limits() { return limits; }, get now() { return now; }, load: (n) => load(n) };
   function load(name) {
     if (loaded.has(name)) return;
     loaded.add(name);
@@ -316,7 +315,9 @@
     for (const k of ["fetch", "task", "scheduled"]) if (typeof mod[k] === "function") handlers.push(k);
     bootState = { handlers };
   }
-  function boot(p) {
+  function boot(p, envJson, limitsJson) {
+    env = parse(envJson);
+    limits = parse(limitsJson);
     then.call(p, () => { const ns = G.__shardrun_ns; delete G.__shardrun_ns; register(ns); }, (e) => { bootState = errInfo(e); });
   }
   function booted() {

@@ -3,7 +3,7 @@
 (function (sr) {
   "use strict";
   const G = globalThis;
-  const key = new Uint32Array(Uint8Array.fromHex(sr.limits.seed).buffer);
+  const key = new Uint32Array(Uint8Array.fromHex(sr.seed).buffer);
   const state = new Uint32Array(16), block = new Uint32Array(16);
   const bytes = new Uint8Array(block.buffer);
   let counter = 0, nonce = 0, used = 64;
