@@ -14,7 +14,7 @@ KINDS = ("fetch", "task", "scheduled")
 
 @dataclass(frozen=True)
 class HttpRequest:
-    """An incoming HTTP request for a fetch handler; url is absolute."""
+    """An incoming HTTP request for a fetch handler; url is absolute, header names and values valid."""
 
     method: str
     url: str
@@ -26,7 +26,7 @@ class HttpRequest:
         return {
             "method": self.method,
             "url": self.url,
-            "headers": [list(h) for h in self.headers],
+            "headers": [[k.lower(), v] for k, v in self.headers],  # JS trusts these: names lowercased, already valid
             "body": None if self.body is None else base64.b64encode(self.body).decode("ascii"),
         }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -32,6 +33,7 @@ def _root() -> None:
     """Run many tenants' JavaScript workers from Python: dense, fast and safe."""
 
 
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
@@ -56,8 +58,8 @@ def _parse_request(spec: str, headers: list[str], body: str | None) -> HttpReque
     pairs = []
     for h in headers:
         name, sep, value = h.partition(":")
-        if not sep or not name.strip():
-            raise UsageError(f"--header must look like 'Name: value', got {h!r}")
+        if not sep or not _TOKEN.fullmatch(name.strip()) or any(c in value for c in "\r\n\0"):
+            raise UsageError(f"--header must look like 'Name: value' with a valid name, got {h!r}")
         pairs.append((name.strip(), value.strip()))
     data = None
     if body is not None:

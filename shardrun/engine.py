@@ -149,13 +149,13 @@ class Isolate:
         except (quickjs.JSException, quickjs.StackOverflow) as exc:
             raise _translate(exc) from None
 
-    def turn(self, fn: JSHandle, args: tuple[Any, ...], budget: float, check_every: int = 256) -> tuple[Any, int]:
+    def turn(self, fn: JSHandle, args: tuple[Any, ...], budget: float, check_every: int = 256) -> tuple[Any, int, float]:
         """One host turn: call fn, then run promise jobs until none is left.
 
         The engine's tripwire is armed to `budget` CPU seconds; the thread's CPU time is
         also checked every `check_every` jobs, which catches `await` loops the tripwire
-        never sees (it restarts at every job). Returns (fn's value, jobs run); raises
-        BudgetExceeded or another EngineError. The caller holds the isolate.
+        never sees (it restarts at every job). Returns (fn's value, jobs run, CPU seconds
+        used); raises BudgetExceeded or another EngineError. The caller holds the isolate.
         """
         ctx = self._ctx
         t0 = thread_time()
@@ -169,7 +169,7 @@ class Isolate:
                     raise BudgetExceeded("InternalError", "CPU budget exceeded", "")
         except (quickjs.JSException, quickjs.StackOverflow) as exc:
             raise _translate(exc) from None
-        return value, jobs
+        return value, jobs, thread_time() - t0
 
     def set_memory_limit(self, nbytes: int) -> None:
         """Cap the heap."""

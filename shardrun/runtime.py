@@ -246,40 +246,39 @@ class WorkerIsolate:
     def _turn(self, call: Call, fn: JSHandle, *args: Any) -> None:
         remaining = call.cpu_budget - call.cpu_used
         iso = self.iso
-        t0 = time.thread_time()
-        out = ""
-        failure: tuple[str, str] | None = None
-        if self.watchdog is not None:
-            self.watchdog.arm(remaining + self.limits.grace_ms / 1000, call)
+        watchdog = self.watchdog
+        if watchdog is not None:
+            watchdog.arm(remaining + self.limits.grace_ms / 1000, call)
         try:
             with iso:
-                out, jobs = iso.turn(fn, args, remaining, JOB_CHECK_EVERY)
+                out, jobs, used = iso.turn(fn, args, remaining, JOB_CHECK_EVERY)
                 if jobs or f'["f",{call.rid}]' not in out:
                     # The job queue is empty now: take(true) also fails requests that
                     # nothing is left to settle ("will never generate a response").
                     more = self._take(True)
                     out = (out[:-1] + "\n," + more[1:]) if out and more else (out or more)
-        except (BudgetExceeded, Interrupted):
-            failure = ("E_CPU_LIMIT", self._cpu_message(call))
-        except OutOfMemory:
-            failure = ("E_OOM", f"the request ran out of memory (isolate limit {self.limits.memory_mb} MB)")
-        except StackOverflow:
-            failure = ("E_STACK", f"the request overflowed the stack (limit {self.limits.stack_kb} KB)")
         except EngineError as exc:
-            failure = ("E_INTERNAL", f"the runtime failed: {exc.name}: {exc.message}")
-        finally:
-            if self.watchdog is not None:
-                self.watchdog.disarm()
-            call.cpu_used += time.thread_time() - t0
-        if failure is not None:
-            self._respond(call, Result(False, error=ErrorInfo(*failure)))
+            self._respond(call, Result(False, error=self._turn_error(call, exc)))
             self.discard()
             return
+        finally:
+            if watchdog is not None:
+                watchdog.disarm()
+        call.cpu_used += used
         self._drain(out)
         if call.cpu_used > call.cpu_budget and not call.finished:
             if not call.responded:
                 self._respond(call, Result(False, error=ErrorInfo("E_CPU_LIMIT", self._cpu_message(call))))
             self._abandon(call)
+
+    def _turn_error(self, call: Call, exc: EngineError) -> ErrorInfo:
+        if isinstance(exc, (BudgetExceeded, Interrupted)):
+            return ErrorInfo("E_CPU_LIMIT", self._cpu_message(call))
+        if isinstance(exc, OutOfMemory):
+            return ErrorInfo("E_OOM", f"the request ran out of memory (isolate limit {self.limits.memory_mb} MB)")
+        if isinstance(exc, StackOverflow):
+            return ErrorInfo("E_STACK", f"the request overflowed the stack (limit {self.limits.stack_kb} KB)")
+        return ErrorInfo("E_INTERNAL", f"the runtime failed: {exc.name}: {exc.message}")
 
     def _cpu_message(self, call: Call) -> str:
         return f"the request used more than its CPU budget of {call.cpu_budget * 1000:g} ms"

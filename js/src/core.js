@@ -114,7 +114,9 @@
       const t = v === null ? "null" : typeof v === "object" ? (v.constructor && v.constructor.name) || "object" : typeof v;
       return respond(r, false, badOutput("the fetch handler must return a Response, it returned " + t));
     }
-    then.call(v.__serialize(limits.maxOutputBytes), (s) => respond(r, true, s), (e) => respond(r, false, errInfo(e)));
+    let s;
+    try { s = v.__serialize(limits.maxOutputBytes); } catch (e) { return respond(r, false, errInfo(e)); }
+    respond(r, true, s);
   }
 
   // ---- dispatch -----------------------------------------------------------

@@ -12,14 +12,24 @@
   const fromUtf8 = (u8) => new G.TextDecoder().decode(u8);
 
   // ---- Headers --------------------------------------------------------------
+  // Names repeat (content-type, accept, ...): remember the ones already validated.
+  const names = new Map();
   function checkName(n) {
-    n = String(n);
-    if (!TOKEN.test(n)) throw new TypeError("invalid header name: " + JSON.stringify(n));
-    return n.toLowerCase();
+    if (typeof n !== "string") n = String(n);
+    let l = names.get(n);
+    if (l === undefined) {
+      if (!TOKEN.test(n)) throw new TypeError("invalid header name: " + JSON.stringify(n));
+      l = n.toLowerCase();
+      if (names.size < 4096) names.set(n, l);
+    }
+    return l;
   }
+  const isWs = (c) => c === 32 || c === 9 || c === 10 || c === 13;
   function checkValue(v) {
-    v = trimHttp(String(v));
-    if (BAD_VALUE.test(v)) throw new TypeError("invalid header value (contains CR, LF or NUL)");
+    if (typeof v !== "string") v = String(v);
+    const n = v.length;
+    if (n && (isWs(v.charCodeAt(0)) || isWs(v.charCodeAt(n - 1)))) v = trimHttp(v);
+    if (v.includes("\r") || v.includes("\n") || v.includes("\0")) throw new TypeError("invalid header value (contains CR, LF or NUL)");
     return v;
   }
   class Headers {
@@ -40,6 +50,10 @@
       }
     }
     static __guard(h, g) { h.#guard = g; return h; }
+    // Trusted pairs (from the host, or set by the runtime itself): no validation.
+    static __trusted(list) { const h = new Headers(); h.#list = list; return h; }
+    static __add(h, n, v) { h.#list.push([n, v]); }
+    static __has(h, n) { for (const e of h.#list) if (e[0] === n) return true; return false; }
     #mutable() { if (this.#guard === "immutable") throw new TypeError("Headers are immutable"); }
     append(n, v) { this.#mutable(); this.#list.push([checkName(n), checkValue(v)]); }
     set(n, v) {
@@ -159,9 +173,10 @@
     async formData() { throw new TypeError("formData() is not supported"); }
   }
   function setBody(obj, headers, body) {
+    if (body === null || body === undefined) { obj.__initBody(null); return; }
     const [b, ct] = extractBody(body);
     obj.__initBody(b);
-    if (ct && !headers.has("content-type")) headers.set("content-type", ct);
+    if (ct && !Headers.__has(headers, "content-type")) Headers.__add(headers, "content-type", ct);
   }
 
   // ---- Request ---------------------------------------------------------------
@@ -181,7 +196,7 @@
       if (input === HOST) {
         this.#url = init.url;
         this.#method = init.method;
-        this.#headers = new Headers(init.headers);
+        this.#headers = Headers.__trusted(init.headers);
         this.#redirect = "manual";
         this.#signal = null;
         this.__initBody(init.body === null || init.body === undefined ? null : fromB64(init.body));
@@ -232,7 +247,7 @@
       if (/[^\t\x20-\x7e\x80-\xff]/.test(st)) throw new TypeError("invalid statusText");
       this.#status = status;
       this.#statusText = st;
-      this.#headers = new Headers(init.headers);
+      this.#headers = init.headers === undefined ? new Headers() : new Headers(init.headers);
       if (body !== null && body !== undefined && NULL_BODY.has(status)) throw new TypeError("a Response with status " + status + " cannot have a body");
       setBody(this, this.#headers, body);
     }
@@ -271,7 +286,7 @@
       return r;
     }
     // The host's view: JSON text {status, statusText, headers, text | b64}.
-    async __serialize(max) {
+    __serialize(max) {
       if (this.#type === "error") throw new TypeError("the handler returned Response.error()");
       if (this.bodyUsed) throw new TypeError("the returned Response's body has already been used");
       const b = this.__peekBody();

@@ -1,0 +1,156 @@
+"""Runtime micro-benchmarks: cold start, warm call overhead, async handlers, WPT URL pass rates.
+
+    .venv/bin/python -m bench.runtime_bench [--seconds 1.0] [--json FILE]
+
+Every figure is the median of 5 timed runs of a loop of at least --seconds; each row also
+shows the raw engine doing the same work with no runtime around it, measured in the same
+run (the machine is noisy: compare within a run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import quickjs  # the bench measures the raw engine too; the runtime itself only imports it in engine.py
+
+from shardrun.calls import HttpRequest
+from shardrun.runtime import WorkerIsolate, prepare
+from shardrun.script import Script
+
+HELLO_TASK = Script.from_source("export default { task(p) { return p } }", "hello.js")
+HELLO_FETCH = Script.from_source("export default { fetch(r) { return new Response('Hello World') } }", "hello.js")
+ASYNC_TASK = Script.from_source("export default { async task(p) { await null; return p } }", "async.js")
+REQ = HttpRequest("GET", "https://hello.workers.localhost/")
+
+
+def per_call_us(fn: Callable[[], Any], seconds: float, repeat: int = 5) -> float:
+    """Median microseconds per call over `repeat` timed loops of about `seconds` each."""
+    n = 1
+    while True:  # calibrate the loop length
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        if time.perf_counter() - t0 > seconds / 10:
+            break
+        n *= 2
+    n = max(1, int(n * seconds / max(time.perf_counter() - t0, 1e-9) / 1))
+    runs = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        runs.append((time.perf_counter() - t0) / n * 1e6)
+    return statistics.median(runs)
+
+
+def raw_warm() -> Callable[[], Any]:
+    ctx = quickjs.Context()
+    f = ctx.eval("(p) => JSON.stringify(JSON.parse(p))")
+    return lambda: f("1")
+
+
+def raw_async() -> Callable[[], Any]:
+    ctx = quickjs.Context()
+    f = ctx.eval("(p) => { globalThis.r = undefined; (async () => { await null; globalThis.r = JSON.stringify(JSON.parse(p)) })() }")
+    get = ctx.eval("() => globalThis.r")
+
+    def call() -> Any:
+        f("1")
+        while ctx.execute_pending_job():
+            pass
+        return get()
+    return call
+
+
+def raw_cold() -> Any:
+    ctx = quickjs.Context()
+    ctx.eval("(p) => JSON.stringify(p)")(1)
+
+
+def measure(seconds: float) -> dict[str, Any]:
+    rows: dict[str, Any] = {}
+    rows["raw_warm_us"] = per_call_us(raw_warm(), seconds)
+    w = WorkerIsolate(HELLO_TASK)
+    rows["warm_task_us"] = per_call_us(lambda: w.submit("task", 1), seconds)
+    wf = WorkerIsolate(HELLO_FETCH)
+    rows["warm_fetch_us"] = per_call_us(lambda: wf.submit("fetch", REQ), seconds)
+    rows["raw_async_us"] = per_call_us(raw_async(), seconds)
+    wa = WorkerIsolate(ASYNC_TASK)
+    rows["warm_async_us"] = per_call_us(lambda: wa.submit("task", 1), seconds)
+    rows["warm_overhead_us"] = rows["warm_task_us"] - rows["raw_warm_us"]
+    rows["async_overhead_us"] = rows["warm_async_us"] - rows["raw_async_us"]
+    rows["isolate_heap_bytes"] = w.heap_bytes()
+    rows["isolate_heap_bytes_fetch"] = wf.heap_bytes()
+
+    rows["raw_context_us"] = per_call_us(quickjs.Context, seconds)
+    rows["raw_cold_hello_us"] = per_call_us(raw_cold, seconds)
+    rows["cold_task_us"] = per_call_us(lambda: WorkerIsolate(HELLO_TASK).submit("task", 1), seconds)
+    rows["cold_fetch_us"] = per_call_us(lambda: WorkerIsolate(HELLO_FETCH).submit("fetch", REQ), seconds)
+    rows["prepare_us"] = per_call_us(prepare, seconds)
+    for name, script, kind, arg in (("spare_task_us", HELLO_TASK, "task", 1), ("spare_fetch_us", HELLO_FETCH, "fetch", REQ)):
+        # Spares are made before the timed region, as a shard makes them in idle time.
+        runs = []
+        for _ in range(5):
+            spares = [prepare() for _ in range(200)]
+            t0 = time.perf_counter()
+            for p in spares:
+                WorkerIsolate(script, prepared=p).submit(kind, arg)
+            runs.append((time.perf_counter() - t0) / len(spares) * 1e6)
+            del spares
+        rows[name] = statistics.median(runs)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=1.0, help="length of each timed loop")
+    ap.add_argument("--json", help="write every figure and the machine to this file")
+    args = ap.parse_args(argv)
+
+    from tests import wpt
+
+    rows = measure(args.seconds)
+    w = wpt.run()
+    rows["wpt_url_parsing"] = f"{w['parsing']['passed']}/{w['parsing']['total']}"
+    rows["wpt_url_setters"] = f"{w['setters']['passed']}/{w['setters']['total']}"
+    table = [
+        ("cold start, task hello (fresh isolate + prelude + load + call)", rows["cold_task_us"], "target ≤ 300"),
+        ("cold start, fetch hello (+ Response chunk)", rows["cold_fetch_us"], ""),
+        ("  of which prepare() (Context + core prelude)", rows["prepare_us"], ""),
+        ("  raw engine: Context() alone", rows["raw_context_us"], ""),
+        ("  raw engine: Context() + a one-line handler", rows["raw_cold_hello_us"], ""),
+        ("cold start from a prepared spare, task hello", rows["spare_task_us"], "target ≤ 300"),
+        ("cold start from a prepared spare, fetch hello", rows["spare_fetch_us"], ""),
+        ("warm task call", rows["warm_task_us"], ""),
+        ("  raw engine warm call (parse + stringify)", rows["raw_warm_us"], ""),
+        ("  overhead over the raw engine", rows["warm_overhead_us"], "target ≤ 10"),
+        ("warm fetch call (Request in, Response out)", rows["warm_fetch_us"], ""),
+        ("warm async task call (await null)", rows["warm_async_us"], ""),
+        ("  raw engine async call (call + drain + read)", rows["raw_async_us"], ""),
+        ("  overhead over the raw engine", rows["async_overhead_us"], ""),
+    ]
+    print(f"# shardrun runtime bench — {platform.machine()}, {sys.implementation.name} {platform.python_version()}")
+    print("| measurement | µs | note |\n|---|---:|---|")
+    for name, us, note in table:
+        print(f"| {name} | {us:,.1f} | {note} |")
+    print(f"| warm isolate heap, task / fetch worker | {rows['isolate_heap_bytes'] / 1024:,.0f} KB / {rows['isolate_heap_bytes_fetch'] / 1024:,.0f} KB | |")
+    print(f"| WPT urltestdata / setters | {rows['wpt_url_parsing']} / {rows['wpt_url_setters']} | |")
+    if args.json:
+        import os
+
+        doc = {"machine": {"cores": os.cpu_count(), "cpu": platform.processor() or platform.machine(),
+                           "python": platform.python_version()}, "seconds": args.seconds, "rows": rows}
+        os.makedirs(os.path.dirname(args.json) or ".", exist_ok=True)
+        with open(args.json, "wb") as f:
+            f.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+
+
+if __name__ == "__main__":
+    main()
