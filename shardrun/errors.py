@@ -2,7 +2,7 @@
 
     ShardrunError                      root; .code, .message, .to_dict()
     ├── UsageError         E_USAGE, E_BAD_JSON, E_NOT_FOUND, E_BAD_NAME    the caller's input
-    ├── ScriptError        E_COMPILE, E_SCRIPT_ENCODING, E_NO_DEFAULT_EXPORT, E_NO_HANDLER,
+    ├── ScriptError        E_COMPILE, E_WORKER_CONFIG, E_SCRIPT_ENCODING, E_NO_DEFAULT_EXPORT, E_NO_HANDLER,
     │                      E_SCRIPT, E_BAD_OUTPUT, E_NEVER_RESPONDS, E_RESPONSE_TOO_LARGE
     ├── LimitError         E_CPU_LIMIT, E_WALL_TIMEOUT, E_OOM, E_STACK     a limit held
     └── RuntimeFault       E_ISOLATE_BUSY, E_ISOLATE_DISCARDED, E_INTERNAL  the host's side
@@ -71,6 +71,7 @@ CODES: dict[str, tuple[type[ShardrunError], int, int]] = {
     "E_NOT_FOUND": (UsageError, 2, 404),
     "E_BAD_NAME": (UsageError, 2, 400),
     "E_COMPILE": (ScriptError, 1, 500),
+    "E_WORKER_CONFIG": (ScriptError, 1, 500),
     "E_SCRIPT_ENCODING": (ScriptError, 1, 500),
     "E_NO_DEFAULT_EXPORT": (ScriptError, 1, 500),
     "E_NO_HANDLER": (ScriptError, 1, 500),

@@ -1,0 +1,118 @@
+"""A shard's warm isolate cache: LRU, bounded by count and by engine heap bytes.
+
+Keyed by (tenant, worker, code version), so a tenant never gets another tenant's isolate
+and an edited script never runs in an isolate of its old version. An isolate leaves the
+cache when it is evicted, retired (it hit a limit or threw) or reached its reuse cap; one
+with requests still in flight is only retired, and its shard drops it when it is idle.
+Nothing here is shared or locked: each shard owns its cache.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Protocol
+
+Key = tuple[str, str, str]
+
+
+class CachedIsolate(Protocol):
+    retiring: bool
+    discarded: bool
+    requests: int
+
+    def discard(self) -> None: ...
+
+    @property
+    def idle(self) -> bool: ...
+
+
+@dataclass
+class CacheStats:
+    hits: int = 0
+    misses: int = 0
+    evictions: int = 0
+    retired: int = 0
+
+
+@dataclass
+class IsolateCache:
+    """LRU of warm isolates with count, byte and reuse limits."""
+
+    max_isolates: int = 1000
+    max_bytes: int = 512 << 20
+    reuse_cap: int = 10_000
+    stats: CacheStats = field(default_factory=CacheStats)
+
+    def __post_init__(self) -> None:
+        self._entries: OrderedDict[Key, CachedIsolate] = OrderedDict()
+        self._sizes: dict[Key, int] = {}
+        self.bytes = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, key: Key) -> bool:
+        return key in self._entries
+
+    def get(self, key: Key) -> CachedIsolate | None:
+        """A usable warm isolate for key (a hit), or None (a miss)."""
+        iso = self._entries.get(key)
+        if iso is None:
+            self.stats.misses += 1
+            return None
+        if iso.retiring or iso.discarded or iso.requests >= self.reuse_cap:
+            self._remove(key, retire=True)
+            self.stats.retired += 1
+            self.stats.misses += 1
+            return None
+        self._entries.move_to_end(key)
+        self.stats.hits += 1
+        return iso
+
+    def put(self, key: Key, iso: CachedIsolate, size: int) -> list[CachedIsolate]:
+        """Cache an isolate; returns the isolates evicted to make room."""
+        if key in self._entries:
+            self._remove(key, retire=True)
+        self._entries[key] = iso
+        self._sizes[key] = size
+        self.bytes += size
+        return self._shrink()
+
+    def resize(self, key: Key, size: int) -> list[CachedIsolate]:
+        """Record a new heap size for a cached isolate."""
+        if key not in self._entries:
+            return []
+        self.bytes += size - self._sizes[key]
+        self._sizes[key] = size
+        return self._shrink()
+
+    def drop(self, key: Key) -> None:
+        """Forget an isolate (it is being discarded)."""
+        if key in self._entries:
+            self._remove(key, retire=False)
+
+    def drop_where(self, pred: object) -> list[CachedIsolate]:
+        """Evict every entry whose key matches pred(key) (e.g. an old code version)."""
+        gone = [k for k in self._entries if pred(k)]  # type: ignore[operator]
+        return [self._remove(k, retire=True) for k in gone]
+
+    def keys(self) -> list[Key]:
+        return list(self._entries)
+
+    def _shrink(self) -> list[CachedIsolate]:
+        evicted = []
+        while self._entries and (len(self._entries) > self.max_isolates or self.bytes > self.max_bytes):
+            key = next(iter(self._entries))
+            evicted.append(self._remove(key, retire=True))
+            self.stats.evictions += 1
+        return evicted
+
+    def _remove(self, key: Key, *, retire: bool) -> CachedIsolate:
+        iso = self._entries.pop(key)
+        self.bytes -= self._sizes.pop(key)
+        if retire:
+            iso.retiring = True
+            if iso.idle:
+                iso.discard()
+        return iso

@@ -1,0 +1,145 @@
+"""The workers registry: a directory of worker scripts and their optional worker.toml.
+
+    DIR/<name>.js                       a worker whose tenant is its name
+    DIR/<name>/index.js                 a worker with a folder ...
+    DIR/<name>/worker.toml              ... and its settings:
+
+        tenant = "user-42"              # the user_id that picks the shard
+        max_concurrency = 64            # requests in flight for this worker
+        [limits]                        # any of shardrun.limits.Limits' fields
+        cpu_ms = 50
+        [env]                           # bindings passed as `env` to this worker only
+        GREETING = "hi"
+
+Names are strict (`[a-z0-9][a-z0-9_-]{0,63}`): anything else is E_BAD_NAME, so no
+request can reach a path outside DIR. A file is re-read when its size or mtime changes,
+so an edit takes effect on the next request under a new code version.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ScriptError, UsageError
+from .limits import Limits
+from .script import Script
+
+NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+
+
+class WorkerConfig(BaseModel):
+    """worker.toml, validated."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tenant: str | None = Field(None, min_length=1, max_length=256, description="the user_id that picks the shard")
+    max_concurrency: int | None = Field(None, ge=1, le=100_000)
+    limits: dict[str, float] = Field(default_factory=dict)
+    env: dict[str, str] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """One loaded worker: name, tenant, script (with its version), limits and env."""
+
+    name: str
+    tenant: str
+    script: Script
+    limits: Limits
+    env: dict[str, Any] = field(default_factory=dict)
+    max_concurrency: int | None = None
+
+    @property
+    def version(self) -> str:
+        return self.script.version
+
+
+def check_name(name: str) -> str:
+    """The name, if it is a valid worker name; else E_BAD_NAME."""
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        shown = name[:80] if isinstance(name, str) else type(name).__name__
+        raise UsageError(f"invalid worker name {shown!r}: use 1-64 of a-z, 0-9, '_' and '-', starting with a letter or digit",
+                         code="E_BAD_NAME")
+    return name
+
+
+class Registry:
+    """Workers found in a directory, re-read when their files change."""
+
+    def __init__(self, root: str | Path, defaults: Limits | None = None) -> None:
+        self.root = Path(root).resolve()
+        self.defaults = defaults or Limits()
+        self._cache: dict[str, tuple[tuple[Any, ...], WorkerSpec]] = {}
+
+    def names(self) -> list[str]:
+        """Every worker name in the directory."""
+        out = []
+        for entry in sorted(self.root.iterdir()):
+            if entry.suffix == ".js" and NAME.fullmatch(entry.stem) and entry.is_file():
+                out.append(entry.stem)
+            elif entry.is_dir() and NAME.fullmatch(entry.name) and (entry / "index.js").is_file():
+                out.append(entry.name)
+        return out
+
+    def get(self, name: str) -> WorkerSpec:
+        """The current spec of a worker; E_BAD_NAME, E_NOT_FOUND or a ScriptError if it is broken."""
+        check_name(name)
+        script_path, toml_path = self._paths(name)
+        stamp = (self._stamp(script_path), self._stamp(toml_path) if toml_path else None)
+        hit = self._cache.get(name)
+        if hit is not None and hit[0] == stamp:
+            return hit[1]
+        spec = self._load(name, script_path, toml_path)
+        self._cache[name] = (stamp, spec)
+        return spec
+
+    def _paths(self, name: str) -> tuple[Path, Path | None]:
+        single = self.root / f"{name}.js"
+        folder = self.root / name
+        if self._is_file_inside(single):
+            return single, None
+        if self._is_file_inside(folder / "index.js"):
+            toml = folder / "worker.toml"
+            return folder / "index.js", toml if self._is_file_inside(toml) else None
+        raise UsageError(f"no worker named {name!r}", code="E_NOT_FOUND")
+
+    def _is_file_inside(self, p: Path) -> bool:
+        try:
+            st = p.stat()
+        except OSError:
+            return False
+        if not stat.S_ISREG(st.st_mode):
+            return False
+        real = Path(os.path.realpath(p))
+        return real.is_relative_to(self.root)
+
+    @staticmethod
+    def _stamp(p: Path) -> tuple[int, int, int]:
+        st = p.stat()
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    def _load(self, name: str, script_path: Path, toml_path: Path | None) -> WorkerSpec:
+        script = Script.from_bytes(script_path.read_bytes(), f"{name}.js" if script_path.name != "index.js" else f"{name}/index.js")
+        cfg = WorkerConfig()
+        if toml_path is not None:
+            try:
+                cfg = WorkerConfig.model_validate(tomllib.loads(toml_path.read_text("utf-8")))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise ScriptError(f"{name}/worker.toml is not valid TOML: {exc}", code="E_WORKER_CONFIG") from None
+            except ValidationError as exc:
+                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+                raise ScriptError(f"{name}/worker.toml: {problems}", code="E_WORKER_CONFIG") from None
+        known = set(Limits.__dataclass_fields__)
+        unknown = set(cfg.limits) - known
+        if unknown:
+            raise ScriptError(f"{name}/worker.toml: unknown limits {sorted(unknown)} (known: {sorted(known)})", code="E_WORKER_CONFIG")
+        limits = self.defaults.with_(**{k: (int(v) if isinstance(getattr(self.defaults, k), int) else v) for k, v in cfg.limits.items()})
+        return WorkerSpec(name, cfg.tenant or name, script, limits, dict(cfg.env), cfg.max_concurrency)

@@ -1,0 +1,71 @@
+"""The workers registry: strict names, worker.toml validation, edits take effect."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from shardrun.errors import ScriptError, UsageError
+from shardrun.workers import Registry
+
+
+@pytest.fixture
+def root(tmp_path):
+    (tmp_path / "hello.js").write_text("export default { task() { return 1 } }")
+    d = tmp_path / "api"
+    d.mkdir()
+    (d / "index.js").write_text("export default { task(p, env) { return env.K } }")
+    (d / "worker.toml").write_text('tenant = "user-7"\nmax_concurrency = 5\n[limits]\ncpu_ms = 50\n[env]\nK = "v"\n')
+    return tmp_path
+
+
+def test_names_and_specs(root):
+    reg = Registry(root)
+    assert reg.names() == ["api", "hello"]
+    h = reg.get("hello")
+    assert (h.tenant, h.limits.cpu_ms, h.env) == ("hello", 1000, {})
+    a = reg.get("api")
+    assert (a.tenant, a.limits.cpu_ms, a.env, a.max_concurrency) == ("user-7", 50, {"K": "v"}, 5)
+
+
+@pytest.mark.parametrize("name", ["../etc/passwd", "%2e%2e%2f", "..\\\\x", "/abs", "a\x00b", "Hello", "", "a" * 65, "ｈello", "a.js"])
+def test_bad_names(root, name):
+    with pytest.raises(UsageError) as exc:
+        Registry(root).get(name)
+    assert exc.value.code == "E_BAD_NAME"
+
+
+def test_unknown_worker(root):
+    with pytest.raises(UsageError) as exc:
+        Registry(root).get("nope")
+    assert exc.value.code == "E_NOT_FOUND"
+
+
+def test_symlink_out_of_the_directory_is_not_a_worker(root, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("outside") / "evil.js"
+    outside.write_text("export default { task() { return 'evil' } }")
+    os.symlink(outside, root / "evil.js")
+    with pytest.raises(UsageError) as exc:
+        Registry(root).get("evil")
+    assert exc.value.code == "E_NOT_FOUND"
+
+
+@pytest.mark.parametrize("toml,words", [
+    ("tenant = 5", "tenant"), ("nonsense = 1", "nonsense"), ("[limits]\ncpu_msx = 1", "unknown limits"), ("tenant = ", "not valid TOML"),
+])
+def test_bad_worker_toml(root, toml, words):
+    (root / "api" / "worker.toml").write_text(toml)
+    with pytest.raises(ScriptError) as exc:
+        Registry(root).get("api")
+    assert exc.value.code == "E_WORKER_CONFIG" and words in exc.value.message
+
+
+def test_an_edit_is_a_new_version(root):
+    reg = Registry(root)
+    v1 = reg.get("hello").version
+    assert reg.get("hello").version == v1
+    time.sleep(0.01)
+    (root / "hello.js").write_text("export default { task() { return 2 } }")
+    assert reg.get("hello").version != v1
