@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-import quickjs  # the bench measures the raw engine too; the runtime itself only imports it in engine.py
+import _quickjs as quickjs  # the raw engine, for comparison (shardrun itself imports it only in engine.py)
 
 from shardrun.calls import HttpRequest
 from shardrun.runtime import WorkerIsolate, prepare

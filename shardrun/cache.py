@@ -55,6 +55,10 @@ class IsolateCache:
     def __contains__(self, key: Key) -> bool:
         return key in self._entries
 
+    def peek(self, key: Key) -> CachedIsolate | None:
+        """The cached isolate for key, without counting or reordering."""
+        return self._entries.get(key)
+
     def get(self, key: Key) -> CachedIsolate | None:
         """A usable warm isolate for key (a hit), or None (a miss)."""
         iso = self._entries.get(key)

@@ -99,6 +99,7 @@ class Call:
     cpu_budget: float
     on_result: Callable[[Call], None] | None = None
     on_finish: Callable[[Call], None] | None = None
+    tag: Any = None
     cpu_used: float = 0.0
     result: Result | None = None
     finished: bool = False

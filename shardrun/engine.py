@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import re
 import threading
+import weakref
 from time import thread_time
 from typing import Any
 
-import quickjs
+# The binding's C module. Its Python package (`import quickjs`) also starts a thread pool
+# at import time for its `Function` helper, which shardrun does not use and which would
+# make every process that imports it unsafe to fork (procs.py).
+import _quickjs as quickjs
 
 from .errors import RuntimeFault
 
@@ -98,11 +102,20 @@ class JSHandle:
             raise _translate(exc) from None
 
 
+_LIVE: weakref.WeakSet[Isolate] = weakref.WeakSet()
+
+
+def live_isolates() -> int:
+    """How many isolates exist in this process (the fork rules want none in a forking parent)."""
+    return sum(1 for i in _LIVE if not i.closed)
+
+
 class Isolate:
     """One QuickJS runtime and context, with its memory and stack limits."""
 
     def __init__(self, *, memory_limit: int, stack_limit: int) -> None:
         self._ctx = quickjs.Context()
+        _LIVE.add(self)
         self._ctx.set_memory_limit(memory_limit)
         self._ctx.set_max_stack_size(stack_limit)
         self._lock = threading.Lock()

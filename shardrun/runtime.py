@@ -93,11 +93,14 @@ class WorkerIsolate:
         watchdog: Watchdog | None = None,
         prepared: Prepared | None = None,
         clock: Callable[[], float] = time.monotonic,
+        raw_fetch: bool = False,
     ) -> None:
         self.script = script
         self.limits = limits or Limits()
         self.clock = clock
         self.watchdog = watchdog
+        self.raw_fetch = raw_fetch  # fetch results stay the JS view (dict) instead of HttpResponse
+        self.tag: Any = None        # the owner's label (a shard keeps its cache key here)
         self._host_ops = host_ops
         self.inflight: dict[int, Call] = {}
         self.retiring = False
@@ -164,8 +167,10 @@ class WorkerIsolate:
         on_result: Callable[[Call], None] | None = None,
         on_finish: Callable[[Call], None] | None = None,
         limits: Limits | None = None,
+        tag: Any = None,
     ) -> Call:
-        """Start a request: kind is task|scheduled (arg: a JSON value) or fetch (an HttpRequest)."""
+        """Start a request: kind is task|scheduled (arg: a JSON value) or fetch (an HttpRequest,
+        or its to_js() dict). `tag` is the caller's own, kept on the Call."""
         if self.discarded or self.retiring:
             raise RuntimeFault("this isolate is retired and takes no new requests", code="E_ISOLATE_DISCARDED")
         if kind not in self.handlers:
@@ -175,7 +180,7 @@ class WorkerIsolate:
         now = self.clock()
         self._rid += 1
         self.requests += 1
-        call = Call(self._rid, kind, now, now + lim.wall_ms / 1000, lim.cpu_ms / 1000, on_result, on_finish)
+        call = Call(self._rid, kind, now, now + lim.wall_ms / 1000, lim.cpu_ms / 1000, on_result, on_finish, tag)
         payload = arg.to_js() if isinstance(arg, HttpRequest) else arg
         try:
             text = orjson.dumps(payload).decode()
@@ -213,8 +218,13 @@ class WorkerIsolate:
                 self._deadline(call)
         if self.retiring and not self.inflight:
             self.discard()
+        return self.next_wake()
+
+    def next_wake(self) -> float | None:
+        """When pump() has work next (monotonic seconds), or None."""
         if self.discarded:
             return None
+        now = self.clock()
         wake = [c.deadline for c in self.inflight.values()]
         if self._next_timer is not None:
             wake.append(self._next_timer[0] / 1000)
@@ -347,7 +357,7 @@ class WorkerIsolate:
         if call is None or call.responded:
             return
         if ok:
-            result = Result(True, HttpResponse.from_js(value) if call.kind == "fetch" else value)
+            result = Result(True, HttpResponse.from_js(value) if call.kind == "fetch" and not self.raw_fetch else value)
         else:
             code = value.get("code", "E_SCRIPT")
             if code == "E_SCRIPT" and value.get("name") == "Uncaught" and value.get("message") == "null":

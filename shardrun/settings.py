@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
@@ -44,6 +44,34 @@ class PayloadSettings(BaseModel):
     max_bytes: int = Field(1 << 20, ge=1, description="largest payload")
 
 
+class ServeSettings(BaseModel):
+    """`shardrun serve`: processes, routing, backpressure and failure handling."""
+
+    shards: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1, le=256, description="shard processes")
+    mode: Literal["pinned", "shared", "oneshot"] = Field("pinned", description="pinned: tenant affinity + warm cache; "
+                                                        "shared: any shard; oneshot: fresh isolate per request")
+    workers: Path = Field(Path("configs/workers"), description="the workers directory")
+    client_endpoint: str = Field("tcp://127.0.0.1:7700", description="ZeroMQ endpoint of the client API (loopback)")
+    runtime_dir: Path | None = Field(None, description="ipc sockets and heartbeat files (default: a new temp dir)")
+    max_inflight_per_shard: int = Field(256, ge=1, description="requests a shard runs at once (async handlers interleave)")
+    max_queued: int | None = Field(None, ge=0, description="requests waiting for a shard, in all (default shards x 10)")
+    wait_timeout_ms: float = Field(10_000, gt=0, description="how long a request may wait for a shard before E_OVERLOADED")
+    tenant_max_concurrency: int = Field(100, ge=1, description="requests of one tenant in flight before E_TENANT_LIMIT")
+    reply_grace_ms: float = Field(5_000, gt=0, description="after a request's wall limit, how long the router waits for its shard")
+    heartbeat_ms: float = Field(200, gt=0, description="shard heartbeat interval")
+    heartbeat_timeout_ms: float = Field(10_000, gt=0, description="a shard silent this long is killed and replaced")
+    graceful_timeout_s: float = Field(30, ge=0, description="SIGTERM: how long in-flight work may drain")
+    respawn_burst: int = Field(5, ge=1, description="deaths of one shard within respawn_window_s before respawns slow down")
+    respawn_window_s: float = Field(10, gt=0)
+    cache_max_isolates: int = Field(5_000, ge=1, description="warm isolates per shard (seed: SNAPSHOT_CACHE_MAX)")
+    cache_max_mb: int = Field(1_024, ge=1, description="engine heap of a shard's warm isolates")
+    reuse_cap: int = Field(1_000, ge=1, description="requests an isolate serves before it is replaced")
+    spare_isolates: int = Field(4, ge=0, description="prepared isolates a shard keeps ready for cold starts")
+
+    def queue_cap(self) -> int:
+        return self.max_queued if self.max_queued is not None else self.shards * 10
+
+
 class Settings(BaseSettings):
     """Everything shardrun can be told."""
 
@@ -51,6 +79,7 @@ class Settings(BaseSettings):
 
     limits: LimitSettings = Field(default_factory=LimitSettings)
     payload: PayloadSettings = Field(default_factory=PayloadSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,207 @@
+"""Python clients of the router's ZeroMQ API: `Client` (blocking) and `AsyncClient` (asyncio).
+
+Both keep many requests in flight on one DEALER socket; replies are matched by id.
+
+    with Client("tcp://127.0.0.1:7700") as c:
+        c.task("hello", {"name": "x"}).value
+        c.fetch("hello", "GET", "/path").value.body
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import zmq
+import zmq.asyncio
+
+from . import protocol
+from .calls import HttpRequest, HttpResponse
+from .errors import ErrorInfo, error
+
+DEFAULT_ENDPOINT = "tcp://127.0.0.1:7700"
+DEFAULT_DOMAIN = "workers.localhost"
+
+
+@dataclass
+class Reply:
+    """A request's outcome as the router answered it."""
+
+    id: int
+    ok: bool
+    value: Any = None
+    error: ErrorInfo | None = None
+    shard: int | None = None
+    cpu_ms: float | None = None
+    wall_ms: float | None = None
+    logs: list[tuple[str, str]] = field(default_factory=list)
+
+    @classmethod
+    def from_body(cls, body: dict[str, Any], kind: str | None) -> Reply:
+        err = body.get("error")
+        value = body.get("value")
+        if body.get("ok") and kind == "fetch" and isinstance(value, dict):
+            value = HttpResponse.from_js(value)
+        return cls(body.get("id", -1), bool(body.get("ok")), value,
+                   ErrorInfo(err.get("code", "E_INTERNAL"), err.get("message", ""), err.get("name", "Error"), err.get("stack", ""))
+                   if isinstance(err, dict) else None,
+                   body.get("shard"), body.get("cpu_ms"), body.get("wall_ms"), [tuple(x) for x in body.get("logs", [])])
+
+    def unwrap(self) -> Any:
+        """The value, or raise the error as a ShardrunError."""
+        if not self.ok:
+            assert self.error is not None
+            raise error(self.error.code, self.error.message, stack=self.error.stack)
+        return self.value
+
+
+def _fetch_arg(worker: str, method: str, url: str, headers: list[tuple[str, str]] | dict[str, str] | None,
+               body: bytes | str | None) -> dict[str, Any]:
+    if url.startswith("/"):
+        url = f"https://{worker}.{DEFAULT_DOMAIN}{url}"
+    pairs = list(headers.items()) if isinstance(headers, dict) else list(headers or [])
+    data = body.encode() if isinstance(body, str) else body
+    return HttpRequest(method.upper(), url, pairs, data).to_js()
+
+
+def _encode(rid: int, worker: str, kind: str, arg: Any) -> list[bytes]:
+    return protocol.encode_request(rid, worker, kind, arg)
+
+
+class Client:
+    """Blocking client; `send`/`recv` for many requests in flight, `call` for one."""
+
+    def __init__(self, endpoint: str = DEFAULT_ENDPOINT, timeout: float = 60.0) -> None:
+        self.timeout = timeout
+        self._ctx = zmq.Context()
+        self._sock = self._ctx.socket(zmq.DEALER)
+        self._sock.setsockopt(zmq.LINGER, 0)
+        self._sock.setsockopt(zmq.SNDHWM, 0)
+        self._sock.setsockopt(zmq.RCVHWM, 0)
+        self._sock.connect(endpoint)
+        self._ids = itertools.count(1)
+        self._kinds: dict[int, str] = {}
+        self._early: dict[int, Reply] = {}
+
+    def send(self, worker: str, kind: str, arg: Any) -> int:
+        """Send a request; returns its id."""
+        rid = next(self._ids)
+        self._kinds[rid] = kind
+        self._sock.send_multipart(_encode(rid, worker, kind, arg))
+        return rid
+
+    def recv(self, timeout: float | None = None) -> Reply:
+        """The next reply to arrive (any request)."""
+        if self._early:
+            return self._early.pop(next(iter(self._early)))
+        return self._recv(self.timeout if timeout is None else timeout)
+
+    def _recv(self, timeout: float) -> Reply:
+        if not self._sock.poll(timeout * 1000):
+            raise TimeoutError(f"no reply within {timeout:g}s")
+        msg = protocol.decode(self._sock.recv_multipart())
+        rid = msg.body.get("id")
+        return Reply.from_body(msg.body, self._kinds.pop(rid, None) if isinstance(rid, int) else None)
+
+    def wait(self, rid: int, timeout: float | None = None) -> Reply:
+        """The reply of one request (replies to others are kept for recv/wait)."""
+        if rid in self._early:
+            return self._early.pop(rid)
+        end = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while True:
+            r = self._recv(max(0.0, end - time.monotonic()))
+            if r.id == rid:
+                return r
+            self._early[r.id] = r
+
+    def call(self, worker: str, kind: str, arg: Any, timeout: float | None = None) -> Reply:
+        return self.wait(self.send(worker, kind, arg), timeout)
+
+    def task(self, worker: str, payload: Any = None, timeout: float | None = None) -> Reply:
+        return self.call(worker, "task", {} if payload is None else payload, timeout)
+
+    def fetch(self, worker: str, method: str = "GET", url: str = "/", headers: Any = None, body: bytes | str | None = None,
+              timeout: float | None = None) -> Reply:
+        return self.call(worker, "fetch", _fetch_arg(worker, method, url, headers, body), timeout)
+
+    def status(self, timeout: float | None = None) -> dict[str, Any]:
+        """The router's counters and per-shard state."""
+        rid = next(self._ids)
+        self._sock.send_multipart(protocol.encode(protocol.REQUEST, {"id": rid, "admin": "status"}))
+        return self.wait(rid, timeout).unwrap()  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        self._sock.close(0)
+        self._ctx.term()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncClient:
+    """asyncio client: `await c.task(...)`; any number of requests in flight."""
+
+    def __init__(self, endpoint: str = DEFAULT_ENDPOINT, timeout: float = 60.0) -> None:
+        self.timeout = timeout
+        self._ctx = zmq.asyncio.Context()
+        self._sock = self._ctx.socket(zmq.DEALER)
+        self._sock.setsockopt(zmq.LINGER, 0)
+        self._sock.setsockopt(zmq.SNDHWM, 0)
+        self._sock.setsockopt(zmq.RCVHWM, 0)
+        self._sock.connect(endpoint)
+        self._ids = itertools.count(1)
+        self._waiting: dict[int, tuple[asyncio.Future[Reply], str]] = {}
+        self._reader: asyncio.Task[None] | None = None
+
+    async def call(self, worker: str, kind: str, arg: Any, timeout: float | None = None) -> Reply:
+        rid = next(self._ids)
+        fut: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self._waiting[rid] = (fut, kind)
+        if self._reader is None:
+            self._reader = asyncio.create_task(self._read())
+        await self._sock.send_multipart(_encode(rid, worker, kind, arg))
+        try:
+            return await asyncio.wait_for(fut, self.timeout if timeout is None else timeout)
+        finally:
+            self._waiting.pop(rid, None)
+
+    async def task(self, worker: str, payload: Any = None, timeout: float | None = None) -> Reply:
+        return await self.call(worker, "task", {} if payload is None else payload, timeout)
+
+    async def fetch(self, worker: str, method: str = "GET", url: str = "/", headers: Any = None,
+                    body: bytes | str | None = None, timeout: float | None = None) -> Reply:
+        return await self.call(worker, "fetch", _fetch_arg(worker, method, url, headers, body), timeout)
+
+    async def _read(self) -> None:
+        while True:
+            frames = await self._sock.recv_multipart()
+            try:
+                body = orjson.loads(frames[2]) if len(frames) == 3 else {}
+            except orjson.JSONDecodeError:
+                continue
+            entry = self._waiting.get(body.get("id"))  # type: ignore[arg-type]
+            if entry is not None and not entry[0].done():
+                entry[0].set_result(Reply.from_body(body, entry[1]))
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            try:
+                await self._reader
+            except asyncio.CancelledError:
+                pass
+        self._sock.close(0)
+        self._ctx.term()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

@@ -1,0 +1,100 @@
+"""How shardrun starts processes: fork, and the rules that make forking safe.
+
+Only the supervisor calls `fork_child`. At the moment of fork the parent must hold no
+ZeroMQ context, no thread but the main one and no isolate (a zmq context or a QuickJS
+runtime does not survive fork; a thread would vanish mid-work). `fork_safety_problems()`
+says what is wrong, and `fork_child` refuses to fork while anything is. Each child
+creates its own zmq context, event loop, logging and isolates after it starts.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import os
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+
+# Named exit codes: the supervisor decides by them whether to respawn.
+EXIT_OK = 0
+EXIT_CRASH = 1          # an unexpected exception: respawn
+EXIT_BOOT_ERROR = 3     # the child could not start (bad config): halt instead of looping
+EXIT_STUCK = 5          # the watchdog found JS that would not yield: respawn
+EXIT_PARENT_GONE = 6    # the supervisor died: do not come back
+
+_PR_SET_PDEATHSIG = 1
+
+
+def fork_safety_problems() -> list[str]:
+    """What in this process would make a fork unsafe (empty when it is safe)."""
+    problems = []
+    others = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    if others:
+        problems.append(f"threads running: {others}")
+    if "zmq" in sys.modules:
+        import zmq
+
+        live = [o for o in gc.get_objects() if isinstance(o, zmq.Context) and not o.closed]
+        if live:
+            problems.append(f"{len(live)} live zmq context(s)")
+    engine = sys.modules.get("shardrun.engine")
+    if engine is not None and engine.live_isolates():
+        problems.append(f"{engine.live_isolates()} live isolate(s)")
+    return problems
+
+
+def fork_child(target: Callable[[], int], title: str) -> int:
+    """Fork a child that runs target() and exits with its return code; returns the pid."""
+    problems = fork_safety_problems()
+    if problems:
+        raise RuntimeError("refusing to fork: " + "; ".join(problems))
+    parent = os.getpid()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid:
+        return pid
+    code = EXIT_CRASH
+    try:
+        _die_with_parent(parent)
+        set_title(title)
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD):
+            signal.signal(sig, signal.SIG_DFL)
+        code = target()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else EXIT_CRASH
+    except BaseException:  # noqa: BLE001 - a child must never return into the parent's code
+        traceback.print_exc()
+        code = EXIT_CRASH
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def set_title(title: str) -> None:
+    """Process title, as ps shows it (`shardrun: shard 3`)."""
+    try:
+        import setproctitle
+
+        setproctitle.setproctitle(title)
+    except ImportError:  # pragma: no cover - the dependency is declared
+        pass
+
+
+def parent_alive(parent: int) -> bool:
+    """False once the process that forked us is gone (we were re-parented)."""
+    return os.getppid() == parent
+
+
+def _die_with_parent(parent: int) -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # pragma: no cover - non-Linux
+        pass
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(EXIT_PARENT_GONE)

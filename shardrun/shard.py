@@ -1,0 +1,258 @@
+"""A shard process: one thread, one ZeroMQ socket, a warm isolate cache, no shared state.
+
+`run_shard` is the body of a child the supervisor forked. It creates its zmq context and
+isolates only now, connects a DEALER to the router's backend, says READY, then loops:
+read every request that is waiting (batch per wake-up), start each in its tenant's warm
+isolate (or a fresh one), send each reply the moment its result is known, pump isolates
+whose timers or deadlines are due, heartbeat (to the router and, through a file, to the
+supervisor), and make spare isolates while idle.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import zmq
+
+from . import protocol
+from .cache import IsolateCache, Key
+from .calls import Call
+from .errors import ShardrunError
+from .procs import EXIT_OK, EXIT_PARENT_GONE, EXIT_STUCK, parent_alive
+from .runtime import Prepared, WorkerIsolate, prepare
+from .settings import Settings
+from .watchdog import Watchdog
+from .workers import Registry
+
+log = logging.getLogger("shardrun.shard")
+
+HEAP_SAMPLE_EVERY = 64  # requests between heap-size samples of a cached isolate
+
+
+@dataclass(frozen=True)
+class ShardPlace:
+    """Where a shard is: its slot, generation, the router's backend and its heartbeat file."""
+
+    slot: int
+    gen: int
+    backend: str
+    heartbeat_file: Path
+    parent: int
+
+
+class Shard:
+    """The state of one shard process (built after fork)."""
+
+    def __init__(self, settings: Settings, place: ShardPlace) -> None:
+        self.settings = settings
+        self.serve = settings.serve
+        self.place = place
+        self.oneshot = self.serve.mode == "oneshot"
+        self.registry = Registry(self.serve.workers, settings.limits.to_limits())
+        self.cache = IsolateCache(self.serve.cache_max_isolates, self.serve.cache_max_mb << 20, self.serve.reuse_cap)
+        self.spares: list[Prepared] = []
+        self.wakes: dict[WorkerIsolate, float | None] = {}   # isolates with work in flight
+        self.served = 0
+        self.errors = 0
+        self.bad_frames = 0
+        self.stopping = False
+        self.zctx = zmq.Context()
+        self.sock = self.zctx.socket(zmq.DEALER)
+        self.sock.setsockopt(zmq.LINGER, 1000)
+        self.sock.setsockopt(zmq.IDENTITY, f"shard-{place.slot}-{os.getpid()}".encode())
+        self.sock.setsockopt(zmq.SNDHWM, 0)
+        self.sock.setsockopt(zmq.RCVHWM, 0)
+        self.sock.connect(place.backend)
+        self.watchdog = Watchdog(self._stuck)
+        self.hb_fd = os.open(place.heartbeat_file, os.O_CREAT | os.O_WRONLY, 0o600)
+
+    # ---- the loop ----------------------------------------------------------------
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self._on_term)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides
+        self.sock.send_multipart(protocol.encode_ready(self.place.slot, os.getpid(), self.place.gen))
+        poller = zmq.Poller()
+        poller.register(self.sock, zmq.POLLIN)
+        hb_every = self.serve.heartbeat_ms / 1000
+        next_hb = 0.0
+        deadline_stop = None
+        while True:
+            now = time.monotonic()
+            if now >= next_hb:
+                self._heartbeat()
+                next_hb = now + hb_every
+                if not parent_alive(self.place.parent):
+                    return EXIT_PARENT_GONE
+            if self.stopping:
+                deadline_stop = deadline_stop or now + self.serve.graceful_timeout_s
+                if not self.wakes or now >= deadline_stop:
+                    return EXIT_OK
+            wake = min((w for w in self.wakes.values() if w is not None), default=None)
+            timeout = next_hb - now if wake is None else min(next_hb, wake) - now
+            if timeout > 0 and len(self.spares) < self.serve.spare_isolates and not self._waiting():
+                # Idle: make a spare now, so a cold start later is only loading the worker.
+                self.spares.append(prepare(self.settings.limits.to_limits()))
+                continue
+            if poller.poll(max(0, timeout) * 1000):
+                self._read_all()
+            self._pump_due()
+
+    def _waiting(self) -> bool:
+        return bool(self.sock.getsockopt(zmq.EVENTS) & zmq.POLLIN)
+
+    def _read_all(self) -> None:
+        for _ in range(1000):
+            try:
+                frames = self.sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            try:
+                msg = protocol.decode(frames)
+            except protocol.ProtocolError as exc:
+                self.bad_frames += 1
+                log.warning("dropped a malformed frame: %s", exc)
+                continue
+            if msg.type == protocol.REQUEST:
+                self._start(msg)
+            elif msg.type == protocol.HEARTBEAT:
+                pass
+
+    def _pump_due(self) -> None:
+        now = time.monotonic()
+        for iso, wake in list(self.wakes.items()):
+            if wake is not None and wake <= now:
+                self._after(iso, iso.pump())
+
+    def _after(self, iso: WorkerIsolate, wake: float | None) -> None:
+        """Track an isolate after it ran: pump it again later, or let it go."""
+        if iso.inflight:
+            self.wakes[iso] = wake
+            return
+        self.wakes.pop(iso, None)
+        if iso.retiring or iso.discarded or self.oneshot:
+            if not self.oneshot and iso.tag in self.cache and self.cache.peek(iso.tag) is iso:
+                self.cache.drop(iso.tag)
+            iso.discard()
+
+    # ---- requests ----------------------------------------------------------------
+    def _start(self, msg: protocol.Message) -> None:
+        try:
+            rid, worker, kind, arg = protocol.request_fields(msg)
+        except protocol.ProtocolError as exc:
+            self.bad_frames += 1
+            rid = msg.body.get("id")
+            if isinstance(rid, int):
+                self._send_error(rid, "E_BAD_REQUEST", str(exc))
+            return
+        if self.stopping:
+            self._send_error(rid, "E_SHUTTING_DOWN", "the shard is shutting down")
+            return
+        try:
+            iso = self._isolate_for(worker)
+            iso.submit(kind, arg, on_result=self._reply, tag=rid)
+        except ShardrunError as exc:
+            self._send_error(rid, exc.code, exc.message, exc.stack)
+            return
+        self._after(iso, iso.next_wake())
+
+    def _isolate_for(self, worker: str) -> WorkerIsolate:
+        spec = self.registry.get(worker)
+        key = (spec.tenant, spec.name, spec.version)
+        if not self.oneshot:
+            iso = self.cache.get(key)
+            if iso is not None:
+                self._maybe_resize(key, iso)
+                return iso  # type: ignore[return-value]
+            # A new version of a worker makes its old isolates useless.
+            self.cache.drop_where(lambda k: k[1] == spec.name and k[0] == spec.tenant and k[2] != spec.version)
+        prepared = self.spares.pop() if self.spares else None
+        iso = WorkerIsolate(spec.script, spec.limits, spec.env, watchdog=self.watchdog, prepared=prepared, raw_fetch=True)
+        iso.tag = key
+        if not self.oneshot:
+            self.cache.put(key, iso, iso.heap_bytes())
+        return iso
+
+    def _maybe_resize(self, key: Key, iso: Any) -> None:
+        if iso.requests % HEAP_SAMPLE_EVERY == 0:
+            self.cache.resize(key, iso.heap_bytes())
+
+    def _reply(self, call: Call) -> None:
+        r = call.result
+        assert r is not None
+        self.served += 1
+        extra: dict[str, Any] = {"shard": self.place.slot, "cpu_ms": round(r.cpu_ms, 3), "wall_ms": round(r.wall_ms, 3)}
+        if r.logs:
+            extra["logs"] = [[line.level, line.text] for line in r.logs]
+        if r.ok:
+            frames = protocol.encode_reply(call.tag, True, r.value, **extra)
+        else:
+            assert r.error is not None
+            self.errors += 1
+            frames = protocol.encode_reply(call.tag, False, r.error.to_dict(), **extra)
+        self.sock.send_multipart(frames)
+
+    def _send_error(self, rid: int, code: str, message: str, stack: str = "") -> None:
+        self.errors += 1
+        err: dict[str, Any] = {"code": code, "message": message}
+        if stack:
+            err["stack"] = stack
+        self.sock.send_multipart(protocol.encode_reply(rid, False, err, shard=self.place.slot))
+
+    # ---- health ------------------------------------------------------------------
+    def stats(self) -> dict[str, Any]:
+        c = self.cache.stats
+        return {
+            "shard": self.place.slot, "pid": os.getpid(), "gen": self.place.gen,
+            "inflight": sum(len(i.inflight) for i in self.wakes), "cached": len(self.cache),
+            "cache_bytes": self.cache.bytes, "hits": c.hits, "misses": c.misses, "evictions": c.evictions,
+            "retired": c.retired, "served": self.served, "errors": self.errors, "bad_frames": self.bad_frames,
+            "spares": len(self.spares),
+        }
+
+    def _heartbeat(self) -> None:
+        os.utime(self.hb_fd)
+        self.sock.send_multipart(protocol.encode_heartbeat(**self.stats()))
+
+    def _on_term(self, signum: int, frame: object) -> None:
+        self.stopping = True
+
+    def _stuck(self, call: Call) -> None:
+        """Watchdog thread: JS will not yield. Tell the router which request, then exit."""
+        try:
+            # A context of its own: closing it waits until the message is out (up to the
+            # linger), which the main context, with the stuck thread's socket, never would.
+            ctx = zmq.Context()
+            s = ctx.socket(zmq.DEALER)
+            s.setsockopt(zmq.LINGER, 1000)
+            s.connect(self.place.backend)
+            s.send_multipart(protocol.encode(protocol.DISCONNECT, {
+                "reason": "cpu", "id": call.tag, "shard": self.place.slot, "pid": os.getpid(),
+                "message": f"the request used more than its CPU budget of {call.cpu_budget * 1000:g} ms in code "
+                           "the engine could not interrupt; its shard was replaced"}))
+            s.close()
+            ctx.term()
+        finally:
+            os._exit(EXIT_STUCK)
+
+    def close(self) -> None:
+        self.watchdog.stop()
+        self.sock.close(linger=1000)
+        self.zctx.term()
+        os.close(self.hb_fd)
+
+
+def run_shard(settings: Settings, place: ShardPlace) -> int:
+    """Body of a shard process (after fork)."""
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s shard {place.slot} %(levelname)s %(message)s", force=True)
+    shard = Shard(settings, place)
+    try:
+        return shard.run()
+    finally:
+        shard.close()
+

@@ -1,0 +1,282 @@
+"""The supervisor: the only process that forks, reaps, respawns and kills.
+
+Like gunicorn's Arbiter: signal handlers only queue the signal; the main loop dispatches
+(`handle_chld`, `handle_term`, `handle_hup`, ...), reaps children, kills shards whose
+heartbeat file went stale (SIGABRT, then SIGKILL), and respawns what died, with a brake
+on crash loops. It holds no zmq context, no threads and no isolates, so forking is safe.
+It tells the router about dead shards through a pipe, so their requests fail at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import shutil
+import signal
+import tempfile
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .procs import EXIT_BOOT_ERROR, EXIT_OK, EXIT_PARENT_GONE, fork_child, set_title
+from .settings import Settings, load_settings
+
+log = logging.getLogger("shardrun.supervisor")
+
+LOOP_SECONDS = 0.05
+KILL_AFTER_ABORT_S = 1.0
+MAX_BACKOFF_S = 30.0
+
+
+@dataclass
+class Child:
+    """One child process."""
+
+    role: str            # "router" or "shard"
+    slot: int
+    gen: int
+    pid: int
+    started: float
+    aborted_at: float | None = None
+
+
+@dataclass
+class SlotHistory:
+    deaths: deque[float] = field(default_factory=deque)
+    backoff: float = 0.0
+    respawn_at: float = 0.0
+    boot_errors: int = 0
+
+
+class Supervisor:
+    """Owns every child of `shardrun serve`."""
+
+    def __init__(self, settings: Settings, config: str | None = None) -> None:
+        self.settings = settings
+        self.config = config
+        self.serve = settings.serve
+        self.signals: queue.SimpleQueue[int] = queue.SimpleQueue()
+        self.children: dict[int, Child] = {}
+        self.history: dict[int, SlotHistory] = {}
+        self.gen = 0
+        self.stopping = False
+        self.stop_deadline = 0.0
+        self.exit_code = EXIT_OK
+        self.own_dir = self.serve.runtime_dir is None
+        self.dir = Path(tempfile.mkdtemp(prefix="shardrun-")) if self.own_dir else Path(self.serve.runtime_dir)  # type: ignore[arg-type]
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.backend = f"ipc://{self.dir}/backend.ipc"
+        self.notify_r, self.notify_w = os.pipe()
+        os.set_blocking(self.notify_w, False)
+        self.pid = os.getpid()
+
+    # ---- lifecycle --------------------------------------------------------------------
+    def run(self) -> int:
+        """Start everything, then supervise until stopped. Returns the exit code."""
+        set_title(f"shardrun: supervisor ({self.serve.shards} shards, {self.serve.mode})")
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD, signal.SIGQUIT):
+            signal.signal(sig, self._enqueue)
+        self.spawn_router()
+        for slot in range(self.serve.shards):
+            self.spawn_shard(slot)
+        log.info("serving %s workers from %s on %s (%d shards, mode %s)", len(os.listdir(self.serve.workers)),
+                 self.serve.workers, self.serve.client_endpoint, self.serve.shards, self.serve.mode)
+        try:
+            while True:
+                try:
+                    sig = self.signals.get(timeout=LOOP_SECONDS)
+                    self.dispatch(sig)
+                    continue
+                except queue.Empty:
+                    pass
+                self.reap_children()
+                if self.stopping:
+                    if not self.children:
+                        return self.exit_code
+                    self.stop_children()
+                    continue
+                self.murder_stale()
+                self.manage_children()
+        finally:
+            self.cleanup()
+
+    def _enqueue(self, signum: int, frame: object) -> None:
+        self.signals.put(signum)  # no logging here, just queue the signal
+
+    def dispatch(self, sig: int) -> None:
+        {signal.SIGCHLD: self.handle_chld, signal.SIGTERM: self.handle_term, signal.SIGINT: self.handle_int,
+         signal.SIGQUIT: self.handle_int, signal.SIGHUP: self.handle_hup}[sig]()
+
+    def handle_chld(self) -> None:
+        self.reap_children()
+
+    def handle_term(self) -> None:
+        """Graceful stop: the router stops intake and drains; then the shards go."""
+        if self.stopping:
+            return self.handle_int()
+        log.info("stopping: draining for up to %gs", self.serve.graceful_timeout_s)
+        self.stopping = True
+        self.stop_deadline = time.monotonic() + self.serve.graceful_timeout_s + 2
+        for c in self.children.values():
+            if c.role == "router":
+                self._kill(c.pid, signal.SIGTERM)
+
+    def handle_int(self) -> None:
+        """Forced stop (second SIGTERM, or SIGINT/SIGQUIT)."""
+        log.info("stopping now")
+        self.stopping = True
+        self.stop_deadline = 0.0
+        for c in self.children.values():
+            self._kill(c.pid, signal.SIGKILL)
+
+    def handle_hup(self) -> None:
+        """Reload the settings and roll the shards one at a time."""
+        try:
+            new = load_settings(self.config, serve={**self.serve.model_dump(), "shards": self.serve.shards})
+        except Exception as exc:  # noqa: BLE001 - keep serving with the old settings
+            log.error("reload failed, keeping the old settings: %s", exc)
+            return
+        self.settings = new
+        self.gen += 1
+        log.info("reloaded settings; rolling shards to generation %d", self.gen)
+        for c in list(self.children.values()):
+            if c.role == "shard":
+                self._kill(c.pid, signal.SIGTERM)  # it drains; the reaper starts its replacement
+
+    def stop_children(self) -> None:
+        routers = [c for c in self.children.values() if c.role == "router"]
+        if not routers:
+            for c in self.children.values():
+                if c.role == "shard" and c.aborted_at is None:
+                    self._kill(c.pid, signal.SIGTERM)
+                    c.aborted_at = time.monotonic()
+        if time.monotonic() > self.stop_deadline:
+            for c in self.children.values():
+                self._kill(c.pid, signal.SIGKILL)
+
+    # ---- children -----------------------------------------------------------------------
+    def spawn_router(self) -> None:
+        settings, backend, fd, parent = self.settings, self.backend, self.notify_r, self.pid
+        pid = fork_child(lambda: _router_main(settings, backend, fd, parent), "shardrun: router")
+        self.children[pid] = Child("router", -1, self.gen, pid, time.monotonic())
+
+    def spawn_shard(self, slot: int) -> None:
+        hb = self.dir / f"shard-{slot}.hb"
+        hb.touch()
+        settings, gen, backend, parent = self.settings, self.gen, self.backend, self.pid
+        pid = fork_child(lambda: _shard_main(settings, slot, gen, backend, hb, parent), f"shardrun: shard {slot}")
+        self.children[pid] = Child("shard", slot, self.gen, pid, time.monotonic())
+
+    def reap_children(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            child = self.children.pop(pid, None)
+            if child is None:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            why = f"exit code {code}" if code >= 0 else f"killed by {signal.Signals(-code).name}"
+            if child.role == "shard":
+                self._notify(f"dead {child.slot} {pid} {why}\n")
+            if self.stopping:
+                continue
+            log.warning("%s %s (pid %d) exited: %s", child.role, "" if child.slot < 0 else child.slot, pid, why)
+            self._schedule_respawn(child, code)
+
+    def _schedule_respawn(self, child: Child, code: int) -> None:
+        h = self.history.setdefault(child.slot, SlotHistory())
+        now = time.monotonic()
+        if code == EXIT_BOOT_ERROR:
+            h.boot_errors += 1
+            if h.boot_errors >= 2:
+                log.error("%s cannot start (boot error twice): stopping the server", child.role)
+                self.exit_code = EXIT_BOOT_ERROR
+                self.handle_term()
+                return
+        if code == EXIT_PARENT_GONE:
+            return
+        h.deaths.append(now)
+        while h.deaths and now - h.deaths[0] > self.serve.respawn_window_s:
+            h.deaths.popleft()
+        if len(h.deaths) >= self.serve.respawn_burst:
+            h.backoff = min(MAX_BACKOFF_S, max(0.5, h.backoff * 2))
+            log.error("slot %d died %d times in %gs: waiting %.1fs before respawning", child.slot, len(h.deaths),
+                      self.serve.respawn_window_s, h.backoff)
+        else:
+            h.backoff = 0.0
+        h.respawn_at = now + h.backoff
+
+    def manage_children(self) -> None:
+        """Start what is missing (router, shard slots) once its respawn time has come."""
+        now = time.monotonic()
+        roles = {(c.role, c.slot) for c in self.children.values()}
+        if ("router", -1) not in roles and now >= self.history.get(-1, SlotHistory()).respawn_at:
+            self.spawn_router()
+        for slot in range(self.serve.shards):
+            if ("shard", slot) not in roles and now >= self.history.get(slot, SlotHistory()).respawn_at:
+                self.spawn_shard(slot)
+
+    def murder_stale(self) -> None:
+        """Kill shards whose heartbeat file is older than the timeout: SIGABRT, then SIGKILL."""
+        now_wall, now = time.time(), time.monotonic()
+        limit = self.serve.heartbeat_timeout_ms / 1000
+        for c in list(self.children.values()):
+            if c.role != "shard":
+                continue
+            if c.aborted_at is not None:
+                if now - c.aborted_at > KILL_AFTER_ABORT_S:
+                    self._kill(c.pid, signal.SIGKILL)
+                continue
+            try:
+                age = now_wall - (self.dir / f"shard-{c.slot}.hb").stat().st_mtime
+            except FileNotFoundError:
+                continue
+            if age > limit and now - c.started > limit:
+                log.error("shard %d (pid %d) missed heartbeats for %.1fs: aborting it", c.slot, c.pid, age)
+                c.aborted_at = now
+                self._kill(c.pid, signal.SIGABRT)
+
+    def _kill(self, pid: int, sig: int) -> None:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def _notify(self, line: str) -> None:
+        try:
+            os.write(self.notify_w, line.encode())
+        except (BlockingIOError, BrokenPipeError):
+            log.warning("could not tell the router: %s", line.strip())
+
+    def cleanup(self) -> None:
+        for c in self.children.values():
+            self._kill(c.pid, signal.SIGKILL)
+        os.close(self.notify_r)
+        os.close(self.notify_w)
+        if self.own_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# The children import their modules after fork: the supervisor never loads zmq or quickjs.
+def _router_main(settings: Settings, backend: str, fd: int, parent: int) -> int:
+    from .router import run_router
+
+    return run_router(settings, backend, fd, parent)
+
+
+def _shard_main(settings: Settings, slot: int, gen: int, backend: str, hb: Path, parent: int) -> int:
+    from .shard import ShardPlace, run_shard
+
+    return run_shard(settings, ShardPlace(slot, gen, backend, hb, parent))
+
+
+def run_supervisor(settings: Settings, config: str | None = None) -> int:
+    """`shardrun serve`."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s supervisor %(levelname)s %(message)s")
+    return Supervisor(settings, config).run()

@@ -1,0 +1,95 @@
+"""Start a real `shardrun serve` for a test, wait until it is ready, always stop it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from shardrun.client import Client
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+class Server:
+    """A running `shardrun serve` child process."""
+
+    def __init__(self, tmp: Path, workers: dict[str, str], *, shards: int = 2, limits: dict[str, Any] | None = None,
+                 **serve: Any) -> None:
+        self.dir = tmp
+        self.workers = tmp / "workers"
+        self.workers.mkdir(exist_ok=True)
+        for name, src in workers.items():
+            if "/" in name:
+                (self.workers / name).parent.mkdir(parents=True, exist_ok=True)
+            (self.workers / name).write_text(src)
+        self.endpoint = f"tcp://127.0.0.1:{free_port()}"
+        serve = {"shards": shards, "workers": str(self.workers), "client_endpoint": self.endpoint,
+                 "runtime_dir": str(tmp / "run"), "heartbeat_ms": 100, **serve}
+        lines = ["[serve]"] + [f"{k} = {toml_value(v)}" for k, v in serve.items()]
+        if limits:
+            lines += ["[limits]"] + [f"{k} = {toml_value(v)}" for k, v in limits.items()]
+        self.config = tmp / "shardrun.toml"
+        self.config.write_text("\n".join(lines) + "\n")
+        self.log = open(tmp / "serve.log", "wb")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SHARDRUN_")}
+        self.proc = subprocess.Popen([sys.executable, "-m", "shardrun", "serve", "--config", str(self.config)],
+                                     stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+        self.client = Client(self.endpoint, timeout=30)
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 20.0) -> dict[str, Any]:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            assert self.proc.poll() is None, f"serve exited: {self.logs()}"
+            try:
+                st = self.client.status(timeout=0.5)
+            except TimeoutError:
+                continue
+            if all(s["ready"] and s.get("pid") for s in st["shards"]):
+                return st
+            time.sleep(0.05)
+        raise AssertionError(f"server not ready within {timeout}s: {self.logs()}")
+
+    def status(self) -> dict[str, Any]:
+        return self.client.status(timeout=5)
+
+    def shard_pids(self) -> list[int]:
+        return [s["pid"] for s in self.status()["shards"]]
+
+    def logs(self) -> str:
+        self.log.flush()
+        return (self.dir / "serve.log").read_text(errors="replace")[-4000:]
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait(5)
+
+    def close(self) -> None:
+        self.client.close()
+        self.stop()
+        self.log.close()
