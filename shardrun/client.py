@@ -86,6 +86,7 @@ class Client:
         self._ids = itertools.count(1)
         self._kinds: dict[int, str] = {}
         self._early: dict[int, Reply] = {}
+        self._batch: list[Reply] = []  # replies that came in one message, not yet returned
 
     def send(self, worker: str, kind: str, arg: Any) -> int:
         """Send a request; returns its id."""
@@ -101,11 +102,16 @@ class Client:
         return self._recv(self.timeout if timeout is None else timeout)
 
     def _recv(self, timeout: float) -> Reply:
+        if self._batch:
+            return self._batch.pop(0)
         if not self._sock.poll(timeout * 1000):
             raise TimeoutError(f"no reply within {timeout:g}s")
-        msg = protocol.decode(self._sock.recv_multipart())
-        rid = msg.body.get("id")
-        return Reply.from_body(msg.body, self._kinds.pop(rid, None) if isinstance(rid, int) else None)
+        for msg in protocol.decode_all(self._sock.recv_multipart()):
+            if isinstance(msg, protocol.ProtocolError):
+                continue
+            rid = msg.body.get("id")
+            self._batch.append(Reply.from_body(msg.body, self._kinds.pop(rid, None) if isinstance(rid, int) else None))
+        return self._recv(timeout)
 
     def wait(self, rid: int, timeout: float | None = None) -> Reply:
         """The reply of one request (replies to others are kept for recv/wait)."""
@@ -182,13 +188,14 @@ class AsyncClient:
     async def _read(self) -> None:
         while True:
             frames = await self._sock.recv_multipart()
-            try:
-                body = orjson.loads(frames[2]) if len(frames) == 3 else {}
-            except orjson.JSONDecodeError:
-                continue
-            entry = self._waiting.get(body.get("id"))  # type: ignore[arg-type]
-            if entry is not None and not entry[0].done():
-                entry[0].set_result(Reply.from_body(body, entry[1]))
+            for raw in frames[2:]:
+                try:
+                    body = orjson.loads(raw)
+                except orjson.JSONDecodeError:
+                    continue
+                entry = self._waiting.get(body.get("id"))
+                if entry is not None and not entry[0].done():
+                    entry[0].set_result(Reply.from_body(body, entry[1]))
 
     async def close(self) -> None:
         if self._reader is not None:

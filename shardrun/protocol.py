@@ -1,13 +1,17 @@
 """The wire protocol between clients, the router and shards. No sockets here: pure functions.
 
-Every message is a ZeroMQ multipart message of three frames:
+Every message is a ZeroMQ multipart message:
 
-    [HEADER, TYPE, BODY]      HEADER = b"SR1" (protocol name + version)
-                              TYPE   = one byte, below
-                              BODY   = orjson-encoded object
+    [HEADER, TYPE, BODY, BODY, ...]   HEADER = b"SR1" (protocol name + version)
+                                      TYPE   = one byte, below
+                                      BODY   = orjson-encoded object; one or more
 
-A ROUTER socket adds the peer identity in front; the socket code strips it before decoding.
-A frame that does not decode is counted and dropped by the receiver, never a crash.
+Several bodies of one type travel in one message: the router and shards batch what they
+have for a peer per wake-up (one send instead of many; see ../shared/design/facts.md).
+A REQUEST or REPLY body starts with its id (`{"id":N,...}`), so the router can swap ids
+without parsing the rest. A ROUTER socket adds the peer identity in front; the socket
+code strips it before decoding. A message that does not decode is counted and dropped by
+the receiver, never a crash.
 """
 
 from __future__ import annotations
@@ -52,15 +56,39 @@ def encode(type_: bytes, body: dict[str, Any]) -> list[bytes]:
     return [HEADER, type_, orjson.dumps(body)]
 
 
+def split(frames: list[bytes]) -> tuple[bytes, list[bytes]]:
+    """Check the envelope; returns (type, raw bodies) or raises ProtocolError saying why."""
+    if len(frames) < 3:
+        raise ProtocolError(f"expected at least 3 frames, got {len(frames)}")
+    if frames[0] != HEADER:
+        raise ProtocolError(f"bad header {bytes(frames[0][:16])!r} (expected {HEADER!r})")
+    if frames[1] not in TYPES:
+        raise ProtocolError(f"unknown message type {bytes(frames[1][:4])!r}")
+    return frames[1], frames[2:]
+
+
+def decode_all(frames: list[bytes]) -> list[Message | ProtocolError]:
+    """Every body of a message, decoded; a bad body is a ProtocolError in its place."""
+    type_, bodies = split(frames)
+    out: list[Message | ProtocolError] = []
+    for body in bodies:
+        try:
+            out.append(decode_body(type_, body))
+        except ProtocolError as exc:
+            out.append(exc)
+    return out
+
+
 def decode(frames: list[bytes]) -> Message:
-    """Decode frames (without any identity prefix) or raise ProtocolError saying why."""
+    """Decode a one-body message (without any identity prefix) or raise ProtocolError."""
     if len(frames) != 3:
         raise ProtocolError(f"expected 3 frames, got {len(frames)}")
-    header, type_, body = frames
-    if header != HEADER:
-        raise ProtocolError(f"bad header {bytes(header[:16])!r} (expected {HEADER!r})")
-    if type_ not in TYPES:
-        raise ProtocolError(f"unknown message type {bytes(type_[:4])!r}")
+    type_, (body,) = split(frames)
+    return decode_body(type_, body)
+
+
+def decode_body(type_: bytes, body: bytes) -> Message:
+    """Decode one body of a message of the given type."""
     if len(body) > MAX_BODY_BYTES:
         raise ProtocolError(f"body of {len(body)} bytes is over {MAX_BODY_BYTES}")
     try:
@@ -72,18 +100,33 @@ def decode(frames: list[bytes]) -> Message:
     return Message(type_, value)
 
 
+def encode_batch(type_: bytes, bodies: list[bytes]) -> list[bytes]:
+    """Frames for several already-encoded bodies of one type."""
+    if type_ not in TYPES:
+        raise ProtocolError(f"unknown message type {type_!r}")
+    return [HEADER, type_, *bodies]
+
+
 def encode_ready(shard: int, pid: int, gen: int) -> list[bytes]:
     return encode(READY, {"shard": shard, "pid": pid, "gen": gen})
 
 
+def request_body(rid: int, worker: str, kind: str, arg: Any, **extra: Any) -> bytes:
+    """A request body: worker name, kind (fetch|task|scheduled) and its argument."""
+    return orjson.dumps({"id": rid, "worker": worker, "kind": kind, "arg": arg, **extra})
+
+
+def reply_body(rid: Any, ok: bool, payload: Any, **extra: Any) -> bytes:
+    """A reply body: the value when ok, else an error object {code, message, ...}."""
+    return orjson.dumps({"id": rid, "ok": ok, ("value" if ok else "error"): payload, **extra})
+
+
 def encode_request(rid: int, worker: str, kind: str, arg: Any, **extra: Any) -> list[bytes]:
-    """A request: worker name, kind (fetch|task|scheduled) and its argument."""
-    return encode(REQUEST, {"id": rid, "worker": worker, "kind": kind, "arg": arg, **extra})
+    return [HEADER, REQUEST, request_body(rid, worker, kind, arg, **extra)]
 
 
-def encode_reply(rid: int, ok: bool, payload: Any, **extra: Any) -> list[bytes]:
-    """A reply: the value when ok, else an error object {code, message, ...}."""
-    return encode(REPLY, {"id": rid, "ok": ok, ("value" if ok else "error"): payload, **extra})
+def encode_reply(rid: Any, ok: bool, payload: Any, **extra: Any) -> list[bytes]:
+    return [HEADER, REPLY, reply_body(rid, ok, payload, **extra)]
 
 
 def encode_error(rid: int, code: str, message: str, **extra: Any) -> list[bytes]:

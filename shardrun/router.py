@@ -81,6 +81,7 @@ class Router:
         self.notify_fd = notify_fd
         self.registry = Registry(s.workers, settings.limits.to_limits())
         self.shards = [ShardState(i) for i in range(s.shards)]
+        self._slots: dict[str, int] = {}  # tenant -> shard, memoised
         self.pending: dict[int, Pending] = {}
         self.tenant_inflight: Counter[str] = Counter()
         self.counts: Counter[str] = Counter()
@@ -90,6 +91,9 @@ class Router:
         self.rr = 0
         self.stopping = False
         self.started = time.time()
+        # What to send at the end of this wake-up, batched per peer.
+        self._shard_out: dict[int, list[Pending]] = {}
+        self._client_out: dict[bytes, list[bytes]] = {}
         self.zctx = zmq.Context()
         self.backend = self._router_socket(backend)
         self.frontend = self._router_socket(s.client_endpoint)
@@ -122,6 +126,7 @@ class Router:
                 self._read_frontend()
             if self.notify_fd is not None and self.notify_fd in events:
                 self._read_notify()
+            self._flush()
             now = time.monotonic()
             if now >= next_tick:
                 next_tick = now + TICK_SECONDS
@@ -133,7 +138,9 @@ class Router:
                     if not self.pending or now >= stop_deadline:
                         for p in list(self.pending.values()):
                             self._fail(p, "E_SHUTTING_DOWN", "the server shut down before the request finished")
+                        self._flush()
                         return EXIT_OK
+                self._flush()
 
     def _on_term(self, signum: int, frame: object) -> None:
         self.stopping = True
@@ -145,21 +152,28 @@ class Router:
                 frames = self.frontend.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
                 return
-            client, rest = frames[0], frames[1:]
+            client = frames[0]
             try:
-                msg = protocol.decode(rest)
+                type_, bodies = protocol.split(frames[1:])
             except protocol.ProtocolError as exc:
                 self.counts["bad_frames"] += 1
                 log.warning("dropped a malformed client frame: %s", exc)
                 continue
-            if msg.type == protocol.REQUEST:
-                self._accept(client, msg, rest[2])
+            for raw in bodies:
+                try:
+                    msg = protocol.decode_body(type_, raw)
+                except protocol.ProtocolError as exc:
+                    self.counts["bad_frames"] += 1
+                    log.warning("dropped a malformed client frame: %s", exc)
+                    continue
+                if msg.type == protocol.REQUEST:
+                    self._accept(client, msg, raw)
 
     def _accept(self, client: bytes, msg: protocol.Message, raw: bytes) -> None:
         body = msg.body
         cid = body.get("id")
         if body.get("admin") == "status":
-            self._to_client(client, protocol.encode_reply(cid, True, self.status()))
+            self._to_client(client, protocol.reply_body(cid, True, self.status()))
             return
         try:
             rid_, worker, kind, arg = protocol.request_fields(msg)
@@ -202,7 +216,12 @@ class Router:
     def _pick(self, tenant: str) -> int:
         n = len(self.shards)
         if self.serve.mode == "pinned":
-            return shard_for(tenant, n)
+            slot = self._slots.get(tenant)
+            if slot is None:
+                if len(self._slots) > 100_000:
+                    self._slots.clear()
+                slot = self._slots[tenant] = shard_for(tenant, n)
+            return slot
         best, load = 0, None
         for i in range(n):
             s = self.shards[(self.rr + i) % n]
@@ -214,29 +233,56 @@ class Router:
 
     def _client_error(self, client: bytes, cid: Any, code: str, message: str) -> None:
         self.codes[code] += 1
-        self._to_client(client, protocol.encode_error(cid, code, message))
+        self._to_client(client, protocol.reply_body(cid, False, {"code": code, "message": message}))
 
-    def _to_client(self, client: bytes, frames: list[bytes]) -> None:
-        try:
-            self.frontend.send_multipart([client, *frames], zmq.NOBLOCK)
-        except zmq.ZMQError as exc:  # the client is gone or not reading: nothing else to do
-            self.counts["client_unreachable"] += 1
-            log.info("cannot reply to a client: %s", exc)
+    def _to_client(self, client: bytes, body: bytes) -> None:
+        out = self._client_out.get(client)
+        if out is None:
+            self._client_out[client] = [body]
+        else:
+            out.append(body)
+
+    def _flush(self) -> None:
+        """Send what this wake-up produced: one message per shard and per client."""
+        if self._shard_out:
+            batches, self._shard_out = self._shard_out, {}
+            for slot, batch in batches.items():
+                self._send_batch(self.shards[slot], batch)
+        if self._client_out:
+            batches_c, self._client_out = self._client_out, {}
+            for client, bodies in batches_c.items():
+                try:
+                    self.frontend.send_multipart([client, protocol.HEADER, protocol.REPLY, *bodies], zmq.NOBLOCK)
+                except zmq.ZMQError as exc:  # the client is gone or not reading: nothing else to do
+                    self.counts["client_unreachable"] += len(bodies)
+                    log.info("cannot reply to a client: %s", exc)
 
     # ---- shards ---------------------------------------------------------------------
     def _send(self, shard: ShardState, p: Pending) -> None:
+        """Commit a request to a shard; it leaves in this wake-up's batch."""
         assert shard.identity is not None
-        try:
-            self.backend.send_multipart([shard.identity, protocol.HEADER, protocol.REQUEST, p.body], zmq.NOBLOCK)
-        except zmq.ZMQError as exc:
-            log.warning("shard %d unreachable (%s); requeueing", shard.slot, exc)
-            shard.identity = None
-            shard.queue.appendleft(p)
-            self.queued += 1
-            return
         p.sent_to = shard.identity
         shard.inflight += 1
-        self.counts["sent"] += 1
+        self._shard_out.setdefault(shard.slot, []).append(p)
+
+    def _send_batch(self, shard: ShardState, batch: list[Pending]) -> None:
+        live = [p for p in batch if p.rid in self.pending and p.sent_to is not None]
+        if not live:
+            return
+        ident = live[0].sent_to
+        try:
+            self.backend.send_multipart([ident, protocol.HEADER, protocol.REQUEST, *(p.body for p in live)], zmq.NOBLOCK)
+        except zmq.ZMQError as exc:
+            log.warning("shard %d unreachable (%s); requeueing %d requests", shard.slot, exc, len(live))
+            if shard.identity == ident:
+                shard.identity = None
+            for p in reversed(live):
+                p.sent_to = None
+                shard.inflight -= 1
+                shard.queue.appendleft(p)
+                self.queued += 1
+            return
+        self.counts["sent"] += len(live)
 
     def _read_backend(self) -> None:
         for _ in range(1000):
@@ -244,20 +290,23 @@ class Router:
                 frames = self.backend.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
                 return
-            ident, rest = frames[0], frames[1:]
-            if len(rest) == 3 and rest[0] == protocol.HEADER and rest[1] == protocol.REPLY:
-                self._on_reply(ident, rest[2])
+            ident = frames[0]
+            if len(frames) >= 4 and frames[1] == protocol.HEADER and frames[2] == protocol.REPLY:
+                for body in frames[3:]:
+                    self._on_reply(ident, body)
                 continue
             try:
-                msg = protocol.decode(rest)
+                messages = protocol.decode_all(frames[1:])
             except protocol.ProtocolError as exc:
-                self.counts["bad_frames"] += 1
-                log.warning("dropped a malformed shard frame: %s", exc)
-                continue
-            if msg.type in (protocol.READY, protocol.HEARTBEAT):
-                self._on_alive(ident, msg)
-            elif msg.type == protocol.DISCONNECT:
-                self._on_disconnect(msg.body)
+                messages = [exc]
+            for msg in messages:
+                if isinstance(msg, protocol.ProtocolError):
+                    self.counts["bad_frames"] += 1
+                    log.warning("dropped a malformed shard frame: %s", msg)
+                elif msg.type in (protocol.READY, protocol.HEARTBEAT):
+                    self._on_alive(ident, msg)
+                elif msg.type == protocol.DISCONNECT:
+                    self._on_disconnect(msg.body)
 
     def _on_alive(self, ident: bytes, msg: protocol.Message) -> None:
         slot = msg.body.get("shard")
@@ -290,8 +339,7 @@ class Router:
             return
         self._settled(p)
         self.counts["answered"] += 1
-        out = b'{"id":%b,' % orjson.dumps(p.client_id) + body[comma + 1:]
-        self._to_client(p.client, [protocol.HEADER, protocol.REPLY, out])
+        self._to_client(p.client, b'{"id":%b,' % orjson.dumps(p.client_id) + body[comma + 1:])
 
     def _settled(self, p: Pending) -> None:
         self.tenant_inflight[p.tenant] -= 1

@@ -62,6 +62,7 @@ class Shard:
         self.errors = 0
         self.bad_frames = 0
         self.stopping = False
+        self._out: list[bytes] = []  # reply bodies to send at the end of this wake-up
         self.zctx = zmq.Context()
         self.sock = self.zctx.socket(zmq.DEALER)
         self.sock.setsockopt(zmq.LINGER, 1000)
@@ -102,6 +103,7 @@ class Shard:
             if poller.poll(max(0, timeout) * 1000):
                 self._read_all()
             self._pump_due()
+            self._flush()
 
     def _waiting(self) -> bool:
         return bool(self.sock.getsockopt(zmq.EVENTS) & zmq.POLLIN)
@@ -113,15 +115,20 @@ class Shard:
             except zmq.Again:
                 return
             try:
-                msg = protocol.decode(frames)
+                messages = protocol.decode_all(frames)
             except protocol.ProtocolError as exc:
-                self.bad_frames += 1
-                log.warning("dropped a malformed frame: %s", exc)
-                continue
-            if msg.type == protocol.REQUEST:
-                self._start(msg)
-            elif msg.type == protocol.HEARTBEAT:
-                pass
+                messages = [exc]
+            for msg in messages:
+                if isinstance(msg, protocol.ProtocolError):
+                    self.bad_frames += 1
+                    log.warning("dropped a malformed frame: %s", msg)
+                elif msg.type == protocol.REQUEST:
+                    self._start(msg)
+
+    def _flush(self) -> None:
+        if self._out:
+            self.sock.send_multipart(protocol.encode_batch(protocol.REPLY, self._out))
+            self._out = []
 
     def _pump_due(self) -> None:
         now = time.monotonic()
@@ -190,19 +197,18 @@ class Shard:
         if r.logs:
             extra["logs"] = [[line.level, line.text] for line in r.logs]
         if r.ok:
-            frames = protocol.encode_reply(call.tag, True, r.value, **extra)
+            self._out.append(protocol.reply_body(call.tag, True, r.value, **extra))
         else:
             assert r.error is not None
             self.errors += 1
-            frames = protocol.encode_reply(call.tag, False, r.error.to_dict(), **extra)
-        self.sock.send_multipart(frames)
+            self._out.append(protocol.reply_body(call.tag, False, r.error.to_dict(), **extra))
 
     def _send_error(self, rid: int, code: str, message: str, stack: str = "") -> None:
         self.errors += 1
         err: dict[str, Any] = {"code": code, "message": message}
         if stack:
             err["stack"] = stack
-        self.sock.send_multipart(protocol.encode_reply(rid, False, err, shard=self.place.slot))
+        self._out.append(protocol.reply_body(rid, False, err, shard=self.place.slot))
 
     # ---- health ------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:

@@ -77,7 +77,7 @@ class Registry:
     def __init__(self, root: str | Path, defaults: Limits | None = None) -> None:
         self.root = Path(root).resolve()
         self.defaults = defaults or Limits()
-        self._cache: dict[str, tuple[tuple[Any, ...], WorkerSpec]] = {}
+        self._cache: dict[str, tuple[tuple[Any, ...], WorkerSpec, str, str | None]] = {}
 
     def names(self) -> list[str]:
         """Every worker name in the directory."""
@@ -91,14 +91,21 @@ class Registry:
 
     def get(self, name: str) -> WorkerSpec:
         """The current spec of a worker; E_BAD_NAME, E_NOT_FOUND or a ScriptError if it is broken."""
+        hit = self._cache.get(name)
+        if hit is not None:
+            # Fast path: the files it was loaded from are unchanged (one or two stat calls).
+            stamp, spec, script_path, toml_path = hit
+            try:
+                if stamp == (self._stamp(script_path), self._stamp(toml_path) if toml_path else None):
+                    return spec
+            except OSError:
+                pass
+            del self._cache[name]
         check_name(name)
         script_path, toml_path = self._paths(name)
         stamp = (self._stamp(script_path), self._stamp(toml_path) if toml_path else None)
-        hit = self._cache.get(name)
-        if hit is not None and hit[0] == stamp:
-            return hit[1]
         spec = self._load(name, script_path, toml_path)
-        self._cache[name] = (stamp, spec)
+        self._cache[name] = (stamp, spec, str(script_path), str(toml_path) if toml_path else None)
         return spec
 
     def _paths(self, name: str) -> tuple[Path, Path | None]:
@@ -122,8 +129,8 @@ class Registry:
         return real.is_relative_to(self.root)
 
     @staticmethod
-    def _stamp(p: Path) -> tuple[int, int, int]:
-        st = p.stat()
+    def _stamp(p: str | Path) -> tuple[int, int, int]:
+        st = os.stat(p, follow_symlinks=False)
         return (st.st_mtime_ns, st.st_size, st.st_ino)
 
     def _load(self, name: str, script_path: Path, toml_path: Path | None) -> WorkerSpec:

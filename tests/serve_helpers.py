@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
@@ -14,6 +15,11 @@ from typing import Any
 from shardrun.client import Client
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _die_with_parent() -> None:
+    """In the child: if the test process dies, so does the server (and, through it, its children)."""
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def free_port() -> int:
@@ -53,9 +59,14 @@ class Server:
         self.log = open(tmp / "serve.log", "wb")
         env = {k: v for k, v in os.environ.items() if not k.startswith("SHARDRUN_")}
         self.proc = subprocess.Popen([sys.executable, "-m", "shardrun", "serve", "--config", str(self.config)],
-                                     stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+                                     stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT, env=env,
+                                     preexec_fn=_die_with_parent)
         self.client = Client(self.endpoint, timeout=30)
-        self.wait_ready()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.close()
+            raise
 
     def wait_ready(self, timeout: float = 20.0) -> dict[str, Any]:
         end = time.monotonic() + timeout
