@@ -1,11 +1,12 @@
 """Every error shardrun reports carries a stable code and a message naming the problem.
 
     ShardrunError                      root; .code, .message, .to_dict()
-    ├── UsageError         E_USAGE, E_BAD_JSON, E_NOT_FOUND, E_BAD_NAME    the caller's input
+    ├── UsageError         E_USAGE, E_BAD_JSON, E_BAD_REQUEST, E_NOT_FOUND, E_BAD_NAME   the caller's input
     ├── ScriptError        E_COMPILE, E_WORKER_CONFIG, E_SCRIPT_ENCODING, E_NO_DEFAULT_EXPORT, E_NO_HANDLER,
     │                      E_SCRIPT, E_BAD_OUTPUT, E_NEVER_RESPONDS, E_RESPONSE_TOO_LARGE
     ├── LimitError         E_CPU_LIMIT, E_WALL_TIMEOUT, E_OOM, E_STACK     a limit held
-    └── RuntimeFault       E_ISOLATE_BUSY, E_ISOLATE_DISCARDED, E_INTERNAL  the host's side
+    └── RuntimeFault       E_OVERLOADED, E_TENANT_LIMIT, E_SHARD_LOST, E_SHUTTING_DOWN,
+                           E_ISOLATE_BUSY, E_ISOLATE_DISCARDED, E_INTERNAL      the host's side
 
 Errors that happen inside a request are not raised: they come back as an `ErrorInfo`
 inside the request's `Result`, with the same codes. `CODES` maps each code to its class,
@@ -83,6 +84,11 @@ CODES: dict[str, tuple[type[ShardrunError], int, int]] = {
     "E_WALL_TIMEOUT": (LimitError, 3, 504),
     "E_OOM": (LimitError, 3, 507),
     "E_STACK": (LimitError, 3, 500),
+    "E_BAD_REQUEST": (UsageError, 2, 400),
+    "E_OVERLOADED": (RuntimeFault, 4, 503),
+    "E_TENANT_LIMIT": (RuntimeFault, 4, 429),
+    "E_SHARD_LOST": (RuntimeFault, 4, 502),
+    "E_SHUTTING_DOWN": (RuntimeFault, 4, 503),
     "E_ISOLATE_BUSY": (RuntimeFault, 4, 500),
     "E_ISOLATE_DISCARDED": (RuntimeFault, 4, 503),
     "E_INTERNAL": (RuntimeFault, 4, 500),

@@ -333,10 +333,20 @@ class Router:
             self.counts["bad_frames"] += 1
             log.warning("dropped a malformed reply: %s", exc)
             return
-        p = self.pending.pop(rid, None)
+        p = self.pending.get(rid)
         if p is None:
             self.counts["late_replies"] += 1  # already failed (e.g. timed out): the client has its answer
             return
+        if b'"code":"E_SHUTTING_DOWN"' in body[:200] and not self.stopping and p.sent_to == ident:
+            # A shard being replaced refused it before running it: send it again.
+            s = self.shards[p.slot]
+            s.inflight -= 1
+            p.sent_to = None
+            s.queue.appendleft(p)
+            self.queued += 1
+            self._drain_queue(s)
+            return
+        del self.pending[rid]
         self._settled(p)
         self.counts["answered"] += 1
         self._to_client(p.client, b'{"id":%b,' % orjson.dumps(p.client_id) + body[comma + 1:])

@@ -27,6 +27,7 @@ log = logging.getLogger("shardrun.supervisor")
 
 LOOP_SECONDS = 0.05
 KILL_AFTER_ABORT_S = 1.0
+ROLL_READY_TIMEOUT_S = 30.0
 MAX_BACKOFF_S = 30.0
 
 
@@ -39,7 +40,19 @@ class Child:
     gen: int
     pid: int
     started: float
+    heartbeat: Path | None = None
     aborted_at: float | None = None
+    retiring: bool = False   # replaced by a newer generation: its exit is not a death
+
+
+@dataclass
+class Roll:
+    """A shard slot being replaced by a new generation (SIGHUP)."""
+
+    slot: int
+    new: int
+    old: int | None
+    deadline: float
 
 
 @dataclass
@@ -61,6 +74,8 @@ class Supervisor:
         self.children: dict[int, Child] = {}
         self.history: dict[int, SlotHistory] = {}
         self.gen = 0
+        self.rolling: deque[int] = deque()
+        self.roll: Roll | None = None
         self.stopping = False
         self.stop_deadline = 0.0
         self.exit_code = EXIT_OK
@@ -140,10 +155,8 @@ class Supervisor:
             return
         self.settings = new
         self.gen += 1
-        log.info("reloaded settings; rolling shards to generation %d", self.gen)
-        for c in list(self.children.values()):
-            if c.role == "shard":
-                self._kill(c.pid, signal.SIGTERM)  # it drains; the reaper starts its replacement
+        log.info("reloaded settings; rolling shards to generation %d, one at a time", self.gen)
+        self.rolling = deque(range(self.serve.shards))
 
     def stop_children(self) -> None:
         routers = [c for c in self.children.values() if c.role == "router"]
@@ -162,12 +175,44 @@ class Supervisor:
         pid = fork_child(lambda: _router_main(settings, backend, fd, parent), "shardrun: router")
         self.children[pid] = Child("router", -1, self.gen, pid, time.monotonic())
 
-    def spawn_shard(self, slot: int) -> None:
-        hb = self.dir / f"shard-{slot}.hb"
+    def spawn_shard(self, slot: int) -> int:
+        hb = self.dir / f"shard-{slot}-g{self.gen}.hb"
         hb.touch()
+        os.utime(hb, (0, 0))  # "never beat": the shard's first heartbeat says it is ready
         settings, gen, backend, parent = self.settings, self.gen, self.backend, self.pid
         pid = fork_child(lambda: _shard_main(settings, slot, gen, backend, hb, parent), f"shardrun: shard {slot}")
-        self.children[pid] = Child("shard", slot, self.gen, pid, time.monotonic())
+        self.children[pid] = Child("shard", slot, self.gen, pid, time.monotonic(), hb)
+        return pid
+
+    def _ready(self, c: Child) -> bool:
+        try:
+            return c.heartbeat is not None and c.heartbeat.stat().st_mtime > 0
+        except FileNotFoundError:
+            return False
+
+    def manage_roll(self) -> None:
+        """SIGHUP: replace shards one at a time; the old one goes only once the new one is ready."""
+        now = time.monotonic()
+        if self.roll is not None:
+            new = self.children.get(self.roll.new)
+            if new is not None and self._ready(new):
+                old = self.children.get(self.roll.old) if self.roll.old is not None else None
+                if old is not None:
+                    old.retiring = True
+                    self._kill(old.pid, signal.SIGTERM)  # it drains what it runs, then exits
+                log.info("shard %d rolled to generation %d (pid %d)", self.roll.slot, new.gen, new.pid)
+                self.roll = None
+            elif new is None or now > self.roll.deadline:
+                log.error("the new shard %d never became ready: keeping the old one, stopping the roll", self.roll.slot)
+                if new is not None:
+                    new.retiring = True
+                    self._kill(new.pid, signal.SIGKILL)
+                self.roll, self.rolling = None, deque()
+            return
+        if self.rolling:
+            slot = self.rolling.popleft()
+            old = next((c.pid for c in self.children.values() if c.role == "shard" and c.slot == slot and not c.retiring), None)
+            self.roll = Roll(slot, self.spawn_shard(slot), old, now + ROLL_READY_TIMEOUT_S)
 
     def reap_children(self) -> None:
         while True:
@@ -184,7 +229,9 @@ class Supervisor:
             why = f"exit code {code}" if code >= 0 else f"killed by {signal.Signals(-code).name}"
             if child.role == "shard":
                 self._notify(f"dead {child.slot} {pid} {why}\n")
-            if self.stopping:
+            if child.heartbeat is not None:
+                child.heartbeat.unlink(missing_ok=True)
+            if self.stopping or child.retiring:
                 continue
             log.warning("%s %s (pid %d) exited: %s", child.role, "" if child.slot < 0 else child.slot, pid, why)
             self._schedule_respawn(child, code)
@@ -215,7 +262,8 @@ class Supervisor:
     def manage_children(self) -> None:
         """Start what is missing (router, shard slots) once its respawn time has come."""
         now = time.monotonic()
-        roles = {(c.role, c.slot) for c in self.children.values()}
+        self.manage_roll()
+        roles = {(c.role, c.slot) for c in self.children.values() if not c.retiring}
         if ("router", -1) not in roles and now >= self.history.get(-1, SlotHistory()).respawn_at:
             self.spawn_router()
         for slot in range(self.serve.shards):
@@ -234,7 +282,8 @@ class Supervisor:
                     self._kill(c.pid, signal.SIGKILL)
                 continue
             try:
-                age = now_wall - (self.dir / f"shard-{c.slot}.hb").stat().st_mtime
+                assert c.heartbeat is not None
+                age = now_wall - c.heartbeat.stat().st_mtime
             except FileNotFoundError:
                 continue
             if age > limit and now - c.started > limit:

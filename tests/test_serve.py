@@ -236,3 +236,79 @@ def test_many_clients_at_once(server):
     for t in threads:
         t.join()
     assert not errors
+
+
+def test_sighup_rolls_shards_without_failing_requests(server):
+    s = server({"sleepy.js": SLEEPY}, shards=2, tenant_max_concurrency=1000, max_queued=1000)
+    before = s.shard_pids()
+    replies, stop = [], threading.Event()
+
+    def load():
+        with Client(s.endpoint, timeout=30) as c:
+            while not stop.is_set():
+                ids = [c.send("sleepy", "task", {"ms": 20, "n": i}) for i in range(20)]
+                replies.extend(c.recv() for _ in ids)
+
+    t = threading.Thread(target=load)
+    t.start()
+    time.sleep(0.3)
+    s.proc.send_signal(signal.SIGHUP)
+    eventually(lambda: all(p not in before for p in s.shard_pids()) and all(x["ready"] for x in s.status()["shards"]), 20)
+    time.sleep(0.3)
+    stop.set()
+    t.join(30)
+    assert replies and all(r.ok for r in replies), {r.error.code for r in replies if not r.ok}
+    assert not any(_alive(p) for p in before)
+
+
+def test_a_stalled_shard_is_aborted_and_replaced(server):
+    s = server({"sleepy.js": SLEEPY}, shards=2, heartbeat_timeout_ms=1000, tenant_max_concurrency=1000)
+    pids = s.shard_pids()
+    slot = shard_for("sleepy", 2)
+    with Client(s.endpoint, timeout=30) as c:
+        ids = [c.send("sleepy", "task", {"ms": 100}) for _ in range(5)]
+        time.sleep(0.05)
+        os.kill(pids[slot], signal.SIGSTOP)  # alive, but frozen: only the heartbeat can tell
+        t0 = time.monotonic()
+        codes = {(r.error.code if r.error else "ok") for r in (c.recv() for _ in ids)}
+    assert codes <= {"E_SHARD_LOST", "ok"} and "E_SHARD_LOST" in codes
+    assert time.monotonic() - t0 < 5
+    eventually(lambda: s.status()["shards"][slot]["pid"] not in (pids[slot], 0) and s.status()["shards"][slot]["ready"], 5)
+    assert s.client.task("sleepy", {"ms": 1, "n": 3}).value == 3
+
+
+def test_process_roles_titles_and_a_fork_safe_supervisor(server):
+    s = server({"hello.js": HELLO}, shards=2)
+    st = s.status()
+    titles = {_cmdline(x["pid"]) for x in st["shards"]} | {_cmdline(st["router_pid"])}
+    assert titles == {"shardrun: shard 0", "shardrun: shard 1", "shardrun: router"}
+    sup = s.proc.pid
+    assert _cmdline(sup).startswith("shardrun: supervisor")
+    # The forking parent has one thread and never loaded zmq or the engine.
+    assert len(os.listdir(f"/proc/{sup}/task")) == 1
+    with open(f"/proc/{sup}/maps") as f:
+        maps = f.read()
+    assert "libzmq" not in maps and "_quickjs" not in maps
+
+
+def test_flood_keeps_router_memory_flat(server):
+    import psutil
+
+    s = server({"sleepy.js": SLEEPY}, shards=1, max_inflight_per_shard=8, max_queued=20, tenant_max_concurrency=100_000)
+    router = psutil.Process(s.status()["router_pid"])
+    with Client(s.endpoint, timeout=30) as c:
+        for _ in range(3):  # warm up the router's allocations
+            ids = [c.send("sleepy", "task", {"ms": 50}) for _ in range(2000)]
+            for _ in ids:
+                c.recv()
+        rss0 = router.memory_info().rss
+        for _ in range(5):
+            ids = [c.send("sleepy", "task", {"ms": 50}) for _ in range(4000)]
+            codes = [(r.error.code if r.error else "ok") for r in (c.recv() for _ in ids)]
+            assert codes.count("E_OVERLOADED") > 3000
+    assert router.memory_info().rss - rss0 < 20 << 20
+
+
+def _cmdline(pid: int) -> str:
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read().replace(b"\0", b" ").decode().strip()
