@@ -184,6 +184,7 @@ def serve(
 def invoke(
     worker: Annotated[str, typer.Argument(help="worker name")],
     payload: Annotated[str, typer.Option(help="JSON payload for the task handler")] = "{}",
+    tenant: Annotated[str | None, typer.Option(help="run as this tenant (default: the worker's own)")] = None,
     request: Annotated[str | None, typer.Option(help="call the fetch handler: 'METHOD /path'")] = None,
     header: Annotated[list[str], typer.Option("--header", "-H", help="a request header (repeatable)")] = [],  # noqa: B006
     body: Annotated[str | None, typer.Option(help="request body text, or @FILE")] = None,
@@ -209,7 +210,7 @@ def invoke(
         _fail(exc.code, exc.message)
     with Client(endpoint, timeout) as c:
         try:
-            reply = c.call(worker, kind, arg)
+            reply = c.call(worker, kind, arg, tenant=tenant)
         except TimeoutError as exc:
             _fail("E_INTERNAL", f"no reply from {endpoint}: {exc} (is `shardrun serve` running?)")
     if not quiet:

@@ -68,8 +68,8 @@ def _fetch_arg(worker: str, method: str, url: str, headers: list[tuple[str, str]
     return HttpRequest(method.upper(), url, pairs, data).to_js()
 
 
-def _encode(rid: int, worker: str, kind: str, arg: Any) -> list[bytes]:
-    return protocol.encode_request(rid, worker, kind, arg)
+def _encode(rid: int, worker: str, kind: str, arg: Any, tenant: str | None = None) -> list[bytes]:
+    return protocol.encode_request(rid, worker, kind, arg, **({"tenant": tenant} if tenant else {}))
 
 
 class Client:
@@ -88,11 +88,11 @@ class Client:
         self._early: dict[int, Reply] = {}
         self._batch: list[Reply] = []  # replies that came in one message, not yet returned
 
-    def send(self, worker: str, kind: str, arg: Any) -> int:
-        """Send a request; returns its id."""
+    def send(self, worker: str, kind: str, arg: Any, tenant: str | None = None) -> int:
+        """Send a request; returns its id. `tenant` overrides the worker's own (trusted API)."""
         rid = next(self._ids)
         self._kinds[rid] = kind
-        self._sock.send_multipart(_encode(rid, worker, kind, arg))
+        self._sock.send_multipart(_encode(rid, worker, kind, arg, tenant))
         return rid
 
     def recv(self, timeout: float | None = None) -> Reply:
@@ -124,11 +124,11 @@ class Client:
                 return r
             self._early[r.id] = r
 
-    def call(self, worker: str, kind: str, arg: Any, timeout: float | None = None) -> Reply:
-        return self.wait(self.send(worker, kind, arg), timeout)
+    def call(self, worker: str, kind: str, arg: Any, timeout: float | None = None, tenant: str | None = None) -> Reply:
+        return self.wait(self.send(worker, kind, arg, tenant), timeout)
 
-    def task(self, worker: str, payload: Any = None, timeout: float | None = None) -> Reply:
-        return self.call(worker, "task", {} if payload is None else payload, timeout)
+    def task(self, worker: str, payload: Any = None, timeout: float | None = None, tenant: str | None = None) -> Reply:
+        return self.call(worker, "task", {} if payload is None else payload, timeout, tenant)
 
     def fetch(self, worker: str, method: str = "GET", url: str = "/", headers: Any = None, body: bytes | str | None = None,
               timeout: float | None = None) -> Reply:
@@ -166,20 +166,20 @@ class AsyncClient:
         self._waiting: dict[int, tuple[asyncio.Future[Reply], str]] = {}
         self._reader: asyncio.Task[None] | None = None
 
-    async def call(self, worker: str, kind: str, arg: Any, timeout: float | None = None) -> Reply:
+    async def call(self, worker: str, kind: str, arg: Any, timeout: float | None = None, tenant: str | None = None) -> Reply:
         rid = next(self._ids)
         fut: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._waiting[rid] = (fut, kind)
         if self._reader is None:
             self._reader = asyncio.create_task(self._read())
-        await self._sock.send_multipart(_encode(rid, worker, kind, arg))
+        await self._sock.send_multipart(_encode(rid, worker, kind, arg, tenant))
         try:
             return await asyncio.wait_for(fut, self.timeout if timeout is None else timeout)
         finally:
             self._waiting.pop(rid, None)
 
-    async def task(self, worker: str, payload: Any = None, timeout: float | None = None) -> Reply:
-        return await self.call(worker, "task", {} if payload is None else payload, timeout)
+    async def task(self, worker: str, payload: Any = None, timeout: float | None = None, tenant: str | None = None) -> Reply:
+        return await self.call(worker, "task", {} if payload is None else payload, timeout, tenant)
 
     async def fetch(self, worker: str, method: str = "GET", url: str = "/", headers: Any = None,
                     body: bytes | str | None = None, timeout: float | None = None) -> Reply:

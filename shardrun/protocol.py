@@ -16,6 +16,7 @@ the receiver, never a crash.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,6 +140,19 @@ def encode_heartbeat(**stats: Any) -> list[bytes]:
 
 def encode_disconnect(reason: str, rid: int | None = None) -> list[bytes]:
     return encode(DISCONNECT, {"reason": reason, "id": rid})
+
+
+TENANT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}")
+
+
+def request_tenant(msg: Message) -> str | None:
+    """The request's own tenant (a worker deployed for many tenants), checked; None if absent."""
+    t = msg.body.get("tenant")
+    if t is None:
+        return None
+    if not isinstance(t, str) or not TENANT.fullmatch(t):
+        raise ProtocolError("tenant must be 1-128 of A-Z, a-z, 0-9 and _ . : @ -, starting with a letter or digit")
+    return t
 
 
 def request_fields(msg: Message) -> tuple[int, str, str, Any]:

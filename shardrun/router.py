@@ -180,9 +180,10 @@ class Router:
             if self.stopping:
                 raise ShardrunError("the server is shutting down", code="E_SHUTTING_DOWN")
             spec = self.registry.get(worker)
+            tenant = protocol.request_tenant(msg) or spec.tenant
             cap = spec.max_concurrency or self.serve.tenant_max_concurrency
-            if self.tenant_inflight[spec.tenant] >= cap:
-                raise ShardrunError(f"tenant {spec.tenant!r} has {cap} requests in flight already (its limit)", code="E_TENANT_LIMIT")
+            if self.tenant_inflight[tenant] >= cap:
+                raise ShardrunError(f"tenant {tenant!r} has {cap} requests in flight already (its limit)", code="E_TENANT_LIMIT")
         except protocol.ProtocolError as exc:
             self.counts["bad_requests"] += 1
             self._client_error(client, cid, "E_BAD_REQUEST", str(exc))
@@ -192,17 +193,17 @@ class Router:
             return
         rid = self.next_rid
         self.next_rid += 1
-        slot = self._pick(spec.tenant)
+        slot = self._pick(tenant)
         now = time.monotonic()
         prefix = b'{"id":%d,' % cid if isinstance(cid, int) and not isinstance(cid, bool) else b""
         if prefix and raw.startswith(prefix):  # the usual case: swap the id without re-encoding the body
             out = b'{"id":%d,' % rid + raw[len(prefix):]
         else:
             out = orjson.dumps({**body, "id": rid})
-        p = Pending(rid, client, cid, slot, spec.tenant, out, now + self.serve.wait_timeout_ms / 1000,
+        p = Pending(rid, client, cid, slot, tenant, out, now + self.serve.wait_timeout_ms / 1000,
                     now + (spec.limits.wall_ms + self.serve.reply_grace_ms) / 1000)
         self.pending[rid] = p
-        self.tenant_inflight[spec.tenant] += 1
+        self.tenant_inflight[tenant] += 1
         self.counts["accepted"] += 1
         shard = self.shards[slot]
         if shard.ready and shard.inflight < self.serve.max_inflight_per_shard and not shard.queue:

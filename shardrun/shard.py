@@ -161,23 +161,24 @@ class Shard:
             self._send_error(rid, "E_SHUTTING_DOWN", "the shard is shutting down")
             return
         try:
-            iso = self._isolate_for(worker)
+            iso = self._isolate_for(worker, msg.body.get("tenant"))
             iso.submit(kind, arg, on_result=self._reply, tag=rid)
         except ShardrunError as exc:
             self._send_error(rid, exc.code, exc.message, exc.stack)
             return
         self._after(iso, iso.next_wake())
 
-    def _isolate_for(self, worker: str) -> WorkerIsolate:
+    def _isolate_for(self, worker: str, tenant: str | None) -> WorkerIsolate:
+        """The warm isolate of (tenant, worker, version), or a new one. The router checked tenant."""
         spec = self.registry.get(worker)
-        key = (spec.tenant, spec.name, spec.version)
+        key = (tenant or spec.tenant, spec.name, spec.version)
         if not self.oneshot:
             iso = self.cache.get(key)
             if iso is not None:
                 self._maybe_resize(key, iso)
                 return iso  # type: ignore[return-value]
             # A new version of a worker makes its old isolates useless.
-            self.cache.drop_where(lambda k: k[1] == spec.name and k[0] == spec.tenant and k[2] != spec.version)
+            self.cache.drop_where(lambda k: k[1] == spec.name and k[0] == key[0] and k[2] != spec.version)
         prepared = self.spares.pop() if self.spares else None
         iso = WorkerIsolate(spec.script, spec.limits, spec.env, watchdog=self.watchdog, prepared=prepared, raw_fetch=True)
         iso.tag = key

@@ -312,3 +312,12 @@ def test_flood_keeps_router_memory_flat(server):
 def _cmdline(pid: int) -> str:
     with open(f"/proc/{pid}/cmdline", "rb") as f:
         return f.read().replace(b"\0", b" ").decode().strip()
+
+
+def test_one_worker_many_tenants_each_with_its_own_isolate(server):
+    s = server({"counter.js": "let n = 0; export default { task() { return ++n } }"}, shards=2)
+    a = [s.client.task("counter", tenant="alice").value for _ in range(3)]
+    b = [s.client.task("counter", tenant="bob").value for _ in range(2)]
+    assert a == [1, 2, 3] and b == [1, 2]  # separate isolates: no state crosses tenants
+    assert s.client.task("counter", tenant="alice").shard == shard_for("alice", 2)
+    assert s.client.task("counter", tenant="../x").error.code == "E_BAD_REQUEST"
