@@ -134,17 +134,20 @@ def run(
     from .driver import run_once
 
     result = run_once(script, kind, arg, limits, bindings, on_stuck=_stuck, on_log=None if quiet else _print_log)
-    if not result.ok:
-        assert result.error is not None
-        _fail(result.error.code, result.error.message, result.error.stack)
-    if isinstance(result.value, HttpResponse):
-        r = result.value
-        out = [f"{r.status} {r.status_text}".rstrip()] + [f"{k}: {v}" for k, v in r.headers] + ["", ""]
-        sys.stdout.buffer.write("\n".join(out).encode() + r.body)
-        if r.body and not r.body.endswith(b"\n"):
+    _print_outcome(result.ok, result.value, result.error)
+
+
+def _print_outcome(ok: bool, value: Any, err: Any) -> None:
+    """Print a task's JSON or a response (status, headers, blank line, body); exit non-zero on error."""
+    if not ok:
+        _fail(err.code, err.message, err.stack)
+    if isinstance(value, HttpResponse):
+        out = [f"{value.status} {value.status_text}".rstrip()] + [f"{k}: {v}" for k, v in value.headers] + ["", ""]
+        sys.stdout.buffer.write("\n".join(out).encode() + value.body)
+        if value.body and not value.body.endswith(b"\n"):
             sys.stdout.buffer.write(b"\n")
     else:
-        sys.stdout.buffer.write(orjson.dumps(result.value) + b"\n")
+        sys.stdout.buffer.write(orjson.dumps(value) + b"\n")
     sys.stdout.flush()
 
 
@@ -216,15 +219,7 @@ def invoke(
     if not quiet:
         for level, text in reply.logs:
             _print_log(LogLine(level, text))
-    if not reply.ok:
-        assert reply.error is not None
-        _fail(reply.error.code, reply.error.message, reply.error.stack)
-    if isinstance(reply.value, HttpResponse):
-        r = reply.value
-        out = [f"{r.status} {r.status_text}".rstrip()] + [f"{k}: {v}" for k, v in r.headers] + ["", ""]
-        sys.stdout.buffer.write("\n".join(out).encode() + r.body)
-    else:
-        sys.stdout.buffer.write(orjson.dumps(reply.value) + b"\n")
+    _print_outcome(reply.ok, reply.value, reply.error)
 
 
 @app.command()

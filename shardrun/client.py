@@ -68,6 +68,16 @@ def _fetch_arg(worker: str, method: str, url: str, headers: list[tuple[str, str]
     return HttpRequest(method.upper(), url, pairs, data).to_js()
 
 
+def _dealer(ctx: Any, endpoint: str) -> Any:
+    """A DEALER to the router: no linger (a closed client drops what it has not sent), no HWM."""
+    sock = ctx.socket(zmq.DEALER)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.setsockopt(zmq.SNDHWM, 0)
+    sock.setsockopt(zmq.RCVHWM, 0)
+    sock.connect(endpoint)
+    return sock
+
+
 def _encode(rid: int, worker: str, kind: str, arg: Any, tenant: str | None = None) -> list[bytes]:
     return protocol.encode_request(rid, worker, kind, arg, **({"tenant": tenant} if tenant else {}))
 
@@ -78,11 +88,7 @@ class Client:
     def __init__(self, endpoint: str = DEFAULT_ENDPOINT, timeout: float = 60.0) -> None:
         self.timeout = timeout
         self._ctx = zmq.Context()
-        self._sock = self._ctx.socket(zmq.DEALER)
-        self._sock.setsockopt(zmq.LINGER, 0)
-        self._sock.setsockopt(zmq.SNDHWM, 0)
-        self._sock.setsockopt(zmq.RCVHWM, 0)
-        self._sock.connect(endpoint)
+        self._sock = _dealer(self._ctx, endpoint)
         self._ids = itertools.count(1)
         self._kinds: dict[int, str] = {}
         self._early: dict[int, Reply] = {}
@@ -157,11 +163,7 @@ class AsyncClient:
     def __init__(self, endpoint: str = DEFAULT_ENDPOINT, timeout: float = 60.0) -> None:
         self.timeout = timeout
         self._ctx = zmq.asyncio.Context()
-        self._sock = self._ctx.socket(zmq.DEALER)
-        self._sock.setsockopt(zmq.LINGER, 0)
-        self._sock.setsockopt(zmq.SNDHWM, 0)
-        self._sock.setsockopt(zmq.RCVHWM, 0)
-        self._sock.connect(endpoint)
+        self._sock = _dealer(self._ctx, endpoint)
         self._ids = itertools.count(1)
         self._waiting: dict[int, tuple[asyncio.Future[Reply], str]] = {}
         self._reader: asyncio.Task[None] | None = None
