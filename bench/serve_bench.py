@@ -171,7 +171,7 @@ def run_server(src: str, shards: int, mode: str, seconds: float, clients: int, w
         endpoint = f"tcp://127.0.0.1:{free_port()}"
         cfg = tmp / "shardrun.toml"
         cfg.write_text(f'[serve]\nshards = {shards}\nmode = "{mode}"\nworkers = "{wdir}"\nclient_endpoint = "{endpoint}"\n'
-                       f"max_inflight_per_shard = 1024\nmax_queued = 100000\ntenant_max_concurrency = 100000\n")
+                       f"max_inflight_per_shard = 1024\nmax_queued = 100000\ntenant_max_concurrency = 100000\nhttp_port = {free_port()}\n")
         proc = subprocess.Popen([sys.executable, "-m", "shardrun", "serve", "--config", str(cfg)], cwd=ROOT,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 preexec_fn=lambda: ctypes.CDLL(None).prctl(1, signal.SIGKILL))

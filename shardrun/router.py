@@ -27,6 +27,8 @@ import zmq
 
 from . import protocol
 from .errors import ShardrunError
+from .frontdoor import FrontDoor, HttpClient
+from .http import HttpLimits
 from .procs import EXIT_OK, EXIT_PARENT_GONE, parent_alive
 from .routing import shard_for
 from .settings import Settings
@@ -42,7 +44,7 @@ class Pending:
     """A request the router accepted and has not answered yet."""
 
     rid: int
-    client: bytes
+    client: Any          # a ZeroMQ identity (bytes) or an HttpClient
     client_id: Any
     slot: int
     tenant: str
@@ -93,10 +95,18 @@ class Router:
         self.started = time.time()
         # What to send at the end of this wake-up, batched per peer.
         self._shard_out: dict[int, list[Pending]] = {}
-        self._client_out: dict[bytes, list[bytes]] = {}
+        self._client_out: dict[Any, list[bytes]] = {}
         self.zctx = zmq.Context()
         self.backend = self._router_socket(backend)
         self.frontend = self._router_socket(s.client_endpoint)
+        self.front: FrontDoor | None = None
+        if s.http_enabled:
+            limits = HttpLimits(s.http_max_header_bytes, s.http_max_body_bytes, s.http_header_timeout_s,
+                                s.http_body_timeout_s, s.http_keepalive_timeout_s)
+            self.front = FrontDoor(s.http_host, s.http_port, s.worker_domains, limits, settings.payload.max_depth,
+                                   self._accept, self.status, time.monotonic())
+            log.info("HTTP on http://%s:%d/", s.http_host, self.front.port)
+        self._polled: dict[int, int] = {}  # HTTP fds registered with the poller -> flags
 
     def _router_socket(self, endpoint: str) -> zmq.Socket:
         sock = self.zctx.socket(zmq.ROUTER)
@@ -116,9 +126,12 @@ class Router:
         poller.register(self.frontend, zmq.POLLIN)
         if self.notify_fd is not None:
             poller.register(self.notify_fd, zmq.POLLIN)
+        if self.front is not None:
+            poller.register(self.front.listener.fileno(), zmq.POLLIN)
         next_tick = 0.0
         stop_deadline = None
         while True:
+            self._poll_http(poller)
             events = dict(poller.poll(TICK_SECONDS * 1000))
             if self.backend in events:
                 self._read_backend()
@@ -126,6 +139,8 @@ class Router:
                 self._read_frontend()
             if self.notify_fd is not None and self.notify_fd in events:
                 self._read_notify()
+            if self.front is not None:
+                self._http_events(events)
             self._flush()
             now = time.monotonic()
             if now >= next_tick:
@@ -133,6 +148,8 @@ class Router:
                 self._expire(now)
                 if not parent_alive(self.parent):
                     return EXIT_PARENT_GONE
+                if self.front is not None:
+                    self.front.expire(now)
                 if self.stopping:
                     stop_deadline = stop_deadline or now + self.serve.graceful_timeout_s
                     if not self.pending or now >= stop_deadline:
@@ -144,6 +161,46 @@ class Router:
 
     def _on_term(self, signum: int, frame: object) -> None:
         self.stopping = True
+
+    # ---- HTTP ---------------------------------------------------------------------
+    def _poll_http(self, poller: zmq.Poller) -> None:
+        """Keep the poller's view of HTTP connections current (new, closed, wanting to write)."""
+        if self.front is None:
+            return
+        if self.stopping and self.front.listener.fileno() >= 0:
+            poller.unregister(self.front.listener.fileno())
+            self.front.listener.close()  # stop intake; open connections finish
+        self.front.forget_closed()
+        conns = self.front.conns
+        for fd in [fd for fd in self._polled if fd not in conns]:
+            poller.unregister(fd)
+            del self._polled[fd]
+        for fd, c in conns.items():
+            flags = zmq.POLLIN | (zmq.POLLOUT if c.wants_write else 0)
+            if self._polled.get(fd) != flags:
+                if fd in self._polled:
+                    poller.modify(fd, flags)
+                else:
+                    poller.register(fd, flags)
+                self._polled[fd] = flags
+
+    def _http_events(self, events: dict[Any, int]) -> None:
+        assert self.front is not None
+        now = time.monotonic()
+        lfd = self.front.listener.fileno()
+        for fd, ev in events.items():
+            if not isinstance(fd, int) or fd == self.notify_fd:
+                continue
+            if fd == lfd:
+                self.front.accept(now)
+                continue
+            c = self.front.conns.get(fd)
+            if c is None:
+                continue
+            if ev & zmq.POLLIN:
+                c.on_readable(now)
+            if ev & zmq.POLLOUT and not c.closed:
+                c.on_writable()
 
     # ---- clients -------------------------------------------------------------------
     def _read_frontend(self) -> None:
@@ -169,7 +226,7 @@ class Router:
                 if msg.type == protocol.REQUEST:
                     self._accept(client, msg, raw)
 
-    def _accept(self, client: bytes, msg: protocol.Message, raw: bytes) -> None:
+    def _accept(self, client: Any, msg: protocol.Message, raw: bytes) -> None:
         body = msg.body
         cid = body.get("id")
         if body.get("admin") == "status":
@@ -232,11 +289,11 @@ class Router:
         self.rr = (self.rr + 1) % n
         return best
 
-    def _client_error(self, client: bytes, cid: Any, code: str, message: str) -> None:
+    def _client_error(self, client: Any, cid: Any, code: str, message: str) -> None:
         self.codes[code] += 1
         self._to_client(client, protocol.reply_body(cid, False, {"code": code, "message": message}))
 
-    def _to_client(self, client: bytes, body: bytes) -> None:
+    def _to_client(self, client: Any, body: bytes) -> None:
         out = self._client_out.get(client)
         if out is None:
             self._client_out[client] = [body]
@@ -252,6 +309,11 @@ class Router:
         if self._client_out:
             batches_c, self._client_out = self._client_out, {}
             for client, bodies in batches_c.items():
+                if isinstance(client, HttpClient):
+                    assert self.front is not None
+                    for body in bodies:
+                        self.front.deliver(client, body)
+                    continue
                 try:
                     self.frontend.send_multipart([client, protocol.HEADER, protocol.REPLY, *bodies], zmq.NOBLOCK)
                 except zmq.ZMQError as exc:  # the client is gone or not reading: nothing else to do
@@ -427,6 +489,8 @@ class Router:
         }
 
     def close(self) -> None:
+        if self.front is not None:
+            self.front.close()
         self.backend.close(0)
         self.frontend.close(0)
         self.zctx.term()

@@ -49,8 +49,10 @@ class Server:
                 (self.workers / name).parent.mkdir(parents=True, exist_ok=True)
             (self.workers / name).write_text(src)
         self.endpoint = f"tcp://127.0.0.1:{free_port()}"
+        self.http_port = free_port()
+        self.http = f"http://127.0.0.1:{self.http_port}"
         serve = {"shards": shards, "workers": str(self.workers), "client_endpoint": self.endpoint,
-                 "runtime_dir": str(tmp / "run"), "heartbeat_ms": 100, **serve}
+                 "runtime_dir": str(tmp / "run"), "heartbeat_ms": 100, "http_port": self.http_port, **serve}
         lines = ["[serve]"] + [f"{k} = {toml_value(v)}" for k, v in serve.items()]
         if limits:
             lines += ["[limits]"] + [f"{k} = {toml_value(v)}" for k, v in limits.items()]

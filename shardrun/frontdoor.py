@@ -1,0 +1,164 @@
+"""The HTTP front door, inside the router process: requests become worker calls.
+
+    http://<worker>.<domain>/path      Host routing, for the configured worker domains
+    http://127.0.0.1:8080/w/<worker>/path   path routing (the worker sees /path)
+    POST /_shardrun/tasks/<worker>     a task: JSON payload in, the task's JSON result out
+    GET  /_shardrun/health             200 when every shard is ready, else 503
+    GET  /_shardrun/stats              the router's counters and per-shard state (JSON)
+
+Requests are admitted exactly like ZeroMQ clients' (same routing table, limits and
+accounting); errors are `{"error": {"code", "message"}}` with the status of errors.CODES.
+An `X-Request-Id` is honoured (when sane) or made, and returned.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+
+from . import protocol
+from .calls import HttpRequest, HttpResponse
+from .errors import ShardrunError, http_status
+from .http import HttpConnection, HttpLimits, IncomingRequest, error_body
+from .jsonin import parse_payload
+from .workers import NAME
+
+ADMIN = "/_shardrun/"
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+JSON = [("content-type", "application/json")]
+
+
+@dataclass(eq=False)
+class HttpClient:
+    """Where a reply goes: a connection and the request's place on it."""
+
+    conn: HttpConnection
+    seq: int
+    kind: str
+    request_id: str
+
+
+class FrontDoor:
+    """Listening socket, connections, and the mapping between HTTP and worker calls."""
+
+    def __init__(self, host: str, port: int, domains: list[str], limits: HttpLimits, payload_depth: int,
+                 admit: Callable[[Any, protocol.Message, bytes], None], status: Callable[[], dict[str, Any]], now: float) -> None:
+        self.limits = limits
+        self.domains = [d.lower().strip(".") for d in domains]
+        self.payload_depth = payload_depth
+        self.admit = admit
+        self.status = status
+        self.listener = socket.create_server((host, port), backlog=1024, reuse_port=False)
+        self.listener.setblocking(False)
+        self.port = self.listener.getsockname()[1]
+        self.conns: dict[int, HttpConnection] = {}
+        self.now = now
+
+    # ---- sockets -------------------------------------------------------------------
+    def accept(self, now: float) -> None:
+        for _ in range(256):
+            try:
+                sock, _addr = self.listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            sock.setblocking(False)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.conns[sock.fileno()] = HttpConnection(sock, self.limits, self._on_request, now)
+
+    def expire(self, now: float) -> None:
+        self.now = now
+        for fd, c in list(self.conns.items()):
+            c.expire(now)
+            if c.closed:
+                del self.conns[fd]
+
+    def forget_closed(self) -> None:
+        for fd in [fd for fd, c in self.conns.items() if c.closed]:
+            del self.conns[fd]
+
+    def close(self) -> None:
+        for c in self.conns.values():
+            c.close()
+        self.listener.close()
+
+    # ---- requests ---------------------------------------------------------------------
+    def _on_request(self, req: IncomingRequest) -> None:
+        rid = req.header("x-request-id")
+        if rid is None or not REQUEST_ID.fullmatch(rid):
+            rid = uuid.uuid4().hex
+        try:
+            self._route(req, rid)
+        except ShardrunError as exc:
+            self._error(req.conn, req.seq, rid, exc.code, exc.message)
+
+    def _route(self, req: IncomingRequest, rid: str) -> None:
+        path, _, query = req.target.partition("?")
+        host = (req.header("host") or "").lower()
+        if path.startswith(ADMIN):
+            return self._admin(req, rid, path[len(ADMIN):])
+        worker = self._worker_from_host(host.rsplit(":", 1)[0] if not host.startswith("[") else "")
+        if worker is None:
+            parts = path.split("/", 3)
+            if len(parts) >= 3 and parts[1] == "w" and parts[2]:
+                worker = parts[2]
+                path = "/" + (parts[3] if len(parts) > 3 else "")
+            else:
+                raise ShardrunError(f"no worker for {host or 'this host'}{path}: use http://<worker>.{self.domains[0] if self.domains else 'DOMAIN'}/ "
+                                    "or /w/<worker>/", code="E_NOT_FOUND")
+        if not NAME.fullmatch(worker):
+            raise ShardrunError(f"invalid worker name {worker[:80]!r}", code="E_BAD_NAME")
+        url = f"http://{host or 'localhost'}{quote(path, safe='/%:@!$&()*+,;=~-._')}" + (f"?{query}" if query else "")
+        arg = HttpRequest(req.method, url, req.headers, req.body if req.body or req.method not in ("GET", "HEAD") else None).to_js()
+        self._call(req, rid, worker, "fetch", arg)
+
+    def _worker_from_host(self, host: str) -> str | None:
+        for d in self.domains:
+            if host.endswith("." + d):
+                label = host[: -len(d) - 1]
+                return label if "." not in label else None
+        return None
+
+    def _admin(self, req: IncomingRequest, rid: str, what: str) -> None:
+        if what.startswith("tasks/") and req.method == "POST":
+            worker = what[len("tasks/"):]
+            payload = parse_payload(req.body or b"null", max_depth=self.payload_depth, max_bytes=self.limits.max_body_bytes)
+            return self._call(req, rid, worker, "task", payload)
+        if what == "health" and req.method in ("GET", "HEAD"):
+            st = self.status()
+            ready = all(s["ready"] for s in st["shards"])
+            body = orjson.dumps({"ready": ready, "shards": [{"slot": s["slot"], "ready": s["ready"]} for s in st["shards"]]})
+            return req.conn.respond(req.seq, 200 if ready else 503, [*JSON, ("x-request-id", rid)], body)
+        if what == "stats" and req.method in ("GET", "HEAD"):
+            return req.conn.respond(req.seq, 200, [*JSON, ("x-request-id", rid)], orjson.dumps(self.status()))
+        raise ShardrunError(f"no admin endpoint {req.method} {ADMIN}{what}", code="E_NOT_FOUND")
+
+    def _call(self, req: IncomingRequest, rid: str, worker: str, kind: str, arg: Any) -> None:
+        raw = protocol.request_body(0, worker, kind, arg)
+        self.admit(HttpClient(req.conn, req.seq, kind, rid), protocol.decode_body(protocol.REQUEST, raw), raw)
+
+    # ---- replies ---------------------------------------------------------------------
+    def deliver(self, client: HttpClient, body: bytes) -> None:
+        """A reply body from the router: the worker's response, a task's JSON, or an error."""
+        r = orjson.loads(body)
+        if not r.get("ok"):
+            err = r.get("error") or {}
+            return self._error(client.conn, client.seq, client.request_id, err.get("code", "E_INTERNAL"), err.get("message", ""))
+        if client.kind == "fetch":
+            res = HttpResponse.from_js(r["value"])
+            client.conn.respond(client.seq, res.status, [*res.headers, ("x-request-id", client.request_id)], res.body,
+                                reason=res.status_text)
+        else:
+            client.conn.respond(client.seq, 200, [*JSON, ("x-request-id", client.request_id)], orjson.dumps(r.get("value")))
+
+    def _error(self, conn: HttpConnection, seq: int, rid: str, code: str, message: str) -> None:
+        headers = [*JSON, ("x-request-id", rid)]
+        if code == "E_OVERLOADED":
+            headers.append(("retry-after", "1"))
+        conn.respond(seq, http_status(code), headers, error_body(code, message))

@@ -1,0 +1,115 @@
+"""The HTTP front door of a real `shardrun serve`: routing, bodies, error mapping, admin paths."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import time
+
+import pytest
+
+from .serve_helpers import Server
+
+pytestmark = pytest.mark.timeout(120)
+
+ECHO = """export default {
+  async fetch(req) {
+    const body = new Uint8Array(await req.arrayBuffer());
+    return new Response(body.reverse(), { status: 201, statusText: 'Made', headers: [
+      ['set-cookie', 'a=1'], ['set-cookie', 'b=2'], ['x-url', req.url], ['x-method', req.method], ['x-h', req.headers.get('x-h') ?? '']] });
+  },
+  task(p) { return { got: p } },
+}"""
+THROWS = "export default { fetch() { throw new Error('nope') }, task() { throw new Error('nope') } }"
+SLOW = "export default { fetch() { return new Promise(() => { setInterval(() => {}, 50) }) } }"
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory):
+    s = Server(tmp_path_factory.mktemp("fd"), {"echo.js": ECHO, "throws.js": THROWS, "slow.js": SLOW}, shards=2,
+               limits={"wall_ms": 500}, http_max_body_bytes=100_000)
+    yield s
+    s.close()
+
+
+def request(srv, method, path, body=None, headers=None):
+    c = http.client.HTTPConnection("127.0.0.1", srv.http_port, timeout=10)
+    c.request(method, path, body=body, headers=headers or {})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r, data
+
+
+def test_host_routing_binary_body_status_and_repeated_headers(srv):
+    body = bytes(range(256)) * 4
+    r, data = request(srv, "POST", "/some/path?q=1", body, {"Host": "echo.workers.localhost", "X-H": "v"})
+    assert (r.status, r.reason) == (201, "Made")
+    assert data == body[::-1]
+    assert r.headers.get_all("set-cookie") == ["a=1", "b=2"]
+    assert r.headers["x-url"] == "http://echo.workers.localhost/some/path?q=1"
+    assert r.headers["x-method"] == "POST" and r.headers["x-h"] == "v"
+    assert len(r.headers["x-request-id"]) == 32
+
+
+def test_path_routing_strips_the_prefix_and_keeps_the_request_id(srv):
+    r, _ = request(srv, "GET", "/w/echo/inner/x", headers={"X-Request-Id": "abc-123"})
+    assert r.status == 201 and r.headers["x-url"].endswith("/inner/x") and r.headers["x-request-id"] == "abc-123"
+
+
+def test_tasks_over_http(srv):
+    r, data = request(srv, "POST", "/_shardrun/tasks/echo", b'{"n": [1, 2]}', {"Content-Type": "application/json"})
+    assert r.status == 200 and json.loads(data) == {"got": {"n": [1, 2]}}
+
+
+@pytest.mark.parametrize("method,path,body,status,code", [
+    ("GET", "/w/nope/", None, 404, "E_NOT_FOUND"),
+    ("GET", "/nothing-here", None, 404, "E_NOT_FOUND"),
+    ("GET", "/w/Bad..Name/", None, 400, "E_BAD_NAME"),
+    ("POST", "/_shardrun/tasks/echo", b'{"a": NaN}', 400, "E_BAD_JSON"),
+    ("POST", "/_shardrun/tasks/echo", b"[" * 100 + b"]" * 100, 400, "E_BAD_JSON"),
+    ("GET", "/w/throws/", None, 500, "E_SCRIPT"),
+    ("GET", "/w/slow/", None, 504, "E_WALL_TIMEOUT"),
+    ("POST", "/w/echo/", b"x" * 200_000, 413, "E_BODY_TOO_LARGE"),
+])
+def test_error_mapping(srv, method, path, body, status, code):
+    r, data = request(srv, method, path, body)
+    assert r.status == status, data
+    err = json.loads(data)["error"]
+    assert err["code"] == code and err["message"]
+
+
+def test_bad_json_never_reaches_a_shard(srv):
+    before = srv.status()["counts"].get("accepted", 0)
+    request(srv, "POST", "/_shardrun/tasks/echo", b"{bad")
+    assert srv.status()["counts"].get("accepted", 0) == before
+
+
+def test_health_and_stats(srv):
+    r, data = request(srv, "GET", "/_shardrun/health")
+    assert r.status == 200 and json.loads(data)["ready"] is True
+    r, data = request(srv, "GET", "/_shardrun/stats")
+    assert r.status == 200 and len(json.loads(data)["shards"]) == 2
+
+
+def test_keep_alive_and_pipelining_through_the_server(srv):
+    s = socket.create_connection(("127.0.0.1", srv.http_port), timeout=10)
+    s.sendall(b"".join(b"GET /w/echo/%d HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % i for i in range(10)))
+    data, end = b"", time.monotonic() + 10
+    while data.count(b"HTTP/1.1 201") < 10 and time.monotonic() < end:
+        data += s.recv(65536)
+    s.close()
+    urls = [line.split(b": ")[1] for line in data.split(b"\r\n") if line.startswith(b"x-url")]
+    assert [u.rsplit(b"/", 1)[1] for u in urls] == [b"%d" % i for i in range(10)]
+
+
+def test_a_slowloris_client_does_not_starve_others(srv):
+    slow = [socket.create_connection(("127.0.0.1", srv.http_port), timeout=10) for _ in range(20)]
+    for s in slow:
+        s.sendall(b"GET /w/echo/ HTTP/1.1\r\nHo")
+    t0 = time.monotonic()
+    r, _ = request(srv, "GET", "/w/echo/fast")
+    assert r.status == 201 and time.monotonic() - t0 < 2
+    for s in slow:
+        s.close()
