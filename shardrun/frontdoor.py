@@ -59,9 +59,55 @@ class FrontDoor:
         self.listener.setblocking(False)
         self.port = self.listener.getsockname()[1]
         self.conns: dict[int, HttpConnection] = {}
+        self._polled: dict[int, int] = {}   # fds registered with the owner's poller -> flags
         self.now = now
 
     # ---- sockets -------------------------------------------------------------------
+    def sync_poller(self, poller: Any, stopping: bool) -> None:
+        """Keep the owner's zmq.Poller current: the listener, new and closed connections, writers."""
+        import zmq
+
+        lfd = self.listener.fileno()
+        if stopping and lfd >= 0:
+            if lfd in self._polled:
+                poller.unregister(lfd)
+                del self._polled[lfd]
+            self.listener.close()  # stop intake; open connections finish what they started
+        elif lfd >= 0 and lfd not in self._polled:
+            poller.register(lfd, zmq.POLLIN)
+            self._polled[lfd] = zmq.POLLIN
+        self.forget_closed()
+        for fd in [fd for fd in self._polled if fd != lfd and fd not in self.conns]:
+            poller.unregister(fd)
+            del self._polled[fd]
+        for fd, c in self.conns.items():
+            flags = zmq.POLLIN | (zmq.POLLOUT if c.wants_write else 0)
+            if self._polled.get(fd) != flags:
+                if fd in self._polled:
+                    poller.modify(fd, flags)
+                else:
+                    poller.register(fd, flags)
+                self._polled[fd] = flags
+
+    def handle(self, events: dict[Any, int], now: float) -> None:
+        """Serve the poll events that are ours (raw fds of the listener and connections)."""
+        import zmq
+
+        lfd = self.listener.fileno()
+        for fd, ev in events.items():
+            if not isinstance(fd, int) or fd not in self._polled:
+                continue
+            if fd == lfd:
+                self.accept(now)
+                continue
+            c = self.conns.get(fd)
+            if c is None:
+                continue
+            if ev & zmq.POLLIN:
+                c.on_readable(now)
+            if ev & zmq.POLLOUT and not c.closed:
+                c.on_writable()
+
     def accept(self, now: float) -> None:
         for _ in range(256):
             try:

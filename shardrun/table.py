@@ -1,0 +1,283 @@
+"""The router's routing table: admission, tenant affinity, queues and accounting. No sockets.
+
+The router's loop feeds it what arrives (client requests, shard replies and heartbeats,
+dead shards, time) and sends what it leaves in its two outboxes, batched per peer:
+`shard_out` (requests per shard slot) and `client_out` (reply bodies per client).
+Every accepted request ends in exactly one reply: `accepted == answered + failed`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from . import protocol
+from .errors import ShardrunError
+from .routing import shard_for
+from .settings import Settings
+from .workers import Registry
+
+log = logging.getLogger("shardrun.router")
+
+
+@dataclass(slots=True)
+class Pending:
+    """A request the router accepted and has not answered yet."""
+
+    rid: int
+    client: Any          # a ZeroMQ identity (bytes) or an HttpClient
+    client_id: Any
+    slot: int
+    tenant: str
+    body: bytes
+    wait_deadline: float
+    reply_deadline: float
+    sent_to: bytes | None = None
+
+
+@dataclass
+class ShardState:
+    """What the router knows of one shard slot."""
+
+    slot: int
+    identity: bytes | None = None
+    pid: int = 0
+    gen: int = 0
+    inflight: int = 0
+    queue: deque[Pending] = field(default_factory=deque)
+    last_seen: float = 0.0
+    restarts: int = 0
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ready(self) -> bool:
+        return self.identity is not None
+
+
+class RoutingTable:
+    """What the router knows and decides, independent of its sockets."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.serve = s = settings.serve
+        self.registry = Registry(s.workers, settings.limits.to_limits())
+        self.shards = [ShardState(i) for i in range(s.shards)]
+        self._slots: dict[str, int] = {}  # tenant -> shard, memoised
+        self.pending: dict[int, Pending] = {}
+        self.tenant_inflight: Counter[str] = Counter()
+        self.counts: Counter[str] = Counter()
+        self.codes: Counter[str] = Counter()
+        self.queued = 0
+        self.next_rid = 1
+        self.rr = 0
+        self.stopping = False
+        self.started = time.time()
+        self.shard_out: dict[int, list[Pending]] = {}
+        self.client_out: dict[Any, list[bytes]] = {}
+
+    # ---- requests in ---------------------------------------------------------------
+    def accept(self, client: Any, msg: protocol.Message, raw: bytes) -> None:
+        body = msg.body
+        cid = body.get("id")
+        if body.get("admin") == "status":
+            self._to_client(client, protocol.reply_body(cid, True, self.status()))
+            return
+        try:
+            rid_, worker, kind, arg = protocol.request_fields(msg)
+            if self.stopping:
+                raise ShardrunError("the server is shutting down", code="E_SHUTTING_DOWN")
+            spec = self.registry.get(worker)
+            tenant = protocol.request_tenant(msg) or spec.tenant
+            cap = spec.max_concurrency or self.serve.tenant_max_concurrency
+            if self.tenant_inflight[tenant] >= cap:
+                raise ShardrunError(f"tenant {tenant!r} has {cap} requests in flight already (its limit)", code="E_TENANT_LIMIT")
+        except protocol.ProtocolError as exc:
+            self.counts["bad_requests"] += 1
+            self._client_error(client, cid, "E_BAD_REQUEST", str(exc))
+            return
+        except ShardrunError as exc:
+            self._client_error(client, cid, exc.code, exc.message)
+            return
+        rid = self.next_rid
+        self.next_rid += 1
+        slot = self._pick(tenant)
+        now = time.monotonic()
+        prefix = b'{"id":%d,' % cid if isinstance(cid, int) and not isinstance(cid, bool) else b""
+        if prefix and raw.startswith(prefix):  # the usual case: swap the id without re-encoding the body
+            out = b'{"id":%d,' % rid + raw[len(prefix):]
+        else:
+            out = orjson.dumps({**body, "id": rid})
+        p = Pending(rid, client, cid, slot, tenant, out, now + self.serve.wait_timeout_ms / 1000,
+                    now + (spec.limits.wall_ms + self.serve.reply_grace_ms) / 1000)
+        self.pending[rid] = p
+        self.tenant_inflight[tenant] += 1
+        self.counts["accepted"] += 1
+        shard = self.shards[slot]
+        if shard.ready and shard.inflight < self.serve.max_inflight_per_shard and not shard.queue:
+            self._send(shard, p)
+        elif self.queued >= self.serve.queue_cap():
+            self.fail(p, "E_OVERLOADED", f"all shards are busy and {self.queued} requests are already waiting; retry later")
+        else:
+            shard.queue.append(p)
+            self.queued += 1
+
+    def _pick(self, tenant: str) -> int:
+        n = len(self.shards)
+        if self.serve.mode == "pinned":
+            slot = self._slots.get(tenant)
+            if slot is None:
+                if len(self._slots) > 100_000:
+                    self._slots.clear()
+                slot = self._slots[tenant] = shard_for(tenant, n)
+            return slot
+        best, load = 0, None
+        for i in range(n):
+            s = self.shards[(self.rr + i) % n]
+            cost = (0 if s.ready else 1_000_000) + s.inflight + len(s.queue)
+            if load is None or cost < load:
+                best, load = s.slot, cost
+        self.rr = (self.rr + 1) % n
+        return best
+
+    def _client_error(self, client: Any, cid: Any, code: str, message: str) -> None:
+        self.codes[code] += 1
+        self._to_client(client, protocol.reply_body(cid, False, {"code": code, "message": message}))
+
+    def _to_client(self, client: Any, body: bytes) -> None:
+        out = self.client_out.get(client)
+        if out is None:
+            self.client_out[client] = [body]
+        else:
+            out.append(body)
+
+    def _send(self, shard: ShardState, p: Pending) -> None:
+        """Commit a request to a shard; it leaves in this wake-up's batch."""
+        assert shard.identity is not None
+        p.sent_to = shard.identity
+        shard.inflight += 1
+        self.shard_out.setdefault(shard.slot, []).append(p)
+
+    def unsend(self, shard: ShardState, batch: list[Pending], ident: bytes) -> None:
+        """A batch could not be sent to a shard: it is gone; queue the requests again."""
+        if shard.identity == ident:
+            shard.identity = None
+        for p in reversed(batch):
+            p.sent_to = None
+            shard.inflight -= 1
+            shard.queue.appendleft(p)
+            self.queued += 1
+
+    # ---- shards ---------------------------------------------------------------------
+    def on_alive(self, ident: bytes, msg: protocol.Message) -> None:
+        slot = msg.body.get("shard")
+        if not isinstance(slot, int) or not 0 <= slot < len(self.shards):
+            self.counts["bad_frames"] += 1
+            return
+        s = self.shards[slot]
+        if msg.type == protocol.HEARTBEAT:
+            s.stats = msg.body
+        if s.identity != ident and (msg.type == protocol.READY or s.identity is None):
+            s.identity, s.pid = ident, int(msg.body.get("pid", 0))
+            s.gen = int(msg.body.get("gen", 0))
+            log.info("shard %d ready (pid %d)", slot, s.pid)
+        s.last_seen = time.monotonic()
+        self._drain_queue(s)
+
+    def on_reply(self, ident: bytes, body: bytes) -> None:
+        try:
+            if not body.startswith(b'{"id":'):
+                raise ValueError("reply does not start with its id")
+            comma = body.index(b",")
+            rid = int(body[6:comma])
+        except ValueError as exc:
+            self.counts["bad_frames"] += 1
+            log.warning("dropped a malformed reply: %s", exc)
+            return
+        p = self.pending.get(rid)
+        if p is None:
+            self.counts["late_replies"] += 1  # already failed (e.g. timed out): the client has its answer
+            return
+        if b'"code":"E_SHUTTING_DOWN"' in body[:200] and not self.stopping and p.sent_to == ident:
+            # A shard being replaced refused it before running it: send it again.
+            s = self.shards[p.slot]
+            s.inflight -= 1
+            p.sent_to = None
+            s.queue.appendleft(p)
+            self.queued += 1
+            self._drain_queue(s)
+            return
+        del self.pending[rid]
+        self._settled(p)
+        self.counts["answered"] += 1
+        self._to_client(p.client, b'{"id":%b,' % orjson.dumps(p.client_id) + body[comma + 1:])
+
+    def _settled(self, p: Pending) -> None:
+        self.tenant_inflight[p.tenant] -= 1
+        if not self.tenant_inflight[p.tenant]:
+            del self.tenant_inflight[p.tenant]
+        if p.sent_to is not None:
+            s = self.shards[p.slot]
+            s.inflight -= 1
+            self._drain_queue(s)
+
+    def _drain_queue(self, s: ShardState) -> None:
+        while s.queue and s.ready and s.inflight < self.serve.max_inflight_per_shard:
+            p = s.queue.popleft()
+            self.queued -= 1
+            if p.rid in self.pending:
+                self._send(s, p)
+
+    def fail(self, p: Pending, code: str, message: str) -> None:
+        if self.pending.pop(p.rid, None) is None:
+            return
+        self._settled(p)
+        self.counts["failed"] += 1
+        self._client_error(p.client, p.client_id, code, message)
+
+    def on_disconnect(self, body: dict[str, Any]) -> None:
+        rid = body.get("id")
+        p = self.pending.get(rid) if isinstance(rid, int) else None
+        if p is not None and body.get("reason") == "cpu":
+            self.fail(p, "E_CPU_LIMIT", str(body.get("message", "the request used more than its CPU budget")))
+
+    def shard_lost(self, slot: int, pid: int, why: str) -> None:
+        """A shard process died: fail what it was running, wait for its replacement."""
+        if not 0 <= slot < len(self.shards):
+            return
+        s = self.shards[slot]
+        s.restarts += 1
+        ident = f"shard-{slot}-{pid}".encode()
+        if s.identity == ident:
+            s.identity = None
+        for p in [p for p in self.pending.values() if p.sent_to == ident]:
+            self.fail(p, "E_SHARD_LOST", f"the shard running this request died ({why}); it is being replaced")
+        log.warning("shard %d (pid %d) died: %s", slot, pid, why)
+
+    # ---- time ---------------------------------------------------------------------
+    def expire(self, now: float) -> None:
+        for s in self.shards:
+            while s.queue and (s.queue[0].wait_deadline <= now or s.queue[0].rid not in self.pending):
+                p = s.queue.popleft()
+                self.queued -= 1
+                if p.rid in self.pending:
+                    self.fail(p, "E_OVERLOADED", f"no shard could take the request within {self.serve.wait_timeout_ms:g} ms; retry later")
+        if self.pending:
+            late = [p for p in self.pending.values() if p.sent_to is not None and p.reply_deadline <= now]
+            for p in late:
+                self.fail(p, "E_SHARD_LOST", "the shard did not answer within the request's wall limit plus grace")
+
+    # ---- status --------------------------------------------------------------------
+    def status(self) -> dict[str, Any]:
+        """Counters for `shardrun status` and the stats endpoint."""
+        return {
+            "mode": self.serve.mode, "uptime_s": round(time.time() - self.started, 3), "router_pid": os.getpid(),
+            "pending": len(self.pending), "queued": self.queued, "counts": dict(self.counts), "errors": dict(self.codes),
+            "shards": [{"slot": s.slot, "pid": s.pid, "ready": s.ready, "inflight": s.inflight, "queued": len(s.queue),
+                        "restarts": s.restarts, **{k: v for k, v in s.stats.items() if k not in ("shard", "pid")}}
+                       for s in self.shards],
+        }
