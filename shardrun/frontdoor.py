@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from urllib.parse import quote
 
 import orjson
 
-from . import protocol
+from . import logs, protocol
 from .calls import HttpRequest, HttpResponse
 from .errors import ShardrunError, http_status
 from .http import HttpConnection, HttpLimits, IncomingRequest, error_body
@@ -31,26 +32,33 @@ from .jsonin import parse_payload
 from .workers import NAME
 
 ADMIN = "/_shardrun/"
+access = logs.get("shardrun.access")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 JSON = [("content-type", "application/json")]
 
 
 @dataclass(eq=False)
 class HttpClient:
-    """Where a reply goes: a connection and the request's place on it."""
+    """Where a reply goes: a connection and the request's place on it, and what to log."""
 
     conn: HttpConnection
     seq: int
     kind: str
     request_id: str
+    method: str
+    path: str
+    worker: str
+    started: float
 
 
 class FrontDoor:
     """Listening socket, connections, and the mapping between HTTP and worker calls."""
 
     def __init__(self, host: str, port: int, domains: list[str], limits: HttpLimits, payload_depth: int,
-                 admit: Callable[[Any, protocol.Message, bytes], None], status: Callable[[], dict[str, Any]], now: float) -> None:
+                 admit: Callable[[Any, protocol.Message, bytes], None], status: Callable[[], dict[str, Any]], now: float,
+                 access_log: bool = True) -> None:
         self.limits = limits
+        self.access_log = access_log
         self.domains = [d.lower().strip(".") for d in domains]
         self.payload_depth = payload_depth
         self.admit = admit
@@ -143,6 +151,9 @@ class FrontDoor:
             self._route(req, rid)
         except ShardrunError as exc:
             self._error(req.conn, req.seq, rid, exc.code, exc.message)
+            if self.access_log:
+                access.info("request", request_id=rid, method=req.method, path=req.target.partition("?")[0][:200],
+                            status=http_status(exc.code), code=exc.code, duration_ms=0.0)
 
     def _route(self, req: IncomingRequest, rid: str) -> None:
         path, _, query = req.target.partition("?")
@@ -186,8 +197,9 @@ class FrontDoor:
         raise ShardrunError(f"no admin endpoint {req.method} {ADMIN}{what}", code="E_NOT_FOUND")
 
     def _call(self, req: IncomingRequest, rid: str, worker: str, kind: str, arg: Any) -> None:
-        raw = protocol.request_body(0, worker, kind, arg)
-        self.admit(HttpClient(req.conn, req.seq, kind, rid), protocol.decode_body(protocol.REQUEST, raw), raw)
+        raw = protocol.request_body(0, worker, kind, arg, request_id=rid)
+        client = HttpClient(req.conn, req.seq, kind, rid, req.method, req.target.partition("?")[0][:200], worker, time.monotonic())
+        self.admit(client, protocol.decode_body(protocol.REQUEST, raw), raw)
 
     # ---- replies ---------------------------------------------------------------------
     def deliver(self, client: HttpClient, body: bytes) -> None:
@@ -195,13 +207,24 @@ class FrontDoor:
         r = orjson.loads(body)
         if not r.get("ok"):
             err = r.get("error") or {}
-            return self._error(client.conn, client.seq, client.request_id, err.get("code", "E_INTERNAL"), err.get("message", ""))
+            code = err.get("code", "E_INTERNAL")
+            self._error(client.conn, client.seq, client.request_id, code, err.get("message", ""))
+            return self._access(client, http_status(code), r, code)
         if client.kind == "fetch":
             res = HttpResponse.from_js(r["value"])
             client.conn.respond(client.seq, res.status, [*res.headers, ("x-request-id", client.request_id)], res.body,
                                 reason=res.status_text)
+            status = res.status
         else:
             client.conn.respond(client.seq, 200, [*JSON, ("x-request-id", client.request_id)], orjson.dumps(r.get("value")))
+            status = 200
+        self._access(client, status, r, None)
+
+    def _access(self, client: HttpClient, status: int, reply: dict[str, Any], code: str | None) -> None:
+        if self.access_log:
+            access.info("request", request_id=client.request_id, method=client.method, path=client.path,
+                        worker=client.worker, tenant=reply.get("tenant"), shard=reply.get("shard"), status=status,
+                        code=code, duration_ms=round((time.monotonic() - client.started) * 1000, 3))
 
     def _error(self, conn: HttpConnection, seq: int, rid: str, code: str, message: str) -> None:
         headers = [*JSON, ("x-request-id", rid)]

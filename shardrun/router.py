@@ -22,7 +22,7 @@ import time
 
 import zmq
 
-from . import protocol
+from . import logs, protocol
 from .frontdoor import FrontDoor, HttpClient
 from .http import HttpLimits
 from .procs import EXIT_OK, EXIT_PARENT_GONE, parent_alive
@@ -51,7 +51,7 @@ class Router:
             limits = HttpLimits(s.http_max_header_bytes, s.http_max_body_bytes, s.http_header_timeout_s,
                                 s.http_body_timeout_s, s.http_keepalive_timeout_s)
             self.front = FrontDoor(s.http_host, s.http_port, s.worker_domains, limits, settings.payload.max_depth,
-                                   t.accept, t.status, time.monotonic())
+                                   t.accept, t.status, time.monotonic(), s.access_log)
             log.info("HTTP on http://%s:%d/", s.http_host, self.front.port)
 
     def _router_socket(self, endpoint: str) -> zmq.Socket:
@@ -208,7 +208,7 @@ class Router:
 
 def run_router(settings: Settings, backend: str, notify_fd: int | None, parent: int) -> int:
     """Body of the router process (after fork)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s router %(levelname)s %(message)s", force=True)
+    logs.configure("router")
     router = Router(settings, backend, notify_fd, parent)
     try:
         return router.run()

@@ -64,6 +64,7 @@ class ServeSettings(BaseModel):
     respawn_burst: int = Field(5, ge=1, description="deaths of one shard within respawn_window_s before respawns slow down")
     respawn_window_s: float = Field(10, gt=0)
     http_enabled: bool = Field(True, description="serve HTTP (the front door) from the router")
+    access_log: bool = Field(True, description="one structured log line per HTTP request")
     http_host: str = Field("127.0.0.1", description="HTTP listen address (loopback by default)")
     http_port: int = Field(8080, ge=0, le=65535, description="HTTP port (0: any free port)")
     worker_domains: list[str] = Field(default_factory=lambda: ["workers.localhost"],

@@ -20,7 +20,7 @@ from typing import Any
 
 import zmq
 
-from . import protocol
+from . import logs, protocol
 from .cache import IsolateCache, Key
 from .calls import Call
 from .errors import ShardrunError
@@ -28,11 +28,23 @@ from .procs import EXIT_OK, EXIT_PARENT_GONE, EXIT_STUCK, parent_alive
 from .runtime import Prepared, WorkerIsolate, prepare
 from .settings import Settings
 from .watchdog import Watchdog
-from .workers import Registry
+from .workers import Registry, WorkerSpec
 
 log = logging.getLogger("shardrun.shard")
+console = logs.get("shardrun.console")
 
 HEAP_SAMPLE_EVERY = 64  # requests between heap-size samples of a cached isolate
+
+
+@dataclass(frozen=True, slots=True)
+class CallTag:
+    """What the shard keeps with each call: the router's id and who it is for."""
+
+    rid: int
+    worker: str
+    tenant: str
+    console: bool
+    request_id: str | None
 
 
 @dataclass(frozen=True)
@@ -161,14 +173,16 @@ class Shard:
             self._send_error(rid, "E_SHUTTING_DOWN", "the shard is shutting down")
             return
         try:
-            iso = self._isolate_for(worker, msg.body.get("tenant"))
-            iso.submit(kind, arg, on_result=self._reply, tag=rid)
+            iso, spec = self._isolate_for(worker, msg.body.get("tenant"))
+            rq = msg.body.get("request_id")
+            tag = CallTag(rid, spec.name, iso.tag[0], spec.console, rq if isinstance(rq, str) else None)
+            iso.submit(kind, arg, on_result=self._reply, tag=tag)
         except ShardrunError as exc:
             self._send_error(rid, exc.code, exc.message, exc.stack)
             return
         self._after(iso, iso.next_wake())
 
-    def _isolate_for(self, worker: str, tenant: str | None) -> WorkerIsolate:
+    def _isolate_for(self, worker: str, tenant: str | None) -> tuple[WorkerIsolate, WorkerSpec]:
         """The warm isolate of (tenant, worker, version), or a new one. The router checked tenant."""
         spec = self.registry.get(worker)
         key = (tenant or spec.tenant, spec.name, spec.version)
@@ -176,7 +190,7 @@ class Shard:
             iso = self.cache.get(key)
             if iso is not None:
                 self._maybe_resize(key, iso)
-                return iso  # type: ignore[return-value]
+                return iso, spec  # type: ignore[return-value]
             # A new version of a worker makes its old isolates useless.
             self.cache.drop_where(lambda k: k[1] == spec.name and k[0] == key[0] and k[2] != spec.version)
         prepared = self.spares.pop() if self.spares else None
@@ -184,7 +198,7 @@ class Shard:
         iso.tag = key
         if not self.oneshot:
             self.cache.put(key, iso, iso.heap_bytes())
-        return iso
+        return iso, spec
 
     def _maybe_resize(self, key: Key, iso: Any) -> None:
         if iso.requests % HEAP_SAMPLE_EVERY == 0:
@@ -193,16 +207,21 @@ class Shard:
     def _reply(self, call: Call) -> None:
         r = call.result
         assert r is not None
+        tag: CallTag = call.tag
         self.served += 1
-        extra: dict[str, Any] = {"shard": self.place.slot, "cpu_ms": round(r.cpu_ms, 3), "wall_ms": round(r.wall_ms, 3)}
-        if r.logs:
+        extra: dict[str, Any] = {"shard": self.place.slot, "tenant": tag.tenant, "cpu_ms": round(r.cpu_ms, 3),
+                                 "wall_ms": round(r.wall_ms, 3)}
+        if r.logs and tag.console:
             extra["logs"] = [[line.level, line.text] for line in r.logs]
+            for line in r.logs:
+                console.info("console", level_js=line.level, text=line.text, worker=tag.worker, tenant=tag.tenant,
+                             request_id=tag.request_id)
         if r.ok:
-            self._out.append(protocol.reply_body(call.tag, True, r.value, **extra))
+            self._out.append(protocol.reply_body(tag.rid, True, r.value, **extra))
         else:
             assert r.error is not None
             self.errors += 1
-            self._out.append(protocol.reply_body(call.tag, False, r.error.to_dict(), **extra))
+            self._out.append(protocol.reply_body(tag.rid, False, r.error.to_dict(), **extra))
 
     def _send_error(self, rid: int, code: str, message: str, stack: str = "") -> None:
         self.errors += 1
@@ -239,7 +258,7 @@ class Shard:
             s.setsockopt(zmq.LINGER, 1000)
             s.connect(self.place.backend)
             s.send_multipart(protocol.encode(protocol.DISCONNECT, {
-                "reason": "cpu", "id": call.tag, "shard": self.place.slot, "pid": os.getpid(),
+                "reason": "cpu", "id": call.tag.rid, "shard": self.place.slot, "pid": os.getpid(),
                 "message": f"the request used more than its CPU budget of {call.cpu_budget * 1000:g} ms in code "
                            "the engine could not interrupt; its shard was replaced"}))
             s.close()
@@ -256,7 +275,7 @@ class Shard:
 
 def run_shard(settings: Settings, place: ShardPlace) -> int:
     """Body of a shard process (after fork)."""
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s shard {place.slot} %(levelname)s %(message)s", force=True)
+    logs.configure(f"shard {place.slot}")
     shard = Shard(settings, place)
     try:
         return shard.run()

@@ -20,6 +20,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import logs
 from .procs import EXIT_BOOT_ERROR, EXIT_OK, EXIT_PARENT_GONE, fork_child, set_title
 from .settings import Settings, load_settings
 
@@ -327,5 +328,5 @@ def _shard_main(settings: Settings, slot: int, gen: int, backend: str, hb: Path,
 
 def run_supervisor(settings: Settings, config: str | None = None) -> int:
     """`shardrun serve`."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s supervisor %(levelname)s %(message)s")
+    logs.configure("supervisor")
     return Supervisor(settings, config).run()

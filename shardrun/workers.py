@@ -6,6 +6,7 @@
 
         tenant = "user-42"              # the user_id that picks the shard
         max_concurrency = 64            # requests in flight for this worker
+        console = true                  # log its console output (false: drop it)
         [limits]                        # any of shardrun.limits.Limits' fields
         cpu_ms = 50
         [env]                           # bindings passed as `env` to this worker only
@@ -42,6 +43,7 @@ class WorkerConfig(BaseModel):
 
     tenant: str | None = Field(None, min_length=1, max_length=256, description="the user_id that picks the shard")
     max_concurrency: int | None = Field(None, ge=1, le=100_000)
+    console: bool = Field(True, description="log this worker's console output (with tenant and worker)")
     limits: dict[str, float] = Field(default_factory=dict)
     env: dict[str, str] = Field(default_factory=dict)
 
@@ -56,6 +58,7 @@ class WorkerSpec:
     limits: Limits
     env: dict[str, Any] = field(default_factory=dict)
     max_concurrency: int | None = None
+    console: bool = True
 
     @property
     def version(self) -> str:
@@ -149,4 +152,4 @@ class Registry:
         if unknown:
             raise ScriptError(f"{name}/worker.toml: unknown limits {sorted(unknown)} (known: {sorted(known)})", code="E_WORKER_CONFIG")
         limits = self.defaults.with_(**{k: (int(v) if isinstance(getattr(self.defaults, k), int) else v) for k, v in cfg.limits.items()})
-        return WorkerSpec(name, cfg.tenant or name, script, limits, dict(cfg.env), cfg.max_concurrency)
+        return WorkerSpec(name, cfg.tenant or name, script, limits, dict(cfg.env), cfg.max_concurrency, cfg.console)

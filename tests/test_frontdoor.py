@@ -23,11 +23,14 @@ ECHO = """export default {
 }"""
 THROWS = "export default { fetch() { throw new Error('nope') }, task() { throw new Error('nope') } }"
 SLOW = "export default { fetch() { return new Promise(() => { setInterval(() => {}, 50) }) } }"
+TALK = "export default { fetch() { console.log('said by talk'); return new Response('ok') } }"
+QUIET = "export default { fetch() { console.log('said by quiet'); return new Response('ok') } }"
 
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
-    s = Server(tmp_path_factory.mktemp("fd"), {"echo.js": ECHO, "throws.js": THROWS, "slow.js": SLOW}, shards=2,
+    s = Server(tmp_path_factory.mktemp("fd"), {"echo.js": ECHO, "throws.js": THROWS, "slow.js": SLOW, "talk.js": TALK,
+                                                "quiet/index.js": QUIET, "quiet/worker.toml": "console = false\n"}, shards=2,
                limits={"wall_ms": 500}, http_max_body_bytes=100_000)
     yield s
     s.close()
@@ -113,3 +116,16 @@ def test_a_slowloris_client_does_not_starve_others(srv):
     assert r.status == 201 and time.monotonic() - t0 < 2
     for s in slow:
         s.close()
+
+
+def test_structured_access_and_console_logs(srv):
+    request(srv, "GET", "/w/talk/x", headers={"X-Request-Id": "log-test-1"})
+    request(srv, "GET", "/w/quiet/x")
+    time.sleep(0.3)
+    lines = [json.loads(x) for x in srv.logs().splitlines() if x.startswith("{")]
+    access = [x for x in lines if x.get("event") == "request" and x.get("request_id") == "log-test-1"]
+    assert access and access[0]["worker"] == "talk" and access[0]["tenant"] == "talk" and access[0]["status"] == 200
+    assert access[0]["role"] == "router" and isinstance(access[0]["shard"], int) and access[0]["duration_ms"] > 0
+    said = [x for x in lines if x.get("event") == "console" and x.get("text") == "said by talk"]
+    assert said and said[0]["request_id"] == "log-test-1" and said[0]["tenant"] == "talk" and said[0]["role"].startswith("shard")
+    assert not any(x.get("text") == "said by quiet" for x in lines)  # console = false in its worker.toml
