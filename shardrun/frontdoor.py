@@ -5,6 +5,10 @@
     POST /_shardrun/tasks/<worker>     a task: JSON payload in, the task's JSON result out
     GET  /_shardrun/health             200 when every shard is ready, else 503
     GET  /_shardrun/stats              the router's counters and per-shard state (JSON)
+    GET  /metrics                      Prometheus text (all processes, multiprocess mode)
+
+With `admin_port` set, the admin paths are served only there, and the main port routes
+every path to workers.
 
 Requests are admitted exactly like ZeroMQ clients' (same routing table, limits and
 accounting); errors are `{"error": {"code", "message"}}` with the status of errors.CODES.
@@ -24,7 +28,7 @@ from urllib.parse import quote
 
 import orjson
 
-from . import logs, protocol
+from . import logs, metrics, protocol
 from .calls import HttpRequest, HttpResponse
 from .errors import ShardrunError, http_status
 from .http import HttpConnection, HttpLimits, IncomingRequest, error_body
@@ -56,9 +60,11 @@ class FrontDoor:
 
     def __init__(self, host: str, port: int, domains: list[str], limits: HttpLimits, payload_depth: int,
                  admit: Callable[[Any, protocol.Message, bytes], None], status: Callable[[], dict[str, Any]], now: float,
-                 access_log: bool = True) -> None:
+                 access_log: bool = True, admin: bool = True, workers: bool = True) -> None:
         self.limits = limits
         self.access_log = access_log
+        self.admin = admin        # serve /_shardrun/* and /metrics here
+        self.workers = workers    # route to workers here
         self.domains = [d.lower().strip(".") for d in domains]
         self.payload_depth = payload_depth
         self.admit = admit
@@ -158,9 +164,11 @@ class FrontDoor:
     def _route(self, req: IncomingRequest, rid: str) -> None:
         path, _, query = req.target.partition("?")
         host = (req.header("host") or "").lower()
-        if path.startswith(ADMIN):
-            return self._admin(req, rid, path[len(ADMIN):])
         worker = self._worker_from_host(host.rsplit(":", 1)[0] if not host.startswith("[") else "")
+        if worker is None and self.admin and (path.startswith(ADMIN) or path == "/metrics"):
+            return self._admin(req, rid, path[len(ADMIN):] if path.startswith(ADMIN) else "metrics")
+        if worker is None and not self.workers:
+            raise ShardrunError(f"no admin endpoint {path} on this port", code="E_NOT_FOUND")
         if worker is None:
             parts = path.split("/", 3)
             if len(parts) >= 3 and parts[1] == "w" and parts[2]:
@@ -194,6 +202,12 @@ class FrontDoor:
             return req.conn.respond(req.seq, 200 if ready else 503, [*JSON, ("x-request-id", rid)], body)
         if what == "stats" and req.method in ("GET", "HEAD"):
             return req.conn.respond(req.seq, 200, [*JSON, ("x-request-id", rid)], orjson.dumps(self.status()))
+        if what == "metrics" and req.method in ("GET", "HEAD"):
+            st = self.status()
+            metrics.INFLIGHT.set(st["pending"])
+            metrics.QUEUED.set(st["queued"])
+            metrics.RSS.labels("router").set(metrics.rss_bytes())
+            return req.conn.respond(req.seq, 200, [("content-type", "text/plain; version=0.0.4; charset=utf-8")], metrics.render())
         raise ShardrunError(f"no admin endpoint {req.method} {ADMIN}{what}", code="E_NOT_FOUND")
 
     def _call(self, req: IncomingRequest, rid: str, worker: str, kind: str, arg: Any) -> None:
@@ -221,10 +235,13 @@ class FrontDoor:
         self._access(client, status, r, None)
 
     def _access(self, client: HttpClient, status: int, reply: dict[str, Any], code: str | None) -> None:
+        elapsed = time.monotonic() - client.started
+        metrics.HTTP_REQUESTS.labels(client.worker, str(status)).inc()
+        metrics.HTTP_SECONDS.labels(client.worker).observe(elapsed)
         if self.access_log:
             access.info("request", request_id=client.request_id, method=client.method, path=client.path,
                         worker=client.worker, tenant=reply.get("tenant"), shard=reply.get("shard"), status=status,
-                        code=code, duration_ms=round((time.monotonic() - client.started) * 1000, 3))
+                        code=code, duration_ms=round(elapsed * 1000, 3))
 
     def _error(self, conn: HttpConnection, seq: int, rid: str, code: str, message: str) -> None:
         headers = [*JSON, ("x-request-id", rid)]

@@ -51,8 +51,13 @@ class Router:
             limits = HttpLimits(s.http_max_header_bytes, s.http_max_body_bytes, s.http_header_timeout_s,
                                 s.http_body_timeout_s, s.http_keepalive_timeout_s)
             self.front = FrontDoor(s.http_host, s.http_port, s.worker_domains, limits, settings.payload.max_depth,
-                                   t.accept, t.status, time.monotonic(), s.access_log)
+                                   t.accept, t.status, time.monotonic(), s.access_log, admin=s.admin_port is None)
             log.info("HTTP on http://%s:%d/", s.http_host, self.front.port)
+        self.admin: FrontDoor | None = None
+        if s.admin_port is not None:
+            self.admin = FrontDoor(s.http_host, s.admin_port, [], HttpLimits(), settings.payload.max_depth,
+                                   t.accept, t.status, time.monotonic(), access_log=False, admin=True, workers=False)
+            log.info("admin HTTP on http://%s:%d/", s.http_host, self.admin.port)
 
     def _router_socket(self, endpoint: str) -> zmq.Socket:
         sock = self.zctx.socket(zmq.ROUTER)
@@ -75,8 +80,8 @@ class Router:
         next_tick = 0.0
         stop_deadline = None
         while True:
-            if self.front is not None:
-                self.front.sync_poller(poller, self.table.stopping)
+            for door in self._doors():
+                door.sync_poller(poller, self.table.stopping and door is self.front)
             events = dict(poller.poll(TICK_SECONDS * 1000))
             if self.backend in events:
                 self._read_backend()
@@ -84,8 +89,8 @@ class Router:
                 self._read_frontend()
             if self.notify_fd is not None and self.notify_fd in events:
                 self._read_notify()
-            if self.front is not None:
-                self.front.handle(events, time.monotonic())
+            for door in self._doors():
+                door.handle(events, time.monotonic())
             self._flush()
             now = time.monotonic()
             if now >= next_tick:
@@ -93,8 +98,8 @@ class Router:
                 self.table.expire(now)
                 if not parent_alive(self.parent):
                     return EXIT_PARENT_GONE
-                if self.front is not None:
-                    self.front.expire(now)
+                for door in self._doors():
+                    door.expire(now)
                 if self.table.stopping:
                     stop_deadline = stop_deadline or now + self.serve.graceful_timeout_s
                     if not self.table.pending or now >= stop_deadline:
@@ -103,6 +108,9 @@ class Router:
                         self._flush()
                         return EXIT_OK
                 self._flush()
+
+    def _doors(self) -> list[FrontDoor]:
+        return [d for d in (self.front, self.admin) if d is not None]
 
     def _on_term(self, signum: int, frame: object) -> None:
         self.table.stopping = True
@@ -142,9 +150,10 @@ class Router:
             batches_c, t.client_out = t.client_out, {}
             for client, bodies in batches_c.items():
                 if isinstance(client, HttpClient):
-                    assert self.front is not None
+                    door = self.front if self.front is not None else self.admin
+                    assert door is not None
                     for body in bodies:
-                        self.front.deliver(client, body)
+                        door.deliver(client, body)
                     continue
                 try:
                     self.frontend.send_multipart([client, protocol.HEADER, protocol.REPLY, *bodies], zmq.NOBLOCK)
@@ -199,8 +208,8 @@ class Router:
                 self.table.shard_lost(int(parts[1]), int(parts[2]), " ".join(parts[3:]))
 
     def close(self) -> None:
-        if self.front is not None:
-            self.front.close()
+        for door in self._doors():
+            door.close()
         self.backend.close(0)
         self.frontend.close(0)
         self.zctx.term()

@@ -67,6 +67,7 @@ class ServeSettings(BaseModel):
     access_log: bool = Field(True, description="one structured log line per HTTP request")
     http_host: str = Field("127.0.0.1", description="HTTP listen address (loopback by default)")
     http_port: int = Field(8080, ge=0, le=65535, description="HTTP port (0: any free port)")
+    admin_port: int | None = Field(None, ge=0, le=65535, description="serve health, stats and /metrics only on this port")
     worker_domains: list[str] = Field(default_factory=lambda: ["workers.localhost"],
                                       description="Host: <worker>.<domain> routes to that worker")
     http_max_header_bytes: int = Field(16 << 10, ge=1024, description="request headers over this get 431")

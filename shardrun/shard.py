@@ -83,6 +83,9 @@ class Shard:
         self.sock.setsockopt(zmq.RCVHWM, 0)
         self.sock.connect(place.backend)
         self.watchdog = Watchdog(self._stuck)
+        from .metrics import ShardMetrics
+
+        self.metrics = ShardMetrics(place.slot)
         self.hb_fd = os.open(place.heartbeat_file, os.O_CREAT | os.O_WRONLY, 0o600)
 
     # ---- the loop ----------------------------------------------------------------
@@ -243,7 +246,9 @@ class Shard:
 
     def _heartbeat(self) -> None:
         os.utime(self.hb_fd)
-        self.sock.send_multipart(protocol.encode_heartbeat(**self.stats()))
+        st = self.stats()
+        self.sock.send_multipart(protocol.encode_heartbeat(**st))
+        self.metrics.publish(st["hits"], st["misses"], st["evictions"], st["cached"])
 
     def _on_term(self, signum: int, frame: object) -> None:
         self.stopping = True

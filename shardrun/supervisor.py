@@ -84,6 +84,11 @@ class Supervisor:
         self.dir = Path(tempfile.mkdtemp(prefix="shardrun-")) if self.own_dir else Path(self.serve.runtime_dir)  # type: ignore[arg-type]
         self.dir.mkdir(parents=True, exist_ok=True)
         self.backend = f"ipc://{self.dir}/backend.ipc"
+        # Every process of this server writes its metrics here; set before any child imports the client.
+        self.metrics_dir = self.dir / "metrics"
+        shutil.rmtree(self.metrics_dir, ignore_errors=True)
+        self.metrics_dir.mkdir()
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(self.metrics_dir)
         self.notify_r, self.notify_w = os.pipe()
         os.set_blocking(self.notify_w, False)
         self.pid = os.getpid()
@@ -226,6 +231,7 @@ class Supervisor:
             child = self.children.pop(pid, None)
             if child is None:
                 continue
+            self._metrics_dead(pid)
             code = os.waitstatus_to_exitcode(status)
             why = f"exit code {code}" if code >= 0 else f"killed by {signal.Signals(-code).name}"
             if child.role == "shard":
@@ -291,6 +297,12 @@ class Supervisor:
                 log.error("shard %d (pid %d) missed heartbeats for %.1fs: aborting it", c.slot, c.pid, age)
                 c.aborted_at = now
                 self._kill(c.pid, signal.SIGABRT)
+
+    def _metrics_dead(self, pid: int) -> None:
+        # The live gauges of a dead process must not count (the client's own helper does
+        # this by file name; it needs no import of the metrics themselves).
+        for f in self.metrics_dir.glob(f"gauge_live*_{pid}.db"):
+            f.unlink(missing_ok=True)
 
     def _kill(self, pid: int, sig: int) -> None:
         try:

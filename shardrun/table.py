@@ -251,6 +251,9 @@ class RoutingTable:
             return
         s = self.shards[slot]
         s.restarts += 1
+        from .metrics import RESTARTS
+
+        RESTARTS.labels(str(slot)).inc()
         ident = f"shard-{slot}-{pid}".encode()
         if s.identity == ident:
             s.identity = None

@@ -129,3 +129,40 @@ def test_structured_access_and_console_logs(srv):
     said = [x for x in lines if x.get("event") == "console" and x.get("text") == "said by talk"]
     assert said and said[0]["request_id"] == "log-test-1" and said[0]["tenant"] == "talk" and said[0]["role"].startswith("shard")
     assert not any(x.get("text") == "said by quiet" for x in lines)  # console = false in its worker.toml
+
+
+def test_prometheus_metrics_from_every_process(srv):
+    for _ in range(3):
+        request(srv, "GET", "/w/echo/m")
+    time.sleep(0.3)  # shard counters are published with the heartbeat
+    r, data = request(srv, "GET", "/metrics")
+    text = data.decode()
+    assert r.status == 200 and r.headers["content-type"].startswith("text/plain")
+    assert 'shardrun_http_requests_total{status="201",worker="echo"}' in text
+    assert "shardrun_http_request_seconds_bucket" in text and "shardrun_requests_inflight" in text
+    hits = sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith("shardrun_cache_hits_total"))
+    assert hits >= 2
+    assert text.count('shardrun_process_rss_bytes{') >= 3  # router and both shards
+
+
+def test_a_worker_host_owns_its_metrics_path(srv):
+    r, _ = request(srv, "GET", "/metrics", headers={"Host": "echo.workers.localhost"})
+    assert r.status == 201  # routed to the worker, not the admin endpoint
+
+
+def test_admin_port_keeps_admin_paths_off_the_main_port(tmp_path):
+    from .serve_helpers import free_port
+
+    admin = free_port()
+    s = Server(tmp_path, {"echo.js": ECHO}, shards=1, admin_port=admin)
+    try:
+        r, _ = request(s, "GET", "/_shardrun/health")
+        assert r.status == 404
+        c = http.client.HTTPConnection("127.0.0.1", admin, timeout=10)
+        c.request("GET", "/_shardrun/health")
+        assert c.getresponse().status == 200
+        c.close()
+        r, _ = request(s, "GET", "/w/echo/x")
+        assert r.status == 201
+    finally:
+        s.close()

@@ -1,0 +1,57 @@
+"""Prometheus metrics in multiprocess mode: each process writes its samples to files in one
+directory (`PROMETHEUS_MULTIPROC_DIR`, set by the supervisor before it forks) and
+`GET /metrics` merges them. Import this module only after that variable is set: the
+client library picks its storage when it is first imported.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
+
+HTTP_REQUESTS = Counter("shardrun_http_requests", "HTTP requests answered, by worker and status", ["worker", "status"])
+HTTP_SECONDS = Histogram("shardrun_http_request_seconds", "HTTP request latency at the front door", ["worker"],
+                         buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+INFLIGHT = Gauge("shardrun_requests_inflight", "requests accepted and not answered yet", multiprocess_mode="livesum")
+QUEUED = Gauge("shardrun_requests_queued", "requests waiting for a shard", multiprocess_mode="livesum")
+RESTARTS = Counter("shardrun_shard_restarts", "shard processes that died and were replaced", ["shard"])
+CACHE_HITS = Counter("shardrun_cache_hits", "warm isolate reused", ["shard"])
+CACHE_MISSES = Counter("shardrun_cache_misses", "no warm isolate: a new one was loaded", ["shard"])
+CACHE_EVICTIONS = Counter("shardrun_cache_evictions", "isolates evicted by the LRU limits", ["shard"])
+ISOLATES = Gauge("shardrun_isolates_cached", "warm isolates in the shard caches", ["shard"], multiprocess_mode="livesum")
+RSS = Gauge("shardrun_process_rss_bytes", "resident memory of each shardrun process", ["role"], multiprocess_mode="liveall")
+
+
+def rss_bytes() -> int:
+    """This process's resident set size."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:  # pragma: no cover - non-Linux
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def render() -> bytes:
+    """The merged samples of every process, in the Prometheus text format."""
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    return generate_latest(registry)
+
+
+class ShardMetrics:
+    """A shard's counters, published once per heartbeat (deltas of its own counters)."""
+
+    def __init__(self, slot: int) -> None:
+        self.label = str(slot)
+        self.last = (0, 0, 0)
+
+    def publish(self, hits: int, misses: int, evictions: int, cached: int) -> None:
+        h0, m0, e0 = self.last
+        CACHE_HITS.labels(self.label).inc(hits - h0)
+        CACHE_MISSES.labels(self.label).inc(misses - m0)
+        CACHE_EVICTIONS.labels(self.label).inc(evictions - e0)
+        self.last = (hits, misses, evictions)
+        ISOLATES.labels(self.label).set(cached)
+        RSS.labels("shard").set(rss_bytes())
