@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import socket
+from collections import Counter
 import time
 import uuid
 from collections.abc import Callable
@@ -31,7 +32,7 @@ import orjson
 from . import logs, metrics, protocol
 from .calls import HttpRequest, HttpResponse
 from .errors import ShardrunError, http_status
-from .http import HttpConnection, HttpLimits, IncomingRequest, error_body
+from .http import HttpConnection, HttpLimits, IncomingRequest, error_body, render
 from .jsonin import parse_payload
 from .workers import NAME
 
@@ -60,7 +61,7 @@ class FrontDoor:
 
     def __init__(self, host: str, port: int, domains: list[str], limits: HttpLimits, payload_depth: int,
                  admit: Callable[[Any, protocol.Message, bytes], None], status: Callable[[], dict[str, Any]], now: float,
-                 access_log: bool = True, admin: bool = True, workers: bool = True) -> None:
+                 access_log: bool = True, admin: bool = True, workers: bool = True, max_per_ip: int = 1024) -> None:
         self.limits = limits
         self.access_log = access_log
         self.admin = admin        # serve /_shardrun/* and /metrics here
@@ -73,6 +74,9 @@ class FrontDoor:
         self.listener.setblocking(False)
         self.port = self.listener.getsockname()[1]
         self.conns: dict[int, HttpConnection] = {}
+        self.ips: dict[HttpConnection, str] = {}
+        self.per_ip: Counter[str] = Counter()
+        self.max_per_ip = max_per_ip
         self._polled: dict[int, int] = {}   # fds registered with the owner's poller -> flags
         self.now = now
 
@@ -128,20 +132,40 @@ class FrontDoor:
                 sock, _addr = self.listener.accept()
             except (BlockingIOError, InterruptedError):
                 return
+            ip = _addr[0] if isinstance(_addr, tuple) else ""
+            if self.per_ip[ip] >= self.max_per_ip:
+                # One client holding every socket must not starve the rest.
+                try:
+                    sock.sendall(render(503, [*JSON, ("retry-after", "1")], error_body(
+                        "E_OVERLOADED", f"too many connections from {ip} (limit {self.max_per_ip})"), close=True))
+                except OSError:
+                    pass
+                sock.close()
+                continue
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self.conns[sock.fileno()] = HttpConnection(sock, self.limits, self._on_request, now)
+            conn = HttpConnection(sock, self.limits, self._on_request, now)
+            self.conns[sock.fileno()] = conn
+            self.ips[conn] = ip
+            self.per_ip[ip] += 1
 
     def expire(self, now: float) -> None:
         self.now = now
         for fd, c in list(self.conns.items()):
             c.expire(now)
             if c.closed:
-                del self.conns[fd]
+                self._forget(fd)
 
     def forget_closed(self) -> None:
         for fd in [fd for fd, c in self.conns.items() if c.closed]:
-            del self.conns[fd]
+            self._forget(fd)
+
+    def _forget(self, fd: int) -> None:
+        conn = self.conns.pop(fd)
+        ip = self.ips.pop(conn, "")
+        self.per_ip[ip] -= 1
+        if self.per_ip[ip] <= 0:
+            del self.per_ip[ip]
 
     def close(self) -> None:
         for c in self.conns.values():

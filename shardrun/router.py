@@ -51,7 +51,8 @@ class Router:
             limits = HttpLimits(s.http_max_header_bytes, s.http_max_body_bytes, s.http_header_timeout_s,
                                 s.http_body_timeout_s, s.http_keepalive_timeout_s)
             self.front = FrontDoor(s.http_host, s.http_port, s.worker_domains, limits, settings.payload.max_depth,
-                                   t.accept, t.status, time.monotonic(), s.access_log, admin=s.admin_port is None)
+                                   t.accept, t.status, time.monotonic(), s.access_log, admin=s.admin_port is None,
+                                   max_per_ip=s.http_max_connections_per_ip)
             log.info("HTTP on http://%s:%d/", s.http_host, self.front.port)
         self.admin: FrontDoor | None = None
         if s.admin_port is not None:

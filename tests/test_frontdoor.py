@@ -166,3 +166,24 @@ def test_admin_port_keeps_admin_paths_off_the_main_port(tmp_path):
         assert r.status == 201
     finally:
         s.close()
+
+
+def test_connections_per_address_are_capped(tmp_path):
+    s = Server(tmp_path, {"echo.js": ECHO}, shards=1, http_max_connections_per_ip=5)
+    held = []
+    try:
+        for _ in range(5):
+            c = socket.create_connection(("127.0.0.1", s.http_port), timeout=5)
+            c.sendall(b"GET /w/echo/ HTTP/1.1\r\nHost: x\r\n\r\n")
+            c.recv(65536)  # served; the connection stays open (keep-alive)
+            held.append(c)
+        r, data = request(s, "GET", "/w/echo/")
+        assert r.status == 503 and json.loads(data)["error"]["code"] == "E_OVERLOADED"
+        held.pop().close()
+        time.sleep(0.2)
+        r, _ = request(s, "GET", "/w/echo/")
+        assert r.status == 201
+    finally:
+        for c in held:
+            c.close()
+        s.close()
