@@ -1,7 +1,8 @@
 """Every error shardrun reports carries a stable code and a message naming the problem.
 
     ShardrunError                      root; .code, .message, .to_dict()
-    ├── UsageError         E_USAGE, E_BAD_JSON, E_BAD_REQUEST, E_NOT_FOUND, E_BAD_NAME   the caller's input
+    ├── UsageError         E_USAGE, E_BAD_JSON, E_BAD_REQUEST, E_NOT_FOUND, E_BAD_NAME,
+    │                      E_TIMEOUT, E_BODY_TOO_LARGE, E_HEADERS_TOO_LARGE      the caller's input
     ├── ScriptError        E_COMPILE, E_WORKER_CONFIG, E_SCRIPT_ENCODING, E_NO_DEFAULT_EXPORT, E_NO_HANDLER,
     │                      E_SCRIPT, E_BAD_OUTPUT, E_NEVER_RESPONDS, E_RESPONSE_TOO_LARGE
     ├── LimitError         E_CPU_LIMIT, E_WALL_TIMEOUT, E_OOM, E_STACK     a limit held
@@ -85,6 +86,9 @@ CODES: dict[str, tuple[type[ShardrunError], int, int]] = {
     "E_OOM": (LimitError, 3, 507),
     "E_STACK": (LimitError, 3, 500),
     "E_BAD_REQUEST": (UsageError, 2, 400),
+    "E_TIMEOUT": (UsageError, 2, 408),
+    "E_BODY_TOO_LARGE": (UsageError, 2, 413),
+    "E_HEADERS_TOO_LARGE": (UsageError, 2, 431),
     "E_OVERLOADED": (RuntimeFault, 4, 503),
     "E_TENANT_LIMIT": (RuntimeFault, 4, 429),
     "E_SHARD_LOST": (RuntimeFault, 4, 502),

@@ -179,3 +179,11 @@ def test_fuzzed_bytes_never_crash_and_get_only_defined_statuses(data):
         assert set(statuses(h.read_all())) <= {200, 400, 408, 413, 431, 503}
     finally:
         h.close()
+
+
+def test_every_code_the_front_door_sends_has_its_status_in_the_error_table():
+    from shardrun.errors import CODES, http_status
+
+    for code, status in [("E_TIMEOUT", 408), ("E_BODY_TOO_LARGE", 413), ("E_HEADERS_TOO_LARGE", 431), ("E_BAD_REQUEST", 400),
+                         ("E_OVERLOADED", 503), ("E_TENANT_LIMIT", 429), ("E_SHARD_LOST", 502), ("E_WALL_TIMEOUT", 504)]:
+        assert code in CODES and http_status(code) == status
