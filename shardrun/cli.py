@@ -257,3 +257,55 @@ def status(
         t.add_row(*[str(s.get(col, "")) for col in cols])
     Console().print(t)
     Console().print(f"counts: {st['counts']}  errors: {st['errors']}")
+
+
+@app.command()
+def bench(
+    threads: Annotated[int, typer.Option(help="threads of the main multithread case (the seed's 4 x 20)")] = 4,
+    repeat: Annotated[int, typer.Option(help="repetitions of every case (median, min, max)")] = 5,
+    requests: Annotated[int, typer.Option(help="multiply every request count")] = 1,
+    only: Annotated[list[str], typer.Option(help="run only these case ids (repeatable)")] = [],  # noqa: B006
+    json_out: Annotated[Path | None, typer.Option("--json", help="write every repetition and the machine here")] = None,
+) -> None:
+    """The seed's Worker vs shared-pool vs thread-pinned comparison, in process."""
+    from rich.console import Console
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from .benchmarks.report import machine, measure, summarise
+    from .benchmarks.scenarios import cases
+
+    if threads < 1 or repeat < 1 or requests < 1:
+        _fail("E_USAGE", "--threads, --repeat and --requests must be at least 1")
+    todo = [c for c in cases(threads, requests) if not only or c.id in only]
+    if not todo:
+        _fail("E_USAGE", f"no case matches --only {only}")
+    steps = sum(len(c.archs) for c in todo) * repeat
+    with Progress(transient=True, console=Console(stderr=True)) as progress:
+        task = progress.add_task("benchmarking", total=steps)
+        results = measure(todo, repeat, lambda what: progress.update(task, advance=1, description=what))
+    rows = summarise(results)
+    t = Table(title=f"shardrun bench — median req/s of {repeat} runs (min–max); seed figure in brackets")
+    for col in ("case", "worker", "shared", "pinned", "pinned/worker (seed)", "pinned/shared (seed)"):
+        t.add_column(col, justify="right" if col != "case" else "left")
+
+    def cell(row: dict[str, Any], arch: str) -> str:
+        if arch not in row["median"]:
+            return "N/A"
+        seed = row["seed"].get(arch)
+        return f"{row['median'][arch]:,.0f} ({row['min'][arch]:,.0f}–{row['max'][arch]:,.0f})" + (f" [{seed:,.0f}]" if seed else "")
+
+    def ratio(row: dict[str, Any], key: str) -> str:
+        ours, seed = row.get(key), row.get(f"seed {key}")
+        return "—" if ours is None else f"{ours:.2f}×" + (f" ({seed:.2f}×)" if seed else "")
+
+    for row in rows:
+        t.add_row(row["case"], cell(row, "worker"), cell(row, "shared"), cell(row, "pinned"),
+                  ratio(row, "pinned/worker"), ratio(row, "pinned/shared"))
+    out = Console() if sys.stdout.isatty() else Console(width=160)
+    out.print(t)
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        doc = {"machine": machine(), "args": {"threads": threads, "repeat": repeat, "requests": requests},
+               "results": results, "summary": rows}
+        json_out.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))

@@ -1,0 +1,104 @@
+"""`shardrun bench`'s own logic at tiny sizes: architectures, key schedules, timed regions, JSON."""
+
+from __future__ import annotations
+
+import threading
+
+import orjson
+import pytest
+
+from shardrun.benchmarks import scenarios
+from shardrun.benchmarks.pinned import PinnedArch
+from shardrun.benchmarks.report import measure, summarise
+from shardrun.benchmarks.scenarios import Case, cases, run_case
+from shardrun.benchmarks.scripts import CPU_HEAVY, SEED, SIMPLE
+from shardrun.benchmarks.shared import SharedArch
+
+from .conftest import run_cli
+
+
+def test_the_scripts_compute_what_the_seed_defines():
+    assert PinnedArch(1).run("k", SIMPLE) == sum(range(1000))
+    assert abs(PinnedArch(1).run("k", CPU_HEAVY) - sum(i ** 0.5 * __import__("math").sin(i) for i in range(10000))) < 1e-6
+
+
+def test_every_case_runs_on_every_architecture_at_a_tiny_size():
+    tiny = [Case(c.id, c.title, c.table, c.script, min(c.iterations, 3), c.keys, c.sleep_ms, c.prewarm, min(c.threads, 2),
+                 min(c.per_thread, 3), c.pool_size, c.isolates, c.archs) for c in cases()]
+    for case in tiny:
+        for arch in case.archs:
+            n, seconds = run_case(case, arch)
+            assert n > 0 and seconds > 0
+
+
+def test_multithread_keys_never_cross_threads(monkeypatch):
+    seen: dict[str, set[int]] = {}
+    lock = threading.Lock()
+
+    class Spy(PinnedArch):
+        def run(self, key, script):
+            with lock:
+                seen.setdefault(key, set()).add(threading.get_ident())
+            return 0
+
+    monkeypatch.setitem(scenarios.ARCHS, "pinned", Spy)
+    case = Case("mt", "t", "multithread", SIMPLE, keys=5, threads=3, per_thread=10)
+    n, _ = run_case(case, "pinned")
+    assert n == 30
+    assert sorted(seen) == sorted(f"pinned-t{t}-w{w}" for t in range(3) for w in range(5))
+    assert all(len(threads) == 1 for threads in seen.values())
+
+
+def test_shared_pool_is_one_lru_with_its_size():
+    pool = SharedArch(2)
+    for key in ("a", "b", "a", "c"):
+        pool.run(key, SIMPLE)
+    assert list(pool.pool) == ["a", "c"]  # b was least recently used
+
+
+def test_pinned_pools_are_per_thread():
+    arch = PinnedArch(10)
+    arch.run("k", SIMPLE)
+    other = []
+    t = threading.Thread(target=lambda: (arch.run("k", SIMPLE), other.append(len(arch.local.pool))))
+    t.start()
+    t.join()
+    assert len(arch.local.pool) == 1 and other == [1]
+
+
+def test_standard_case_sleeps_inside_the_timed_region():
+    case = Case("standard_5ms", "t", "real workers", SIMPLE, iterations=4, keys=2, sleep_ms=5)
+    n, seconds = run_case(case, "pinned")
+    assert n == 4 and seconds >= 0.02
+
+
+def test_summary_has_ratios_beside_the_seeds():
+    rows = summarise({"mt_4x20": {"worker": [100.0, 120.0, 110.0], "shared": [200.0], "pinned": [440.0]}})
+    (row,) = rows
+    assert row["median"]["worker"] == 110 and row["min"]["worker"] == 100 and row["max"]["worker"] == 120
+    assert row["pinned/worker"] == pytest.approx(4.0) and row["seed pinned/worker"] == pytest.approx(5766 / 1474)
+    assert row["seed"] == SEED["mt_4x20"]
+
+
+def test_measure_interleaves_and_keeps_every_repetition():
+    case = Case("synthetic_8t1i", "t", "synthetic", threads=2, per_thread=3, isolates=1)
+    ticks = []
+    out = measure([case], repeat=2, tick=ticks.append)
+    assert {a: len(v) for a, v in out["synthetic_8t1i"].items()} == {"worker": 2, "shared": 2, "pinned": 2}
+    assert ticks[:3] == ["synthetic_8t1i worker", "synthetic_8t1i shared", "synthetic_8t1i pinned"]
+
+
+def test_cli_json_schema(tmp_path):
+    out = tmp_path / "b.json"
+    p = run_cli("bench", "--repeat", "1", "--only", "warm_cache", "--json", str(out), timeout=120)
+    assert p.returncode == 0, p.stderr
+    doc = orjson.loads(out.read_bytes())
+    assert set(doc) == {"machine", "args", "results", "summary"}
+    assert {"cores", "cpu", "python", "engine"} <= set(doc["machine"])
+    assert set(doc["results"]["warm_cache"]) == {"shared", "pinned"}
+    assert b"warm_cache" in p.stdout
+
+
+def test_cli_refuses_bad_arguments():
+    p = run_cli("bench", "--repeat", "0")
+    assert p.returncode == 2
