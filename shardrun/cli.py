@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import statistics
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -266,24 +267,35 @@ def bench(
     requests: Annotated[int, typer.Option(help="multiply every request count")] = 1,
     only: Annotated[list[str], typer.Option(help="run only these case ids (repeatable)")] = [],  # noqa: B006
     json_out: Annotated[Path | None, typer.Option("--json", help="write every repetition and the machine here")] = None,
+    serve: Annotated[bool, typer.Option(help="also run the scenarios through real servers (oneshot/shared/pinned)")] = True,
+    shards: Annotated[int, typer.Option(help="shards of the servers")] = 2,
+    transport: Annotated[list[str], typer.Option(help="zmq and/or http (repeatable)")] = ["zmq", "http"],  # noqa: B006
 ) -> None:
-    """The seed's Worker vs shared-pool vs thread-pinned comparison, in process."""
+    """The seed's Worker vs shared-pool vs thread-pinned comparison: in process, and through `serve`."""
     from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table
 
-    from .benchmarks.report import machine, measure, summarise
+    from .benchmarks.report import machine, measure, measure_served, summarise
     from .benchmarks.scenarios import cases
+    from .benchmarks.served import MODES, served_cases
 
-    if threads < 1 or repeat < 1 or requests < 1:
-        _fail("E_USAGE", "--threads, --repeat and --requests must be at least 1")
+    if threads < 1 or repeat < 1 or requests < 1 or shards < 1:
+        _fail("E_USAGE", "--threads, --repeat, --requests and --shards must be at least 1")
+    if not set(transport) <= {"zmq", "http"}:
+        _fail("E_USAGE", f"--transport takes zmq or http, got {transport}")
     todo = [c for c in cases(threads, requests) if not only or c.id in only]
     if not todo:
         _fail("E_USAGE", f"no case matches --only {only}")
-    steps = sum(len(c.archs) for c in todo) * repeat
+    todo_served = [c for c in served_cases(threads, requests) if c.id in {t.id for t in todo}] if serve else []
+    steps = sum(len(c.archs) for c in todo) * repeat + len(todo_served) * len(MODES) * len(transport) * repeat
+    served: dict[str, Any] = {}
     with Progress(transient=True, console=Console(stderr=True)) as progress:
         task = progress.add_task("benchmarking", total=steps)
-        results = measure(todo, repeat, lambda what: progress.update(task, advance=1, description=what))
+        advance = lambda what: progress.update(task, advance=1, description=what)  # noqa: E731
+        results = measure(todo, repeat, advance)
+        if todo_served:
+            served = measure_served(todo_served, repeat, shards, tuple(transport), advance)
     rows = summarise(results)
     t = Table(title=f"shardrun bench — median req/s of {repeat} runs (min–max); seed figure in brackets")
     for col in ("case", "worker", "shared", "pinned", "pinned/worker (seed)", "pinned/shared (seed)"):
@@ -304,8 +316,19 @@ def bench(
                   ratio(row, "pinned/worker"), ratio(row, "pinned/shared"))
     out = Console() if sys.stdout.isatty() else Console(width=160)
     out.print(t)
+    if served:
+        st = Table(title=f"through `shardrun serve --shards {shards}` — median req/s (min–max)")
+        cols = [f"{m} {tr}" for m in MODES for tr in transport]
+        st.add_column("case")
+        for col in cols:
+            st.add_column(col, justify="right")
+        for cid, by in served.items():
+            st.add_row(cid, *[f"{statistics.median(by[c]):,.0f} ({min(by[c]):,.0f}–{max(by[c]):,.0f})" if by.get(c) else "—"
+                              for c in cols])
+        out.print(st)
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
-        doc = {"machine": machine(), "args": {"threads": threads, "repeat": repeat, "requests": requests},
-               "results": results, "summary": rows}
+        doc = {"machine": machine(), "args": {"threads": threads, "repeat": repeat, "requests": requests, "shards": shards,
+                                              "transport": transport, "serve": serve},
+               "results": results, "summary": rows, "served": served}
         json_out.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))

@@ -90,10 +90,11 @@ def test_measure_interleaves_and_keeps_every_repetition():
 
 def test_cli_json_schema(tmp_path):
     out = tmp_path / "b.json"
-    p = run_cli("bench", "--repeat", "1", "--only", "warm_cache", "--json", str(out), timeout=120)
+    p = run_cli("bench", "--repeat", "1", "--only", "warm_cache", "--transport", "zmq", "--json", str(out), timeout=120)
     assert p.returncode == 0, p.stderr
     doc = orjson.loads(out.read_bytes())
-    assert set(doc) == {"machine", "args", "results", "summary"}
+    assert set(doc) == {"machine", "args", "results", "summary", "served"}
+    assert set(doc["served"]["warm_cache"]) == {"oneshot zmq", "shared zmq", "pinned zmq"}
     assert {"cores", "cpu", "python", "engine"} <= set(doc["machine"])
     assert set(doc["results"]["warm_cache"]) == {"shared", "pinned"}
     assert b"warm_cache" in p.stdout
@@ -102,3 +103,13 @@ def test_cli_json_schema(tmp_path):
 def test_cli_refuses_bad_arguments():
     p = run_cli("bench", "--repeat", "0")
     assert p.returncode == 2
+
+
+def test_served_key_schedule_has_a_worker_per_key():
+    from shardrun.benchmarks.served import keys_of, served_cases, worker_name
+
+    cs = {c.id: c for c in served_cases(4, 1)}
+    assert keys_of(cs["cpu_bound"], "pinned") == [f"cpu-{i}" for i in range(10)]
+    assert len(keys_of(cs["mt_contention_8x50"], "shared")) == 8 * 5
+    assert worker_name("pinned-t0-w1", CPU_HEAVY) == "pinned-t0-w1-cpu"
+    assert all(c.table != "synthetic" for c in cs.values())

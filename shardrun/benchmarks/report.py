@@ -25,6 +25,31 @@ def measure(case_list: list[Case], repeat: int, tick: Callable[[str], None] = la
     return out
 
 
+def measure_served(case_list: list[Case], repeat: int, shards: int, transports: tuple[str, ...],
+                   tick: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+    """{case id: {"<mode> <transport>": [req/s per repetition]}} through real servers, one per mode."""
+    from .served import MODES, Server, ServedArch
+
+    out: dict[str, dict[str, list[float]]] = {c.id: {} for c in case_list}
+    for mode in MODES:
+        server = Server(mode, shards, case_list)
+        try:
+            for transport in transports:
+                arch = ServedArch(server, transport)
+                try:
+                    for case in case_list:
+                        key_arch = mode  # keys are named after the mode, as in-process after the arch
+                        for _ in range(repeat):
+                            n, seconds = run_case(case, key_arch, arch)
+                            out[case.id].setdefault(f"{mode} {transport}", []).append(n / seconds)
+                            tick(f"{case.id} {mode} {transport}")
+                finally:
+                    arch.close()
+        finally:
+            server.close()
+    return out
+
+
 def summarise(results: dict[str, dict[str, list[float]]]) -> list[dict[str, Any]]:
     """Median/min/max per arch, the seed's figures, and the ratios (ours and the seed's)."""
     rows = []

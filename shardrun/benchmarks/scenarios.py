@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ..engine import Isolate
 from ..script import Script
@@ -61,17 +62,19 @@ def cases(threads: int = 4, scale: int = 1) -> list[Case]:
     ]
 
 
-def run_case(case: Case, arch: str) -> tuple[int, float]:
-    """Run one case on one architecture once: (requests, seconds in the timed region)."""
+def run_case(case: Case, arch: str, instance: Any = None) -> tuple[int, float]:
+    """Run one case on one architecture once: (requests, seconds in the timed region).
+
+    `instance` runs the requests instead of a new in-process architecture (the served ones)."""
     if case.table == "real workers":
-        return _sequential(case, arch)
+        return _sequential(case, arch, instance)
     if case.table == "multithread":
-        return _multithread(case, arch)
+        return _multithread(case, arch, instance)
     return _synthetic(case, arch)
 
 
-def _sequential(case: Case, arch: str) -> tuple[int, float]:
-    a = ARCHS[arch](case.pool_size)
+def _sequential(case: Case, arch: str, instance: Any) -> tuple[int, float]:
+    a = instance or ARCHS[arch](case.pool_size)
     script = case.script
     assert script is not None
     prefix = "cpu" if case.id == "cpu_bound" else "worker"
@@ -113,8 +116,8 @@ def _threads(n: int, body: Callable[[int], None]) -> float:
     return elapsed
 
 
-def _multithread(case: Case, arch: str) -> tuple[int, float]:
-    a = ARCHS[arch](case.pool_size)
+def _multithread(case: Case, arch: str, instance: Any) -> tuple[int, float]:
+    a = instance or ARCHS[arch](case.pool_size)
     script = case.script
     assert script is not None
 

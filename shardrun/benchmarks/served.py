@@ -1,0 +1,134 @@
+"""Process-level architectures: the same scenarios through a real `shardrun serve`.
+
+`serve --mode oneshot` is the Worker's analogue (a fresh isolate per request), `--mode
+shared` the shared pool's (any shard, per-shard caches) and `--mode pinned` the pinned
+one's (tenant affinity). Every key of a scenario is its own worker (so its own tenant);
+each benchmark thread has its own client, over ZeroMQ or over HTTP.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import http.client
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ..client import Client
+from ..script import Script
+from .scenarios import Case, cases
+from .scripts import CPU_HEAVY
+
+MODES = ("oneshot", "shared", "pinned")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def worker_name(key: str, script: Script) -> str:
+    return f"{key}-{'cpu' if script is CPU_HEAVY else 'simple'}"
+
+
+def keys_of(case: Case, arch: str) -> list[str]:
+    """Every key a scenario will use (its key schedule)."""
+    if case.table == "real workers":
+        prefix = "cpu" if case.id == "cpu_bound" else "worker"
+        return [f"{prefix}-{i}" for i in range(case.keys)]
+    if case.table == "multithread":
+        return [f"{arch}-t{t}-w{w}" for t in range(case.threads) for w in range(case.keys)]
+    return []
+
+
+class Server:
+    """A `shardrun serve` child for the benchmark, with a worker file per key."""
+
+    def __init__(self, mode: str, shards: int, case_list: list[Case]) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="shardrun-bench-"))
+        wdir = self.dir / "workers"
+        wdir.mkdir()
+        for case in case_list:
+            if case.script is None:
+                continue
+            for key in keys_of(case, mode):
+                (wdir / f"{worker_name(key, case.script)}.js").write_text(case.script.source)
+        self.endpoint = f"ipc://{self.dir}/client.ipc"
+        self.http_port = _free_port()
+        (self.dir / "shardrun.toml").write_text(
+            f'[serve]\nshards = {shards}\nmode = "{mode}"\nworkers = "{wdir}"\nclient_endpoint = "{self.endpoint}"\n'
+            f"http_port = {self.http_port}\naccess_log = false\ntenant_max_concurrency = 100000\nmax_queued = 100000\n"
+            f"max_inflight_per_shard = 1024\n")
+        self.log = open(self.dir / "serve.log", "wb")
+        self.proc = subprocess.Popen([sys.executable, "-m", "shardrun", "serve", "--config", str(self.dir / "shardrun.toml")],
+                                     stdout=self.log, stderr=subprocess.STDOUT,
+                                     preexec_fn=lambda: ctypes.CDLL(None).prctl(1, signal.SIGKILL))
+        with Client(self.endpoint, timeout=2) as c:
+            end = time.monotonic() + 30
+            while time.monotonic() < end:
+                try:
+                    if all(s["ready"] for s in c.status(timeout=0.5)["shards"]):
+                        return
+                except TimeoutError:
+                    pass
+                time.sleep(0.05)
+        self.close()
+        raise RuntimeError(f"the benchmark server did not start; see {self.dir / 'serve.log'}")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+class ServedArch:
+    """One of the server's modes over one transport, with a client per thread."""
+
+    def __init__(self, server: Server, transport: str) -> None:
+        self.server = server
+        self.transport = transport
+        self.local = threading.local()
+        self._clients: list[Any] = []
+        self._lock = threading.Lock()
+
+    def run(self, key: str, script: Script) -> object:
+        name = worker_name(key, script)
+        if self.transport == "zmq":
+            c = getattr(self.local, "client", None)
+            if c is None:
+                c = self.local.client = Client(self.server.endpoint, timeout=60)
+                with self._lock:
+                    self._clients.append(c)
+            return c.task(name).unwrap()
+        conn = getattr(self.local, "conn", None)
+        if conn is None:
+            conn = self.local.conn = http.client.HTTPConnection("127.0.0.1", self.server.http_port, timeout=60)
+            with self._lock:
+                self._clients.append(conn)
+        conn.request("POST", f"/_shardrun/tasks/{name}", body=b"{}", headers={"content-type": "application/json"})
+        r = conn.getresponse()
+        body = r.read()
+        if r.status != 200:
+            raise RuntimeError(f"HTTP {r.status}: {body[:200]!r}")
+        return body
+
+    def close(self) -> None:
+        for c in self._clients:
+            c.close()
+
+
+def served_cases(threads: int, scale: int) -> list[Case]:
+    """The runtime scenarios (synthetic rows are raw-engine only)."""
+    return [c for c in cases(threads, scale) if c.table != "synthetic"]
