@@ -332,3 +332,42 @@ def bench(
                                               "transport": transport, "serve": serve},
                "results": results, "summary": rows, "served": served}
         json_out.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+
+
+@app.command()
+def loadtest(
+    target: Annotated[str, typer.Argument(help="http://127.0.0.1:PORT or a ZeroMQ endpoint (tcp://127.0.0.1:7700)")],
+    workers: Annotated[str, typer.Option(help="comma-separated worker names, or PREFIX* with --tenants")] = "hello",
+    tenants: Annotated[int, typer.Option(help="with --workers PREFIX*: PREFIX0 .. PREFIX{N-1}")] = 1,
+    mode: Annotated[str, typer.Option(help="closed (fixed concurrency) or open (fixed arrival rate)")] = "closed",
+    concurrency: Annotated[int, typer.Option(help="closed loop: requests in flight")] = 64,
+    rate: Annotated[float, typer.Option(help="open loop: requests per second")] = 1000.0,
+    seconds: Annotated[float, typer.Option(help="how long (bounded)")] = 10.0,
+    kind: Annotated[str, typer.Option(help="ZeroMQ only: fetch or task")] = "fetch",
+    json_out: Annotated[Path | None, typer.Option("--json", help="write the summary here")] = None,
+) -> None:
+    """Load a running server on loopback: req/s, p50/p90/p99/max and errors by code."""
+    import asyncio
+
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from .loadgen import check_loopback, run
+
+    if mode not in ("closed", "open") or kind not in ("fetch", "task"):
+        _fail("E_USAGE", "--mode is closed or open; --kind is fetch or task")
+    if concurrency < 1 or rate <= 0 or not 0 < seconds <= 3600:
+        _fail("E_USAGE", "--concurrency ≥ 1, --rate > 0 and 0 < --seconds ≤ 3600")
+    try:
+        check_loopback(target)
+    except ValueError as exc:
+        _fail("E_USAGE", str(exc))
+    names = [f"{workers[:-1]}{i}" for i in range(tenants)] if workers.endswith("*") else workers.split(",")
+    with Progress(transient=True, console=Console(stderr=True)) as progress:
+        bar = progress.add_task(f"{mode} loop on {target}", total=1.0)
+        stats = asyncio.run(run(target, names, mode=mode, concurrency=concurrency, rate=rate, seconds=seconds, kind=kind,
+                                progress=lambda f: progress.update(bar, completed=f)))
+    summary = stats.summary()
+    sys.stdout.buffer.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
+    if json_out is not None:
+        json_out.write_bytes(orjson.dumps({"target": target, "mode": mode, "workers": len(names), **summary}))

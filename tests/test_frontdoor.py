@@ -187,3 +187,23 @@ def test_connections_per_address_are_capped(tmp_path):
         for c in held:
             c.close()
         s.close()
+
+
+@pytest.mark.parametrize("mode", ["closed", "open"])
+def test_loadtest_over_http_and_zeromq(srv, mode):
+    from .conftest import run_cli
+
+    for target in (srv.http, srv.endpoint):
+        p = run_cli("loadtest", target, "--workers", "echo", "--mode", mode, "--concurrency", "4", "--rate", "200",
+                    "--seconds", "1", timeout=60)
+        assert p.returncode == 0, p.stderr
+        out = json.loads(p.stdout)
+        assert out["requests"] > 20 and out["p50_ms"] is not None and out["p99_ms"] >= out["p50_ms"]
+        assert set(out["codes"]) <= {"201", "ok", "201 "}, out["codes"]
+
+
+def test_loadtest_refuses_other_hosts():
+    from .conftest import run_cli
+
+    p = run_cli("loadtest", "http://10.0.0.1:80", "--seconds", "1")
+    assert p.returncode == 2 and b"loopback" in p.stderr
