@@ -270,6 +270,7 @@ def bench(
     serve: Annotated[bool, typer.Option(help="also run the scenarios through real servers (oneshot/shared/pinned)")] = True,
     shards: Annotated[int, typer.Option(help="shards of the servers")] = 2,
     transport: Annotated[list[str], typer.Option(help="zmq and/or http (repeatable)")] = ["zmq", "http"],  # noqa: B006
+    chart: Annotated[Path | None, typer.Option(help="draw grouped bars to this PNG (needs shardrun[chart])")] = None,
 ) -> None:
     """The seed's Worker vs shared-pool vs thread-pinned comparison: in process, and through `serve`."""
     from rich.console import Console
@@ -284,6 +285,11 @@ def bench(
         _fail("E_USAGE", "--threads, --repeat, --requests and --shards must be at least 1")
     if not set(transport) <= {"zmq", "http"}:
         _fail("E_USAGE", f"--transport takes zmq or http, got {transport}")
+    if chart is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            _fail("E_USAGE", "--chart needs matplotlib: pip install 'shardrun[chart]'")
     todo = [c for c in cases(threads, requests) if not only or c.id in only]
     if not todo:
         _fail("E_USAGE", f"no case matches --only {only}")
@@ -326,6 +332,10 @@ def bench(
             st.add_row(cid, *[f"{statistics.median(by[c]):,.0f} ({min(by[c]):,.0f}–{max(by[c]):,.0f})" if by.get(c) else "—"
                               for c in cols])
         out.print(st)
+    if chart is not None:
+        from .benchmarks.chart import draw
+
+        draw(rows, chart)
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
         doc = {"machine": machine(), "args": {"threads": threads, "repeat": repeat, "requests": requests, "shards": shards,

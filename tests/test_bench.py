@@ -113,3 +113,15 @@ def test_served_key_schedule_has_a_worker_per_key():
     assert len(keys_of(cs["mt_contention_8x50"], "shared")) == 8 * 5
     assert worker_name("pinned-t0-w1", CPU_HEAVY) == "pinned-t0-w1-cpu"
     assert all(c.table != "synthetic" for c in cs.values())
+
+
+def test_chart(tmp_path):
+    from pathlib import Path
+
+    from shardrun.benchmarks.chart import draw
+
+    rows = summarise({"mt_4x20": {"worker": [100.0], "shared": [200.0], "pinned": [400.0]},
+                      "warm_cache": {"shared": [900.0], "pinned": [950.0]}})
+    out = Path(tmp_path) / "c.png"
+    draw(rows, out)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 5000
