@@ -25,7 +25,7 @@ import zmq
 from . import logs, protocol
 from .frontdoor import FrontDoor, HttpClient
 from .http import HttpLimits
-from .procs import EXIT_OK, EXIT_PARENT_GONE, parent_alive
+from .procs import EXIT_BOOT_ERROR, EXIT_OK, EXIT_PARENT_GONE, parent_alive
 from .settings import Settings
 from .table import Pending, RoutingTable, ShardState
 
@@ -219,7 +219,13 @@ class Router:
 def run_router(settings: Settings, backend: str, notify_fd: int | None, parent: int) -> int:
     """Body of the router process (after fork)."""
     logs.configure("router")
-    router = Router(settings, backend, notify_fd, parent)
+    try:
+        router = Router(settings, backend, notify_fd, parent)
+    except (OSError, zmq.ZMQError) as exc:
+        # A port in use or an endpoint we may not bind will not fix itself: a boot error
+        # (twice in a row, the supervisor stops the server instead of respawning forever).
+        log.error("the router cannot start: %s", exc)
+        return EXIT_BOOT_ERROR
     try:
         return router.run()
     finally:

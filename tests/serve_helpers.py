@@ -36,6 +36,10 @@ def toml_value(v: Any) -> str:
     return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+class _Exited(AssertionError):
+    """The server process ended before it was ready."""
+
+
 class Server:
     """A running `shardrun serve` child process."""
 
@@ -48,32 +52,43 @@ class Server:
             if "/" in name:
                 (self.workers / name).parent.mkdir(parents=True, exist_ok=True)
             (self.workers / name).write_text(src)
+        self.log = open(tmp / "serve.log", "wb")
+        for attempt in range(3):  # a port picked free can be taken before the server binds it
+            self._start(tmp, shards, limits, serve)
+            try:
+                self.wait_ready()
+                return
+            except _Exited:
+                self.client.close()
+                if attempt == 2:
+                    self.log.close()
+                    raise
+            except BaseException:
+                self.close()
+                raise
+
+    def _start(self, tmp: Path, shards: int, limits: dict[str, Any] | None, serve: dict[str, Any]) -> None:
         self.endpoint = f"tcp://127.0.0.1:{free_port()}"
         self.http_port = free_port()
         self.http = f"http://127.0.0.1:{self.http_port}"
-        serve = {"shards": shards, "workers": str(self.workers), "client_endpoint": self.endpoint,
-                 "runtime_dir": str(tmp / "run"), "heartbeat_ms": 100, "http_port": self.http_port, **serve}
-        lines = ["[serve]"] + [f"{k} = {toml_value(v)}" for k, v in serve.items()]
+        opts = {"shards": shards, "workers": str(self.workers), "client_endpoint": self.endpoint,
+                "runtime_dir": str(tmp / "run"), "heartbeat_ms": 100, "http_port": self.http_port, **serve}
+        lines = ["[serve]"] + [f"{k} = {toml_value(v)}" for k, v in opts.items()]
         if limits:
             lines += ["[limits]"] + [f"{k} = {toml_value(v)}" for k, v in limits.items()]
         self.config = tmp / "shardrun.toml"
         self.config.write_text("\n".join(lines) + "\n")
-        self.log = open(tmp / "serve.log", "wb")
         env = {k: v for k, v in os.environ.items() if not k.startswith("SHARDRUN_")}
         self.proc = subprocess.Popen([sys.executable, "-m", "shardrun", "serve", "--config", str(self.config)],
                                      stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT, env=env,
                                      preexec_fn=_die_with_parent)
         self.client = Client(self.endpoint, timeout=30)
-        try:
-            self.wait_ready()
-        except BaseException:
-            self.close()
-            raise
 
     def wait_ready(self, timeout: float = 20.0) -> dict[str, Any]:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
-            assert self.proc.poll() is None, f"serve exited: {self.logs()}"
+            if self.proc.poll() is not None:
+                raise _Exited(f"serve exited: {self.logs()}")
             try:
                 st = self.client.status(timeout=0.5)
             except TimeoutError:

@@ -6,6 +6,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -321,3 +322,23 @@ def test_one_worker_many_tenants_each_with_its_own_isolate(server):
     assert a == [1, 2, 3] and b == [1, 2]  # separate isolates: no state crosses tenants
     assert s.client.task("counter", tenant="alice").shard == shard_for("alice", 2)
     assert s.client.task("counter", tenant="../x").error.code == "E_BAD_REQUEST"
+
+
+def test_a_port_in_use_stops_the_server_with_a_boot_error(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[serve]\nshards = 1\nworkers = "configs/workers"\nhttp_port = {taken.getsockname()[1]}\n'
+                   f'client_endpoint = "ipc://{tmp_path}/c.ipc"\nruntime_dir = "{tmp_path}/run"\n')
+    try:
+        p = subprocess.run([sys.executable, "-m", "shardrun", "serve", "--config", str(cfg)], capture_output=True,
+                           timeout=60, cwd=Path(__file__).resolve().parent.parent)
+    finally:
+        taken.close()
+    assert p.returncode == 3  # EXIT_BOOT_ERROR: no respawn loop
+    assert b"the router cannot start" in p.stderr and b"Address already in use" in p.stderr
