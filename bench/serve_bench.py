@@ -14,23 +14,16 @@ Load: `--clients` processes, each a DEALER keeping `--window` requests in flight
 from __future__ import annotations
 
 import argparse
-import ctypes
 import multiprocessing as mp
 import os
 import platform
-import shutil
-import signal
 import socket
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-ROOT = Path(__file__).resolve().parent.parent
 HELLO = "export default { task(p) { return p } }"
 TIMER5 = "export default { async task(p) { await new Promise((r) => setTimeout(r, 5)); return p } }"
 
@@ -161,41 +154,14 @@ def run_bare(seconds: float, clients: int, window: int) -> dict[str, Any]:
 
 
 def run_server(src: str, shards: int, mode: str, seconds: float, clients: int, window: int, tenants: int = 100) -> dict[str, Any]:
-    tmp = Path(tempfile.mkdtemp(prefix="shardrun-bench-"))
-    try:
-        wdir = tmp / "workers"
-        wdir.mkdir()
-        names = [f"w{i}" for i in range(tenants)]
-        for n in names:
-            (wdir / f"{n}.js").write_text(src)
-        endpoint = f"tcp://127.0.0.1:{free_port()}"
-        cfg = tmp / "shardrun.toml"
-        cfg.write_text(f'[serve]\nshards = {shards}\nmode = "{mode}"\nworkers = "{wdir}"\nclient_endpoint = "{endpoint}"\n'
-                       f"max_inflight_per_shard = 1024\nmax_queued = 100000\ntenant_max_concurrency = 100000\nhttp_port = {free_port()}\n")
-        proc = subprocess.Popen([sys.executable, "-m", "shardrun", "serve", "--config", str(cfg)], cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                preexec_fn=lambda: ctypes.CDLL(None).prctl(1, signal.SIGKILL))
-        try:
-            from shardrun.client import Client
+    from shardrun.benchmarks.served import Server
 
-            with Client(endpoint, timeout=2) as c:
-                end = time.monotonic() + 20
-                while time.monotonic() < end:
-                    try:
-                        if all(s["ready"] for s in c.status(timeout=0.5)["shards"]):
-                            break
-                    except TimeoutError:
-                        pass
-                    time.sleep(0.1)
-            return drive(endpoint, names, seconds, clients, window)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    names = [f"w{i}" for i in range(tenants)]
+    server = Server(mode, shards, {n: src for n in names}, client_endpoint=f"tcp://127.0.0.1:{free_port()}")
+    try:
+        return drive(server.endpoint, names, seconds, clients, window)
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        server.close()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -28,11 +28,11 @@ def measure(case_list: list[Case], repeat: int, tick: Callable[[str], None] = la
 def measure_served(case_list: list[Case], repeat: int, shards: int, transports: tuple[str, ...],
                    tick: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """{case id: {"<mode> <transport>": [req/s per repetition]}} through real servers, one per mode."""
-    from .served import MODES, Server, ServedArch
+    from .served import MODES, Server, ServedArch, case_workers
 
     out: dict[str, dict[str, list[float]]] = {c.id: {} for c in case_list}
     for mode in MODES:
-        server = Server(mode, shards, case_list)
+        server = Server(mode, shards, case_workers(case_list, mode))
         try:
             for transport in transports:
                 arch = ServedArch(server, transport)

@@ -48,19 +48,26 @@ def keys_of(case: Case, arch: str) -> list[str]:
     return []
 
 
-class Server:
-    """A `shardrun serve` child for the benchmark, with a worker file per key."""
+def case_workers(case_list: list[Case], mode: str) -> dict[str, str]:
+    """A worker file (name -> source) for every key the cases will use."""
+    files = {}
+    for case in case_list:
+        if case.script is not None:
+            for key in keys_of(case, mode):
+                files[worker_name(key, case.script)] = case.script.source
+    return files
 
-    def __init__(self, mode: str, shards: int, case_list: list[Case]) -> None:
+
+class Server:
+    """A `shardrun serve` child for benchmarks, serving the given worker files; ready on return."""
+
+    def __init__(self, mode: str, shards: int, workers: dict[str, str], client_endpoint: str | None = None) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="shardrun-bench-"))
         wdir = self.dir / "workers"
         wdir.mkdir()
-        for case in case_list:
-            if case.script is None:
-                continue
-            for key in keys_of(case, mode):
-                (wdir / f"{worker_name(key, case.script)}.js").write_text(case.script.source)
-        self.endpoint = f"ipc://{self.dir}/client.ipc"
+        for name, source in workers.items():
+            (wdir / f"{name}.js").write_text(source)
+        self.endpoint = client_endpoint or f"ipc://{self.dir}/client.ipc"
         self.http_port = _free_port()
         (self.dir / "shardrun.toml").write_text(
             f'[serve]\nshards = {shards}\nmode = "{mode}"\nworkers = "{wdir}"\nclient_endpoint = "{self.endpoint}"\n'
@@ -83,6 +90,8 @@ class Server:
         raise RuntimeError(f"the benchmark server did not start; see {self.dir / 'serve.log'}")
 
     def close(self) -> None:
+        import shutil
+
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -91,6 +100,7 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
         self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 class ServedArch:
