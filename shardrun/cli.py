@@ -181,7 +181,7 @@ def serve(
         _fail(exc.code, exc.message)
     except ValueError as exc:  # pydantic validation
         _fail("E_USAGE", str(exc))
-    raise typer.Exit(run_supervisor(settings, str(config) if config else None))
+    raise typer.Exit(run_supervisor(settings, str(config) if config else None, update))
 
 
 @app.command()

@@ -67,9 +67,10 @@ class SlotHistory:
 class Supervisor:
     """Owns every child of `shardrun serve`."""
 
-    def __init__(self, settings: Settings, config: str | None = None) -> None:
+    def __init__(self, settings: Settings, config: str | None = None, flags: dict[str, object] | None = None) -> None:
         self.settings = settings
         self.config = config
+        self.flags = flags or {}   # serve settings given on the command line: they survive a reload
         self.serve = settings.serve
         self.signals: queue.SimpleQueue[int] = queue.SimpleQueue()
         self.children: dict[int, Child] = {}
@@ -155,11 +156,18 @@ class Supervisor:
     def handle_hup(self) -> None:
         """Reload the settings and roll the shards one at a time."""
         try:
-            new = load_settings(self.config, serve={**self.serve.model_dump(), "shards": self.serve.shards})
+            new = load_settings(self.config)
+            # The command line's flags still win; the shape of the server (shard count, runtime
+            # dir, endpoints, which the router holds) is what it started with.
+            kept = {k: getattr(self.serve, k) for k in ("shards", "runtime_dir", "client_endpoint", "http_host",
+                                                         "http_port", "admin_port")}
+            serve = new.serve.model_validate({**new.serve.model_dump(), **self.flags, **kept})
+            new = new.model_copy(update={"serve": serve})
         except Exception as exc:  # noqa: BLE001 - keep serving with the old settings
             log.error("reload failed, keeping the old settings: %s", exc)
             return
         self.settings = new
+        self.serve = new.serve
         self.gen += 1
         log.info("reloaded settings; rolling shards to generation %d, one at a time", self.gen)
         self.rolling = deque(range(self.serve.shards))
@@ -338,7 +346,7 @@ def _shard_main(settings: Settings, slot: int, gen: int, backend: str, hb: Path,
     return run_shard(settings, ShardPlace(slot, gen, backend, hb, parent))
 
 
-def run_supervisor(settings: Settings, config: str | None = None) -> int:
+def run_supervisor(settings: Settings, config: str | None = None, flags: dict[str, object] | None = None) -> int:
     """`shardrun serve`."""
     logs.configure("supervisor")
-    return Supervisor(settings, config).run()
+    return Supervisor(settings, config, flags).run()

@@ -342,3 +342,14 @@ def test_a_port_in_use_stops_the_server_with_a_boot_error(tmp_path):
         taken.close()
     assert p.returncode == 3  # EXIT_BOOT_ERROR: no respawn loop
     assert b"the router cannot start" in p.stderr and b"Address already in use" in p.stderr
+
+
+def test_sighup_applies_edited_settings_to_the_new_shards(server):
+    spin = "export default { task() { const end = Date.now() + 300; while (Date.now() < end) {} return 'done' } }"
+    s = server({"spin.js": spin}, shards=1)
+    assert s.client.task("spin").value == "done"           # the default 1,000 ms CPU budget
+    before = s.shard_pids()
+    s.config.write_text(s.config.read_text() + "[limits]\ncpu_ms = 100\n")
+    s.proc.send_signal(signal.SIGHUP)
+    eventually(lambda: s.shard_pids()[0] not in before and s.status()["shards"][0]["ready"], 20)
+    assert s.client.task("spin").error.code == "E_CPU_LIMIT"
