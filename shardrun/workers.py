@@ -147,9 +147,13 @@ class Registry:
             except ValidationError as exc:
                 problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
                 raise ScriptError(f"{name}/worker.toml: {problems}", code="E_WORKER_CONFIG") from None
-        known = set(Limits.__dataclass_fields__)
-        unknown = set(cfg.limits) - known
+        fields = Limits.__dataclass_fields__
+        unknown = set(cfg.limits) - set(fields)
         if unknown:
-            raise ScriptError(f"{name}/worker.toml: unknown limits {sorted(unknown)} (known: {sorted(known)})", code="E_WORKER_CONFIG")
-        limits = self.defaults.with_(**{k: (int(v) if isinstance(getattr(self.defaults, k), int) else v) for k, v in cfg.limits.items()})
+            raise ScriptError(f"{name}/worker.toml: unknown limits {sorted(unknown)} (known: {sorted(fields)})", code="E_WORKER_CONFIG")
+        bad = [k for k, v in cfg.limits.items() if v <= 0 or (fields[k].type == "int" and v != int(v))]
+        if bad:
+            raise ScriptError(f"{name}/worker.toml: limits must be positive (and whole numbers for sizes): {sorted(bad)}",
+                              code="E_WORKER_CONFIG")
+        limits = self.defaults.with_(**{k: int(v) if fields[k].type == "int" else float(v) for k, v in cfg.limits.items()})
         return WorkerSpec(name, cfg.tenant or name, script, limits, dict(cfg.env), cfg.max_concurrency, cfg.console)

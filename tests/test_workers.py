@@ -54,6 +54,7 @@ def test_symlink_out_of_the_directory_is_not_a_worker(root, tmp_path_factory):
 
 @pytest.mark.parametrize("toml,words", [
     ("tenant = 5", "tenant"), ("nonsense = 1", "nonsense"), ("[limits]\ncpu_msx = 1", "unknown limits"), ("tenant = ", "not valid TOML"),
+    ("[limits]\ncpu_ms = -1", "must be positive"), ("[limits]\nmemory_mb = 1.5", "whole numbers"),
 ])
 def test_bad_worker_toml(root, toml, words):
     (root / "api" / "worker.toml").write_text(toml)
@@ -69,3 +70,9 @@ def test_an_edit_is_a_new_version(root):
     time.sleep(0.01)
     (root / "hello.js").write_text("export default { task() { return 2 } }")
     assert reg.get("hello").version != v1
+
+
+def test_fractional_time_limits_are_kept(root):
+    (root / "api" / "worker.toml").write_text("[limits]\ncpu_ms = 0.5\nmemory_mb = 16\n")
+    lim = Registry(root).get("api").limits
+    assert lim.cpu_ms == 0.5 and lim.memory_mb == 16 and isinstance(lim.memory_mb, int)
