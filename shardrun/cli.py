@@ -256,8 +256,9 @@ def status(
         t.add_column(col, justify="right")
     for s in st["shards"]:
         t.add_row(*[str(s.get(col, "")) for col in cols])
-    Console().print(t)
-    Console().print(f"counts: {st['counts']}  errors: {st['errors']}")
+    out = Console() if sys.stdout.isatty() else Console(width=160)
+    out.print(t)
+    out.print(f"counts: {st['counts']}  errors: {st['errors']}")
 
 
 @app.command()

@@ -353,3 +353,17 @@ def test_sighup_applies_edited_settings_to_the_new_shards(server):
     s.proc.send_signal(signal.SIGHUP)
     eventually(lambda: s.shard_pids()[0] not in before and s.status()["shards"][0]["ready"], 20)
     assert s.client.task("spin").error.code == "E_CPU_LIMIT"
+
+
+def test_status_command_shows_every_shard(server):
+    from .conftest import run_cli
+
+    s = server({"hello.js": HELLO}, shards=2)
+    s.client.task("hello")
+    p = run_cli("status", "--endpoint", s.endpoint, timeout=30)
+    assert p.returncode == 0, p.stderr
+    lines = [line for line in p.stdout.decode().splitlines() if line.strip().startswith("│")]
+    assert len(lines) == 2 and all("True" in line for line in lines)
+    p = run_cli("status", "--endpoint", s.endpoint, "--json", timeout=30)
+    st = __import__("json").loads(p.stdout)
+    assert [x["slot"] for x in st["shards"]] == [0, 1] and all(x["rss_mb"] for x in st["shards"])
