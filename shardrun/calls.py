@@ -9,9 +9,6 @@ from typing import Any
 
 from .errors import ErrorInfo
 
-KINDS = ("fetch", "task", "scheduled")
-
-
 @dataclass(frozen=True)
 class HttpRequest:
     """An incoming HTTP request for a fetch handler; url is absolute, header names and values valid."""

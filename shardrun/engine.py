@@ -2,7 +2,7 @@
 
 Everything above it speaks of isolates, functions and engine errors. An `Isolate` is one
 QuickJS runtime with one context. The binding crashes the process if two threads are
-inside one context at once, so every use goes through `Isolate.enter()`, which fails at
+inside one context at once, so every use goes through `with isolate:`, which fails at
 once with `E_ISOLATE_BUSY` instead of letting a second thread in. Handing an isolate from
 one thread to another between uses is allowed.
 """
@@ -121,11 +121,8 @@ class Isolate:
         self._lock = threading.Lock()
         self.closed = False
 
-    def enter(self) -> Isolate:
-        """`with iso.enter():` holds the isolate for one thread; a second one gets E_ISOLATE_BUSY."""
-        return self
-
     def __enter__(self) -> Isolate:
+        """`with iso:` holds the isolate for one thread; a second one gets E_ISOLATE_BUSY."""
         if not self._lock.acquire(blocking=False):
             raise RuntimeFault("this isolate is in use by another thread", code="E_ISOLATE_BUSY")
         if self.closed:
@@ -208,10 +205,6 @@ class Isolate:
     def heap_bytes(self) -> int:
         """Bytes the isolate's heap currently uses."""
         return int(self._ctx.memory()["memory_used_size"])
-
-    def gc(self) -> None:
-        """Run the cycle collector."""
-        self._ctx.gc()
 
     def close(self) -> None:
         """Mark the isolate discarded; the engine frees it when the last reference goes."""

@@ -130,9 +130,6 @@ def encode_reply(rid: Any, ok: bool, payload: Any, **extra: Any) -> list[bytes]:
     return [HEADER, REPLY, reply_body(rid, ok, payload, **extra)]
 
 
-def encode_error(rid: int, code: str, message: str, **extra: Any) -> list[bytes]:
-    return encode_reply(rid, False, {"code": code, "message": message}, **extra)
-
 
 def encode_heartbeat(**stats: Any) -> list[bytes]:
     return encode(HEARTBEAT, stats)
