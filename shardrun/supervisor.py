@@ -307,10 +307,10 @@ class Supervisor:
                 self._kill(c.pid, signal.SIGABRT)
 
     def _metrics_dead(self, pid: int) -> None:
-        # The live gauges of a dead process must not count (the client's own helper does
-        # this by file name; it needs no import of the metrics themselves).
-        for f in self.metrics_dir.glob(f"gauge_live*_{pid}.db"):
-            f.unlink(missing_ok=True)
+        """The live gauges of a dead process must not count any more."""
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid, str(self.metrics_dir))
 
     def _kill(self, pid: int, sig: int) -> None:
         try:
