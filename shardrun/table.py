@@ -167,10 +167,14 @@ class RoutingTable:
         if shard.identity == ident:
             shard.identity = None
         for p in reversed(batch):
-            p.sent_to = None
-            shard.inflight -= 1
-            shard.queue.appendleft(p)
-            self.queued += 1
+            self._requeue(shard, p)
+
+    def _requeue(self, shard: ShardState, p: Pending) -> None:
+        """A request sent to a shard that did not run it goes back to the front of its queue."""
+        p.sent_to = None
+        shard.inflight -= 1
+        shard.queue.appendleft(p)
+        self.queued += 1
 
     # ---- shards ---------------------------------------------------------------------
     def on_alive(self, ident: bytes, msg: protocol.Message) -> None:
@@ -205,10 +209,7 @@ class RoutingTable:
         if b'"code":"E_SHUTTING_DOWN"' in body[:200] and not self.stopping and p.sent_to == ident:
             # A shard being replaced refused it before running it: send it again.
             s = self.shards[p.slot]
-            s.inflight -= 1
-            p.sent_to = None
-            s.queue.appendleft(p)
-            self.queued += 1
+            self._requeue(s, p)
             self._drain_queue(s)
             return
         del self.pending[rid]
