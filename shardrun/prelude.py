@@ -25,17 +25,20 @@ LAZY_CHUNKS: dict[str, tuple[str, ...]] = {
 
 
 @cache
+def _chunk(name: str) -> tuple[str, str]:
+    text = resources.files("shardrun").joinpath("js", f"{name}.js").read_text("ascii")
+    header, source = text.split("\n", 1)
+    return header, source
+
+
 def chunk_source(name: str) -> str:
     """The built source of one chunk, without its header line."""
-    text = resources.files("shardrun").joinpath("js", f"{name}.js").read_text("ascii")
-    return text.split("\n", 1)[1]
+    return _chunk(name)[1]
 
 
-@cache
 def chunk_header(name: str) -> str:
     """The header line of a built chunk (names the sha256 of its inputs)."""
-    text = resources.files("shardrun").joinpath("js", f"{name}.js").read_text("ascii")
-    return text.split("\n", 1)[0]
+    return _chunk(name)[0]
 
 
 @cache

@@ -158,7 +158,7 @@ class Shard:
             return
         self.wakes.pop(iso, None)
         if iso.retiring or iso.discarded or self.oneshot:
-            if not self.oneshot and iso.tag in self.cache and self.cache.peek(iso.tag) is iso:
+            if not self.oneshot and self.cache.peek(iso.tag) is iso:
                 self.cache.drop(iso.tag)
             iso.discard()
 
