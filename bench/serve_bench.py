@@ -17,21 +17,16 @@ import argparse
 import multiprocessing as mp
 import os
 import platform
-import socket
 import time
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from shardrun.benchmarks.served import free_port
+
 HELLO = "export default { task(p) { return p } }"
 TIMER5 = "export default { async task(p) { await new Promise((r) => setTimeout(r, 5)); return p } }"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def load_client(endpoint: str, workers: list[str], seconds: float, window: int, out: Any) -> None:

@@ -28,7 +28,8 @@ from .scripts import CPU_HEAVY
 MODES = ("oneshot", "shared", "pinned")
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on loopback that is free now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -68,7 +69,7 @@ class Server:
         for name, source in workers.items():
             (wdir / f"{name}.js").write_text(source)
         self.endpoint = client_endpoint or f"ipc://{self.dir}/client.ipc"
-        self.http_port = _free_port()
+        self.http_port = free_port()
         (self.dir / "shardrun.toml").write_text(
             f'[serve]\nshards = {shards}\nmode = "{mode}"\nworkers = "{wdir}"\nclient_endpoint = "{self.endpoint}"\n'
             f"http_port = {self.http_port}\naccess_log = false\ntenant_max_concurrency = 100000\nmax_queued = 100000\n"
