@@ -167,16 +167,30 @@ def serve(
     config: Annotated[Path | None, typer.Option(help="settings file (TOML)")] = None,
 ) -> None:
     """Serve the workers: a supervisor, a router and N shard processes."""
+    flags = {"shards": shards, "mode": mode, "workers": workers, "client_endpoint": endpoint, "max_queued": max_queued}
+    run_node(config, flags)
+
+
+def run_node(config: Path | None, serve_flags: dict[str, Any], source_flags: dict[str, Any] | None = None) -> NoReturn:
+    """Build the settings (flags win) and run a supervisor until it stops; exit with its code."""
+    from .settings import Settings
     from .supervisor import run_supervisor
 
     try:
         settings = load_settings(config)
-        flags = {"shards": shards, "mode": mode, "workers": workers, "client_endpoint": endpoint, "max_queued": max_queued}
-        update = {k: v for k, v in flags.items() if v is not None}
-        serve_settings = settings.serve.model_validate({**settings.serve.model_dump(), **update})
-        settings = settings.model_copy(update={"serve": serve_settings})
+        update = {k: v for k, v in serve_flags.items() if v is not None}
+        merged = settings.model_dump()
+        merged["serve"].update(update)
+        for name, value in (source_flags or {}).items():   # {"capacity": 4, "postgres": {"table": ...}}
+            if isinstance(value, dict):
+                merged["sources"][name].update({k: v for k, v in value.items() if v is not None})
+            elif value is not None:
+                merged["sources"][name] = value
+        settings = Settings.model_validate(merged)
         if not settings.serve.workers.is_dir():
             raise UsageError(f"workers directory not found: {settings.serve.workers}", code="E_NOT_FOUND")
+        from .sources.workloops import from_flags
+        from_flags(settings.sources.workloops, settings.sources.capacity)
     except ShardrunError as exc:
         _fail(exc.code, exc.message)
     except ValueError as exc:  # pydantic validation
@@ -382,3 +396,6 @@ def loadtest(
     sys.stdout.buffer.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
     if json_out is not None:
         json_out.write_bytes(orjson.dumps({"target": target, "mode": mode, "workers": len(names), **summary}))
+
+
+from . import cli_tasks  # noqa: E402,F401  (registers db-init, db-listen, listen)

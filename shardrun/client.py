@@ -78,8 +78,8 @@ def _dealer(ctx: Any, endpoint: str) -> Any:
     return sock
 
 
-def _encode(rid: int, worker: str, kind: str, arg: Any, tenant: str | None = None) -> list[bytes]:
-    return protocol.encode_request(rid, worker, kind, arg, **({"tenant": tenant} if tenant else {}))
+def _encode(rid: int, worker: str, kind: str, arg: Any, tenant: str | None = None, **extra: Any) -> list[bytes]:
+    return protocol.encode_request(rid, worker, kind, arg, **({"tenant": tenant} if tenant else {}), **extra)
 
 
 class Client:
@@ -168,13 +168,15 @@ class AsyncClient:
         self._waiting: dict[int, tuple[asyncio.Future[Reply], str]] = {}
         self._reader: asyncio.Task[None] | None = None
 
-    async def call(self, worker: str, kind: str, arg: Any, timeout: float | None = None, tenant: str | None = None) -> Reply:
+    async def call(self, worker: str, kind: str, arg: Any, timeout: float | None = None, tenant: str | None = None,
+                   **extra: Any) -> Reply:
+        """One request; `extra` fields go into the request (e.g. `wall_ms`, a lower wall limit)."""
         rid = next(self._ids)
         fut: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._waiting[rid] = (fut, kind)
         if self._reader is None:
             self._reader = asyncio.create_task(self._read())
-        await self._sock.send_multipart(_encode(rid, worker, kind, arg, tenant))
+        await self._sock.send_multipart(_encode(rid, worker, kind, arg, tenant, **extra))
         try:
             return await asyncio.wait_for(fut, self.timeout if timeout is None else timeout)
         finally:

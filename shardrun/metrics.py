@@ -21,6 +21,7 @@ CACHE_HITS = Counter("shardrun_cache_hits", "warm isolate reused", ["shard"])
 CACHE_MISSES = Counter("shardrun_cache_misses", "no warm isolate: a new one was loaded", ["shard"])
 CACHE_EVICTIONS = Counter("shardrun_cache_evictions", "isolates evicted by the LRU limits", ["shard"])
 ISOLATES = Gauge("shardrun_isolates_cached", "warm isolates in the shard caches", ["shard"], multiprocess_mode="livesum")
+TASKS = Counter("shardrun_tasks", "queued tasks finished by a task source, by source and outcome", ["source", "outcome"])
 RSS = Gauge("shardrun_process_rss_bytes", "resident memory of each shardrun process", ["role"], multiprocess_mode="liveall")
 
 

@@ -152,6 +152,16 @@ def request_tenant(msg: Message) -> str | None:
     return t
 
 
+def request_wall_ms(msg: Message) -> float | None:
+    """A request's own wall limit in ms (it can only lower the worker's), checked; None if absent."""
+    w = msg.body.get("wall_ms")
+    if w is None:
+        return None
+    if isinstance(w, bool) or not isinstance(w, (int, float)) or not w > 0:
+        raise ProtocolError(f"wall_ms must be a positive number of milliseconds, got {w!r}")
+    return float(w)
+
+
 def request_fields(msg: Message) -> tuple[int, str, str, Any]:
     """(id, worker, kind, arg) of a REQUEST, checked."""
     b = msg.body

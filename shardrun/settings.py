@@ -51,7 +51,8 @@ class ServeSettings(BaseModel):
     mode: Literal["pinned", "shared", "oneshot"] = Field("pinned", description="pinned: tenant affinity + warm cache; "
                                                         "shared: any shard; oneshot: fresh isolate per request")
     workers: Path = Field(Path("configs/workers"), description="the workers directory")
-    client_endpoint: str = Field("tcp://127.0.0.1:7700", description="ZeroMQ endpoint of the client API (loopback)")
+    client_endpoint: str = Field("tcp://127.0.0.1:7700", description="ZeroMQ endpoint of the client API (loopback); "
+                                 "empty: an ipc socket in the runtime dir")
     runtime_dir: Path | None = Field(None, description="ipc sockets and heartbeat files (default: a new temp dir)")
     max_inflight_per_shard: int = Field(256, ge=1, description="requests a shard runs at once (async handlers interleave)")
     max_queued: int | None = Field(None, ge=0, description="requests waiting for a shard, in all (default shards x 10)")
@@ -85,6 +86,46 @@ class ServeSettings(BaseModel):
         return self.max_queued if self.max_queued is not None else self.shards * 10
 
 
+class PostgresSourceSettings(BaseModel):
+    """A PostgreSQL table as a task queue (`shardrun db-listen`)."""
+
+    database_url: str | None = Field(None, description="postgres://... ; unset: no Postgres source")
+    table: str = Field("ow_tasks", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="the tasks table (see db-init)")
+    poll_ms: float = Field(1_000, gt=0, description="claim this often even without a NOTIFY (they get lost)")
+    lease_s: float = Field(30, ge=1, description="a claim's lease; renewed while the task runs, "
+                                                  "a task whose lease ran out is claimed again")
+    retry_delay_ms: float = Field(1_000, ge=0, description="backoff after the first failure; doubles each attempt")
+    retry_max_ms: float = Field(60_000, ge=0, description="longest backoff between attempts")
+
+
+class NatsSourceSettings(BaseModel):
+    """A NATS subject as a task queue (`shardrun listen`): a queue group, or JetStream."""
+
+    url: str | None = Field(None, description="nats://... ; unset: no NATS source")
+    subject: str = Field("tasks", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$",
+                         description="tasks of queue Q arrive on SUBJECT.Q; SUBJECT alone is the default queue")
+    group: str = Field("shardrun", pattern=r"^[A-Za-z0-9_-]+$", description="queue group (nodes share its work)")
+    jetstream: bool = Field(False, description="durable: ack after completion, redelivery, dead letters")
+    stream: str = Field("SHARDRUN_TASKS", pattern=r"^[A-Za-z0-9_-]+$", description="JetStream stream (made if missing)")
+    durable: str = Field("shardrun", pattern=r"^[A-Za-z0-9_-]+$", description="durable consumer name prefix")
+    ack_wait_s: float = Field(30, ge=1, description="unacked this long: redelivered (extended while the task runs)")
+    max_deliver: int = Field(3, ge=1, description="deliveries before a message is dead-lettered")
+    retry_delay_ms: float = Field(1_000, ge=0, description="nak delay after the first failure; doubles each delivery")
+    retry_max_ms: float = Field(60_000, ge=0)
+
+
+class SourceSettings(BaseModel):
+    """Task sources of this node and how its task capacity is split (workloops)."""
+
+    workloops: str | None = Field(None, description='groups like "fast_lane:1 manual>*:4"')
+    capacity: int | None = Field(None, ge=1, description='task slots, the same as workloops "*:N" (default 5)')
+    postgres: PostgresSourceSettings = Field(default_factory=PostgresSourceSettings)
+    nats: NatsSourceSettings = Field(default_factory=NatsSourceSettings)
+
+    def enabled(self) -> list[str]:
+        return [name for name, on in (("postgres", self.postgres.database_url), ("nats", self.nats.url)) if on]
+
+
 class Settings(BaseSettings):
     """Everything shardrun can be told."""
 
@@ -93,6 +134,7 @@ class Settings(BaseSettings):
     limits: LimitSettings = Field(default_factory=LimitSettings)
     payload: PayloadSettings = Field(default_factory=PayloadSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
+    sources: SourceSettings = Field(default_factory=SourceSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -14,7 +14,7 @@ import logging
 import os
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +166,7 @@ class Shard:
     def _start(self, msg: protocol.Message) -> None:
         try:
             rid, worker, kind, arg = protocol.request_fields(msg)
+            wall_ms = protocol.request_wall_ms(msg)
         except protocol.ProtocolError as exc:
             self.bad_frames += 1
             rid = msg.body.get("id")
@@ -179,7 +180,8 @@ class Shard:
             iso, spec = self._isolate_for(worker, msg.body.get("tenant"))
             rq = msg.body.get("request_id")
             tag = CallTag(rid, spec.name, iso.tag[0], spec.console, rq if isinstance(rq, str) else None)
-            iso.submit(kind, arg, on_result=self._reply, tag=tag)
+            limits = replace(spec.limits, wall_ms=min(wall_ms, spec.limits.wall_ms)) if wall_ms else None
+            iso.submit(kind, arg, on_result=self._reply, limits=limits, tag=tag)
         except ShardrunError as exc:
             self._send_error(rid, exc.code, exc.message, exc.stack)
             return

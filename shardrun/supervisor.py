@@ -30,13 +30,14 @@ LOOP_SECONDS = 0.05
 KILL_AFTER_ABORT_S = 1.0
 ROLL_READY_TIMEOUT_S = 30.0
 MAX_BACKOFF_S = 30.0
+SOURCE_SLOTS = {"postgres": -2, "nats": -3}   # slot numbers of the task-source children (the router is -1)
 
 
 @dataclass
 class Child:
     """One child process."""
 
-    role: str            # "router" or "shard"
+    role: str            # "router", "shard" or "source"
     slot: int
     gen: int
     pid: int
@@ -85,6 +86,10 @@ class Supervisor:
         self.dir = Path(tempfile.mkdtemp(prefix="shardrun-")) if self.own_dir else Path(self.serve.runtime_dir)  # type: ignore[arg-type]
         self.dir.mkdir(parents=True, exist_ok=True)
         self.backend = f"ipc://{self.dir}/backend.ipc"
+        if not self.serve.client_endpoint:   # an ipc socket of this node (task-source nodes need no TCP port)
+            self._set_settings(settings.model_copy(update={"serve": self.serve.model_copy(
+                update={"client_endpoint": f"ipc://{self.dir}/client.ipc"})}))
+        self.sources = settings.sources.enabled()
         # Every process of this server writes its metrics here; set before any child imports the client.
         self.metrics_dir = self.dir / "metrics"
         shutil.rmtree(self.metrics_dir, ignore_errors=True)
@@ -93,6 +98,10 @@ class Supervisor:
         self.notify_r, self.notify_w = os.pipe()
         os.set_blocking(self.notify_w, False)
         self.pid = os.getpid()
+
+    def _set_settings(self, settings: Settings) -> None:
+        self.settings = settings
+        self.serve = settings.serve
 
     # ---- lifecycle --------------------------------------------------------------------
     def run(self) -> int:
@@ -103,6 +112,8 @@ class Supervisor:
         self.spawn_router()
         for slot in range(self.serve.shards):
             self.spawn_shard(slot)
+        for name in self.sources:
+            self.spawn_source(name)
         log.info("serving %s workers from %s on %s (%d shards, mode %s)", len(os.listdir(self.serve.workers)),
                  self.serve.workers, self.serve.client_endpoint, self.serve.shards, self.serve.mode)
         try:
@@ -135,15 +146,14 @@ class Supervisor:
         self.reap_children()
 
     def handle_term(self) -> None:
-        """Graceful stop: the router stops intake and drains; then the shards go."""
+        """Graceful stop: the task sources stop claiming and finish what they run; then the
+        router stops intake and drains; then the shards go."""
         if self.stopping:
             return self.handle_int()
         log.info("stopping: draining for up to %gs", self.serve.graceful_timeout_s)
         self.stopping = True
-        self.stop_deadline = time.monotonic() + self.serve.graceful_timeout_s + 2
-        for c in self.children.values():
-            if c.role == "router":
-                self._kill(c.pid, signal.SIGTERM)
+        self.stop_deadline = time.monotonic() + 2 * self.serve.graceful_timeout_s + 2
+        self.stop_children()
 
     def handle_int(self) -> None:
         """Forced stop (second SIGTERM, or SIGINT/SIGQUIT)."""
@@ -162,18 +172,23 @@ class Supervisor:
             kept = {k: getattr(self.serve, k) for k in ("shards", "runtime_dir", "client_endpoint", "http_host",
                                                          "http_port", "admin_port")}
             serve = new.serve.model_validate({**new.serve.model_dump(), **self.flags, **kept})
-            new = new.model_copy(update={"serve": serve})
+            # Task sources keep what they started with (their flags are not in the file).
+            new = new.model_copy(update={"serve": serve, "sources": self.settings.sources})
         except Exception as exc:  # noqa: BLE001 - keep serving with the old settings
             log.error("reload failed, keeping the old settings: %s", exc)
             return
-        self.settings = new
-        self.serve = new.serve
+        self._set_settings(new)
         self.gen += 1
         log.info("reloaded settings; rolling shards to generation %d, one at a time", self.gen)
         self.rolling = deque(range(self.serve.shards))
 
     def stop_children(self) -> None:
+        sources = [c for c in self.children.values() if c.role == "source"]
         routers = [c for c in self.children.values() if c.role == "router"]
+        for c in sources + (routers if not sources else []):
+            if c.aborted_at is None:
+                self._kill(c.pid, signal.SIGTERM)
+                c.aborted_at = time.monotonic()
         if not routers:
             for c in self.children.values():
                 if c.role == "shard" and c.aborted_at is None:
@@ -197,6 +212,11 @@ class Supervisor:
         pid = fork_child(lambda: _shard_main(settings, slot, gen, backend, hb, parent), f"shardrun: shard {slot}")
         self.children[pid] = Child("shard", slot, self.gen, pid, time.monotonic(), hb)
         return pid
+
+    def spawn_source(self, name: str) -> None:
+        settings, endpoint, parent = self.settings, self.serve.client_endpoint, self.pid
+        pid = fork_child(lambda: _source_main(settings, name, endpoint, parent), f"shardrun: source {name}")
+        self.children[pid] = Child("source", SOURCE_SLOTS[name], self.gen, pid, time.monotonic())
 
     def _ready(self, c: Child) -> bool:
         try:
@@ -284,6 +304,10 @@ class Supervisor:
         for slot in range(self.serve.shards):
             if ("shard", slot) not in roles and now >= self.history.get(slot, SlotHistory()).respawn_at:
                 self.spawn_shard(slot)
+        for name in self.sources:
+            slot = SOURCE_SLOTS[name]
+            if ("source", slot) not in roles and now >= self.history.get(slot, SlotHistory()).respawn_at:
+                self.spawn_source(name)
 
     def murder_stale(self) -> None:
         """Kill shards whose heartbeat file is older than the timeout: SIGABRT, then SIGKILL."""
@@ -338,6 +362,12 @@ def _router_main(settings: Settings, backend: str, fd: int, parent: int) -> int:
     from .router import run_router
 
     return run_router(settings, backend, fd, parent)
+
+
+def _source_main(settings: Settings, name: str, endpoint: str, parent: int) -> int:
+    from .sources.process import run_source
+
+    return run_source(settings, name, endpoint, parent)
 
 
 def _shard_main(settings: Settings, slot: int, gen: int, backend: str, hb: Path, parent: int) -> int:

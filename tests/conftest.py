@@ -42,3 +42,6 @@ def run_cli(*args: str, timeout: float = 30, input: bytes | None = None) -> subp
 @pytest.fixture
 def workers_dir() -> Path:
     return WORKERS
+
+
+from .queues import db  # noqa: E402,F401  (fixture: a fresh tasks table in the real PostgreSQL)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import signal
 import socket
@@ -44,8 +45,9 @@ class Server:
     """A running `shardrun serve` child process."""
 
     def __init__(self, tmp: Path, workers: dict[str, str], *, shards: int = 2, limits: dict[str, Any] | None = None,
-                 **serve: Any) -> None:
+                 sources: dict[str, Any] | None = None, **serve: Any) -> None:
         self.dir = tmp
+        self.sources = sources or {}
         self.workers = tmp / "workers"
         self.workers.mkdir(exist_ok=True)
         for name, src in workers.items():
@@ -76,6 +78,11 @@ class Server:
         lines = ["[serve]"] + [f"{k} = {toml_value(v)}" for k, v in opts.items()]
         if limits:
             lines += ["[limits]"] + [f"{k} = {toml_value(v)}" for k, v in limits.items()]
+        flat = {k: v for k, v in self.sources.items() if not isinstance(v, dict)}
+        lines += ["[sources]"] + [f"{k} = {toml_value(v)}" for k, v in flat.items()]
+        for name, table in self.sources.items():
+            if isinstance(table, dict):
+                lines += [f"[sources.{name}]"] + [f"{k} = {toml_value(v)}" for k, v in table.items()]
         self.config = tmp / "shardrun.toml"
         self.config.write_text("\n".join(lines) + "\n")
         env = {k: v for k, v in os.environ.items() if not k.startswith("SHARDRUN_")}
@@ -107,6 +114,25 @@ class Server:
     def logs(self) -> str:
         self.log.flush()
         return (self.dir / "serve.log").read_text(errors="replace")[-4000:]
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        """The JSON log lines whose event is `name`."""
+        if not self.log.closed:
+            self.log.flush()
+        out = []
+        for line in (self.dir / "serve.log").read_text(errors="replace").splitlines():
+            if line.startswith("{") and f'"{name}"' in line:
+                rec = json.loads(line)
+                if rec.get("event") == name:
+                    out.append(rec)
+        return out
+
+    def pids(self, title: str) -> list[int]:
+        """Child processes of this server whose title starts with `title` (e.g. "shardrun: source")."""
+        import psutil
+
+        return [p.pid for p in psutil.Process(self.proc.pid).children(recursive=True)
+                if " ".join(p.cmdline()).startswith(title)]
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
         if self.proc.poll() is None:

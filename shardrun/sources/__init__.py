@@ -1,0 +1,1 @@
+"""Task sources: PostgreSQL and NATS queues feeding the router, with workloops."""

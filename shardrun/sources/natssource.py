@@ -1,0 +1,231 @@
+"""NATS as a task source: a core queue group (at most once, request-reply), or JetStream
+(durable pull consumers: ack after completion, in-progress while running, nak with backoff,
+dead letters after max deliveries).
+
+Queues are subjects: queue Q arrives on `SUBJECT.Q`; the bare `SUBJECT` is the queue
+`default` (the task executor publishes there). Core mode: every group subscribes to its
+queues in the node's queue group (a wildcard group to `SUBJECT` and `SUBJECT.>`), so each
+message goes to one node. JetStream: a work-queue stream over `SUBJECT` and `SUBJECT.>`
+and one durable consumer per queue the node names in its workloops (plus `default`); a
+wildcard group pulls from all of them, best first.
+
+Failed and dead-lettered tasks are published to `SUBJECT_dead` (JetStream: kept in the
+stream `<STREAM>_DEAD`) with the task, the error and the attempts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections import deque
+from typing import Any
+
+import nats
+import orjson
+from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StreamConfig
+
+from ..errors import UsageError
+from ..settings import NatsSourceSettings, PayloadSettings
+from .runner import Claim, Runner
+from .tasks import Outcome, Verdict, parse_message
+from .workloops import DEFAULT_QUEUE, Group, named_queues
+
+log = logging.getLogger("shardrun.source")
+
+WAIT_S = 0.25          # a claim waits this long for a first message before the loop looks again
+PEEK_S = 0.02          # fetch timeout for a queue that is not the group's last resort
+
+
+class NatsSource:
+    """The Source half of a NATS queue (see runner.Source)."""
+
+    name = "nats"
+
+    def __init__(self, cfg: NatsSourceSettings, payload: PayloadSettings) -> None:
+        assert cfg.url
+        self.cfg = cfg
+        self.payload = payload
+        self.dead_subject = f"{cfg.subject}_dead"
+        self.extend_every = max(0.5, cfg.ack_wait_s / 3)
+        self.nc: Any = None
+        self.js: Any = None
+        self.groups: list[Group] = []
+        self.pulls: dict[str, Any] = {}                   # JetStream: queue -> pull subscription
+        self.local: dict[str, deque[Claim]] = {}          # core: queue -> messages received, not claimed
+        self.arrived = asyncio.Event()
+        self.seq = itertools.count(1)
+
+    def subject_of(self, queue: str) -> str:
+        return self.cfg.subject if queue == DEFAULT_QUEUE else f"{self.cfg.subject}.{queue}"
+
+    def queue_of(self, subject: str) -> str:
+        return DEFAULT_QUEUE if subject == self.cfg.subject else subject[len(self.cfg.subject) + 1:]
+
+    async def start(self, runner: Runner) -> None:
+        self.groups = runner.groups
+        self.nc = await nats.connect(self.cfg.url, name="shardrun", max_reconnect_attempts=-1, reconnect_time_wait=0.5,
+                                     connect_timeout=5, error_cb=_log_error,
+                                     disconnected_cb=_log_event("disconnected"), reconnected_cb=_log_event("reconnected"))
+        if self.cfg.jetstream:
+            await self._start_jetstream()
+        else:
+            await self._start_core(runner)
+
+    async def _start_core(self, runner: Runner) -> None:
+        subjects: set[str] = set()
+        for g in self.groups:
+            subjects.update(self.subject_of(q) for q in g.queues)
+            if g.wildcard:
+                subjects.update({self.cfg.subject, f"{self.cfg.subject}.>"})
+        if f"{self.cfg.subject}.>" in subjects:   # one wildcard subscription covers the named queues
+            subjects = {self.cfg.subject, f"{self.cfg.subject}.>"}
+
+        async def on_message(msg: Any) -> None:
+            queue = self.queue_of(msg.subject)
+            self.local.setdefault(queue, deque()).append(self._claim(msg, queue, next(self.seq), 1))
+            self.arrived.set()
+            runner.poke()
+
+        for s in sorted(subjects):
+            await self.nc.subscribe(s, queue=self.cfg.group, cb=on_message, pending_msgs_limit=-1, pending_bytes_limit=-1)
+
+    async def _start_jetstream(self) -> None:
+        self.js = self.nc.jetstream()
+        await _ensure_stream(self.js, StreamConfig(name=self.cfg.stream, subjects=[self.cfg.subject, f"{self.cfg.subject}.>"],
+                                                   retention=RetentionPolicy.WORK_QUEUE))
+        await _ensure_stream(self.js, StreamConfig(name=f"{self.cfg.stream}_DEAD", subjects=[self.dead_subject]))
+        for q in named_queues(self.groups):
+            durable = f"{self.cfg.durable}_{q}"
+            config = ConsumerConfig(durable_name=durable, ack_policy=AckPolicy.EXPLICIT, ack_wait=self.cfg.ack_wait_s,
+                                    filter_subject=self.subject_of(q), max_ack_pending=-1)
+            self.pulls[q] = await self.js.pull_subscribe(self.subject_of(q), durable=durable, stream=self.cfg.stream,
+                                                         config=config)
+
+    async def close(self) -> None:
+        if self.nc is not None and not self.nc.is_closed:
+            try:
+                await self.nc.drain()
+            except Exception:  # noqa: BLE001 - closing anyway
+                await self.nc.close()
+
+    def _claim(self, msg: Any, queue: str, key: Any, attempt: int) -> Claim:
+        try:
+            task = parse_message(msg.data, max_bytes=self.payload.max_bytes, max_depth=self.payload.max_depth, queue=queue)
+        except UsageError as exc:
+            return Claim(str(key), attempt, None, Outcome(Verdict.FAILED, None, exc.code, exc.message), msg)
+        return Claim(str(key), attempt, task, None, msg)
+
+    # ---- claim -----------------------------------------------------------------------
+    def _order(self, group: Group, queues: list[str]) -> list[str]:
+        return sorted((q for q in queues if group.accepts(q)), key=group.rank)
+
+    async def claim(self, group: Group, n: int) -> list[Claim]:
+        if self.cfg.jetstream:
+            return await self._claim_jetstream(group, n)
+        got = self._take_local(group, n)
+        if not got:
+            self.arrived.clear()
+            try:
+                await asyncio.wait_for(self.arrived.wait(), WAIT_S)
+            except asyncio.TimeoutError:
+                pass
+            got = self._take_local(group, n)
+        return got
+
+    def _take_local(self, group: Group, n: int) -> list[Claim]:
+        got: list[Claim] = []
+        for q in self._order(group, list(self.local)):
+            waiting = self.local[q]
+            while waiting and len(got) < n:
+                got.append(waiting.popleft())
+        return got
+
+    async def _claim_jetstream(self, group: Group, n: int) -> list[Claim]:
+        got: list[Claim] = []
+        order = self._order(group, list(self.pulls))
+        for i, q in enumerate(order):
+            last = i == len(order) - 1
+            try:
+                msgs = await self.pulls[q].fetch(batch=n - len(got), timeout=WAIT_S if last and not got else PEEK_S)
+            except nats.errors.TimeoutError:
+                continue
+            for m in msgs:
+                md = m.metadata
+                claim = self._claim(m, q, f"{self.cfg.stream}:{md.sequence.stream}", md.num_delivered)
+                if md.num_delivered > self.cfg.max_deliver:   # its runs keep dying without an answer
+                    claim.bad = Outcome(Verdict.RETRY, None, "E_LEASE_EXPIRED",
+                                        f"delivered {md.num_delivered} times without an answer")
+                got.append(claim)
+            if len(got) >= n:
+                break
+        return got
+
+    # ---- finish ----------------------------------------------------------------------
+    async def finish(self, claim: Claim, outcome: Outcome) -> str:
+        msg = claim.handle
+        if outcome.verdict is Verdict.COMPLETED:
+            await self._reply(msg, {"ok": True, "value": outcome.value})
+            if self.cfg.jetstream:
+                await msg.ack()
+            return "completed"
+        if outcome.verdict is Verdict.RETRY and claim.attempt < self.cfg.max_deliver:
+            delay = min(self.cfg.retry_delay_ms * 2 ** (claim.attempt - 1), self.cfg.retry_max_ms) / 1000
+            if self.cfg.jetstream:
+                await msg.nak(delay=delay)
+            else:   # core NATS does not redeliver: this node retries it itself
+                retry = self._claim(msg, claim.task.queue if claim.task else DEFAULT_QUEUE, claim.key, claim.attempt + 1)
+                asyncio.get_running_loop().call_later(delay, self._requeue, retry)
+            return "retry"
+        status = "failed" if outcome.verdict is Verdict.FAILED else "dead"
+        error = {"code": outcome.code, "message": outcome.message}
+        dead = {"status": status, "subject": msg.subject, "attempts": claim.attempt, "error": error,
+                "task": _as_json(msg.data)}
+        if self.cfg.jetstream:
+            await self.js.publish(self.dead_subject, orjson.dumps(dead))
+        else:
+            await self.nc.publish(self.dead_subject, orjson.dumps(dead))
+        await self._reply(msg, {"ok": False, "error": error, "status": status})
+        if self.cfg.jetstream:
+            await msg.ack()
+        return status
+
+    def _requeue(self, claim: Claim) -> None:
+        queue = claim.task.queue if claim.task else DEFAULT_QUEUE
+        self.local.setdefault(queue, deque()).append(claim)
+        self.arrived.set()
+
+    async def _reply(self, msg: Any, body: dict[str, Any]) -> None:
+        to = msg.reply if not self.cfg.jetstream else (msg.headers or {}).get("Reply-To")
+        if to:
+            await self.nc.publish(to, orjson.dumps(body))
+
+    async def extend(self, claims: list[Claim]) -> list[Claim]:
+        if self.cfg.jetstream:
+            for c in claims:
+                await c.handle.in_progress()
+        return []
+
+
+def _as_json(data: bytes) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return data.decode("utf-8", "replace")
+
+
+async def _ensure_stream(js: Any, config: StreamConfig) -> None:
+    try:
+        await js.stream_info(config.name)
+    except nats.js.errors.NotFoundError:
+        await js.add_stream(config)
+
+
+async def _log_error(exc: Exception) -> None:
+    log.warning("nats: %s: %s", type(exc).__name__, exc)
+
+
+def _log_event(what: str) -> Any:
+    async def cb() -> None:
+        log.warning("nats: %s", what)
+    return cb

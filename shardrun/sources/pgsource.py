@@ -1,0 +1,143 @@
+"""PostgreSQL as a task source: claim with FOR UPDATE SKIP LOCKED, hold a lease, record fenced.
+
+NOTIFY (`<table>_created`, sent by the insert trigger) wakes the claim loops at once, but it
+is only a hint: notifications sent while the listening connection is down are lost, so the
+loops also poll. The pool reconnects on its own; the listener reconnects in its own loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from typing import Any
+
+import asyncpg
+
+from ..errors import UsageError
+from ..settings import PayloadSettings, PostgresSourceSettings
+from .pgqueue import Statements, schema, updated
+from .runner import Claim, Runner
+from ..jsonin import parse_payload
+from .tasks import Outcome, Task, Verdict, check_tenant, result_json, worker_name
+from .workloops import Group
+
+log = logging.getLogger("shardrun.source")
+
+CONNECT_TIMEOUT_S = 5.0
+
+
+async def init_db(database_url: str, table: str) -> None:
+    """`shardrun db-init`: create the table (or upgrade a seed table), indexes and trigger."""
+    conn = await asyncpg.connect(database_url, timeout=CONNECT_TIMEOUT_S)
+    try:
+        async with conn.transaction():
+            for stmt in schema(table):
+                await conn.execute(stmt)
+    finally:
+        await conn.close()
+
+
+class PgSource:
+    """The Source half of a Postgres queue (see runner.Source)."""
+
+    name = "postgres"
+
+    def __init__(self, cfg: PostgresSourceSettings, payload: PayloadSettings, node: str | None = None) -> None:
+        assert cfg.database_url
+        self.cfg = cfg
+        self.payload = payload
+        self.sql = Statements(cfg.table)
+        self.node = node or f"{socket.gethostname()}:{os.getpid()}"
+        self.extend_every = max(0.2, cfg.lease_s / 3)
+        self.pool: asyncpg.Pool | None = None
+        self.listener: asyncio.Task[None] | None = None
+
+    async def start(self, runner: Runner) -> None:
+        """Connect (retrying until the database answers), check the table, start listening."""
+        wait = 0.1
+        while self.pool is None:
+            try:
+                self.pool = await asyncpg.create_pool(self.cfg.database_url, min_size=1, max_size=4,
+                                                      timeout=CONNECT_TIMEOUT_S, command_timeout=30)
+            except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+                if isinstance(exc, asyncpg.InvalidCatalogNameError | asyncpg.InvalidAuthorizationSpecificationError):
+                    raise UsageError(f"cannot use the database: {exc}", code="E_USAGE") from None
+                log.warning("postgres: cannot connect (%s); retrying in %.1fs", exc, wait)
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, 5.0)
+        if not await self.pool.fetchval(self.sql.exists, self.sql.table):
+            raise UsageError(f"table {self.sql.table!r} does not exist: run `shardrun db-init` first", code="E_USAGE")
+        self.listener = asyncio.create_task(self._listen(runner))
+
+    async def close(self) -> None:
+        if self.listener is not None:
+            self.listener.cancel()
+            await asyncio.gather(self.listener, return_exceptions=True)
+        if self.pool is not None:
+            await self.pool.close()
+
+    async def _listen(self, runner: Runner) -> None:
+        """Hold a LISTEN connection; after each (re)connect, poke the loops (NOTIFYs may have been missed)."""
+        wait = 0.1
+        while True:
+            conn = None
+            try:
+                conn = await asyncpg.connect(self.cfg.database_url, timeout=CONNECT_TIMEOUT_S)
+                lost = asyncio.Event()
+                conn.add_termination_listener(lambda _c: lost.set())
+                await conn.add_listener(self.sql.channel, lambda *_a: runner.poke())
+                runner.poke()
+                wait = 0.1
+                await lost.wait()
+                log.warning("postgres: the LISTEN connection dropped; reconnecting")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                log.warning("postgres: LISTEN failed (%s: %s); retrying in %.1fs", type(exc).__name__, exc, wait)
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, 5.0)
+            finally:
+                if conn is not None and not conn.is_closed():
+                    conn.terminate()
+
+    async def claim(self, group: Group, n: int) -> list[Claim]:
+        assert self.pool is not None
+        rows = await self.pool.fetch(self.sql.claim, list(group.queues), group.wildcard, n, self.cfg.lease_s, self.node)
+        claims = [self._claim(r) for r in rows]
+        # The best queue first, as the claim ordered them (UPDATE ... RETURNING does not keep order).
+        claims.sort(key=lambda c: group.rank(c.task.queue) if c.task else 0)
+        return claims
+
+    def _claim(self, row: Any) -> Claim:
+        key, attempt = str(row["id"]), row["attempts"]
+        if row["was"] == "running":
+            log.warning("postgres: task %s taken over after its lease ran out (attempt %d)", key, attempt)
+        if attempt > row["max_attempts"]:
+            return Claim(key, attempt, None, Outcome(Verdict.RETRY, None, "E_LEASE_EXPIRED",
+                         "its lease ran out on every attempt (the process running it died or hung)"), row["id"])
+        try:
+            payload = parse_payload(row["payload"] or "{}", max_bytes=self.payload.max_bytes, max_depth=self.payload.max_depth)
+            task = Task(worker_name(row["script"]), payload, check_tenant(row["tenant"]),
+                        float(row["timeout_ms"]) if row["timeout_ms"] else None, row["queue"])
+        except UsageError as exc:
+            return Claim(key, attempt, None, Outcome(Verdict.FAILED, None, exc.code, exc.message), row["id"])
+        return Claim(key, attempt, task, None, row["id"])
+
+    async def finish(self, claim: Claim, outcome: Outcome) -> str:
+        assert self.pool is not None
+        if outcome.verdict is Verdict.COMPLETED:
+            status = await self.pool.execute(self.sql.complete, claim.handle, claim.attempt, result_json(outcome.value))
+            return "completed" if updated(status) else "stale"
+        final = outcome.verdict is Verdict.FAILED
+        row = await self.pool.fetchval(self.sql.fail, claim.handle, claim.attempt, outcome.code, outcome.message, final,
+                                       self.cfg.retry_delay_ms / 1000, self.cfg.retry_max_ms / 1000)
+        return {"pending": "retry", "failed": "failed", "dead": "dead", None: "stale"}[row]
+
+    async def extend(self, claims: list[Claim]) -> list[Claim]:
+        assert self.pool is not None
+        rows = await self.pool.fetch(self.sql.renew, [c.handle for c in claims], [c.attempt for c in claims],
+                                     self.cfg.lease_s)
+        kept = {r["id"] for r in rows}
+        return [c for c in claims if c.handle not in kept]

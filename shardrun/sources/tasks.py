@@ -1,0 +1,128 @@
+"""What every task source shares: the task message, running it through the router, and what
+an outcome means for the queue (complete, fail for good, retry later).
+
+A task message (NATS body; the same fields as Postgres columns):
+
+    {"worker": "hello", "payload": {...}, "tenant": "acme", "timeout": 5000}
+
+`script` is accepted for `worker` (the task executor's format; a trailing `.js` is dropped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from ..client import AsyncClient, Reply
+from ..errors import UsageError
+from ..jsonin import parse_payload
+from ..protocol import TENANT
+
+# The task itself is wrong: retrying cannot help, the task fails at once with the reason.
+PERMANENT = frozenset({
+    "E_USAGE", "E_BAD_JSON", "E_NOT_FOUND", "E_BAD_NAME", "E_BAD_REQUEST", "E_BODY_TOO_LARGE",
+    "E_COMPILE", "E_WORKER_CONFIG", "E_SCRIPT_ENCODING", "E_NO_DEFAULT_EXPORT", "E_NO_HANDLER", "E_BAD_OUTPUT",
+})
+# Everything else (a thrown error, a limit, a lost shard, overload) is retried with backoff
+# until the task's attempts run out; then it is dead-lettered with the last reason.
+
+REPLY_GRACE_S = 10.0   # beyond the task's own timeout: the router answers every request itself
+
+
+class Verdict(enum.Enum):
+    COMPLETED = "completed"
+    FAILED = "failed"      # permanent: recorded, not retried
+    RETRY = "retry"        # retried (or dead-lettered once attempts run out)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task to run: which worker, with what, as whom, within how long."""
+
+    worker: str
+    payload: Any
+    tenant: str | None = None
+    timeout_ms: float | None = None
+    queue: str = "default"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    verdict: Verdict
+    value: Any = None
+    code: str | None = None
+    message: str = ""
+
+    @property
+    def reason(self) -> str:
+        return f"{self.code}: {self.message}" if self.code else ""
+
+
+def worker_name(script: Any) -> str:
+    """The worker a `worker`/`script` field names (`hello.js` is the worker `hello`)."""
+    if not isinstance(script, str) or not script.strip():
+        raise UsageError("the task names no worker: give \"worker\" (or \"script\") as a non-empty string",
+                         code="E_BAD_REQUEST")
+    name = script.strip()
+    return name[:-3] if name.endswith(".js") else name
+
+
+def check_tenant(tenant: Any) -> str | None:
+    if tenant is None:
+        return None
+    if not isinstance(tenant, str) or not TENANT.fullmatch(tenant):
+        raise UsageError("tenant must be 1-128 of A-Z, a-z, 0-9 and _ . : @ -, starting with a letter or digit",
+                         code="E_BAD_REQUEST")
+    return tenant
+
+
+def check_timeout(timeout: Any) -> float | None:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 86_400_000:
+        raise UsageError(f"timeout must be a number of milliseconds between 1 and 86400000, got {timeout!r}",
+                         code="E_BAD_REQUEST")
+    return float(timeout)
+
+
+def parse_message(data: bytes, *, max_bytes: int, max_depth: int, queue: str = "default") -> Task:
+    """A task from a message body; UsageError (E_BAD_JSON / E_BAD_REQUEST) names the problem."""
+    body = parse_payload(data, max_bytes=max_bytes, max_depth=max_depth)
+    if not isinstance(body, dict):
+        raise UsageError("a task message must be a JSON object like {\"worker\": \"hello\", \"payload\": {...}}",
+                         code="E_BAD_REQUEST")
+    unknown = set(body) - {"worker", "script", "payload", "tenant", "timeout"}
+    if unknown:
+        raise UsageError(f"unknown fields in the task message: {', '.join(sorted(unknown))}", code="E_BAD_REQUEST")
+    return Task(worker_name(body.get("worker", body.get("script"))), body.get("payload", {}),
+                check_tenant(body.get("tenant")), check_timeout(body.get("timeout")), queue)
+
+
+def judge(reply: Reply) -> Outcome:
+    """What a router reply means for the queue."""
+    if reply.ok:
+        return Outcome(Verdict.COMPLETED, reply.value)
+    code = reply.error.code if reply.error else "E_INTERNAL"
+    message = reply.error.message if reply.error else "no error detail"
+    return Outcome(Verdict.FAILED if code in PERMANENT else Verdict.RETRY, None, code, message)
+
+
+async def execute(client: AsyncClient, task: Task, default_wall_ms: float) -> Outcome:
+    """Run a task through the router (to its tenant's shard) and judge the reply."""
+    wall = min(task.timeout_ms or default_wall_ms, default_wall_ms)
+    extra: dict[str, Any] = {"wall_ms": wall} if task.timeout_ms else {}
+    try:
+        reply = await client.call(task.worker, "task", task.payload, timeout=wall / 1000 + REPLY_GRACE_S,
+                                  tenant=task.tenant, **extra)
+    except asyncio.TimeoutError:
+        return Outcome(Verdict.RETRY, None, "E_TIMEOUT", f"no answer from the router within {wall / 1000 + REPLY_GRACE_S:g}s")
+    return judge(reply)
+
+
+def result_json(value: Any) -> str:
+    """A result as JSON text for storage (None is JSON null)."""
+    return orjson.dumps(value).decode()
