@@ -105,9 +105,10 @@ class NatsSource:
     async def close(self) -> None:
         if self.nc is not None and not self.nc.is_closed:
             try:
-                await self.nc.drain()
-            except Exception:  # noqa: BLE001 - closing anyway
-                await self.nc.close()
+                await self.nc.flush(timeout=2)   # the last acks and replies go out first
+            except Exception as exc:  # noqa: BLE001 - closing anyway
+                log.warning("nats: could not flush before closing: %s", exc)
+            await self.nc.close()
 
     def _claim(self, msg: Any, queue: str, key: Any, attempt: int) -> Claim:
         try:
@@ -142,9 +143,13 @@ class NatsSource:
         return got
 
     async def _claim_jetstream(self, group: Group, n: int) -> list[Claim]:
-        got: list[Claim] = []
+        # Messages a fetch delivered beyond what it asked for (a late reply to an earlier,
+        # timed-out fetch) wait in self.local: they are ours already, so they go first.
+        got = self._take_local(group, n)
         order = self._order(group, list(self.pulls))
         for i, q in enumerate(order):
+            if len(got) >= n:
+                break
             last = i == len(order) - 1
             try:
                 msgs = await self.pulls[q].fetch(batch=n - len(got), timeout=WAIT_S if last and not got else PEEK_S)
@@ -156,9 +161,10 @@ class NatsSource:
                 if md.num_delivered > self.cfg.max_deliver:   # its runs keep dying without an answer
                     claim.bad = Outcome(Verdict.RETRY, None, "E_LEASE_EXPIRED",
                                         f"delivered {md.num_delivered} times without an answer")
-                got.append(claim)
-            if len(got) >= n:
-                break
+                if len(got) < n:
+                    got.append(claim)
+                else:
+                    self.local.setdefault(q, deque()).append(claim)
         return got
 
     # ---- finish ----------------------------------------------------------------------
@@ -201,8 +207,8 @@ class NatsSource:
             await self.nc.publish(to, orjson.dumps(body))
 
     async def extend(self, claims: list[Claim]) -> list[Claim]:
-        if self.cfg.jetstream:
-            for c in claims:
+        if self.cfg.jetstream:   # the running ones, and those fetched but not started yet
+            for c in [*claims, *(c for waiting in self.local.values() for c in waiting)]:
                 await c.handle.in_progress()
         return []
 

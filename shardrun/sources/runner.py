@@ -102,7 +102,7 @@ class Runner:
         errors = 0
         while True:
             wake.clear()
-            if g.free == 0:
+            if g.free <= 0:
                 await wake.wait()   # a slot came back, or work was announced
                 continue
             n = g.reserve(g.free)
@@ -114,7 +114,10 @@ class Runner:
                 errors += 1
                 log.warning("%s: claim for %s failed (%s: %s); retrying", self.source.name, g.name,
                             type(exc).__name__, exc)
-            g.release(n - len(claims))
+            if len(claims) > n:   # a source bug: run them all (they are claimed), but say so
+                log.error("%s: claimed %d tasks for %d slots", self.source.name, len(claims), n)
+                g.busy += len(claims) - n
+            g.release(max(0, n - len(claims)))
             for c in claims:
                 self.counts["claimed"] += 1
                 self.inflight.add(c)

@@ -58,7 +58,7 @@ class Group:
         return n
 
     def release(self, n: int = 1) -> None:
-        if n > self.busy:
+        if n < 0 or n > self.busy:
             raise ValueError(f"workloop {self.name}: releasing {n} slots but only {self.busy} are taken")
         self.busy -= n
 
