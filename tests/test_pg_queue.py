@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from shardrun.sources.pgqueue import Statements, schema, table_name, updated
+from shardrun.sources.pgqueue import Statements, schema, table_name
 from shardrun.errors import UsageError
 
 from .queues import Db
@@ -17,6 +17,10 @@ from .queues import Db
 def claim(d: Db, queues: list[str] = [], wildcard: bool = True, n: int = 10, lease: float = 30,  # noqa: B006
           node: str = "n1") -> list[Any]:
     return d.fetch(Statements(d.table).claim, queues, wildcard, n, lease, node)
+
+
+def complete(d: Db, rid: Any, attempt: int, result: str) -> int:
+    return len(d.fetch(Statements(d.table).complete_many, [rid], [attempt], [result]))
 
 
 def fail(d: Db, row: Any, code: str = "E_SCRIPT", permanent: bool = False, delay: float = 0.0) -> Any:
@@ -31,10 +35,9 @@ def test_claim_takes_each_task_once_and_fences_by_attempt(db: Db) -> None:
     db.exec("UPDATE {t} SET lease_until = now() - interval '1 second'")   # its worker went silent
     (again,) = claim(db, node="n2")
     assert again["attempts"] == 2 and again["was"] == "running"
-    s = Statements(db.table)
-    assert updated(db.exec(s.complete, row["id"], 1, '"late"')) == 0      # the stale worker is rejected
-    assert updated(db.exec(s.complete, row["id"], 2, '"ok"')) == 1
-    assert updated(db.exec(s.complete, row["id"], 2, '"twice"')) == 0     # and nobody completes twice
+    assert complete(db, row["id"], 1, '"late"') == 0      # the stale worker is rejected
+    assert complete(db, row["id"], 2, '"ok"') == 1
+    assert complete(db, row["id"], 2, '"twice"') == 0     # and nobody completes twice
     (done,) = db.fetch("SELECT status, result, claimed_by FROM {t}")
     assert (done["status"], done["result"], done["claimed_by"]) == ("completed", '"ok"', "n2")
 

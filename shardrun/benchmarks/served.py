@@ -62,7 +62,8 @@ def case_workers(case_list: list[Case], mode: str) -> dict[str, str]:
 class Server:
     """A `shardrun serve` child for benchmarks, serving the given worker files; ready on return."""
 
-    def __init__(self, mode: str, shards: int, workers: dict[str, str], client_endpoint: str | None = None) -> None:
+    def __init__(self, mode: str, shards: int, workers: dict[str, str], client_endpoint: str | None = None,
+                 extra_toml: str = "") -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="shardrun-bench-"))
         wdir = self.dir / "workers"
         wdir.mkdir()
@@ -73,7 +74,7 @@ class Server:
         (self.dir / "shardrun.toml").write_text(
             f'[serve]\nshards = {shards}\nmode = "{mode}"\nworkers = "{wdir}"\nclient_endpoint = "{self.endpoint}"\n'
             f"http_port = {self.http_port}\naccess_log = false\ntenant_max_concurrency = 100000\nmax_queued = 100000\n"
-            f"max_inflight_per_shard = 1024\n")
+            f"max_inflight_per_shard = 1024\n{extra_toml}")
         self.log = open(self.dir / "serve.log", "wb")
         self.proc = subprocess.Popen([sys.executable, "-m", "shardrun", "serve", "--config", str(self.dir / "shardrun.toml")],
                                      stdout=self.log, stderr=subprocess.STDOUT,

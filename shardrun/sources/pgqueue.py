@@ -88,10 +88,12 @@ class Statements:
             FROM c WHERE t.id = c.id
             RETURNING t.id, t.script, t.payload::text AS payload, t.tenant, t.queue, t.timeout_ms,
                       t.attempts, t.max_attempts, c.was"""
-        self.complete = f"""
-            UPDATE {t} SET status = 'completed', result = $3::jsonb, error = NULL, error_code = NULL,
+        self.complete_many = f"""
+            UPDATE {t} AS t SET status = 'completed', result = x.result::jsonb, error = NULL, error_code = NULL,
                 completed_at = now(), lease_until = NULL
-            WHERE id = $1 AND attempts = $2 AND status = 'running'"""
+            FROM unnest($1::uuid[], $2::int[], $3::text[]) AS x(id, attempt, result)
+            WHERE t.id = x.id AND t.attempts = x.attempt AND t.status = 'running'
+            RETURNING t.id"""
         # $5: the failure is permanent. Otherwise: pending again after a backoff that doubles
         # with each attempt, or dead once the attempts are used up.
         self.fail = f"""
@@ -112,11 +114,3 @@ class Statements:
             WHERE t.id = x.id AND t.attempts = x.attempt AND t.status = 'running'
             RETURNING t.id"""
         self.exists = "SELECT to_regclass($1) IS NOT NULL"
-
-
-def updated(status: str) -> int:
-    """Rows an asyncpg status string ("UPDATE 1") says were changed."""
-    parts = status.split()
-    return int(parts[-1]) if parts and parts[-1].isdigit() else 0
-
-

@@ -17,7 +17,7 @@ import asyncpg
 
 from ..errors import UsageError
 from ..settings import PayloadSettings, PostgresSourceSettings
-from .pgqueue import Statements, schema, updated
+from .pgqueue import Statements, schema
 from .runner import Claim, Runner
 from ..jsonin import parse_payload
 from .tasks import Outcome, Task, Verdict, check_tenant, result_json, worker_name
@@ -53,6 +53,8 @@ class PgSource:
         self.extend_every = max(0.2, cfg.lease_s / 3)
         self.pool: asyncpg.Pool | None = None
         self.listener: asyncio.Task[None] | None = None
+        self.done: list[tuple[Claim, str, asyncio.Future[str]]] = []   # completions for the next batch
+        self.flusher: asyncio.Task[None] | None = None
 
     async def start(self, runner: Runner) -> None:
         """Connect (retrying until the database answers), check the table, start listening."""
@@ -128,12 +130,33 @@ class PgSource:
     async def finish(self, claim: Claim, outcome: Outcome) -> str:
         assert self.pool is not None
         if outcome.verdict is Verdict.COMPLETED:
-            status = await self.pool.execute(self.sql.complete, claim.handle, claim.attempt, result_json(outcome.value))
-            return "completed" if updated(status) else "stale"
+            fut: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+            self.done.append((claim, result_json(outcome.value), fut))
+            if self.flusher is None or self.flusher.done():
+                self.flusher = asyncio.create_task(self._flush())
+            return await fut
         final = outcome.verdict is Verdict.FAILED
         row = await self.pool.fetchval(self.sql.fail, claim.handle, claim.attempt, outcome.code, outcome.message, final,
                                        self.cfg.retry_delay_ms / 1000, self.cfg.retry_max_ms / 1000)
         return {"pending": "retry", "failed": "failed", "dead": "dead", None: "stale"}[row]
+
+    async def _flush(self) -> None:
+        """Record completions in batches: one statement for all that finished while the last one ran."""
+        assert self.pool is not None
+        while self.done:
+            batch, self.done = self.done, []
+            try:
+                rows = await self.pool.fetch(self.sql.complete_many, [c.handle for c, _, _ in batch],
+                                             [c.attempt for c, _, _ in batch], [r for _, r, _ in batch])
+            except Exception as exc:  # noqa: BLE001 - each waiter sees it (and retries)
+                for _, _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(exc)
+                continue
+            ok = {r["id"] for r in rows}
+            for c, _, fut in batch:
+                if not fut.done():
+                    fut.set_result("completed" if c.handle in ok else "stale")
 
     async def extend(self, claims: list[Claim]) -> list[Claim]:
         assert self.pool is not None
