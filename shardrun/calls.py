@@ -101,6 +101,7 @@ class Call:
     result: Result | None = None
     finished: bool = False
     logs: list[LogLine] = field(default_factory=list)
+    ext: Any = None            # the host's own state for this call (e.g. its fetches)
 
     @property
     def responded(self) -> bool:

@@ -100,6 +100,8 @@ def run(
     memory_mb: Annotated[int | None, typer.Option(help="isolate heap cap in MB")] = None,
     env: Annotated[list[str], typer.Option("--env", "-e", help="an env binding NAME=value (repeatable)")] = [],  # noqa: B006
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="do not print console output")] = False,
+    allow: Annotated[list[str], typer.Option("--allow", help="a host fetch() may reach: host, host:port, *.suffix "
+                                                            "(repeatable; default: none)")] = [],  # noqa: B006
     config: Annotated[Path | None, typer.Option(help="settings file (TOML)")] = None,
 ) -> None:
     """Run one task (or one fetch) in a fresh isolate and print its result.
@@ -129,12 +131,16 @@ def run(
             kind = "scheduled" if scheduled else "task"
             arg = parse_payload(payload, max_depth=settings.payload.max_depth, max_bytes=settings.payload.max_bytes)
         script = Script.from_path(file)
+        policy = settings.fetch.model_validate({**settings.fetch.model_dump(), "allow": (*settings.fetch.allow, *allow)})
     except ShardrunError as exc:
         _fail(exc.code, exc.message)
+    except ValueError as exc:  # a bad --allow entry
+        _fail("E_USAGE", str(exc))
 
     from .driver import run_once
 
-    result = run_once(script, kind, arg, limits, bindings, on_stuck=_stuck, on_log=None if quiet else _print_log)
+    result = run_once(script, kind, arg, limits, bindings, on_stuck=_stuck, on_log=None if quiet else _print_log,
+                      fetch=policy)
     _print_outcome(result.ok, result.value, result.error)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 import time
 from collections.abc import Callable
 from typing import Any
@@ -9,7 +10,10 @@ from typing import Any
 from .calls import Call, LogLine, Result
 from .errors import ErrorInfo, ShardrunError
 from .limits import Limits
-from .runtime import WorkerIsolate
+from .egress.client import Egress
+from .egress.host import FetchHost
+from .egress.policy import FetchPolicy
+from .runtime import WorkerIsolate, deny_host_ops
 from .script import Script
 from .watchdog import Watchdog
 
@@ -23,17 +27,21 @@ def run_once(
     *,
     on_stuck: Callable[[Call], None] | None = None,
     on_log: Callable[[LogLine], None] | None = None,
+    fetch: FetchPolicy | None = None,
 ) -> Result:
     """Load the script, run one request and its waitUntil work, return the result.
 
     Load errors come back as a failed Result too. With `on_stuck`, a watchdog watches
     for JS that overruns its CPU budget in native code; on_stuck must end the process.
+    With `fetch`, the worker may fetch() what that policy allows; without, fetch() is refused.
     """
     limits = limits or Limits()
     watchdog = Watchdog(on_stuck) if on_stuck is not None else None
+    egress = Egress() if fetch is not None else None
+    host = FetchHost(egress, lambda iso, call: fetch, lambda iso: None) if egress is not None else deny_host_ops
     try:
         try:
-            worker = WorkerIsolate(script, limits, env, watchdog=watchdog)
+            worker = WorkerIsolate(script, limits, env, host_ops=host, watchdog=watchdog)
             call = worker.submit(kind, arg)
         except ShardrunError as exc:
             return Result(False, error=ErrorInfo(exc.code, exc.message, stack=exc.stack))
@@ -50,9 +58,17 @@ def run_once(
                 continue
             if wake is None:  # cannot happen: an unfinished call always has a deadline
                 break
-            time.sleep(max(0.0, wake - time.monotonic()))
+            pause = max(0.0, wake - time.monotonic())
+            if egress is None:
+                time.sleep(pause)
+                continue
+            select.select([egress.fileno()], [], [], pause)
+            for key, ok, value in egress.drain():
+                host.done(key, ok, value)  # type: ignore[union-attr]
         assert call.result is not None
         return call.result
     finally:
         if watchdog is not None:
             watchdog.stop()
+        if egress is not None:
+            egress.close()

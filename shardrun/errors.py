@@ -96,6 +96,15 @@ CODES: dict[str, tuple[type[ShardrunError], int, int]] = {
     "E_ISOLATE_BUSY": (RuntimeFault, 4, 500),
     "E_ISOLATE_DISCARDED": (RuntimeFault, 4, 503),
     "E_INTERNAL": (RuntimeFault, 4, 500),
+    # fetch() from a worker (thrown in JS with err.code; the request's code when uncaught)
+    "E_EGRESS_DENIED": (ScriptError, 1, 502),
+    "E_FETCH_FAILED": (ScriptError, 1, 502),
+    "E_FETCH_TIMEOUT": (ScriptError, 1, 504),
+    "E_FETCH_DISABLED": (ScriptError, 1, 502),
+    "E_SUBREQUEST_LIMIT": (LimitError, 3, 502),
+    "E_LOOP_LIMIT": (LimitError, 3, 508),
+    # task sources
+    "E_LEASE_EXPIRED": (RuntimeFault, 4, 500),
 }
 
 EXIT_OK = 0

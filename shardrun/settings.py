@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from .egress.policy import FetchPolicy
 from .errors import UsageError
 from .limits import Limits
 
@@ -135,6 +136,7 @@ class Settings(BaseSettings):
     payload: PayloadSettings = Field(default_factory=PayloadSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
     sources: SourceSettings = Field(default_factory=SourceSettings)
+    fetch: FetchPolicy = Field(default_factory=FetchPolicy, description="fetch() defaults; a worker.toml [fetch] overrides")
 
     @classmethod
     def settings_customise_sources(

@@ -23,6 +23,10 @@ import zmq
 from . import logs, protocol
 from .cache import IsolateCache, Key
 from .calls import Call
+from .egress.client import Egress
+from .egress.host import FetchHost
+from .egress.internal import InternalRoutes
+from .egress.policy import FetchPolicy
 from .errors import ShardrunError
 from .procs import EXIT_OK, EXIT_PARENT_GONE, EXIT_STUCK, parent_alive
 from .runtime import Prepared, WorkerIsolate, prepare
@@ -45,6 +49,7 @@ class CallTag:
     tenant: str
     console: bool
     request_id: str | None
+    depth: int = 0          # worker-to-worker calls above this one
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ class Shard:
         self.serve = settings.serve
         self.place = place
         self.oneshot = self.serve.mode == "oneshot"
-        self.registry = Registry(self.serve.workers, settings.limits.to_limits())
+        self.registry = Registry(self.serve.workers, settings.limits.to_limits(), settings.fetch)
         self.cache = IsolateCache(self.serve.cache_max_isolates, self.serve.cache_max_mb << 20, self.serve.reuse_cap)
         self.spares: list[Prepared] = []
         self.wakes: dict[WorkerIsolate, float | None] = {}   # isolates with work in flight
@@ -82,6 +87,10 @@ class Shard:
         self.sock.setsockopt(zmq.SNDHWM, 0)
         self.sock.setsockopt(zmq.RCVHWM, 0)
         self.sock.connect(place.backend)
+        self.egress = Egress()
+        self.internal = InternalRoutes(self.zctx, self.serve.client_endpoint, self.serve.worker_domains)
+        self.fetch_host = FetchHost(self.egress, self._fetch_policy, self._wake, self.internal,
+                                    depth_of=lambda call: call.tag.depth)
         self.watchdog = Watchdog(self._stuck)
         from .metrics import ShardMetrics
 
@@ -95,6 +104,8 @@ class Shard:
         self.sock.send_multipart(protocol.encode_ready(self.place.slot, os.getpid(), self.place.gen))
         poller = zmq.Poller()
         poller.register(self.sock, zmq.POLLIN)
+        poller.register(self.internal.sock, zmq.POLLIN)
+        poller.register(self.egress.fileno(), zmq.POLLIN)
         hb_every = self.serve.heartbeat_ms / 1000
         next_hb = 0.0
         deadline_stop = None
@@ -117,6 +128,10 @@ class Shard:
                 continue
             if poller.poll(max(0, timeout) * 1000):
                 self._read_all()
+                for key, ok, value in self.egress.drain() + self.internal.drain():
+                    self.fetch_host.done(key, ok, value)
+            for key, ok, value in self.internal.expire():
+                self.fetch_host.done(key, ok, value)
             self._pump_due()
             self._flush()
 
@@ -179,7 +194,9 @@ class Shard:
         try:
             iso, spec = self._isolate_for(worker, msg.body.get("tenant"))
             rq = msg.body.get("request_id")
-            tag = CallTag(rid, spec.name, iso.tag[0], spec.console, rq if isinstance(rq, str) else None)
+            depth = msg.body.get("depth", 0)
+            tag = CallTag(rid, spec.name, iso.tag[0], spec.console, rq if isinstance(rq, str) else None,
+                          depth if isinstance(depth, int) and not isinstance(depth, bool) and 0 <= depth <= 64 else 64)
             limits = replace(spec.limits, wall_ms=min(wall_ms, spec.limits.wall_ms)) if wall_ms else None
             iso.submit(kind, arg, on_result=self._reply, limits=limits, tag=tag)
         except ShardrunError as exc:
@@ -199,11 +216,20 @@ class Shard:
             # A new version of a worker makes its old isolates useless.
             self.cache.drop_where(lambda k: k[1] == spec.name and k[0] == key[0] and k[2] != spec.version)
         prepared = self.spares.pop() if self.spares else None
-        iso = WorkerIsolate(spec.script, spec.limits, spec.env, watchdog=self.watchdog, prepared=prepared, raw_fetch=True)
+        iso = WorkerIsolate(spec.script, spec.limits, spec.env, host_ops=self.fetch_host, watchdog=self.watchdog,
+                            prepared=prepared, raw_fetch=True)
         iso.tag = key
         if not self.oneshot:
             self.cache.put(key, iso, iso.heap_bytes())
         return iso, spec
+
+    def _fetch_policy(self, iso: WorkerIsolate, call: Call) -> FetchPolicy:
+        return self.registry.get(call.tag.worker).fetch   # edits of worker.toml apply at once
+
+    def _wake(self, iso: WorkerIsolate) -> None:
+        """A host op of this isolate settled: pump it in this loop turn."""
+        if iso.inflight:
+            self.wakes[iso] = time.monotonic()
 
     def _maybe_resize(self, key: Key, iso: Any) -> None:
         if iso.requests % HEAP_SAMPLE_EVERY == 0:
@@ -275,6 +301,8 @@ class Shard:
 
     def close(self) -> None:
         self.watchdog.stop()
+        self.egress.close()
+        self.internal.close()
         self.sock.close(linger=1000)
         self.zctx.term()
         os.close(self.hb_fd)

@@ -65,7 +65,7 @@ class RoutingTable:
 
     def __init__(self, settings: Settings) -> None:
         self.serve = s = settings.serve
-        self.registry = Registry(s.workers, settings.limits.to_limits())
+        self.registry = Registry(s.workers, settings.limits.to_limits(), settings.fetch)
         self.shards = [ShardState(i) for i in range(s.shards)]
         self._slots: dict[str, int] = {}  # tenant -> shard, memoised
         self.pending: dict[int, Pending] = {}

@@ -11,6 +11,15 @@
         cpu_ms = 50
         [env]                           # bindings passed as `env` to this worker only
         GREETING = "hi"
+        [secrets]                       # also in `env`, never logged or shown in stats
+        API_KEY = "..."
+        [fetch]                         # egress: deny by default (see shardrun.egress.policy)
+        allow = ["api.example.com", "*.example.org"]
+        max_subrequests = 50
+        [task]                          # defaults for this worker's queued tasks
+        timeout_ms = 5000
+        max_retries = 2
+        retry_delay_ms = 1000
 
 Names are strict (`[a-z0-9][a-z0-9_-]{0,63}`): anything else is E_BAD_NAME, so no
 request can reach a path outside DIR. A file is re-read when its size or mtime changes,
@@ -29,11 +38,22 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .egress.policy import FetchPolicy
 from .errors import ScriptError, UsageError
 from .limits import Limits
 from .script import Script
 
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+
+
+class TaskPolicy(BaseModel):
+    """[task] of a worker.toml: how the task sources treat this worker's tasks (unset: the source's own)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timeout_ms: float | None = Field(None, gt=0, description="wall limit of a task (a task's own timeout still wins)")
+    max_retries: int | None = Field(None, ge=0, le=100, description="retries after the first attempt")
+    retry_delay_ms: float | None = Field(None, ge=0, description="backoff before the first retry; doubles")
 
 
 class WorkerConfig(BaseModel):
@@ -46,6 +66,9 @@ class WorkerConfig(BaseModel):
     console: bool = Field(True, description="log this worker's console output (with tenant and worker)")
     limits: dict[str, float] = Field(default_factory=dict)
     env: dict[str, str] = Field(default_factory=dict)
+    secrets: dict[str, str] = Field(default_factory=dict)
+    fetch: dict[str, Any] = Field(default_factory=dict, description="over the [fetch] defaults of the settings")
+    task: TaskPolicy = Field(default_factory=TaskPolicy)
 
 
 @dataclass(frozen=True)
@@ -59,6 +82,8 @@ class WorkerSpec:
     env: dict[str, Any] = field(default_factory=dict)
     max_concurrency: int | None = None
     console: bool = True
+    fetch: FetchPolicy = field(default_factory=FetchPolicy)
+    task: TaskPolicy = field(default_factory=TaskPolicy)
 
     @property
     def version(self) -> str:
@@ -77,9 +102,10 @@ def check_name(name: str) -> str:
 class Registry:
     """Workers found in a directory, re-read when their files change."""
 
-    def __init__(self, root: str | Path, defaults: Limits | None = None) -> None:
+    def __init__(self, root: str | Path, defaults: Limits | None = None, fetch: FetchPolicy | None = None) -> None:
         self.root = Path(root).resolve()
         self.defaults = defaults or Limits()
+        self.fetch_defaults = fetch or FetchPolicy()
         self._cache: dict[str, tuple[tuple[Any, ...], WorkerSpec, str, str | None]] = {}
 
     def names(self) -> list[str]:
@@ -145,8 +171,7 @@ class Registry:
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                 raise ScriptError(f"{name}/worker.toml is not valid TOML: {exc}", code="E_WORKER_CONFIG") from None
             except ValidationError as exc:
-                problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-                raise ScriptError(f"{name}/worker.toml: {problems}", code="E_WORKER_CONFIG") from None
+                raise ScriptError(f"{name}/worker.toml: {_problems(exc)}", code="E_WORKER_CONFIG") from None
         fields = Limits.__dataclass_fields__
         unknown = set(cfg.limits) - set(fields)
         if unknown:
@@ -156,4 +181,16 @@ class Registry:
             raise ScriptError(f"{name}/worker.toml: limits must be positive (and whole numbers for sizes): {sorted(bad)}",
                               code="E_WORKER_CONFIG")
         limits = self.defaults.with_(**{k: int(v) if fields[k].type == "int" else float(v) for k, v in cfg.limits.items()})
-        return WorkerSpec(name, cfg.tenant or name, script, limits, dict(cfg.env), cfg.max_concurrency, cfg.console)
+        both = set(cfg.env) & set(cfg.secrets)
+        if both:
+            raise ScriptError(f"{name}/worker.toml: {sorted(both)} in both [env] and [secrets]", code="E_WORKER_CONFIG")
+        try:
+            fetch = FetchPolicy.model_validate({**self.fetch_defaults.model_dump(), **cfg.fetch})
+        except ValidationError as exc:
+            raise ScriptError(f"{name}/worker.toml: [fetch] {_problems(exc)}", code="E_WORKER_CONFIG") from None
+        return WorkerSpec(name, cfg.tenant or name, script, limits, {**cfg.env, **cfg.secrets}, cfg.max_concurrency,
+                          cfg.console, fetch, cfg.task)
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())

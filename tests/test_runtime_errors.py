@@ -167,7 +167,7 @@ def test_fetch_handler_must_return_a_response():
     assert e.code == "E_BAD_OUTPUT" and "must return a Response" in e.message
 
 
-def test_fetch_is_not_enabled_yet_and_says_so():
+def test_fetch_without_a_host_policy_is_refused_and_says_so():
     r = run_js("export default { async task() { try { await fetch('https://example.com/') } catch (e) { return [e.name, e.code, e.message] } } }")
     assert r.ok and r.value == ["TypeError", "E_FETCH_DISABLED", "fetch() is not enabled for this worker"]
 

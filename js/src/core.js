@@ -61,10 +61,12 @@
     }
     return { code, name, message, stack };
   }
+  const HOST_ERRORS = { TypeError, RangeError, Error };
   function hostError(info) {
-    const err = new Error(info.message);
-    err.name = info.name || "Error";
-    if (info.code) err.code = info.code;
+    const Cls = HOST_ERRORS[info.name] || Error;
+    const err = new Cls(info.message);
+    if (!(info.name in HOST_ERRORS)) err.name = info.name || "Error";
+    if (info.code) { err.code = info.code; codes.set(err, info.code); }
     return err;
   }
 

@@ -237,7 +237,7 @@
   const NULL_BODY = new Set([101, 103, 204, 205, 304]);
   const REDIRECT = new Set([301, 302, 303, 307, 308]);
   class Response extends Body {
-    #status; #statusText; #headers; #type = "default"; #url = "";
+    #status; #statusText; #headers; #type = "default"; #url = ""; #redirected = false;
     constructor(body = null, init = {}) {
       super();
       init = init || {};
@@ -277,7 +277,19 @@
     get headers() { return this.#headers; }
     get type() { return this.#type; }
     get url() { return this.#url; }
-    get redirected() { return false; }
+    get redirected() { return this.#redirected; }
+    // What the host's fetch returned: {status, statusText, headers, body (base64), url, redirected}.
+    static __fromFetch(res) {
+      const st = res.status;
+      const body = NULL_BODY.has(st) || !res.body ? null : fromB64(res.body);
+      const r = new Response(body, { status: st >= 200 && st <= 599 ? st : 200, statusText: res.statusText, headers: res.headers });
+      r.#status = st;
+      r.#url = res.url || "";
+      r.#redirected = !!res.redirected;
+      r.#type = "basic";
+      Headers.__guard(r.#headers, "immutable");
+      return r;
+    }
     clone() {
       if (this.bodyUsed) throw new TypeError("cannot clone a response whose body has been used");
       const b = this.__peekBody();
@@ -301,16 +313,24 @@
   }
 
   // ---- fetch -----------------------------------------------------------------
+  // The host checks the worker's egress policy, makes the request (following redirects unless
+  // told not to) and reads the body; an AbortSignal rejects at once with its reason.
   async function fetch(input, init) {
     const req = new Request(input, init);
-    if (req.signal.aborted) throw req.signal.reason;
+    const signal = req.signal;
+    if (signal.aborted) throw signal.reason;
     const b = req.__peekBody();
-    const res = await sr.hostOp("fetch", {
+    const op = sr.hostOp("fetch", {
       url: req.url, method: req.method, headers: Headers.__raw(req.headers), redirect: req.redirect,
       body: b === null ? null : typeof b === "string" ? toB64(utf8(b)) : toB64(b),
     });
-    const r = new Response(res.body ? fromB64(res.body) : null, { status: res.status, statusText: res.statusText, headers: res.headers });
-    return r;
+    const res = await new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      op.then((v) => { signal.removeEventListener("abort", onAbort); resolve(v); },
+              (e) => { signal.removeEventListener("abort", onAbort); reject(e); });
+    });
+    return Response.__fromFetch(res);
   }
 
   for (const [k, v] of Object.entries({ Headers, Request, Response, Blob, File, fetch })) {

@@ -1,0 +1,96 @@
+"""Worker-to-worker fetch: `fetch("https://<worker>.<domain>/...")` goes to that worker through
+the router (no DNS, no sockets to the outside), as a fetch request with the caller's remaining
+wall time and its depth. The callee answers as over HTTP: an error becomes an HTTP error
+response with the status the front door would give.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+import zmq
+
+from .. import protocol
+from ..errors import CODES
+from ..workers import NAME
+from .client import fetch_error
+
+
+class InternalRoutes:
+    """A DEALER to the router's client API, for this process's worker-to-worker fetches."""
+
+    def __init__(self, zctx: Any, endpoint: str, domains: list[str]) -> None:
+        self.domains = [d.lower().strip(".") for d in domains]
+        self.sock = zctx.socket(zmq.DEALER)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        self.sock.setsockopt(zmq.SNDHWM, 0)
+        self.sock.setsockopt(zmq.RCVHWM, 0)
+        self.sock.connect(endpoint)
+        self.ids = itertools.count(1)
+        self.pending: dict[int, tuple[Any, float]] = {}
+
+    def target(self, url: str) -> str | None:
+        """The worker a URL names (`<worker>.<domain>`), or None for the outside world."""
+        try:
+            host = (urlsplit(url).hostname or "").lower().rstrip(".")
+        except ValueError:
+            return None
+        for d in self.domains:
+            if host.endswith("." + d):
+                name = host[: -len(d) - 1]
+                return name if NAME.fullmatch(name) else None
+        return None
+
+    def send(self, key: Any, worker: str, args: dict[str, Any], depth: int, timeout_s: float) -> None:
+        rid = next(self.ids)
+        self.pending[rid] = (key, time.monotonic() + timeout_s + 1.0)
+        arg = {"method": args.get("method", "GET"), "url": args["url"], "headers": args.get("headers", []),
+               "body": args.get("body")}
+        self.sock.send_multipart(protocol.encode_request(rid, worker, "fetch", arg, depth=depth,
+                                                         wall_ms=max(1.0, timeout_s * 1000)))
+
+    def drain(self) -> list[tuple[Any, bool, Any]]:
+        """Replies that arrived, as (key, ok, fetch result or error)."""
+        out = []
+        while True:
+            try:
+                frames = self.sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                break
+            for msg in protocol.decode_all(frames):
+                if isinstance(msg, protocol.ProtocolError):
+                    continue
+                entry = self.pending.pop(msg.body.get("id"), None)
+                if entry is not None:
+                    out.append((entry[0], True, as_fetch_result(msg.body)))
+        return out
+
+    def expire(self) -> list[tuple[Any, bool, Any]]:
+        """Calls the router never answered in time (it always should)."""
+        now = time.monotonic()
+        late = [rid for rid, (_, deadline) in self.pending.items() if deadline < now]
+        return [(self.pending.pop(rid)[0], False, fetch_error("E_FETCH_TIMEOUT", "the worker-to-worker call got no answer"))
+                for rid in late]
+
+    def close(self) -> None:
+        self.sock.close(0)
+
+
+def as_fetch_result(body: dict[str, Any]) -> dict[str, Any]:
+    """A router reply to a fetch request, as fetch() resolves it: the worker's response, or an error response."""
+    value = body.get("value")
+    if body.get("ok") and isinstance(value, dict):
+        data = base64.b64decode(value["b64"]) if "b64" in value else value.get("text", "").encode("utf-8")
+        return {"status": value["status"], "statusText": value.get("statusText", ""), "headers": value.get("headers", []),
+                "body": base64.b64encode(data).decode("ascii") if data else None}
+    err = body.get("error") or {}
+    code = err.get("code", "E_INTERNAL")
+    status = CODES.get(code, (None, None, 500))[2]
+    data = orjson.dumps({"error": {"code": code, "message": err.get("message", "")}})
+    return {"status": status, "statusText": "", "headers": [["content-type", "application/json"], ["x-shardrun-error", code]],
+            "body": base64.b64encode(data).decode("ascii")}
