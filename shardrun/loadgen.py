@@ -66,11 +66,14 @@ class _Http:
         writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode())
         head = await reader.readuntil(b"\r\n\r\n")
         status = head.split(b" ", 2)[1].decode()
-        length = 0
+        length, chunked = 0, False
         for line in head.split(b"\r\n"):
-            if line.lower().startswith(b"content-length:"):
+            low = line.lower()
+            if low.startswith(b"content-length:"):
                 length = int(line.split(b":", 1)[1])
-        body = await reader.readexactly(length)
+            elif low.startswith(b"transfer-encoding:") and b"chunked" in low:
+                chunked = True
+        body = await _read_chunked(reader) if chunked else await reader.readexactly(length)
         if b"connection: close" in head.lower():
             writer.close()
         else:
@@ -80,6 +83,17 @@ class _Http:
     def close(self) -> None:
         for _, w in self.idle:
             w.close()
+
+
+async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
+    parts = []
+    while True:
+        size = int((await reader.readuntil(b"\r\n")).split(b";", 1)[0].strip(), 16)
+        if size == 0:
+            await reader.readuntil(b"\r\n")   # (no trailers expected)
+            return b"".join(parts)
+        parts.append(await reader.readexactly(size))
+        await reader.readexactly(2)
 
 
 def _code(body: bytes) -> str:

@@ -97,6 +97,7 @@ class PostgresSourceSettings(BaseModel):
                                                   "a task whose lease ran out is claimed again")
     retry_delay_ms: float = Field(1_000, ge=0, description="backoff after the first failure; doubles each attempt")
     retry_max_ms: float = Field(60_000, ge=0, description="longest backoff between attempts")
+    max_attempts: int = Field(3, ge=1, description="attempts of a task whose row and worker say nothing")
 
 
 class NatsSourceSettings(BaseModel):

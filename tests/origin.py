@@ -73,6 +73,11 @@ class Origin:
                         self.wfile.write(b"0\r\n\r\n")
                     else:
                         self._send(200, data)
+                elif u.path.startswith("/w/"):   # what `shardrun loadtest` asks for, chunked
+                    self.send_response(200)
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    self.wfile.write(b"5\r\nHello\r\n6\r\n World\r\n0\r\n\r\n")
                 elif u.path == "/gzip":
                     self._send(200, gzip.compress(b"unzipped " * 10), {"Content-Encoding": "gzip"})
                 else:

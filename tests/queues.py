@@ -46,7 +46,7 @@ class Db:
         """Insert tasks: dicts of script, payload (JSON text), and optional queue, tenant, max_attempts, timeout_ms."""
         cols = ["script", "payload", "queue", "tenant", "max_attempts", "timeout_ms"]
         rows = [(t["script"], t.get("payload", "{}"), t.get("queue", "default"), t.get("tenant"),
-                 t.get("max_attempts", 3), t.get("timeout_ms")) for t in tasks]
+                 t.get("max_attempts"), t.get("timeout_ms")) for t in tasks]
         self.run(lambda c: c.copy_records_to_table(self.table, records=rows, columns=cols))
 
     def counts(self) -> dict[str, int]:

@@ -100,7 +100,9 @@ class Server:
                 st = self.client.status(timeout=0.5)
             except TimeoutError:
                 continue
-            if all(s["ready"] and s.get("pid") for s in st["shards"]):
+            sources = sum(1 for v in self.sources.values() if isinstance(v, dict))
+            if all(s["ready"] and s.get("pid") for s in st["shards"]) and \
+                    len(self.events("task source running")) >= sources:
                 return st
             time.sleep(0.05)
         raise AssertionError(f"server not ready within {timeout}s: {self.logs()}")

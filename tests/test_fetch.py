@@ -196,3 +196,10 @@ def test_hosts_allowed_by_a_wildcard_never_resolve_to_private_addresses() -> Non
             await r.close()
     with pytest.raises(EgressDenied, match="non-public addresses only"):
         asyncio.run(go())
+
+
+def test_loadgen_reads_chunked_responses(origin: Origin) -> None:
+    from shardrun.loadgen import run as load
+
+    s = asyncio.run(load(origin.base, ["x"], concurrency=2, seconds=0.3)).summary()
+    assert s["requests"] > 0 and set(s["codes"]) == {"200"}

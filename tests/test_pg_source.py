@@ -20,6 +20,8 @@ WORKERS = {
     "ok.js": "export default { task(p) { return { n: p.n }; } };",
     "slow.js": "export default { async task(p) { await new Promise(r => setTimeout(r, p.ms)); return { n: p.n }; } };",
     "boom.js": "export default { task(p) { throw new Error('poison ' + p.n); } };",
+    "strict/index.js": "export default { async task(p) { await new Promise(r => setTimeout(r, p.ms)); return 1; } };",
+    "strict/worker.toml": "[task]\ntimeout_ms = 200\nmax_retries = 1\nretry_delay_ms = 10\n",
 }
 
 
@@ -65,6 +67,19 @@ def test_tasks_complete_and_bad_ones_fail_with_the_reason(tmp_path: Path, db: Db
         # a poison task does not hold the queue up: later tasks keep flowing
         db.add([{"script": "ok", "payload": '{"n": 99}'}])
         db.wait_done(12, timeout=10)
+    finally:
+        s.close()
+
+
+def test_the_workers_task_policy_applies(tmp_path: Path, db: Db) -> None:
+    db.add([{"script": "strict", "payload": '{"ms": 5000}'},                       # the worker's timeout and retries
+            {"script": "strict", "payload": '{"ms": 5000}', "max_attempts": 3},    # the row's attempts win
+            {"script": "strict", "payload": '{"ms": 400}', "timeout_ms": 2000}])   # and so does its own timeout
+    s = node(tmp_path, db)
+    try:
+        db.wait_done(3, timeout=30)
+        rows = sorted((r["attempts"], r["status"], r["error_code"]) for r in db.fetch("SELECT * FROM {t}"))
+        assert rows == [(1, "completed", None), (2, "dead", "E_WALL_TIMEOUT"), (3, "dead", "E_WALL_TIMEOUT")]
     finally:
         s.close()
 

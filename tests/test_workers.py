@@ -55,12 +55,27 @@ def test_symlink_out_of_the_directory_is_not_a_worker(root, tmp_path_factory):
 @pytest.mark.parametrize("toml,words", [
     ("tenant = 5", "tenant"), ("nonsense = 1", "nonsense"), ("[limits]\ncpu_msx = 1", "unknown limits"), ("tenant = ", "not valid TOML"),
     ("[limits]\ncpu_ms = -1", "must be positive"), ("[limits]\nmemory_mb = 1.5", "whole numbers"),
+    ('[fetch]\nallow = ["http://x.com"]', "[fetch] allow"), ("[fetch]\nmax_concurrent = 0", "[fetch] max_concurrent"),
+    ("[fetch]\nnope = 1", "[fetch] nope"), ('[env]\nK = "a"\n[secrets]\nK = "b"', "in both [env] and [secrets]"),
+    ("[task]\nmax_retries = -1", "task.max_retries"), ("[task]\npriority = 1", "task.priority"),
 ])
 def test_bad_worker_toml(root, toml, words):
     (root / "api" / "worker.toml").write_text(toml)
     with pytest.raises(ScriptError) as exc:
         Registry(root).get("api")
     assert exc.value.code == "E_WORKER_CONFIG" and words in exc.value.message
+
+
+def test_policy_secrets_and_fetch_defaults(root):
+    from shardrun.egress.policy import FetchPolicy
+
+    (root / "api" / "worker.toml").write_text('[env]\nK = "v"\n[secrets]\nS = "x"\n[fetch]\nallow = ["a.example.com"]\n'
+                                              '[task]\ntimeout_ms = 5\nmax_retries = 0\n')
+    reg = Registry(root, fetch=FetchPolicy(max_subrequests=7))
+    a = reg.get("api")
+    assert a.env == {"K": "v", "S": "x"} and a.fetch.allow == ("a.example.com",) and a.fetch.max_subrequests == 7
+    assert (a.task.timeout_ms, a.task.max_retries) == (5, 0)
+    assert reg.get("hello").fetch.allow == () and reg.get("hello").env == {}
 
 
 def test_an_edit_is_a_new_version(root):

@@ -28,7 +28,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StreamConfig
 from ..errors import UsageError
 from ..settings import NatsSourceSettings, PayloadSettings
 from .runner import Claim, Runner
-from .tasks import Outcome, Verdict, parse_message
+from .tasks import Outcome, TaskPolicies, Verdict, parse_message
 from .workloops import DEFAULT_QUEUE, Group, named_queues
 
 log = logging.getLogger("shardrun.source")
@@ -42,9 +42,10 @@ class NatsSource:
 
     name = "nats"
 
-    def __init__(self, cfg: NatsSourceSettings, payload: PayloadSettings) -> None:
+    def __init__(self, cfg: NatsSourceSettings, payload: PayloadSettings, policies: TaskPolicies | None = None) -> None:
         assert cfg.url
         self.cfg = cfg
+        self.policies = policies or TaskPolicies(None)
         self.payload = payload
         self.dead_subject = f"{cfg.subject}_dead"
         self.extend_every = max(0.5, cfg.ack_wait_s / 3)
@@ -111,11 +112,19 @@ class NatsSource:
             await self.nc.close()
 
     def _claim(self, msg: Any, queue: str, key: Any, attempt: int) -> Claim:
+        claim = Claim(str(key), attempt, None, None, msg, self.cfg.max_deliver, self.cfg.retry_delay_ms)
         try:
             task = parse_message(msg.data, max_bytes=self.payload.max_bytes, max_depth=self.payload.max_depth, queue=queue)
         except UsageError as exc:
-            return Claim(str(key), attempt, None, Outcome(Verdict.FAILED, None, exc.code, exc.message), msg)
-        return Claim(str(key), attempt, task, None, msg)
+            claim.bad = Outcome(Verdict.FAILED, None, exc.code, exc.message)
+            return claim
+        policy = self.policies.of(task.worker)
+        claim.task = self.policies.apply(task, policy)
+        if policy.max_retries is not None:
+            claim.max_attempts = policy.max_retries + 1
+        if policy.retry_delay_ms is not None:
+            claim.retry_delay_ms = policy.retry_delay_ms
+        return claim
 
     # ---- claim -----------------------------------------------------------------------
     def _order(self, group: Group, queues: list[str]) -> list[str]:
@@ -158,7 +167,7 @@ class NatsSource:
             for m in msgs:
                 md = m.metadata
                 claim = self._claim(m, q, f"{self.cfg.stream}:{md.sequence.stream}", md.num_delivered)
-                if md.num_delivered > self.cfg.max_deliver:   # its runs keep dying without an answer
+                if md.num_delivered > claim.max_attempts:   # its runs keep dying without an answer
                     claim.bad = Outcome(Verdict.RETRY, None, "E_LEASE_EXPIRED",
                                         f"delivered {md.num_delivered} times without an answer")
                 if len(got) < n:
@@ -175,8 +184,8 @@ class NatsSource:
             if self.cfg.jetstream:
                 await msg.ack()
             return "completed"
-        if outcome.verdict is Verdict.RETRY and claim.attempt < self.cfg.max_deliver:
-            delay = min(self.cfg.retry_delay_ms * 2 ** (claim.attempt - 1), self.cfg.retry_max_ms) / 1000
+        if outcome.verdict is Verdict.RETRY and claim.attempt < claim.max_attempts:
+            delay = min(claim.retry_delay_ms * 2 ** (claim.attempt - 1), self.cfg.retry_max_ms) / 1000
             if self.cfg.jetstream:
                 await msg.nak(delay=delay)
             else:   # core NATS does not redeliver: this node retries it itself

@@ -2,7 +2,8 @@
 
 The table is the task executor's `ow_tasks` (id, script, payload, status, result, error,
 created_at, started_at, completed_at) plus what a durable queue needs: queue, tenant,
-attempts, max_attempts, lease_until, run_after, error_code, timeout_ms, claimed_by.
+attempts, max_attempts, priority, lease_until, run_after, error_code, timeout_ms, claimed_by.
+`max_attempts` NULL means the worker's [task] max_retries + 1, else the source's default.
 `db-init` creates it, or adds the missing columns to an existing seed table.
 
 Status: pending -> running -> completed | failed (bad task: not retried) | dead (attempts
@@ -49,7 +50,8 @@ def schema(t: str) -> list[str]:
             ADD COLUMN IF NOT EXISTS queue TEXT NOT NULL DEFAULT 'default',
             ADD COLUMN IF NOT EXISTS tenant TEXT,
             ADD COLUMN IF NOT EXISTS attempts INT NOT NULL DEFAULT 0,
-            ADD COLUMN IF NOT EXISTS max_attempts INT NOT NULL DEFAULT 3,
+            ADD COLUMN IF NOT EXISTS max_attempts INT CHECK (max_attempts >= 1),
+            ADD COLUMN IF NOT EXISTS priority INT NOT NULL DEFAULT 0,
             ADD COLUMN IF NOT EXISTS lease_until TIMESTAMPTZ,
             ADD COLUMN IF NOT EXISTS run_after TIMESTAMPTZ NOT NULL DEFAULT now(),
             ADD COLUMN IF NOT EXISTS error_code TEXT,
@@ -80,7 +82,7 @@ class Statements:
                 SELECT id, status AS was FROM {t}
                 WHERE ((status = 'pending' AND run_after <= now()) OR (status = 'running' AND lease_until < now()))
                   AND ($2::bool OR queue = ANY($1::text[]))
-                ORDER BY COALESCE(array_position($1::text[], queue), 1000000), run_after, created_at
+                ORDER BY COALESCE(array_position($1::text[], queue), 1000000), priority DESC, run_after, created_at
                 LIMIT $3
                 FOR UPDATE SKIP LOCKED)
             UPDATE {t} AS t SET status = 'running', attempts = t.attempts + 1, started_at = now(),
@@ -88,23 +90,28 @@ class Statements:
             FROM c WHERE t.id = c.id
             RETURNING t.id, t.script, t.payload::text AS payload, t.tenant, t.queue, t.timeout_ms,
                       t.attempts, t.max_attempts, c.was"""
+        # Idempotent for its own attempt: a retry after a lost reply (the first write did commit)
+        # finds the row completed by the same attempt and reports it completed, changing nothing.
         self.complete_many = f"""
-            UPDATE {t} AS t SET status = 'completed', result = x.result::jsonb, error = NULL, error_code = NULL,
-                completed_at = now(), lease_until = NULL
+            UPDATE {t} AS t SET status = 'completed',
+                result = CASE WHEN t.status = 'running' THEN x.result::jsonb ELSE t.result END,
+                error = NULL, error_code = NULL, lease_until = NULL,
+                completed_at = CASE WHEN t.status = 'running' THEN now() ELSE t.completed_at END
             FROM unnest($1::uuid[], $2::int[], $3::text[]) AS x(id, attempt, result)
-            WHERE t.id = x.id AND t.attempts = x.attempt AND t.status = 'running'
+            WHERE t.id = x.id AND t.attempts = x.attempt AND t.status IN ('running', 'completed')
             RETURNING t.id"""
         # $5: the failure is permanent. Otherwise: pending again after a backoff that doubles
-        # with each attempt, or dead once the attempts are used up.
+        # with each attempt, or dead once the attempts are used up ($8: attempts when the row
+        # does not say).
         self.fail = f"""
             UPDATE {t} SET
-                status = CASE WHEN $5 THEN 'failed' WHEN attempts >= max_attempts THEN 'dead' ELSE 'pending' END,
+                status = CASE WHEN $5 THEN 'failed' WHEN attempts >= COALESCE(max_attempts, $8) THEN 'dead' ELSE 'pending' END,
                 error_code = $3,
-                error = CASE WHEN NOT $5 AND attempts >= max_attempts
+                error = CASE WHEN NOT $5 AND attempts >= COALESCE(max_attempts, $8)
                              THEN 'dead-lettered after ' || attempts || ' attempts: ' || $4 ELSE $4 END,
-                run_after = CASE WHEN NOT $5 AND attempts < max_attempts
+                run_after = CASE WHEN NOT $5 AND attempts < COALESCE(max_attempts, $8)
                             THEN now() + make_interval(secs => LEAST($6 * power(2, attempts - 1), $7)) ELSE run_after END,
-                completed_at = CASE WHEN $5 OR attempts >= max_attempts THEN now() END,
+                completed_at = CASE WHEN $5 OR attempts >= COALESCE(max_attempts, $8) THEN now() END,
                 lease_until = NULL
             WHERE id = $1 AND attempts = $2 AND status = 'running'
             RETURNING status"""

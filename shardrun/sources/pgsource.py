@@ -20,7 +20,7 @@ from ..settings import PayloadSettings, PostgresSourceSettings
 from .pgqueue import Statements, schema
 from .runner import Claim, Runner
 from ..jsonin import parse_payload
-from .tasks import Outcome, Task, Verdict, check_tenant, result_json, worker_name
+from .tasks import Outcome, Task, TaskPolicies, Verdict, check_tenant, result_json, worker_name
 from .workloops import Group
 
 log = logging.getLogger("shardrun.source")
@@ -44,9 +44,11 @@ class PgSource:
 
     name = "postgres"
 
-    def __init__(self, cfg: PostgresSourceSettings, payload: PayloadSettings, node: str | None = None) -> None:
+    def __init__(self, cfg: PostgresSourceSettings, payload: PayloadSettings, node: str | None = None,
+                 policies: TaskPolicies | None = None) -> None:
         assert cfg.database_url
         self.cfg = cfg
+        self.policies = policies or TaskPolicies(None)
         self.payload = payload
         self.sql = Statements(cfg.table)
         self.node = node or f"{socket.gethostname()}:{os.getpid()}"
@@ -116,16 +118,25 @@ class PgSource:
         key, attempt = str(row["id"]), row["attempts"]
         if row["was"] == "running":
             log.warning("postgres: task %s taken over after its lease ran out (attempt %d)", key, attempt)
-        if attempt > row["max_attempts"]:
-            return Claim(key, attempt, None, Outcome(Verdict.RETRY, None, "E_LEASE_EXPIRED",
-                         "its lease ran out on every attempt (the process running it died or hung)"), row["id"])
+        try:
+            worker: str | None = worker_name(row["script"])
+        except UsageError:
+            worker = None
+        policy = self.policies.of(worker)
+        claim = Claim(key, attempt, None, None, row["id"],
+                      row["max_attempts"] or (policy.max_retries + 1 if policy.max_retries is not None else self.cfg.max_attempts),
+                      policy.retry_delay_ms if policy.retry_delay_ms is not None else self.cfg.retry_delay_ms)
+        if attempt > claim.max_attempts:
+            claim.bad = Outcome(Verdict.RETRY, None, "E_LEASE_EXPIRED",
+                                "its lease ran out on every attempt (the process running it died or hung)")
+            return claim
         try:
             payload = parse_payload(row["payload"] or "{}", max_bytes=self.payload.max_bytes, max_depth=self.payload.max_depth)
-            task = Task(worker_name(row["script"]), payload, check_tenant(row["tenant"]),
-                        float(row["timeout_ms"]) if row["timeout_ms"] else None, row["queue"])
+            claim.task = self.policies.apply(Task(worker_name(row["script"]), payload, check_tenant(row["tenant"]),
+                                                  float(row["timeout_ms"]) if row["timeout_ms"] else None, row["queue"]), policy)
         except UsageError as exc:
-            return Claim(key, attempt, None, Outcome(Verdict.FAILED, None, exc.code, exc.message), row["id"])
-        return Claim(key, attempt, task, None, row["id"])
+            claim.bad = Outcome(Verdict.FAILED, None, exc.code, exc.message)
+        return claim
 
     async def finish(self, claim: Claim, outcome: Outcome) -> str:
         assert self.pool is not None
@@ -137,7 +148,7 @@ class PgSource:
             return await fut
         final = outcome.verdict is Verdict.FAILED
         row = await self.pool.fetchval(self.sql.fail, claim.handle, claim.attempt, outcome.code, outcome.message, final,
-                                       self.cfg.retry_delay_ms / 1000, self.cfg.retry_max_ms / 1000)
+                                       claim.retry_delay_ms / 1000, self.cfg.retry_max_ms / 1000, claim.max_attempts)
         return {"pending": "retry", "failed": "failed", "dead": "dead", None: "stale"}[row]
 
     async def _flush(self) -> None:

@@ -17,19 +17,22 @@ from ..client import AsyncClient
 from ..errors import ShardrunError
 from ..procs import EXIT_BOOT_ERROR, EXIT_OK, parent_alive
 from ..settings import Settings
+from ..workers import Registry
 from .runner import Runner
+from .tasks import TaskPolicies
 from .workloops import from_flags
 
 PARENT_CHECK_S = 1.0
 
 
 def make_source(settings: Settings, name: str) -> Any:
+    policies = TaskPolicies(Registry(settings.serve.workers, settings.limits.to_limits(), settings.fetch))
     if name == "postgres":
         from .pgsource import PgSource
-        return PgSource(settings.sources.postgres, settings.payload)
+        return PgSource(settings.sources.postgres, settings.payload, policies=policies)
     if name == "nats":
         from .natssource import NatsSource
-        return NatsSource(settings.sources.nats, settings.payload)
+        return NatsSource(settings.sources.nats, settings.payload, policies)
     raise ValueError(f"unknown task source {name!r}")
 
 

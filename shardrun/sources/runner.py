@@ -38,6 +38,8 @@ class Claim:
     task: Task | None
     bad: Outcome | None = None
     handle: Any = None       # the source's own (a row id, a message)
+    max_attempts: int = 1    # attempts before a retryable failure is dead-lettered
+    retry_delay_ms: float = 0.0   # backoff before the first retry (doubles)
 
 
 class Source(Protocol):

@@ -18,9 +18,10 @@ from typing import Any
 import orjson
 
 from ..client import AsyncClient, Reply
-from ..errors import UsageError
+from ..errors import ShardrunError, UsageError
 from ..jsonin import parse_payload
 from ..protocol import TENANT
+from ..workers import Registry, TaskPolicy
 
 # The task itself is wrong: retrying cannot help, the task fails at once with the reason.
 PERMANENT = frozenset({
@@ -60,6 +61,27 @@ class Outcome:
     @property
     def reason(self) -> str:
         return f"{self.code}: {self.message}" if self.code else ""
+
+
+class TaskPolicies:
+    """The [task] policy of each worker (its worker.toml), read as the shards read it."""
+
+    def __init__(self, registry: Registry | None) -> None:
+        self.registry = registry
+
+    def of(self, worker: str | None) -> TaskPolicy:
+        if self.registry is None or worker is None:
+            return TaskPolicy()
+        try:
+            return self.registry.get(worker).task
+        except ShardrunError:   # unknown or broken worker: the router says so when it runs
+            return TaskPolicy()
+
+    def apply(self, task: Task, policy: TaskPolicy) -> Task:
+        """The task with the worker's timeout when it has none of its own."""
+        if task.timeout_ms is None and policy.timeout_ms is not None:
+            return Task(task.worker, task.payload, task.tenant, policy.timeout_ms, task.queue)
+        return task
 
 
 def worker_name(script: Any) -> str:
