@@ -80,9 +80,15 @@ class _Http:
             self.idle.append(conn)
         return status if status.startswith("2") else f"{status} {_code(body)}"
 
-    def close(self) -> None:
+    async def close(self) -> None:
         for _, w in self.idle:
             w.close()
+        for _, w in self.idle:
+            try:
+                await w.wait_closed()
+            except OSError:
+                pass
+        self.idle = []
 
 
 async def _read_chunked(reader: asyncio.StreamReader) -> bytes:

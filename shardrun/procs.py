@@ -26,6 +26,7 @@ EXIT_STUCK = 5          # the watchdog found JS that would not yield: respawn
 EXIT_PARENT_GONE = 6    # the supervisor died: do not come back
 
 _PR_SET_PDEATHSIG = 1
+PR_SET_NO_NEW_PRIVS = 38
 
 
 def fork_safety_problems() -> list[str]:
@@ -73,6 +74,23 @@ def fork_child(target: Callable[[], int], title: str) -> int:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+
+
+def harden(max_address_mb: int, max_open_files: int) -> None:
+    """Limits for a process that runs tenants' code: address space (0: unchanged), open files,
+    and no new privileges (no setuid gain through exec, which JS cannot reach anyway)."""
+    import resource
+
+    if max_address_mb:
+        cap = max_address_mb << 20
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    n = max_open_files if hard == resource.RLIM_INFINITY else min(max_open_files, hard)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
+    try:
+        ctypes.CDLL(None).prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - non-Linux
+        pass
 
 
 def set_title(title: str) -> None:

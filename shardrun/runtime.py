@@ -138,6 +138,8 @@ class WorkerIsolate:
             except EngineError as exc:
                 raise self._load_error(exc) from None
         if "handlers" not in state:
+            if state.get("code") == "E_CPU_LIMIT":   # the time limit, caught by the boot code
+                raise ScriptError(f"the script's top level used more than {lim.startup_ms:g} ms of CPU", code="E_CPU_LIMIT")
             raise ScriptError(self._clean(state.get("message", "")), code=state.get("code", "E_SCRIPT"),
                               stack=self._clean(state.get("stack", "")))
         self.handlers = frozenset(state["handlers"])

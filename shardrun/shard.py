@@ -28,7 +28,7 @@ from .egress.host import FetchHost
 from .egress.internal import InternalRoutes
 from .egress.policy import FetchPolicy
 from .errors import ShardrunError
-from .procs import EXIT_OK, EXIT_PARENT_GONE, EXIT_STUCK, parent_alive
+from .procs import EXIT_OK, EXIT_PARENT_GONE, EXIT_STUCK, harden, parent_alive
 from .runtime import Prepared, WorkerIsolate, prepare
 from .settings import Settings
 from .watchdog import Watchdog
@@ -311,6 +311,7 @@ class Shard:
 def run_shard(settings: Settings, place: ShardPlace) -> int:
     """Body of a shard process (after fork)."""
     logs.configure(f"shard {place.slot}")
+    harden(settings.serve.shard_max_address_mb, settings.serve.shard_max_open_files)
     shard = Shard(settings, place)
     try:
         return shard.run()

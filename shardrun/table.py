@@ -241,10 +241,18 @@ class RoutingTable:
         self._client_error(p.client, p.client_id, code, message)
 
     def on_disconnect(self, body: dict[str, Any]) -> None:
+        """A shard says it is going away (its watchdog found JS that will not yield): fail that
+        request with its own reason, and send that shard nothing more: new requests wait for its
+        replacement instead of dying with it."""
         rid = body.get("id")
         p = self.pending.get(rid) if isinstance(rid, int) else None
         if p is not None and body.get("reason") == "cpu":
             self.fail(p, "E_CPU_LIMIT", str(body.get("message", "the request used more than its CPU budget")))
+        slot = body.get("shard")
+        if isinstance(slot, int) and 0 <= slot < len(self.shards):
+            s = self.shards[slot]
+            if s.identity == f"shard-{slot}-{body.get('pid')}".encode():
+                s.identity = None
 
     def shard_lost(self, slot: int, pid: int, why: str) -> None:
         """A shard process died: fail what it was running, wait for its replacement."""

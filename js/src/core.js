@@ -56,6 +56,7 @@
     if (!code && e !== null && typeof e === "object") code = codes.get(e);
     if (!code) {
       if (e instanceof InternalError && message === "out of memory") code = "E_OOM";
+      else if (e instanceof InternalError && message === "interrupted") code = "E_CPU_LIMIT";   // the engine's time limit
       else if (e instanceof RangeError && message.startsWith("Maximum call stack size")) code = "E_STACK";
       else code = "E_SCRIPT";
     }
@@ -98,9 +99,17 @@
   function taskResult(r, v) {
     if (typeof v === "function") return respond(r, false, badOutput("the handler returned a function; a task result must be JSON"));
     if (typeof v === "symbol") return respond(r, false, badOutput("the handler returned a symbol; a task result must be JSON"));
+    if (typeof v === "string" && v.length > limits.maxOutputBytes) {   // before copying it into JSON
+      return respond(r, false, { code: "E_RESPONSE_TOO_LARGE", name: "RangeError", stack: "",
+        message: "the task result is a string of " + v.length + " characters, over the limit of " + limits.maxOutputBytes + " bytes" });
+    }
     let s;
     try { s = stringify(v === undefined ? null : v); } catch (e) {
       const m = String(e && e.message);
+      if (e instanceof InternalError && m === "out of memory") {
+        return respond(r, false, { code: "E_OOM", name: "InternalError", stack: "",
+          message: "the isolate ran out of memory while serialising the task result" });
+      }
       const what = m.includes("circular") ? "a circular structure" : m.includes("BigInt") ? "a BigInt" : "a value JSON cannot carry";
       return respond(r, false, badOutput("the task result cannot be serialised as JSON: it contains " + what + " (" + m + ")"));
     }
