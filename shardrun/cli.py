@@ -404,4 +404,4 @@ def loadtest(
         json_out.write_bytes(orjson.dumps({"target": target, "mode": mode, "workers": len(names), **summary}))
 
 
-from . import cli_tasks  # noqa: E402,F401  (registers db-init, db-listen, listen)
+from . import cli_chaos, cli_tasks  # noqa: E402,F401  (register chaos, db-init, db-listen, listen)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import logs
-from .procs import EXIT_BOOT_ERROR, EXIT_OK, EXIT_PARENT_GONE, fork_child, set_title
+from .procs import EXIT_BOOT_ERROR, EXIT_OK, EXIT_PARENT_GONE, EXIT_STUCK, fork_child, set_title
 from .settings import Settings, load_settings
 
 log = logging.getLogger("shardrun.supervisor")
@@ -282,6 +282,9 @@ class Supervisor:
                 self.handle_term()
                 return
         if code == EXIT_PARENT_GONE:
+            return
+        if code == EXIT_STUCK:   # its watchdog replaced it over one tenant's request: not a crash loop
+            h.respawn_at = now
             return
         h.deaths.append(now)
         while h.deaths and now - h.deaths[0] > self.serve.respawn_window_s:

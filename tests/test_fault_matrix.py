@@ -252,3 +252,11 @@ def test_row21_noisy_tenant_gets_429_and_others_do_not(server: Server) -> None:
 def test_row28_timing_stance_is_documented() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     assert "Timing side channels" in readme and "SharedArrayBuffer" in readme
+
+
+def test_row4_24_shards_run_under_resource_limits(server: Server) -> None:
+    pid = server.shard_pids()[0]
+    limits = {line[:26].strip(): line[26:].split() for line in Path(f"/proc/{pid}/limits").read_text().splitlines()[1:]}
+    assert limits["Max address space"][:2] == [str(4096 << 20)] * 2      # serve.shard_max_address_mb
+    assert limits["Max open files"][:2] == ["1024", "1024"]               # serve.shard_max_open_files
+    assert "NoNewPrivs:\t1" in Path(f"/proc/{pid}/status").read_text()

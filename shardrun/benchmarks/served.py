@@ -67,8 +67,10 @@ class Server:
         self.dir = Path(tempfile.mkdtemp(prefix="shardrun-bench-"))
         wdir = self.dir / "workers"
         wdir.mkdir()
-        for name, source in workers.items():
-            (wdir / f"{name}.js").write_text(source)
+        for name, source in workers.items():   # "name": name.js; "dir/file": that path (folders, worker.toml)
+            path = wdir / (name if "/" in name else f"{name}.js")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(source)
         self.endpoint = client_endpoint or f"ipc://{self.dir}/client.ipc"
         self.http_port = free_port()
         (self.dir / "shardrun.toml").write_text(
@@ -94,6 +96,11 @@ class Server:
     def close(self) -> None:
         import shutil
 
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after 30 s); its directory and log stay."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -101,8 +108,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if not self.log.closed:
+            self.log.close()
 
 
 class ServedArch:
