@@ -85,7 +85,9 @@ def _workers(tenants: int, secrets: list[str]) -> dict[str, str]:
     for i in range(tenants):
         name = f"t{i:04d}"
         files[f"{name}/index.js"] = TENANT_WORKER
-        files[f"{name}/worker.toml"] = f'tenant = "{name}"\n[env]\nTENANT = "{name}"\n[secrets]\nSECRET = "{secrets[i]}"\n'
+        idem = "idempotent = true\n" if i % 2 else ""   # half may be retried after a shard dies under them
+        files[f"{name}/worker.toml"] = (f'tenant = "{name}"\n{idem}[env]\nTENANT = "{name}"\n'
+                                        f'[secrets]\nSECRET = "{secrets[i]}"\n')
     for kind, (src, _) in FAULTS.items():
         files[f"fault-{kind}/index.js"] = src
         files[f"fault-{kind}/worker.toml"] = f'tenant = "fault-{kind}"\n'
@@ -168,7 +170,7 @@ async def _request(client: AsyncClient, i: int, what: str, arg: Any, secrets: li
             if not good:
                 report.violations.append(f"request {i} ({worker}) got a wrong answer: {text[:200]}")
         elif r.error and r.error.code in COLLATERAL:
-            report.outcomes[f"collateral {r.error.code}"] += 1
+            report.outcomes[f"collateral {r.error.code}" + (" (idempotent worker)" if arg % 2 else "")] += 1
         else:
             report.outcomes[f"unexpected {r.error.code if r.error else '?'}"] += 1
             report.violations.append(f"request {i} ({worker}) failed: {r.error}")

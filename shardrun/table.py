@@ -39,6 +39,8 @@ class Pending:
     wait_deadline: float
     reply_deadline: float
     sent_to: bytes | None = None
+    retries: int = 0     # times it may still be sent again if its shard dies under it (idempotent workers)
+    wall_s: float = 0.0
 
 
 @dataclass
@@ -112,8 +114,9 @@ class RoutingTable:
             out = b'{"id":%d,' % rid + raw[len(prefix):]
         else:
             out = orjson.dumps({**body, "id": rid})
-        p = Pending(rid, client, cid, slot, tenant, out, now + self.serve.wait_timeout_ms / 1000,
-                    now + (spec.limits.wall_ms + self.serve.reply_grace_ms) / 1000)
+        wall_s = (spec.limits.wall_ms + self.serve.reply_grace_ms) / 1000
+        p = Pending(rid, client, cid, slot, tenant, out, now + self.serve.wait_timeout_ms / 1000, now + wall_s,
+                    retries=1 if spec.idempotent else 0, wall_s=wall_s)
         self.pending[rid] = p
         self.tenant_inflight[tenant] += 1
         self.counts["accepted"] += 1
@@ -266,8 +269,15 @@ class RoutingTable:
         ident = f"shard-{slot}-{pid}".encode()
         if s.identity == ident:
             s.identity = None
+        now = time.monotonic()
         for p in [p for p in self.pending.values() if p.sent_to == ident]:
-            self.fail(p, "E_SHARD_LOST", f"the shard running this request died ({why}); it is being replaced")
+            if p.retries > 0:   # an idempotent worker's request: once more, on the replacement
+                p.retries -= 1
+                p.wait_deadline, p.reply_deadline = now + self.serve.wait_timeout_ms / 1000, now + p.wall_s
+                self.counts["retried"] += 1
+                self._requeue(s, p)
+            else:
+                self.fail(p, "E_SHARD_LOST", f"the shard running this request died ({why}); it is being replaced")
         log.warning("shard %d (pid %d) died: %s", slot, pid, why)
 
     # ---- time ---------------------------------------------------------------------

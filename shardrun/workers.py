@@ -64,6 +64,8 @@ class WorkerConfig(BaseModel):
     tenant: str | None = Field(None, min_length=1, max_length=256, description="the user_id that picks the shard")
     max_concurrency: int | None = Field(None, ge=1, le=100_000)
     console: bool = Field(True, description="log this worker's console output (with tenant and worker)")
+    idempotent: bool = Field(False, description="its requests may run twice: when its shard dies under one, "
+                                                "the router sends it once more to the replacement")
     limits: dict[str, float] = Field(default_factory=dict)
     env: dict[str, str] = Field(default_factory=dict)
     secrets: dict[str, str] = Field(default_factory=dict)
@@ -84,6 +86,7 @@ class WorkerSpec:
     console: bool = True
     fetch: FetchPolicy = field(default_factory=FetchPolicy)
     task: TaskPolicy = field(default_factory=TaskPolicy)
+    idempotent: bool = False
 
     @property
     def version(self) -> str:
@@ -189,7 +192,7 @@ class Registry:
         except ValidationError as exc:
             raise ScriptError(f"{name}/worker.toml: [fetch] {_problems(exc)}", code="E_WORKER_CONFIG") from None
         return WorkerSpec(name, cfg.tenant or name, script, limits, {**cfg.env, **cfg.secrets}, cfg.max_concurrency,
-                          cfg.console, fetch, cfg.task)
+                          cfg.console, fetch, cfg.task, cfg.idempotent)
 
 
 def _problems(exc: ValidationError) -> str:

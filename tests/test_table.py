@@ -87,6 +87,26 @@ def test_a_dead_shard_fails_exactly_its_requests(table):
     assert t.counts["accepted"] == t.counts["answered"] + t.counts["failed"] + len(t.pending)
 
 
+def test_an_idempotent_workers_request_is_sent_once_more_after_its_shard_dies(table, tmp_path):
+    t = table()
+    (tmp_path / "idem").mkdir()
+    (tmp_path / "idem" / "index.js").write_text("export default { task() {} }")
+    (tmp_path / "idem" / "worker.toml").write_text('tenant = "a"\nidempotent = true\n')
+    submit(t, 1, worker="idem")
+    submit(t, 2, worker="a")
+    slot = shard_for("a", 2)
+    t.shard_lost(slot, 1, "killed by SIGKILL")
+    got = replies(t)
+    assert [r["id"] for r in got] == [2] and got[0]["error"]["code"] == "E_SHARD_LOST"   # only the other one
+    t.shard_out.clear()
+    t.on_alive(b"shard-%d-2" % slot, protocol.decode(protocol.encode_ready(slot, 2, 0)))
+    (p,) = t.shard_out[slot]
+    assert p.sent_to == b"shard-%d-2" % slot and t.counts["retried"] == 1
+    t.shard_lost(slot, 2, "killed again")                   # it had its one retry
+    assert [r["error"]["code"] for r in replies(t)] == ["E_SHARD_LOST"]
+    assert t.counts["accepted"] == t.counts["answered"] + t.counts["failed"] + len(t.pending)
+
+
 def test_requests_for_a_shard_that_is_down_wait_for_its_replacement(table):
     t = table()
     slot = shard_for("a", 2)
