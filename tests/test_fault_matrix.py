@@ -260,3 +260,65 @@ def test_row4_24_shards_run_under_resource_limits(server: Server) -> None:
     assert limits["Max address space"][:2] == [str(4096 << 20)] * 2      # serve.shard_max_address_mb
     assert limits["Max open files"][:2] == ["1024", "1024"]               # serve.shard_max_open_files
     assert "NoNewPrivs:\t1" in Path(f"/proc/{pid}/status").read_text()
+
+
+def _frames(types: list[bytes]) -> Any:
+    from hypothesis import strategies as st
+
+    scalar = st.one_of(st.none(), st.booleans(), st.integers(-2**63, 2**63 - 1), st.floats(allow_nan=False, allow_infinity=False),
+                       st.text(max_size=20))
+    value = st.recursive(scalar, lambda v: st.one_of(st.lists(v, max_size=4), st.dictionaries(st.text(max_size=8), v,
+                                                                                                max_size=4)), max_leaves=8)
+    keys = st.sampled_from(["id", "worker", "kind", "arg", "tenant", "depth", "wall_ms", "admin", "ok", "value",
+                            "error", "reason", "shard", "pid"])
+    body = st.one_of(st.binary(max_size=64),
+                     st.dictionaries(keys, st.one_of(value, st.sampled_from(["canary", "evil", "task", "fetch"])),
+                                     max_size=6).map(orjson.dumps))
+    good = st.tuples(st.sampled_from(types), st.lists(body, min_size=1, max_size=3)).map(
+        lambda t: [b"SR1", t[0], *t[1]])
+    junk = st.lists(st.binary(max_size=32), min_size=1, max_size=4)
+    return st.lists(st.one_of(good, junk), min_size=1, max_size=8)
+
+
+def test_fuzzed_frames_against_the_router_and_its_shard_side(server: Server) -> None:
+    """Random frames at the client endpoint, and at the backend as a rogue peer: only defined
+    errors come back, the router and the shard stay up, the canary is served."""
+    import zmq
+    from hypothesis import HealthCheck, given, settings
+
+    pids = server.shard_pids()
+    ctx = zmq.Context()
+    front = ctx.socket(zmq.DEALER)
+    back = ctx.socket(zmq.DEALER)
+    for sock, where in ((front, server.endpoint), (back, f"ipc://{server.dir / 'run' / 'backend.ipc'}")):
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.connect(where)
+    codes: set[str] = set()
+
+    # The backend trusts its peers (an ipc socket in a private runtime dir): a rogue peer is fuzzed
+    # with replies, disconnects and junk, not with READY frames that claim a shard slot.
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(_frames([b"\x02", b"\x04", b"\x09"]), _frames([b"\x03", b"\x05", b"\x07"]))
+    def storm(client_msgs: list[list[bytes]], peer_msgs: list[list[bytes]]) -> None:
+        for m in client_msgs:
+            front.send_multipart(m)
+        for m in peer_msgs:
+            back.send_multipart(m)
+        while front.poll(20):
+            for body in front.recv_multipart()[2:]:
+                err = orjson.loads(body).get("error")
+                if err:
+                    codes.add(err["code"])
+
+    try:
+        storm()
+    finally:
+        front.close()
+        back.close()
+        ctx.term()
+    assert codes <= {"E_BAD_REQUEST", "E_BAD_NAME", "E_NOT_FOUND", "E_BAD_JSON", "E_SCRIPT", "E_NO_HANDLER",
+                     "E_CPU_LIMIT", "E_OOM", "E_STACK", "E_BAD_OUTPUT", "E_NEVER_RESPONDS", "E_TENANT_LIMIT",
+                     "E_RESPONSE_TOO_LARGE", "E_COMPILE", "E_WALL_TIMEOUT", "E_SHARD_LOST", "E_OVERLOADED"}, codes
+    canary(server)
+    assert server.shard_pids() == pids                  # the shard process survived it all
+
