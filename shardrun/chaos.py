@@ -36,7 +36,6 @@ from .client import AsyncClient
 
 WALL_MS = 2000
 WAIT_MS = 1000   # how long a request may wait for a shard (one that is being replaced) before E_OVERLOADED
-SERVE = f"http_enabled = false\nwait_timeout_ms = {WAIT_MS}\n"
 LIMITS = f"[limits]\ncpu_ms = 100\nwall_ms = {WALL_MS}\nmemory_mb = 32\ngrace_ms = 100\n"
 TENANT_WORKER = """export default {
   task(p, env) { console.log("serving", env.SECRET); return { tenant: env.TENANT, secret: env.SECRET, n: p.n }; },
@@ -100,7 +99,8 @@ def run_chaos(*, requests: int = 20_000, tenants: int = 1_000, faults: int = 200
     rng = random.Random(seed)
     secrets = [f"sk{rng.getrandbits(96):024x}" for _ in range(tenants)]
     owner = {s: f"t{i:04d}" for i, s in enumerate(secrets)}
-    server = Server("pinned", shards, _workers(tenants, secrets), extra_toml=SERVE + LIMITS)
+    server = Server("pinned", shards, _workers(tenants, secrets), extra_toml=LIMITS, http_enabled=False,
+                    wait_timeout_ms=WAIT_MS)
     report = Report(requests=requests)
     try:
         t0 = time.monotonic()

@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ..client import Client
 from ..script import Script
 from .scenarios import Case, cases
@@ -63,7 +65,8 @@ class Server:
     """A `shardrun serve` child for benchmarks, serving the given worker files; ready on return."""
 
     def __init__(self, mode: str, shards: int, workers: dict[str, str], client_endpoint: str | None = None,
-                 extra_toml: str = "") -> None:
+                 extra_toml: str = "", **serve: object) -> None:
+        """`serve` overrides [serve] settings; `extra_toml` is appended (other tables, e.g. [limits])."""
         self.dir = Path(tempfile.mkdtemp(prefix="shardrun-bench-"))
         wdir = self.dir / "workers"
         wdir.mkdir()
@@ -73,10 +76,11 @@ class Server:
             path.write_text(source)
         self.endpoint = client_endpoint or f"ipc://{self.dir}/client.ipc"
         self.http_port = free_port()
-        (self.dir / "shardrun.toml").write_text(
-            f'[serve]\nshards = {shards}\nmode = "{mode}"\nworkers = "{wdir}"\nclient_endpoint = "{self.endpoint}"\n'
-            f"http_port = {self.http_port}\naccess_log = false\ntenant_max_concurrency = 100000\nmax_queued = 100000\n"
-            f"max_inflight_per_shard = 1024\n{extra_toml}")
+        opts: dict[str, object] = {"shards": shards, "mode": mode, "workers": str(wdir), "client_endpoint": self.endpoint,
+                                   "http_port": self.http_port, "access_log": False, "tenant_max_concurrency": 100000,
+                                   "max_queued": 100000, "max_inflight_per_shard": 1024, **serve}
+        lines = "".join(f"{k} = {orjson.dumps(v).decode()}\n" for k, v in opts.items())
+        (self.dir / "shardrun.toml").write_text(f"[serve]\n{lines}{extra_toml}")
         self.log = open(self.dir / "serve.log", "wb")
         self.proc = subprocess.Popen([sys.executable, "-m", "shardrun", "serve", "--config", str(self.dir / "shardrun.toml")],
                                      stdout=self.log, stderr=subprocess.STDOUT,
