@@ -115,7 +115,7 @@ async def jetstream(n: int, shards: int, capacity: int) -> float:
             assert orjson.loads((await sub.next_msg(timeout=60)).data)["ok"]
         return time.perf_counter() - t0
     finally:
-        for name in (stream, f"{stream}_DEAD"):
+        for name in (stream, f"{stream}_DEAD", f"KV_{stream}_DONE"):
             try:
                 await js.delete_stream(name)
             except nats.js.errors.NotFoundError:

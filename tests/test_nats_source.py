@@ -31,7 +31,7 @@ def subject() -> Any:
     async def cleanup() -> None:
         nc = await nats.connect(NATS_URL)
         js = nc.jetstream()
-        for stream in (f"S_{name}", f"S_{name}_DEAD"):
+        for stream in (f"S_{name}", f"S_{name}_DEAD", f"KV_S_{name}_DONE"):
             try:
                 await js.delete_stream(stream)
             except nats.js.errors.NotFoundError:
@@ -211,7 +211,7 @@ def test_streams_are_made_once(subject: str) -> None:
 
 
 def test_jetstream_survives_a_cut_connection(tmp_path: Path, subject: str) -> None:
-    from .queues import TcpProxy
+    from shardrun.benchmarks.faultproxy import TcpProxy
 
     proxy = TcpProxy("127.0.0.1", int(NATS_URL.rsplit(":", 1)[1]))
     inbox = f"r_{subject}"
@@ -246,3 +246,47 @@ def test_jetstream_survives_a_cut_connection(tmp_path: Path, subject: str) -> No
     finally:
         s.close()
         proxy.close()
+
+
+def test_jetstream_records_each_completion_once(subject: str) -> None:
+    """A redelivery of a task that already completed (its ack was lost) is acked without running,
+    and its recorded reply is sent again; a second delivery finishing later records nothing."""
+    from shardrun.settings import NatsSourceSettings, PayloadSettings
+    from shardrun.sources.natssource import NatsSource
+    from shardrun.sources.workloops import parse
+
+    cfg = NatsSourceSettings(url=NATS_URL, subject=subject, jetstream=True, stream=f"S_{subject}", durable="d",
+                             ack_wait_s=30)
+
+    class Loops:
+        groups = parse("*:4")
+
+    async def go() -> tuple[list[Any], list[Any], bool, bool, bool, dict[str, Any], int]:
+        a, b = NatsSource(cfg, PayloadSettings()), NatsSource(cfg, PayloadSettings())
+        await a.start(Loops)  # type: ignore[arg-type]
+        await b.start(Loops)  # type: ignore[arg-type]
+        nc = await nats.connect(NATS_URL)
+        inbox = await nc.subscribe(f"r_{subject}")
+        await nc.jetstream().publish(subject, b'{"worker": "w"}', headers={"Reply-To": f"r_{subject}"})
+        (first,) = await a.claim(Loops.groups[0], 4)
+        seq = first.handle.metadata.sequence.stream
+        recorded = await a._record(seq, first.attempt, {"ok": True, "value": 1})
+        again = await a._record(seq, first.attempt, {"ok": True, "value": 1})      # its own retry: still its
+        other = await b._record(seq, 2, {"ok": True, "value": 2})                  # another delivery: not
+        await first.handle.nak()                                                    # as if the ack was lost
+        redelivered = await a.claim(Loops.groups[0], 4)
+        resent = orjson.loads((await inbox.next_msg(timeout=5)).data)
+        left = 1
+        for _ in range(50):
+            left = (await nc.jetstream().stream_info(f"S_{subject}")).state.messages
+            if not left:
+                break
+            await asyncio.sleep(0.05)
+        for s in (a, b):
+            await s.close()
+        await nc.close()
+        return [first], redelivered, recorded, again, other, resent, left
+
+    _, redelivered, recorded, again, other, resent, left = asyncio.run(go())
+    assert (recorded, again, other) == (True, True, False)
+    assert redelivered == [] and resent == {"ok": True, "value": 1} and left == 0

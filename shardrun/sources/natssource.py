@@ -11,6 +11,15 @@ wildcard group pulls from all of them, best first.
 
 Failed and dead-lettered tasks are published to `SUBJECT_dead` (JetStream: kept in the
 stream `<STREAM>_DEAD`) with the task, the error and the attempts.
+
+JetStream redelivers a message whose ack was lost (a cut connection, a dead node) although
+its task completed. So a completion is recorded first, once, in the key-value bucket
+`<STREAM>_DONE` (key: the message's stream sequence, created only if absent, value: who
+completed it and, up to 256 KiB, the reply); then the reply goes out and the message is acked.
+A redelivered message that is already recorded is acked without running again (its recorded
+reply is sent again, in case the first was lost), and a second run that finishes after the
+first (two deliveries at once) finds the record and neither replies nor counts: each task's
+completion is recorded exactly once (it may still *run* twice).
 """
 
 from __future__ import annotations
@@ -18,12 +27,14 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import os
+import uuid
 from collections import deque
 from typing import Any
 
 import nats
 import orjson
-from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StreamConfig
+from nats.js.api import AckPolicy, ConsumerConfig, KeyValueConfig, RetentionPolicy, StreamConfig
 
 from ..errors import UsageError
 from ..settings import NatsSourceSettings, PayloadSettings
@@ -34,6 +45,8 @@ from .workloops import DEFAULT_QUEUE, Group, named_queues
 log = logging.getLogger("shardrun.source")
 
 WAIT_S = 0.25          # a claim waits this long for a first message before the loop looks again
+DONE_TTL_S = 7 * 86400  # how long completion records are kept (longer than any redelivery)
+DONE_REPLY_MAX = 256 << 10   # replies up to this size are kept with the record, to be sent again
 PEEK_S = 0.02          # fetch timeout for a queue that is not the group's last resort
 
 
@@ -56,6 +69,9 @@ class NatsSource:
         self.local: dict[str, deque[Claim]] = {}          # core: queue -> messages received, not claimed
         self.arrived = asyncio.Event()
         self.seq = itertools.count(1)
+        self.done: Any = None                             # JetStream: the completion records (key-value)
+        self.me = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.suppressed = 0
 
     def subject_of(self, queue: str) -> str:
         return self.cfg.subject if queue == DEFAULT_QUEUE else f"{self.cfg.subject}.{queue}"
@@ -96,6 +112,11 @@ class NatsSource:
         await _ensure_stream(self.js, StreamConfig(name=self.cfg.stream, subjects=[self.cfg.subject, f"{self.cfg.subject}.>"],
                                                    retention=RetentionPolicy.WORK_QUEUE))
         await _ensure_stream(self.js, StreamConfig(name=f"{self.cfg.stream}_DEAD", subjects=[self.dead_subject]))
+        bucket = f"{self.cfg.stream}_DONE"
+        try:
+            self.done = await self.js.key_value(bucket)
+        except nats.js.errors.BucketNotFoundError:
+            self.done = await self.js.create_key_value(KeyValueConfig(bucket=bucket, history=1, ttl=DONE_TTL_S))
         for q in named_queues(self.groups):
             durable = f"{self.cfg.durable}_{q}"
             config = ConsumerConfig(durable_name=durable, ack_policy=AckPolicy.EXPLICIT, ack_wait=self.cfg.ack_wait_s,
@@ -104,6 +125,8 @@ class NatsSource:
                                                          config=config)
 
     async def close(self) -> None:
+        if self.suppressed:
+            log.info("nats: %d redelivered tasks were already completed: acked, not run again", self.suppressed)
         if self.nc is not None and not self.nc.is_closed:
             try:
                 await self.nc.flush(timeout=2)   # the last acks and replies go out first
@@ -166,6 +189,13 @@ class NatsSource:
                 continue
             for m in msgs:
                 md = m.metadata
+                record = await self._recorded(md.sequence.stream) if md.num_delivered > 1 else None
+                if record is not None:     # completed before; its ack (and maybe its reply) was lost
+                    if "reply" in record:
+                        await self._reply(m, record["reply"])
+                    await m.ack()
+                    self.suppressed += 1
+                    continue
                 claim = self._claim(m, q, f"{self.cfg.stream}:{md.sequence.stream}", md.num_delivered)
                 if md.num_delivered > claim.max_attempts:   # its runs keep dying without an answer
                     claim.bad = Outcome(Verdict.RETRY, None, "E_LEASE_EXPIRED",
@@ -180,7 +210,12 @@ class NatsSource:
     async def finish(self, claim: Claim, outcome: Outcome) -> str:
         msg = claim.handle
         if outcome.verdict is Verdict.COMPLETED:
-            await self._reply(msg, {"ok": True, "value": outcome.value})
+            reply = {"ok": True, "value": outcome.value}
+            if self.cfg.jetstream and not await self._record(msg.metadata.sequence.stream, claim.attempt, reply):
+                await msg.ack()            # another delivery of it completed first
+                self.suppressed += 1
+                return "stale"
+            await self._reply(msg, reply)
             if self.cfg.jetstream:
                 await msg.ack()
             return "completed"
@@ -204,6 +239,23 @@ class NatsSource:
         if self.cfg.jetstream:
             await msg.ack()
         return status
+
+    async def _recorded(self, seq: int) -> dict[str, Any] | None:
+        try:
+            return orjson.loads((await self.done.get(str(seq))).value)  # type: ignore[no-any-return]
+        except nats.js.errors.KeyNotFoundError:
+            return None
+
+    async def _record(self, seq: int, attempt: int, reply: dict[str, Any]) -> bool:
+        """Record this delivery as the one that completed the task; False if another one did."""
+        mine = f"{self.me}:{attempt}"
+        body = orjson.dumps({"by": mine, "reply": reply})
+        try:
+            await self.done.create(str(seq), body if len(body) <= DONE_REPLY_MAX else orjson.dumps({"by": mine}))
+            return True
+        except nats.js.errors.KeyWrongLastSequenceError:
+            rec = await self._recorded(seq)
+            return rec is not None and rec.get("by") == mine   # (our own earlier try, whose answer was lost)
 
     def _requeue(self, claim: Claim) -> None:
         queue = claim.task.queue if claim.task else DEFAULT_QUEUE
