@@ -179,3 +179,28 @@ def test_db_listen_command(tmp_path: Path, db: Db) -> None:
         proc.send_signal(signal.SIGTERM)
         out = proc.communicate(timeout=30)[0]
     assert proc.returncode == 0, out[-2000:]
+
+
+def test_a_paused_node_cannot_complete_a_task_another_node_took_over(tmp_path: Path, db: Db) -> None:
+    """Fault matrix row 32: leases run on the database's clock; a node paused past its lease
+    finds the task taken over, and its late completion is rejected by the attempt number."""
+    a = node(tmp_path / "a", db, shards=1, lease_s=1)
+    b = None
+    try:
+        db.add([{"script": "slow", "payload": '{"n": 1, "ms": 2500}'}])
+        db.wait_until(lambda: db.counts().get("running", 0) == 1, 10, "node a running the task")
+        (source,) = a.pids("shardrun: source")
+        os.kill(source, signal.SIGSTOP)       # a stops renewing its lease (its shard keeps running the task)
+        b = node(tmp_path / "b", db, shards=1, lease_s=1)
+        db.wait_until(lambda: db.val("SELECT attempts FROM {t}") == 2, 15, "node b taking the task over")
+        os.kill(source, signal.SIGCONT)
+        db.wait_done(1, timeout=20)
+        time.sleep(1.0)                       # a's late result arrives and is refused
+    finally:
+        a.close()
+        if b is not None:
+            b.close()
+    (row,) = db.fetch("SELECT status, attempts, claimed_by FROM {t}")
+    assert (row["status"], row["attempts"]) == ("completed", 2)
+    counts_a, counts_b = (s.events("task source stopped")[0] for s in (a, b))
+    assert counts_a.get("stale") == 1 and not counts_a.get("completed") and counts_b.get("completed") == 1
