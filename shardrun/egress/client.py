@@ -188,8 +188,11 @@ class Egress:
     def close(self) -> None:
         if self.loop is not None:
             async def shut() -> None:
+                for task in [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]:
+                    task.cancel()              # fetches still running (their requests are gone)
                 for s in self.sessions.values():
                     await s.close()
+                await asyncio.sleep(0.05)      # let the closed connections' transports finish closing
             try:
                 asyncio.run_coroutine_threadsafe(shut(), self.loop).result(2)
             except Exception:  # noqa: BLE001 - closing anyway
