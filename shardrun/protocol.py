@@ -152,6 +152,16 @@ def request_tenant(msg: Message) -> str | None:
     return t
 
 
+def request_priority(msg: Message) -> int | None:
+    """A request's own queue priority (-1000..1000, higher first), checked; None if absent."""
+    p = msg.body.get("priority")
+    if p is None:
+        return None
+    if isinstance(p, bool) or not isinstance(p, int) or not -1000 <= p <= 1000:
+        raise ProtocolError(f"priority must be a whole number from -1000 to 1000, got {p!r}")
+    return p
+
+
 def request_wall_ms(msg: Message) -> float | None:
     """A request's own wall limit in ms (it can only lower the worker's), checked; None if absent."""
     w = msg.body.get("wall_ms")

@@ -41,6 +41,7 @@ class Pending:
     sent_to: bytes | None = None
     retries: int = 0     # times it may still be sent again if its shard dies under it (idempotent workers)
     wall_s: float = 0.0
+    priority: int = 0    # place in a busy shard's queue: higher first, then first come
 
 
 @dataclass
@@ -95,6 +96,9 @@ class RoutingTable:
                 raise ShardrunError("the server is shutting down", code="E_SHUTTING_DOWN")
             spec = self.registry.get(worker)
             tenant = protocol.request_tenant(msg) or spec.tenant
+            priority = protocol.request_priority(msg)
+            if priority is None:
+                priority = spec.task.priority if kind == "task" else 0
             cap = spec.max_concurrency or self.serve.tenant_max_concurrency
             if self.tenant_inflight[tenant] >= cap:
                 raise ShardrunError(f"tenant {tenant!r} has {cap} requests in flight already (its limit)", code="E_TENANT_LIMIT")
@@ -116,7 +120,7 @@ class RoutingTable:
             out = orjson.dumps({**body, "id": rid})
         wall_s = (spec.limits.wall_ms + self.serve.reply_grace_ms) / 1000
         p = Pending(rid, client, cid, slot, tenant, out, now + self.serve.wait_timeout_ms / 1000, now + wall_s,
-                    retries=1 if spec.idempotent else 0, wall_s=wall_s)
+                    retries=1 if spec.idempotent else 0, wall_s=wall_s, priority=priority)
         self.pending[rid] = p
         self.tenant_inflight[tenant] += 1
         self.counts["accepted"] += 1
@@ -126,7 +130,7 @@ class RoutingTable:
         elif self.queued >= self.serve.queue_cap():
             self.fail(p, "E_OVERLOADED", f"all shards are busy and {self.queued} requests are already waiting; retry later")
         else:
-            shard.queue.append(p)
+            _enqueue(shard.queue, p)
             self.queued += 1
 
     def _pick(self, tenant: str) -> int:
@@ -303,3 +307,14 @@ class RoutingTable:
                         "restarts": s.restarts, **{k: v for k, v in s.stats.items() if k not in ("shard", "pid")}}
                        for s in self.shards],
         }
+
+
+def _enqueue(queue: deque[Pending], p: Pending) -> None:
+    """Behind everything of its priority or higher, ahead of lower priorities (usually: at the end)."""
+    if not queue or queue[-1].priority >= p.priority:
+        queue.append(p)
+        return
+    for i, q in enumerate(queue):
+        if q.priority < p.priority:
+            queue.insert(i, p)
+            return

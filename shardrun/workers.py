@@ -54,6 +54,8 @@ class TaskPolicy(BaseModel):
     timeout_ms: float | None = Field(None, gt=0, description="wall limit of a task (a task's own timeout still wins)")
     max_retries: int | None = Field(None, ge=0, le=100, description="retries after the first attempt")
     retry_delay_ms: float | None = Field(None, ge=0, description="backoff before the first retry; doubles")
+    priority: int = Field(0, ge=-1000, le=1000, description="its tasks' place in a busy shard's queue: higher first "
+                                                            "(a task's own priority wins)")
 
 
 class WorkerConfig(BaseModel):

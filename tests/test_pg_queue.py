@@ -128,3 +128,11 @@ def test_notify_on_insert(db: Db) -> None:
 def test_table_names_are_checked(name: str) -> None:
     with pytest.raises(UsageError):
         table_name(name)
+
+
+def test_higher_priority_first_within_a_queue_preference(db: Db) -> None:
+    db.exec("""INSERT INTO {t} (script, queue, priority) VALUES ('low', 'default', -1), ('mid', 'default', 0),
+               ('high', 'default', 7), ('pref', 'manual', 0)""")
+    order = [claim(db, ["manual"], True, n=1)[0]["script"] for _ in range(4)]
+    assert order == ["pref", "high", "mid", "low"]
+    assert claim(db) == []

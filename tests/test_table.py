@@ -107,6 +107,26 @@ def test_an_idempotent_workers_request_is_sent_once_more_after_its_shard_dies(ta
     assert t.counts["accepted"] == t.counts["answered"] + t.counts["failed"] + len(t.pending)
 
 
+def test_a_busy_shards_queue_serves_higher_priorities_first(table, tmp_path):
+    t = table(max_inflight_per_shard=1)
+    (tmp_path / "urgent").mkdir()
+    (tmp_path / "urgent" / "index.js").write_text("export default { task() {} }")
+    (tmp_path / "urgent" / "worker.toml").write_text('tenant = "a"\n[task]\npriority = 5\n')
+    slot = shard_for("a", 2)
+    submit(t, 1)                                  # runs
+    submit(t, 2)                                  # waits, priority 0
+    submit(t, 3, worker="urgent")                 # the worker's priority 5
+    submit(t, 4, priority=9)                      # its own priority
+    submit(t, 5, worker="urgent", priority=-1)    # its own priority wins over the worker's
+    submit(t, 6, priority=1001)                   # out of range
+    assert [r["error"]["code"] for r in replies(t)] == ["E_BAD_REQUEST"]
+    assert [t.pending[r].client_id for r in [p.rid for p in t.shards[slot].queue]] == [4, 3, 2, 5]
+    for _ in range(4):                            # each answer lets the next one in
+        (p,) = t.shard_out.pop(slot)
+        answer(t, p)
+    assert [r["id"] for r in replies(t)] == [1, 4, 3, 2]
+
+
 def test_requests_for_a_shard_that_is_down_wait_for_its_replacement(table):
     t = table()
     slot = shard_for("a", 2)

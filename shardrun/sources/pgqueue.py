@@ -88,7 +88,7 @@ class Statements:
             UPDATE {t} AS t SET status = 'running', attempts = t.attempts + 1, started_at = now(),
                 lease_until = now() + make_interval(secs => $4), claimed_by = $5
             FROM c WHERE t.id = c.id
-            RETURNING t.id, t.script, t.payload::text AS payload, t.tenant, t.queue, t.timeout_ms,
+            RETURNING t.id, t.script, t.payload::text AS payload, t.tenant, t.queue, t.timeout_ms, t.priority,
                       t.attempts, t.max_attempts, c.was"""
         # Idempotent for its own attempt: a retry after a lost reply (the first write did commit)
         # finds the row completed by the same attempt and reports it completed, changing nothing.

@@ -133,7 +133,8 @@ class PgSource:
         try:
             payload = parse_payload(row["payload"] or "{}", max_bytes=self.payload.max_bytes, max_depth=self.payload.max_depth)
             claim.task = self.policies.apply(Task(worker_name(row["script"]), payload, check_tenant(row["tenant"]),
-                                                  float(row["timeout_ms"]) if row["timeout_ms"] else None, row["queue"]), policy)
+                                                  float(row["timeout_ms"]) if row["timeout_ms"] else None, row["queue"],
+                                                  row["priority"] or None), policy)
         except UsageError as exc:
             claim.bad = Outcome(Verdict.FAILED, None, exc.code, exc.message)
         return claim

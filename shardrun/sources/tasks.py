@@ -3,7 +3,7 @@ an outcome means for the queue (complete, fail for good, retry later).
 
 A task message (NATS body; the same fields as Postgres columns):
 
-    {"worker": "hello", "payload": {...}, "tenant": "acme", "timeout": 5000}
+    {"worker": "hello", "payload": {...}, "tenant": "acme", "timeout": 5000, "priority": 10}
 
 `script` is accepted for `worker` (the task executor's format; a trailing `.js` is dropped).
 """
@@ -49,6 +49,7 @@ class Task:
     tenant: str | None = None
     timeout_ms: float | None = None
     queue: str = "default"
+    priority: int | None = None     # place in a busy shard's queue (None: the worker's [task] priority)
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class TaskPolicies:
     def apply(self, task: Task, policy: TaskPolicy) -> Task:
         """The task with the worker's timeout when it has none of its own."""
         if task.timeout_ms is None and policy.timeout_ms is not None:
-            return Task(task.worker, task.payload, task.tenant, policy.timeout_ms, task.queue)
+            return Task(task.worker, task.payload, task.tenant, policy.timeout_ms, task.queue, task.priority)
         return task
 
 
@@ -102,6 +103,14 @@ def check_tenant(tenant: Any) -> str | None:
     return tenant
 
 
+def check_priority(priority: Any) -> int | None:
+    if priority is None:
+        return None
+    if isinstance(priority, bool) or not isinstance(priority, int) or not -1000 <= priority <= 1000:
+        raise UsageError(f"priority must be a whole number from -1000 to 1000, got {priority!r}", code="E_BAD_REQUEST")
+    return priority
+
+
 def check_timeout(timeout: Any) -> float | None:
     if timeout is None:
         return None
@@ -117,11 +126,12 @@ def parse_message(data: bytes, *, max_bytes: int, max_depth: int, queue: str = "
     if not isinstance(body, dict):
         raise UsageError("a task message must be a JSON object like {\"worker\": \"hello\", \"payload\": {...}}",
                          code="E_BAD_REQUEST")
-    unknown = set(body) - {"worker", "script", "payload", "tenant", "timeout"}
+    unknown = set(body) - {"worker", "script", "payload", "tenant", "timeout", "priority"}
     if unknown:
         raise UsageError(f"unknown fields in the task message: {', '.join(sorted(unknown))}", code="E_BAD_REQUEST")
     return Task(worker_name(body.get("worker", body.get("script"))), body.get("payload", {}),
-                check_tenant(body.get("tenant")), check_timeout(body.get("timeout")), queue)
+                check_tenant(body.get("tenant")), check_timeout(body.get("timeout")), queue,
+                check_priority(body.get("priority")))
 
 
 def judge(reply: Reply) -> Outcome:
@@ -137,6 +147,8 @@ async def execute(client: AsyncClient, task: Task, default_wall_ms: float) -> Ou
     """Run a task through the router (to its tenant's shard) and judge the reply."""
     wall = min(task.timeout_ms or default_wall_ms, default_wall_ms)
     extra: dict[str, Any] = {"wall_ms": wall} if task.timeout_ms else {}
+    if task.priority is not None:
+        extra["priority"] = task.priority
     try:
         reply = await client.call(task.worker, "task", task.payload, timeout=wall / 1000 + REPLY_GRACE_S,
                                   tenant=task.tenant, **extra)
