@@ -57,7 +57,7 @@ def test_symlink_out_of_the_directory_is_not_a_worker(root, tmp_path_factory):
     ("[limits]\ncpu_ms = -1", "must be positive"), ("[limits]\nmemory_mb = 1.5", "whole numbers"),
     ('[fetch]\nallow = ["http://x.com"]', "[fetch] allow"), ("[fetch]\nmax_concurrent = 0", "[fetch] max_concurrent"),
     ("[fetch]\nnope = 1", "[fetch] nope"), ('[env]\nK = "a"\n[secrets]\nK = "b"', "in both [env] and [secrets]"),
-    ("[task]\nmax_retries = -1", "task.max_retries"), ("[task]\npriority = 1", "task.priority"),
+    ("[task]\nmax_retries = -1", "task.max_retries"), ("[task]\npriority = 5000", "task.priority"),
 ])
 def test_bad_worker_toml(root, toml, words):
     (root / "api" / "worker.toml").write_text(toml)
