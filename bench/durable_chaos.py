@@ -30,6 +30,7 @@ import psutil
 
 from shardrun.benchmarks.faultproxy import TcpProxy
 from shardrun.benchmarks.served import Server
+from shardrun.sources.natssource import remove_streams
 from shardrun.sources.pgsource import init_db
 
 DATABASE_URL = os.environ.get("SHARDRUN_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -175,11 +176,7 @@ async def jetstream(n: int, poison: int, every: float) -> dict[str, Any]:
             s.close()
         for p in proxies:
             p.close()
-        for name in (stream, f"{stream}_DEAD", f"KV_{stream}_DONE"):
-            try:
-                await js.delete_stream(name)
-            except nats.js.errors.NotFoundError:
-                pass
+        await remove_streams(js, stream)
         await nc.close()
     return {"source": "jetstream", "tasks": n, "seconds": round(seconds, 1), "kills": faults.kills, "cuts": faults.cuts,
             "missing_or_wrong": n - len(seen), "duplicates": sum(c - 1 for c in seen.values()), "left_in_stream": left}

@@ -27,6 +27,7 @@ import orjson
 
 from shardrun.benchmarks.served import Server
 from shardrun.client import AsyncClient
+from shardrun.sources.natssource import remove_streams
 from shardrun.sources.pgsource import init_db
 
 DATABASE_URL = os.environ.get("SHARDRUN_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -115,11 +116,7 @@ async def jetstream(n: int, shards: int, capacity: int) -> float:
             assert orjson.loads((await sub.next_msg(timeout=60)).data)["ok"]
         return time.perf_counter() - t0
     finally:
-        for name in (stream, f"{stream}_DEAD", f"KV_{stream}_DONE"):
-            try:
-                await js.delete_stream(name)
-            except nats.js.errors.NotFoundError:
-                pass
+        await remove_streams(js, stream)
         await nc.close()
         server.close()
 

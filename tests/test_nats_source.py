@@ -13,6 +13,8 @@ import orjson
 import pytest
 from nats.js.api import StreamConfig
 
+from shardrun.sources.natssource import remove_streams
+
 from .queues import NATS_URL
 from .serve_helpers import Server
 
@@ -30,12 +32,7 @@ def subject() -> Any:
 
     async def cleanup() -> None:
         nc = await nats.connect(NATS_URL)
-        js = nc.jetstream()
-        for stream in (f"S_{name}", f"S_{name}_DEAD", f"KV_S_{name}_DONE"):
-            try:
-                await js.delete_stream(stream)
-            except nats.js.errors.NotFoundError:
-                pass
+        await remove_streams(nc.jetstream(), f"S_{name}")
         await nc.close()
     asyncio.run(cleanup())
 

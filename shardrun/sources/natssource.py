@@ -281,6 +281,15 @@ def _as_json(data: bytes) -> Any:
         return data.decode("utf-8", "replace")
 
 
+async def remove_streams(js: Any, stream: str) -> None:
+    """Delete what a JetStream source made for `stream`: the stream, its dead letters, its completion records."""
+    for name in (stream, f"{stream}_DEAD", f"KV_{stream}_DONE"):
+        try:
+            await js.delete_stream(name)
+        except nats.js.errors.NotFoundError:
+            pass
+
+
 async def _ensure_stream(js: Any, config: StreamConfig) -> None:
     try:
         await js.stream_info(config.name)
