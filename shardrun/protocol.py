@@ -142,9 +142,8 @@ def encode_disconnect(reason: str, rid: int | None = None) -> list[bytes]:
 TENANT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}")
 
 
-def request_tenant(msg: Message) -> str | None:
-    """The request's own tenant (a worker deployed for many tenants), checked; None if absent."""
-    t = msg.body.get("tenant")
+def check_tenant(t: Any) -> str | None:
+    """A tenant (a worker deployed for many tenants), checked; None stays None."""
     if t is None:
         return None
     if not isinstance(t, str) or not TENANT.fullmatch(t):
@@ -152,14 +151,23 @@ def request_tenant(msg: Message) -> str | None:
     return t
 
 
-def request_priority(msg: Message) -> int | None:
-    """A request's own queue priority (-1000..1000, higher first), checked; None if absent."""
-    p = msg.body.get("priority")
+def check_priority(p: Any) -> int | None:
+    """A queue priority (-1000..1000, higher first), checked; None stays None."""
     if p is None:
         return None
     if isinstance(p, bool) or not isinstance(p, int) or not -1000 <= p <= 1000:
         raise ProtocolError(f"priority must be a whole number from -1000 to 1000, got {p!r}")
     return p
+
+
+def request_tenant(msg: Message) -> str | None:
+    """The request's own tenant, checked; None if absent."""
+    return check_tenant(msg.body.get("tenant"))
+
+
+def request_priority(msg: Message) -> int | None:
+    """The request's own queue priority, checked; None if absent."""
+    return check_priority(msg.body.get("priority"))
 
 
 def request_wall_ms(msg: Message) -> float | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ import orjson
 from ..client import AsyncClient, Reply
 from ..errors import ShardrunError, UsageError
 from ..jsonin import parse_payload
-from ..protocol import TENANT
+from .. import protocol
 from ..workers import Registry, TaskPolicy
 
 # The task itself is wrong: retrying cannot help, the task fails at once with the reason.
@@ -95,20 +96,20 @@ def worker_name(script: Any) -> str:
 
 
 def check_tenant(tenant: Any) -> str | None:
-    if tenant is None:
-        return None
-    if not isinstance(tenant, str) or not TENANT.fullmatch(tenant):
-        raise UsageError("tenant must be 1-128 of A-Z, a-z, 0-9 and _ . : @ -, starting with a letter or digit",
-                         code="E_BAD_REQUEST")
-    return tenant
+    """The protocol's tenant check, as a task's E_BAD_REQUEST."""
+    return _as_task_field(protocol.check_tenant, tenant)
 
 
 def check_priority(priority: Any) -> int | None:
-    if priority is None:
-        return None
-    if isinstance(priority, bool) or not isinstance(priority, int) or not -1000 <= priority <= 1000:
-        raise UsageError(f"priority must be a whole number from -1000 to 1000, got {priority!r}", code="E_BAD_REQUEST")
-    return priority
+    """The protocol's priority check, as a task's E_BAD_REQUEST."""
+    return _as_task_field(protocol.check_priority, priority)
+
+
+def _as_task_field(check: Callable[[Any], Any], value: Any) -> Any:
+    try:
+        return check(value)
+    except protocol.ProtocolError as exc:
+        raise UsageError(str(exc), code="E_BAD_REQUEST") from None
 
 
 def check_timeout(timeout: Any) -> float | None:
