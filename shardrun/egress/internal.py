@@ -16,6 +16,7 @@ import orjson
 import zmq
 
 from .. import protocol
+from ..calls import HttpResponse
 from ..errors import CODES
 from ..workers import NAME
 from .client import fetch_error
@@ -85,9 +86,9 @@ def as_fetch_result(body: dict[str, Any]) -> dict[str, Any]:
     """A router reply to a fetch request, as fetch() resolves it: the worker's response, or an error response."""
     value = body.get("value")
     if body.get("ok") and isinstance(value, dict):
-        data = base64.b64decode(value["b64"]) if "b64" in value else value.get("text", "").encode("utf-8")
-        return {"status": value["status"], "statusText": value.get("statusText", ""), "headers": value.get("headers", []),
-                "body": base64.b64encode(data).decode("ascii") if data else None}
+        r = HttpResponse.from_js(value)
+        return {"status": r.status, "statusText": r.status_text, "headers": [list(h) for h in r.headers],
+                "body": base64.b64encode(r.body).decode("ascii") if r.body else None}
     err = body.get("error") or {}
     code = err.get("code", "E_INTERNAL")
     status = CODES.get(code, (None, None, 500))[2]
