@@ -170,6 +170,20 @@ def request_priority(msg: Message) -> int | None:
     return check_priority(msg.body.get("priority"))
 
 
+MAX_DEPTH = 64
+
+
+def request_depth(msg: Message) -> int:
+    """How many worker-to-worker calls are above this request (0: none); a malformed depth counts as the most."""
+    d = msg.body.get("depth", 0)
+    return d if isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= MAX_DEPTH else MAX_DEPTH
+
+
+def shard_identity(slot: int, pid: int | object) -> bytes:
+    """The ZeroMQ identity a shard process has at the router."""
+    return f"shard-{slot}-{pid}".encode()
+
+
 def request_wall_ms(msg: Message) -> float | None:
     """A request's own wall limit in ms (it can only lower the worker's), checked; None if absent."""
     w = msg.body.get("wall_ms")

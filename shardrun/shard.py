@@ -83,7 +83,7 @@ class Shard:
         self.zctx = zmq.Context()
         self.sock = self.zctx.socket(zmq.DEALER)
         self.sock.setsockopt(zmq.LINGER, 1000)
-        self.sock.setsockopt(zmq.IDENTITY, f"shard-{place.slot}-{os.getpid()}".encode())
+        self.sock.setsockopt(zmq.IDENTITY, protocol.shard_identity(place.slot, os.getpid()))
         self.sock.setsockopt(zmq.SNDHWM, 0)
         self.sock.setsockopt(zmq.RCVHWM, 0)
         self.sock.connect(place.backend)
@@ -126,10 +126,13 @@ class Shard:
                 # Idle: make a spare now, so a cold start later is only loading the worker.
                 self.spares.append(prepare(self.settings.limits.to_limits()))
                 continue
-            if poller.poll(max(0, timeout) * 1000):
+            ready = dict(poller.poll(max(0, timeout) * 1000))
+            if self.sock in ready:
                 self._read_all()
-                for key, ok, value in self.egress.drain() + self.internal.drain():
-                    self.fetch_host.done(key, ok, value)
+            # (only what is readable: a shard that never fetches makes no system call for it)
+            for key, ok, value in ((self.egress.drain() if self.egress.fileno() in ready else [])
+                                   + (self.internal.drain() if self.internal.sock in ready else [])):
+                self.fetch_host.done(key, ok, value)
             for key, ok, value in self.internal.expire():
                 self.fetch_host.done(key, ok, value)
             self._pump_due()
@@ -194,9 +197,8 @@ class Shard:
         try:
             iso, spec = self._isolate_for(worker, msg.body.get("tenant"))
             rq = msg.body.get("request_id")
-            depth = msg.body.get("depth", 0)
             tag = CallTag(rid, spec.name, iso.tag[0], spec.console, rq if isinstance(rq, str) else None,
-                          depth if isinstance(depth, int) and not isinstance(depth, bool) and 0 <= depth <= 64 else 64)
+                          protocol.request_depth(msg))
             limits = replace(spec.limits, wall_ms=min(wall_ms, spec.limits.wall_ms)) if wall_ms else None
             iso.submit(kind, arg, on_result=self._reply, limits=limits, tag=tag)
         except ShardrunError as exc:

@@ -258,7 +258,7 @@ class RoutingTable:
         slot = body.get("shard")
         if isinstance(slot, int) and 0 <= slot < len(self.shards):
             s = self.shards[slot]
-            if s.identity == f"shard-{slot}-{body.get('pid')}".encode():
+            if s.identity == protocol.shard_identity(slot, body.get("pid")):
                 s.identity = None
 
     def shard_lost(self, slot: int, pid: int, why: str) -> None:
@@ -270,7 +270,7 @@ class RoutingTable:
         from .metrics import RESTARTS
 
         RESTARTS.labels(str(slot)).inc()
-        ident = f"shard-{slot}-{pid}".encode()
+        ident = protocol.shard_identity(slot, pid)
         if s.identity == ident:
             s.identity = None
         now = time.monotonic()

@@ -73,6 +73,8 @@ class InternalRoutes:
 
     def expire(self) -> list[tuple[Any, bool, Any]]:
         """Calls the router never answered in time (it always should)."""
+        if not self.pending:
+            return []
         now = time.monotonic()
         late = [rid for rid, (_, deadline) in self.pending.items() if deadline < now]
         return [(self.pending.pop(rid)[0], False, fetch_error("E_FETCH_TIMEOUT", "the worker-to-worker call got no answer"))
