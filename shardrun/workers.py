@@ -57,6 +57,14 @@ class TaskPolicy(BaseModel):
     priority: int = Field(0, ge=-1000, le=1000, description="its tasks' place in a busy shard's queue: higher first "
                                                             "(a task's own priority wins)")
 
+    def attempts(self, default: int) -> int:
+        """Attempts of a task: this worker's retries + 1, else the source's default."""
+        return self.max_retries + 1 if self.max_retries is not None else default
+
+    def delay_ms(self, default: float) -> float:
+        """Backoff before the first retry: this worker's, else the source's default."""
+        return self.retry_delay_ms if self.retry_delay_ms is not None else default
+
 
 class WorkerConfig(BaseModel):
     """worker.toml, validated."""

@@ -143,10 +143,7 @@ class NatsSource:
             return claim
         policy = self.policies.of(task.worker)
         claim.task = self.policies.apply(task, policy)
-        if policy.max_retries is not None:
-            claim.max_attempts = policy.max_retries + 1
-        if policy.retry_delay_ms is not None:
-            claim.retry_delay_ms = policy.retry_delay_ms
+        claim.max_attempts, claim.retry_delay_ms = policy.attempts(self.cfg.max_deliver), policy.delay_ms(self.cfg.retry_delay_ms)
         return claim
 
     # ---- claim -----------------------------------------------------------------------

@@ -124,8 +124,7 @@ class PgSource:
             worker = None
         policy = self.policies.of(worker)
         claim = Claim(key, attempt, None, None, row["id"],
-                      row["max_attempts"] or (policy.max_retries + 1 if policy.max_retries is not None else self.cfg.max_attempts),
-                      policy.retry_delay_ms if policy.retry_delay_ms is not None else self.cfg.retry_delay_ms)
+                      row["max_attempts"] or policy.attempts(self.cfg.max_attempts), policy.delay_ms(self.cfg.retry_delay_ms))
         if attempt > claim.max_attempts:
             claim.bad = Outcome(Verdict.RETRY, None, "E_LEASE_EXPIRED",
                                 "its lease ran out on every attempt (the process running it died or hung)")
