@@ -7,7 +7,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import boundary
 from .errors import ErrorInfo
+
+MAX_BODY_BYTES = 64 << 20   # no body crosses the wire larger than a protocol message
 
 @dataclass(frozen=True)
 class HttpRequest:
@@ -38,13 +41,10 @@ class HttpResponse:
     body: bytes
 
     @classmethod
-    def from_js(cls, d: dict[str, Any]) -> HttpResponse:
-        """Build from Response.__serialize()'s JSON."""
-        if "b64" in d:
-            body = base64.b64decode(d["b64"])
-        else:
-            body = d.get("text", "").encode("utf-8")
-        return cls(int(d["status"]), str(d["statusText"]), [(str(k), str(v)) for k, v in d["headers"]], body)
+    def from_js(cls, d: Any, max_bytes: int = MAX_BODY_BYTES) -> HttpResponse:
+        """Build from a response dict out of an isolate ({status, statusText, headers, text | b64}),
+        checked by the trust boundary: raises boundary.BadOutput if it breaks a rule."""
+        return cls(*boundary.response(d, max_bytes))
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly view (body as text when it is UTF-8, else base64)."""
@@ -101,6 +101,9 @@ class Call:
     result: Result | None = None
     finished: bool = False
     logs: list[LogLine] = field(default_factory=list)
+    log_bytes: int = 0         # console text kept so far (capped by the limits' max_log_bytes)
+    logs_dropped: int = 0      # console lines over the cap
+    ext_logs_sent: int = 0     # console lines the host already passed on (with the result)
     ext: Any = None            # the host's own state for this call (e.g. its fetches)
 
     @property

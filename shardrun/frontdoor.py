@@ -17,6 +17,7 @@ An `X-Request-Id` is honoured (when sane) or made, and returned.
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 from collections import Counter
@@ -31,13 +32,15 @@ import orjson
 
 from . import logs, metrics, protocol
 from .calls import HttpRequest, HttpResponse
-from .errors import ShardrunError, http_status
+from .boundary import BadOutput
+from .errors import CODES, ShardrunError, http_status
 from .http import HttpConnection, HttpLimits, IncomingRequest, error_body, render
 from .jsonin import parse_payload
 from .workers import NAME
 
 ADMIN = "/_shardrun/"
 access = logs.get("shardrun.access")
+log = logging.getLogger("shardrun.router")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 JSON = [("content-type", "application/json")]
 
@@ -241,16 +244,39 @@ class FrontDoor:
 
     # ---- replies ---------------------------------------------------------------------
     def deliver(self, client: HttpClient, body: bytes) -> None:
-        """A reply body from the router: the worker's response, a task's JSON, or an error."""
-        r = orjson.loads(body)
-        if not r.get("ok"):
-            err = r.get("error") or {}
-            code = err.get("code", "E_INTERNAL")
-            self._error(client.conn, client.seq, client.request_id, code, err.get("message", ""))
+        """A reply body from the router: the worker's response, a task's JSON, or an error.
+
+        The shard checked the response already; it is checked again here, where its bytes go on
+        the wire, and one that breaks the rules is a 502 E_BAD_OUTPUT for this request alone."""
+        try:
+            self._deliver(client, body)
+        except BadOutput as exc:
+            self._error(client.conn, client.seq, client.request_id, "E_BAD_OUTPUT", str(exc))
+            self._access(client, http_status("E_BAD_OUTPUT"), {}, "E_BAD_OUTPUT")
+        except Exception:   # never the router's death: fail this request and say so in the log
+            log.exception("could not deliver a reply (request %s)", client.request_id)
+            self._error(client.conn, client.seq, client.request_id, "E_INTERNAL", "the server could not deliver the reply")
+            self._access(client, 500, {}, "E_INTERNAL")
+
+    def _deliver(self, client: HttpClient, body: bytes) -> None:
+        try:
+            r = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            raise BadOutput("the shard's reply is not JSON") from None
+        if type(r) is not dict:
+            raise BadOutput("the reply is not an object")
+        if r.get("ok") is not True:
+            err = r.get("error")
+            code = err.get("code") if isinstance(err, dict) else None
+            message = err.get("message") if isinstance(err, dict) else None
+            if not isinstance(code, str) or code not in CODES:
+                code = "E_INTERNAL"
+            self._error(client.conn, client.seq, client.request_id, code, message if isinstance(message, str) else "")
             return self._access(client, http_status(code), r, code)
         if client.kind == "fetch":
-            res = HttpResponse.from_js(r["value"])
-            client.conn.respond(client.seq, res.status, [*res.headers, ("x-request-id", client.request_id)], res.body,
+            res = HttpResponse.from_js(r.get("value"))
+            headers = [h for h in res.headers if h[0] != "x-request-id"]
+            client.conn.respond(client.seq, res.status, [*headers, ("x-request-id", client.request_id)], res.body,
                                 reason=res.status_text)
             status = res.status
         else:

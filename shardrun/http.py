@@ -12,12 +12,15 @@ strictly in request order, whatever order their results come in. Malformed input
 from __future__ import annotations
 
 import errno
+import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 
 import httptools
+
+from .boundary import BadOutput
 
 READ_CHUNK = 65536
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "upgrade", "te", "trailer",
@@ -75,7 +78,12 @@ class _Reject(Exception):
 
 def render(status: int, headers: list[tuple[str, str]], body: bytes, *, head: bool = False, close: bool = False,
            reason: str = "") -> bytes:
-    """The bytes of one HTTP/1.1 response (Content-Length framing; hop-by-hop headers dropped)."""
+    """The bytes of one HTTP/1.1 response (Content-Length framing; hop-by-hop headers dropped).
+
+    The last line of defence against response splitting: a status that is not a 3-digit
+    number, or a CR, LF or NUL anywhere in the head, raises BadOutput instead of being written."""
+    if type(status) is not int or not 100 <= status <= 599:
+        raise BadOutput(f"refusing to write a response with status {status!r}")
     if not reason:
         try:
             reason = HTTPStatus(status).phrase
@@ -85,11 +93,16 @@ def render(status: int, headers: list[tuple[str, str]], body: bytes, *, head: bo
     for k, v in headers:
         if k.lower() not in HOP_BY_HOP:
             lines.append(f"{k}: {v}")
+    if _UNSAFE.search("".join(lines)):
+        raise BadOutput("refusing to write a response head with CR, LF or NUL inside a line")
     lines.append(f"content-length: {len(body)}")
     if close:
         lines.append("connection: close")
     head_bytes = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
     return head_bytes if head else head_bytes + body
+
+
+_UNSAFE = re.compile(r"[\r\n\x00]")
 
 
 def error_body(code: str, message: str) -> bytes:

@@ -122,6 +122,29 @@ def reply_body(rid: Any, ok: bool, payload: Any, **extra: Any) -> bytes:
     return orjson.dumps({"id": rid, "ok": ok, ("value" if ok else "error"): payload, **extra})
 
 
+def refusal_body(rid: int, code: str, message: str, **extra: Any) -> bytes:
+    """A shard's refusal of a request it did not start (it is shutting down): the router may send it
+    again. The flag is the host's own and comes right after the id, where no tenant value can be."""
+    return orjson.dumps({"id": rid, "requeue": True, "ok": False, "error": {"code": code, "message": message}, **extra})
+
+
+def reply_id(body: bytes) -> int | None:
+    """The id a REPLY body starts with (`{"id":N,`), read without parsing the rest; None if it has none."""
+    if not body.startswith(b'{"id":'):
+        return None
+    comma = body.find(b",", 6, 32)
+    try:
+        return int(body[6:comma]) if comma > 0 else None
+    except ValueError:
+        return None
+
+
+def is_refusal(body: bytes) -> bool:
+    """Whether a reply body is a shard's refusal (see refusal_body)."""
+    comma = body.find(b",")
+    return comma > 0 and body.startswith(b'"requeue":true,', comma + 1)
+
+
 def encode_request(rid: int, worker: str, kind: str, arg: Any, **extra: Any) -> list[bytes]:
     return [HEADER, REQUEST, request_body(rid, worker, kind, arg, **extra)]
 

@@ -182,23 +182,30 @@ class Router:
                 frames = self.backend.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
                 return
-            ident = frames[0]
-            if len(frames) >= 4 and frames[1] == protocol.HEADER and frames[2] == protocol.REPLY:
-                for body in frames[3:]:
-                    self.table.on_reply(ident, body)
-                continue
             try:
-                messages = protocol.decode_all(frames[1:])
-            except protocol.ProtocolError as exc:
-                messages = [exc]
-            for msg in messages:
-                if isinstance(msg, protocol.ProtocolError):
-                    self.table.counts["bad_frames"] += 1
-                    log.warning("dropped a malformed shard frame: %s", msg)
-                elif msg.type in (protocol.READY, protocol.HEARTBEAT):
-                    self.table.on_alive(ident, msg)
-                elif msg.type == protocol.DISCONNECT:
-                    self.table.on_disconnect(msg.body)
+                self._from_shard(frames)
+            except Exception:   # one bad message is dropped and counted; the router goes on
+                self.table.counts["bad_frames"] += 1
+                log.exception("dropped a shard message that could not be handled")
+
+    def _from_shard(self, frames: list[bytes]) -> None:
+        ident = frames[0]
+        if len(frames) >= 4 and frames[1] == protocol.HEADER and frames[2] == protocol.REPLY:
+            for body in frames[3:]:
+                self.table.on_reply(ident, body)
+            return
+        try:
+            messages = protocol.decode_all(frames[1:])
+        except protocol.ProtocolError as exc:
+            messages = [exc]
+        for msg in messages:
+            if isinstance(msg, protocol.ProtocolError):
+                self.table.counts["bad_frames"] += 1
+                log.warning("dropped a malformed shard frame: %s", msg)
+            elif msg.type in (protocol.READY, protocol.HEARTBEAT):
+                self.table.on_alive(ident, msg)
+            elif msg.type == protocol.DISCONNECT:
+                self.table.on_disconnect(msg.body)
 
     def _read_notify(self) -> None:
         assert self.notify_fd is not None

@@ -30,7 +30,8 @@ from typing import Any
 
 import orjson
 
-from . import prelude
+from . import boundary, prelude
+from .boundary import BadOutput
 from .calls import Call, HostOp, HttpRequest, HttpResponse, LogLine, Result
 from .engine import BudgetExceeded, EngineError, Interrupted, Isolate, JSHandle, OutOfMemory, StackOverflow
 from .errors import ErrorInfo, RuntimeFault, ScriptError, UsageError
@@ -40,6 +41,7 @@ from .watchdog import Watchdog
 
 BOOTSTRAP = "import * as ns from '<input>'; globalThis.__shardrun_ns = ns;"
 JOB_CHECK_EVERY = 256
+LOG_SLACK = 4096   # bytes of console text over max_log_bytes the host keeps (room for the JS cap's own notice)
 _EVENT_RID = re.compile(rb'^\["r",(\d+),')
 
 HostOps = Callable[["WorkerIsolate", HostOp], None]
@@ -106,7 +108,8 @@ class WorkerIsolate:
         self.retiring = False
         self.discarded = False
         self.requests = 0
-        self.orphan_logs: list[LogLine] = []
+        self.orphan_logs = 0       # console lines of no request in flight: counted, dropped
+        self.bad_events = 0        # malformed outbox events (each failed its request, if it named one)
         self._rid = 0
         self._settlements: list[tuple[int, list[Any]]] = []
         self._next_timer: tuple[float, int] | None = None
@@ -314,6 +317,8 @@ class WorkerIsolate:
             self.retiring = True
 
     # ---- events out of JS ----------------------------------------------------
+    # The outbox is tenant output: every event is checked here (shape and types) and the
+    # values in it by shardrun.boundary; a malformed event fails its request, never the host.
     def _drain(self, out: str) -> None:
         if not out:
             self._next_timer = None  # an empty outbox also means no timers are left
@@ -322,23 +327,72 @@ class WorkerIsolate:
             events = orjson.loads(out)
         except orjson.JSONDecodeError:
             events = self._parse_each(out)
+        if type(events) is not list:
+            events = []
+            self.bad_events += 1
+        timer = None
         for ev in events:
-            tag = ev[0]
-            if tag == "r":
-                self._on_response(ev[1], ev[2], ev[3])
-            elif tag == "l":
-                line = LogLine(ev[2], ev[3])
-                call = self.inflight.get(ev[1])
-                (call.logs if call is not None else self.orphan_logs).append(line)
-            elif tag == "o":
-                self._op_rid[ev[1]] = ev[2]
-                self._host_ops(self, HostOp(ev[1], ev[2], ev[3], ev[4]))
-            elif tag == "f":
-                call = self.inflight.get(ev[1])
-                if call is not None:
-                    self._finish(call)
-        last = events[-1] if events else None
-        self._next_timer = (last[1], last[2]) if last is not None and last[0] == "t" else None
+            try:
+                timer = self._event(ev)
+            except (BadOutput, TypeError, ValueError, IndexError) as exc:
+                self.bad_events += 1
+                rid = ev[1] if type(ev) is list and len(ev) > 1 and type(ev[1]) is int else None
+                call = self.inflight.get(rid) if rid is not None else None
+                if call is not None and not call.responded:
+                    self._respond(call, Result(False, error=ErrorInfo("E_BAD_OUTPUT", f"the isolate sent a malformed event: {exc}")))
+                    self.retiring = True
+        self._next_timer = timer
+
+    def _event(self, ev: Any) -> tuple[float, int] | None:
+        """Act on one outbox event; returns the next timer if this is the timer event."""
+        if type(ev) is not list or not ev:
+            raise BadOutput("an event must be a non-empty list")
+        tag = ev[0]
+        if tag == "t":
+            due, rid = ev[1], ev[2]
+            if type(due) not in (int, float) or type(rid) is not int:
+                raise BadOutput("a timer event must be [\"t\", due, rid]")
+            return float(due), rid
+        rid = ev[1]
+        if type(rid) is not int:
+            raise BadOutput("an event's request id must be an integer")
+        if tag == "r":
+            ok = ev[2]
+            if type(ok) is not bool:
+                raise BadOutput("a response event's ok must be true or false")
+            self._on_response(rid, ok, ev[3])
+        elif tag == "l":
+            self._on_log(rid, *boundary.log_line(ev[2], ev[3]))
+        elif tag == "o":
+            opid, op_rid, name = ev[1], ev[2], ev[3]
+            if type(op_rid) is not int or type(name) is not str:
+                raise BadOutput("a host operation event must be [\"o\", opid, rid, name, args]")
+            self._op_rid[opid] = op_rid
+            self._host_ops(self, HostOp(opid, op_rid, name, ev[4]))
+        elif tag == "f":
+            call = self.inflight.get(rid)
+            if call is not None:
+                self._finish(call)
+        else:
+            raise BadOutput(f"unknown event {tag!r}")
+        return None
+
+    def _on_log(self, rid: int, level: str, text: str) -> None:
+        """Keep a console line with its request, within the request's cap; a line of no
+        request in flight (logged after it finished) is counted and dropped."""
+        call = self.inflight.get(rid)
+        if call is None:
+            self.orphan_logs += 1
+            return
+        cap = self.limits.max_log_bytes + LOG_SLACK   # the JS side caps first; this is the host's backstop
+        if call.log_bytes >= cap:
+            call.logs_dropped += 1
+            return
+        call.log_bytes += len(text)
+        if call.log_bytes > cap:
+            call.logs_dropped += 1
+            level, text = "warn", f"[console output over {cap} bytes for this request; the rest is dropped]"
+        call.logs.append(LogLine(level, text))
 
     def _parse_each(self, out: str) -> list[Any]:
         """One event at a time, when the batch holds text orjson refuses (lone surrogates)."""
@@ -352,26 +406,32 @@ class WorkerIsolate:
                     events.append(["r", int(m.group(1)), False, {
                         "code": "E_BAD_OUTPUT", "name": "TypeError",
                         "message": "the handler's output is not valid Unicode (it contains a lone surrogate)"}])
+                else:
+                    self.bad_events += 1
         return events
 
     def _on_response(self, rid: int, ok: bool, value: Any) -> None:
         call = self.inflight.get(rid)
         if call is None or call.responded:
             return
+        if ok and call.kind == "fetch":
+            try:
+                value = (boundary.wire_response(value, self.limits.max_output_bytes) if self.raw_fetch
+                         else HttpResponse.from_js(value, self.limits.max_output_bytes))
+            except BadOutput as exc:
+                ok, value = False, {"code": "E_BAD_OUTPUT", "name": "TypeError", "message": str(exc)}
         if ok:
-            result = Result(True, HttpResponse.from_js(value) if call.kind == "fetch" and not self.raw_fetch else value)
+            result = Result(True, value)
         else:
-            code = value.get("code", "E_SCRIPT")
-            if code == "E_SCRIPT" and value.get("name") == "Uncaught" and value.get("message") == "null":
+            code, message, name, stack = boundary.error_info(value)
+            if code == "E_SCRIPT" and name == "Uncaught" and message == "null":
                 # Out of memory, the engine cannot even allocate the error object and throws
                 # null; by the time the host looks, the garbage is collected, so an uncaught
                 # null is reported as what it almost always is.
-                value = {"code": "E_OOM", "name": "InternalError", "message": (
-                    f"the request ran out of memory (isolate limit {self.limits.memory_mb} MB; "
-                    "the engine threw null because it could not allocate an error object)")}
-            info = ErrorInfo(value.get("code", "E_SCRIPT"), self._clean(value.get("message", "")),
-                             value.get("name", "Error"), self._clean(value.get("stack", "")))
-            result = Result(False, error=info)
+                code, name, stack = "E_OOM", "InternalError", ""
+                message = (f"the request ran out of memory (isolate limit {self.limits.memory_mb} MB; "
+                           "the engine threw null because it could not allocate an error object)")
+            result = Result(False, error=ErrorInfo(code, self._clean(message), name, self._clean(stack)))
             self.retiring = True
         self._respond(call, result)
 

@@ -59,6 +59,8 @@ class ServeSettings(BaseModel):
     max_queued: int | None = Field(None, ge=0, description="requests waiting for a shard, in all (default shards x 10)")
     wait_timeout_ms: float = Field(10_000, gt=0, description="how long a request may wait for a shard before E_OVERLOADED")
     tenant_max_concurrency: int = Field(100, ge=1, description="requests of one tenant in flight before E_TENANT_LIMIT")
+    tenant_max_share: float = Field(0.5, gt=0, le=1, description="the largest share of a shard's slots and of the "
+                                    "queue one tenant may hold (then its requests wait, or get E_TENANT_LIMIT)")
     reply_grace_ms: float = Field(5_000, gt=0, description="after a request's wall limit, how long the router waits for its shard")
     heartbeat_ms: float = Field(200, gt=0, description="shard heartbeat interval")
     heartbeat_timeout_ms: float = Field(10_000, gt=0, description="a shard silent this long is killed and replaced")

@@ -22,7 +22,7 @@ import zmq
 
 from . import logs, protocol
 from .cache import IsolateCache, Key
-from .calls import Call
+from .calls import Call, LogLine
 from .egress.client import Egress
 from .egress.host import FetchHost
 from .egress.internal import InternalRoutes
@@ -244,20 +244,45 @@ class Shard:
         self.served += 1
         extra: dict[str, Any] = {"shard": self.place.slot, "tenant": tag.tenant, "cpu_ms": round(r.cpu_ms, 3),
                                  "wall_ms": round(r.wall_ms, 3)}
-        if r.logs and tag.console:
-            extra["logs"] = [[line.level, line.text] for line in r.logs]
-            for line in r.logs:
-                console.info("console", level_js=line.level, text=line.text, worker=tag.worker, tenant=tag.tenant,
-                             request_id=tag.request_id)
+        if tag.console:
+            if r.logs:
+                extra["logs"] = [[line.level, line.text] for line in r.logs]
+                self._log_console(tag, r.logs)
+            # Lines logged after the response (ctx.waitUntil work) go to the log when the call finishes.
+            call.on_finish = self._late_logs
+            call.ext_logs_sent = len(r.logs)
         if r.ok:
-            self._out.append(protocol.reply_body(tag.rid, True, r.value, **extra))
+            body = protocol.reply_body(tag.rid, True, r.value, **extra)
+            cap = self._reply_cap(call)
+            if len(body) > cap:   # the JS side caps output; this is the host's own bound on what it sends
+                self.errors += 1
+                body = protocol.reply_body(tag.rid, False, {"code": "E_RESPONSE_TOO_LARGE", "message":
+                                           f"the result is {len(body)} bytes encoded, over the limit of {cap}"}, **extra)
+            self._out.append(body)
         else:
             assert r.error is not None
             self.errors += 1
             self._out.append(protocol.reply_body(tag.rid, False, r.error.to_dict(), **extra))
 
+    def _reply_cap(self, call: Call) -> int:
+        lim = self.registry.get(call.tag.worker).limits
+        return lim.max_output_bytes * 4 // 3 + lim.max_log_bytes * 6 + (256 << 10)
+
+    def _log_console(self, tag: CallTag, lines: list[LogLine]) -> None:
+        for line in lines:
+            console.info("console", level_js=line.level, text=line.text, worker=tag.worker, tenant=tag.tenant,
+                         request_id=tag.request_id)
+
+    def _late_logs(self, call: Call) -> None:
+        sent = call.ext_logs_sent
+        if len(call.logs) > sent:
+            self._log_console(call.tag, call.logs[sent:])
+
     def _send_error(self, rid: int, code: str, message: str, stack: str = "") -> None:
         self.errors += 1
+        if code == "E_SHUTTING_DOWN":   # refused before it started: the router sends it elsewhere
+            self._out.append(protocol.refusal_body(rid, code, message, shard=self.place.slot))
+            return
         err: dict[str, Any] = {"code": code, "message": message}
         if stack:
             err["stack"] = stack

@@ -72,7 +72,13 @@ class RoutingTable:
         self.shards = [ShardState(i) for i in range(s.shards)]
         self._slots: dict[str, int] = {}  # tenant -> shard, memoised
         self.pending: dict[int, Pending] = {}
-        self.tenant_inflight: Counter[str] = Counter()
+        self.tenant_inflight: Counter[str] = Counter()   # accepted and not answered (waiting or running)
+        self.tenant_running: Counter[str] = Counter()    # sent to a shard and not answered
+        self.tenant_queued: Counter[str] = Counter()     # waiting in a shard's queue
+        # One tenant may hold at most this many of a shard's slots and of the queue, so another
+        # tenant on the same shard always finds room.
+        self.slot_share = max(1, int(s.max_inflight_per_shard * s.tenant_max_share))
+        self.queue_share = max(1, int(s.queue_cap() * s.tenant_max_share))
         self.counts: Counter[str] = Counter()
         self.codes: Counter[str] = Counter()
         self.queued = 0
@@ -99,7 +105,8 @@ class RoutingTable:
             priority = protocol.request_priority(msg)
             if priority is None:
                 priority = spec.task.priority if kind == "task" else 0
-            cap = spec.max_concurrency or self.serve.tenant_max_concurrency
+            # A worker's own max_concurrency can lower the operator's tenant limit, never raise it.
+            cap = min(spec.max_concurrency or self.serve.tenant_max_concurrency, self.serve.tenant_max_concurrency)
             if self.tenant_inflight[tenant] >= cap:
                 raise ShardrunError(f"tenant {tenant!r} has {cap} requests in flight already (its limit)", code="E_TENANT_LIMIT")
         except protocol.ProtocolError as exc:
@@ -125,13 +132,14 @@ class RoutingTable:
         self.tenant_inflight[tenant] += 1
         self.counts["accepted"] += 1
         shard = self.shards[slot]
-        if shard.ready and shard.inflight < self.serve.max_inflight_per_shard and not shard.queue:
-            self._send(shard, p)
-        elif self.queued >= self.serve.queue_cap():
+        if self.queued >= self.serve.queue_cap():
             self.fail(p, "E_OVERLOADED", f"all shards are busy and {self.queued} requests are already waiting; retry later")
+        elif self.tenant_queued[tenant] >= self.queue_share:
+            self.fail(p, "E_TENANT_LIMIT", f"tenant {tenant!r} has {self.queue_share} requests waiting already "
+                                           "(its share of the queue)")
         else:
-            _enqueue(shard.queue, p)
-            self.queued += 1
+            self._push(shard, p)
+            self._drain_queue(shard)
 
     def _pick(self, tenant: str) -> int:
         n = len(self.shards)
@@ -167,6 +175,7 @@ class RoutingTable:
         assert shard.identity is not None
         p.sent_to = shard.identity
         shard.inflight += 1
+        self.tenant_running[p.tenant] += 1
         self.shard_out.setdefault(shard.slot, []).append(p)
 
     def unsend(self, shard: ShardState, batch: list[Pending], ident: bytes) -> None:
@@ -180,8 +189,10 @@ class RoutingTable:
         """A request sent to a shard that did not run it goes back to the front of its queue."""
         p.sent_to = None
         shard.inflight -= 1
+        _dec(self.tenant_running, p.tenant)
         shard.queue.appendleft(p)
         self.queued += 1
+        self.tenant_queued[p.tenant] += 1
 
     # ---- shards ---------------------------------------------------------------------
     def on_alive(self, ident: bytes, msg: protocol.Message) -> None:
@@ -200,20 +211,17 @@ class RoutingTable:
         self._drain_queue(s)
 
     def on_reply(self, ident: bytes, body: bytes) -> None:
-        try:
-            if not body.startswith(b'{"id":'):
-                raise ValueError("reply does not start with its id")
-            comma = body.index(b",")
-            rid = int(body[6:comma])
-        except ValueError as exc:
+        rid = protocol.reply_id(body)
+        if rid is None:
             self.counts["bad_frames"] += 1
-            log.warning("dropped a malformed reply: %s", exc)
+            log.warning("dropped a reply that does not start with its id: %r", body[:40])
             return
+        comma = body.index(b",")
         p = self.pending.get(rid)
         if p is None:
             self.counts["late_replies"] += 1  # already failed (e.g. timed out): the client has its answer
             return
-        if b'"code":"E_SHUTTING_DOWN"' in body[:200] and not self.stopping and p.sent_to == ident:
+        if protocol.is_refusal(body) and not self.stopping and p.sent_to == ident:
             # A shard being replaced refused it before running it: send it again.
             s = self.shards[p.slot]
             self._requeue(s, p)
@@ -225,20 +233,37 @@ class RoutingTable:
         self._to_client(p.client, b'{"id":%b,' % orjson.dumps(p.client_id) + body[comma + 1:])
 
     def _settled(self, p: Pending) -> None:
-        self.tenant_inflight[p.tenant] -= 1
-        if not self.tenant_inflight[p.tenant]:
-            del self.tenant_inflight[p.tenant]
+        _dec(self.tenant_inflight, p.tenant)
         if p.sent_to is not None:
+            _dec(self.tenant_running, p.tenant)
             s = self.shards[p.slot]
             s.inflight -= 1
             self._drain_queue(s)
 
+    def _push(self, s: ShardState, p: Pending) -> None:
+        _enqueue(s.queue, p)
+        self.queued += 1
+        self.tenant_queued[p.tenant] += 1
+
+    def _pop(self, s: ShardState, i: int = 0) -> Pending:
+        p = s.queue[i]
+        del s.queue[i]
+        self.queued -= 1
+        _dec(self.tenant_queued, p.tenant)
+        return p
+
     def _drain_queue(self, s: ShardState) -> None:
-        while s.queue and s.ready and s.inflight < self.serve.max_inflight_per_shard:
-            p = s.queue.popleft()
-            self.queued -= 1
-            if p.rid in self.pending:
-                self._send(s, p)
+        """Send waiting requests while the shard has room: in queue order, skipping a tenant that
+        holds its share of the shard's slots (its requests wait for its own to finish)."""
+        i = 0
+        while i < len(s.queue) and s.ready and s.inflight < self.serve.max_inflight_per_shard:
+            p = s.queue[i]
+            if p.rid not in self.pending:
+                self._pop(s, i)
+            elif self.tenant_running[p.tenant] >= self.slot_share:
+                i += 1
+            else:
+                self._send(s, self._pop(s, i))
 
     def fail(self, p: Pending, code: str, message: str) -> None:
         if self.pending.pop(p.rid, None) is None:
@@ -288,8 +313,7 @@ class RoutingTable:
     def expire(self, now: float) -> None:
         for s in self.shards:
             while s.queue and (s.queue[0].wait_deadline <= now or s.queue[0].rid not in self.pending):
-                p = s.queue.popleft()
-                self.queued -= 1
+                p = self._pop(s)
                 if p.rid in self.pending:
                     self.fail(p, "E_OVERLOADED", f"no shard could take the request within {self.serve.wait_timeout_ms:g} ms; retry later")
         if self.pending:
@@ -307,6 +331,12 @@ class RoutingTable:
                         "restarts": s.restarts, **{k: v for k, v in s.stats.items() if k not in ("shard", "pid")}}
                        for s in self.shards],
         }
+
+
+def _dec(counter: Counter[str], key: str) -> None:
+    counter[key] -= 1
+    if counter[key] <= 0:
+        del counter[key]
 
 
 def _enqueue(queue: deque[Pending], p: Pending) -> None:

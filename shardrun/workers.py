@@ -28,6 +28,7 @@ so an edit takes effect on the next request under a new code version.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import stat
@@ -43,6 +44,7 @@ from .errors import ScriptError, UsageError
 from .limits import Limits
 from .script import Script
 
+log = logging.getLogger("shardrun.workers")
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
@@ -97,6 +99,7 @@ class WorkerSpec:
     fetch: FetchPolicy = field(default_factory=FetchPolicy)
     task: TaskPolicy = field(default_factory=TaskPolicy)
     idempotent: bool = False
+    clamped: tuple[str, ...] = ()   # limits its worker.toml asked to raise (the operator's apply)
 
     @property
     def version(self) -> str:
@@ -193,7 +196,12 @@ class Registry:
         if bad:
             raise ScriptError(f"{name}/worker.toml: limits must be positive (and whole numbers for sizes): {sorted(bad)}",
                               code="E_WORKER_CONFIG")
-        limits = self.defaults.with_(**{k: int(v) if fields[k].type == "int" else float(v) for k, v in cfg.limits.items()})
+        # A worker's own limits can lower the operator's, never raise them: asking for more gets the operator's.
+        asked = {k: int(v) if fields[k].type == "int" else float(v) for k, v in cfg.limits.items()}
+        clamped = tuple(sorted(k for k, v in asked.items() if v > getattr(self.defaults, k)))
+        if clamped:
+            log.warning("%s/worker.toml asks for more than the operator's limits %s; the operator's apply", name, list(clamped))
+        limits = self.defaults.with_(**{k: min(v, getattr(self.defaults, k)) for k, v in asked.items()})
         both = set(cfg.env) & set(cfg.secrets)
         if both:
             raise ScriptError(f"{name}/worker.toml: {sorted(both)} in both [env] and [secrets]", code="E_WORKER_CONFIG")
@@ -202,7 +210,7 @@ class Registry:
         except ValidationError as exc:
             raise ScriptError(f"{name}/worker.toml: [fetch] {_problems(exc)}", code="E_WORKER_CONFIG") from None
         return WorkerSpec(name, cfg.tenant or name, script, limits, {**cfg.env, **cfg.secrets}, cfg.max_concurrency,
-                          cfg.console, fetch, cfg.task, cfg.idempotent)
+                          cfg.console, fetch, cfg.task, cfg.idempotent, clamped)
 
 
 def _problems(exc: ValidationError) -> str:

@@ -52,7 +52,7 @@ def test_requests_go_to_the_tenants_shard_and_replies_back_with_the_clients_id(t
 
 
 def test_queue_cap_and_wait_timeout_give_overloaded(table):
-    t = table(max_inflight_per_shard=1, max_queued=2, wait_timeout_ms=100, tenant_max_concurrency=100)
+    t = table(max_inflight_per_shard=1, max_queued=2, wait_timeout_ms=100, tenant_max_concurrency=100, tenant_max_share=1)
     for i in range(5):
         submit(t, i)
     codes = [r["error"]["code"] for r in replies(t)]

@@ -16,6 +16,7 @@ import orjson
 import zmq
 
 from .. import protocol
+from ..boundary import BadOutput
 from ..calls import HttpResponse
 from ..errors import CODES
 from ..workers import NAME
@@ -63,12 +64,20 @@ class InternalRoutes:
                 frames = self.sock.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
                 break
-            for msg in protocol.decode_all(frames):
-                if isinstance(msg, protocol.ProtocolError):
-                    continue
-                entry = self.pending.pop(msg.body.get("id"), None)
+            try:
+                _, bodies = protocol.split(frames)
+            except protocol.ProtocolError:
+                continue
+            for raw in bodies:
+                try:
+                    body = protocol.decode_body(protocol.REPLY, raw).body
+                except protocol.ProtocolError as exc:   # a reply we can still match to its call fails that call
+                    body = {"id": protocol.reply_id(raw), "ok": False,
+                            "error": {"code": "E_BAD_OUTPUT", "message": f"the called worker's reply is malformed: {exc}"}}
+                rid = body.get("id")
+                entry = self.pending.pop(rid, None) if type(rid) is int else None
                 if entry is not None:
-                    out.append((entry[0], True, as_fetch_result(msg.body)))
+                    out.append((entry[0], True, as_fetch_result(body)))
         return out
 
     def expire(self) -> list[tuple[Any, bool, Any]]:
@@ -85,15 +94,27 @@ class InternalRoutes:
 
 
 def as_fetch_result(body: dict[str, Any]) -> dict[str, Any]:
-    """A router reply to a fetch request, as fetch() resolves it: the worker's response, or an error response."""
+    """A router reply to a fetch request, as fetch() resolves it: the worker's response, or an error
+    response. The callee's response is checked again here (it is another tenant's output): one that
+    breaks the rules becomes a 502 E_BAD_OUTPUT response for this caller."""
     value = body.get("value")
-    if body.get("ok") and isinstance(value, dict):
-        r = HttpResponse.from_js(value)
+    if body.get("ok") is True:
+        try:
+            r = HttpResponse.from_js(value)
+        except BadOutput as exc:
+            return _error_response("E_BAD_OUTPUT", f"the called worker's response is malformed: {exc}")
         return {"status": r.status, "statusText": r.status_text, "headers": [list(h) for h in r.headers],
                 "body": base64.b64encode(r.body).decode("ascii") if r.body else None}
-    err = body.get("error") or {}
-    code = err.get("code", "E_INTERNAL")
-    status = CODES.get(code, (None, None, 500))[2]
-    data = orjson.dumps({"error": {"code": code, "message": err.get("message", "")}})
+    err = body.get("error")
+    code = err.get("code") if isinstance(err, dict) else None
+    message = err.get("message") if isinstance(err, dict) else None
+    if not isinstance(code, str) or code not in CODES:
+        code = "E_INTERNAL"
+    return _error_response(code, message if isinstance(message, str) else "")
+
+
+def _error_response(code: str, message: str) -> dict[str, Any]:
+    status = CODES[code][2]
+    data = orjson.dumps({"error": {"code": code, "message": message}})
     return {"status": status, "statusText": "", "headers": [["content-type", "application/json"], ["x-shardrun-error", code]],
             "body": base64.b64encode(data).decode("ascii")}

@@ -1,0 +1,184 @@
+"""The trust boundary: what comes out of an isolate is checked here before the host uses it.
+
+Everything a tenant's JavaScript hands back to Python (a fetch handler's response, a task
+result, console lines, the events of the outbox) and everything another worker answers
+(worker-to-worker calls) is untrusted input. It is checked once, here, the way h11 checks
+headers against the RFC 9110 grammar before a byte is written: a value either comes out
+clean, in the host's own types, or the check raises `BadOutput` naming the problem, and
+the caller fails that one request with `E_BAD_OUTPUT` (502 over HTTP). Code above this
+module may trust what it returns; nothing here raises anything else.
+
+    status        an integer 200-599 (no upgrades exist)
+    reason        at most 512 characters of HTAB, SP, VCHAR and obs-text
+    header name   an RFC 9110 token, at most 256 characters
+    header value  at most 16 KiB of latin-1 without NUL, CR or LF (the Fetch spec's rule),
+                  no leading or trailing whitespace
+    headers       at most 500 pairs and 128 KiB in all
+    body          text (str) or strict base64 (str), at most the response limit
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any
+
+MAX_REASON = 512
+MAX_NAME = 256
+MAX_VALUE = 16 << 10
+MAX_HEADERS = 500
+MAX_HEADER_BYTES = 128 << 10
+LOG_LEVELS = frozenset({"log", "info", "warn", "error", "debug"})
+
+TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+REASON = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+VALUE = re.compile(r"(?:[^\x00\r\n\t ](?:[^\x00\r\n]*[^\x00\r\n\t ])?)?")
+LATIN1 = re.compile(r"[\x00-\xff]*")
+B64 = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
+
+
+class BadOutput(ValueError):
+    """What an isolate (or a called worker) handed back breaks the rules: fail that request."""
+
+    code = "E_BAD_OUTPUT"
+
+
+def status(v: Any) -> int:
+    """A response status: an int (not a bool) from 200 to 599."""
+    if type(v) is not int or not 200 <= v <= 599:
+        raise BadOutput(f"the response status must be an integer from 200 to 599, got {_show(v)}")
+    return v
+
+
+def reason(v: Any) -> str:
+    """A reason phrase (statusText): no control characters but HTAB."""
+    if type(v) is not str or len(v) > MAX_REASON or not REASON.fullmatch(v):
+        raise BadOutput(f"the response statusText must be at most {MAX_REASON} characters without CR, LF or other "
+                        f"control characters, got {_show(v)}")
+    return v
+
+
+def header_name(v: Any) -> str:
+    """A header name: an RFC 9110 token, returned lowercased."""
+    if type(v) is not str or len(v) > MAX_NAME or not TOKEN.fullmatch(v):
+        raise BadOutput(f"invalid response header name {_show(v)} (must be an RFC 9110 token)")
+    return v.lower()
+
+
+def header_value(v: Any) -> str:
+    """A header value: latin-1, no NUL, CR or LF, no surrounding whitespace."""
+    if type(v) is not str or len(v) > MAX_VALUE or not VALUE.fullmatch(v) or not LATIN1.fullmatch(v):
+        raise BadOutput(f"invalid response header value {_show(v)} (at most {MAX_VALUE} latin-1 characters "
+                        "without NUL, CR or LF, nor whitespace at either end)")
+    return v
+
+
+def headers(v: Any) -> list[tuple[str, str]]:
+    """A list of [name, value] pairs (repeats kept, in order)."""
+    if type(v) is not list:
+        raise BadOutput(f"the response headers must be a list of [name, value] pairs, got {_show(v)}")
+    if len(v) > MAX_HEADERS:
+        raise BadOutput(f"the response has {len(v)} headers, over the limit of {MAX_HEADERS}")
+    out: list[tuple[str, str]] = []
+    size = 0
+    for pair in v:
+        if type(pair) is not list or len(pair) != 2:
+            raise BadOutput(f"each response header must be a [name, value] pair, got {_show(pair)}")
+        name, value = header_name(pair[0]), header_value(pair[1])
+        size += len(name) + len(value) + 4
+        out.append((name, value))
+    if size > MAX_HEADER_BYTES:
+        raise BadOutput(f"the response headers are {size} bytes, over the limit of {MAX_HEADER_BYTES}")
+    return out
+
+
+def body(d: dict[str, Any], max_bytes: int) -> bytes:
+    """The body of a response dict: `text` (str) or `b64` (strict base64) or none."""
+    if "b64" in d:
+        raw = d["b64"]
+        if type(raw) is not str:
+            raise BadOutput(f"the response body (b64) must be a base64 string, got {_show(raw)}")
+        if len(raw) > (max_bytes + 2) // 3 * 4:
+            raise BadOutput(f"the response body is over the limit of {max_bytes} bytes")
+        data = raw.encode("ascii", "replace")
+        if len(data) % 4 or not B64.fullmatch(data):
+            raise BadOutput("the response body (b64) is not valid base64")
+        try:
+            out = base64.b64decode(data, validate=True)
+        except binascii.Error as exc:
+            raise BadOutput(f"the response body (b64) is not valid base64: {exc}") from None
+    elif "text" in d:
+        text = d["text"]
+        if type(text) is not str:
+            raise BadOutput(f"the response body (text) must be a string, got {_show(text)}")
+        if len(text) > max_bytes:
+            raise BadOutput(f"the response body is over the limit of {max_bytes} bytes")
+        try:
+            out = text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise BadOutput("the response body is not valid Unicode (it contains a lone surrogate)") from None
+    else:
+        return b""
+    if len(out) > max_bytes:
+        raise BadOutput(f"the response body is {len(out)} bytes, over the limit of {max_bytes}")
+    return out
+
+
+def response(d: Any, max_bytes: int) -> tuple[int, str, list[tuple[str, str]], bytes]:
+    """(status, reason, headers, body) of a fetch handler's response dict, all checked."""
+    if type(d) is not dict:
+        raise BadOutput(f"a response must be an object, got {_show(d)}")
+    return status(d.get("status")), reason(d.get("statusText", "")), headers(d.get("headers", [])), body(d, max_bytes)
+
+
+def wire_response(d: Any, max_bytes: int) -> dict[str, Any]:
+    """A checked copy of a response dict, in the form it crosses the wire (no other keys)."""
+    st, rs, hs, b = response(d, max_bytes)
+    out: dict[str, Any] = {"status": st, "statusText": rs, "headers": [list(h) for h in hs]}
+    if "b64" in d:
+        out["b64"] = d["b64"]
+    elif "text" in d:
+        out["text"] = d["text"]
+    return out
+
+
+def log_line(level: Any, text: Any) -> tuple[str, str]:
+    """A console line's level and text (an unknown level is 'log'; text must be a string)."""
+    if type(text) is not str:
+        raise BadOutput(f"a console line must be text, got {_show(text)}")
+    return (level if level in LOG_LEVELS else "log"), text
+
+
+def error_info(v: Any) -> tuple[str, str, str, str]:
+    """(code, message, name, stack) of an error object from JS; a code JS may not claim becomes E_SCRIPT."""
+    if type(v) is not dict:
+        return "E_SCRIPT", f"the handler failed with {_show(v)}", "Error", ""
+    code = v.get("code")
+    if type(code) is not str or code not in SCRIPT_CODES:
+        code = "E_SCRIPT"
+    return code, _text(v.get("message"), 4096), _text(v.get("name"), 128) or "Error", _text(v.get("stack"), 16 << 10)
+
+
+# The codes an isolate may report for its own request; every other code (E_SHUTTING_DOWN,
+# E_SHARD_LOST, ...) is the host's to give, so JS claiming it means E_SCRIPT.
+SCRIPT_CODES = frozenset({
+    "E_SCRIPT", "E_BAD_OUTPUT", "E_NEVER_RESPONDS", "E_RESPONSE_TOO_LARGE", "E_CPU_LIMIT", "E_OOM", "E_STACK",
+    "E_NO_HANDLER", "E_EGRESS_DENIED", "E_FETCH_FAILED", "E_FETCH_TIMEOUT", "E_FETCH_DISABLED",
+    "E_SUBREQUEST_LIMIT", "E_LOOP_LIMIT", "E_WALL_TIMEOUT", "E_BAD_REQUEST", "E_INTERNAL",
+})
+
+
+def _text(v: Any, limit: int) -> str:
+    if type(v) is not str:
+        return "" if v is None else _show(v)
+    return v if len(v) <= limit else v[:limit] + "..."
+
+
+def _show(v: Any) -> str:
+    """A short, safe rendering of an offending value for an error message."""
+    if type(v) is str:
+        return repr(v[:60] + ("..." if len(v) > 60 else ""))
+    if v is None or type(v) in (bool, int, float):
+        return repr(v)[:60]
+    return f"a {type(v).__name__}"
