@@ -130,7 +130,8 @@ def run(
             kind = "scheduled" if scheduled else "task"
             arg = parse_payload(payload, max_depth=settings.payload.max_depth, max_bytes=settings.payload.max_bytes)
         script = Script.from_path(file)
-        policy = settings.fetch.model_validate({**settings.fetch.model_dump(), "allow": (*settings.fetch.allow, *allow)})
+        policy = settings.fetch.model_validate({**settings.fetch.model_dump(), "allow": (*settings.fetch.allow, *allow)}
+                                               ).under(settings.egress.controls(settings.serve))
     except ShardrunError as exc:
         _fail(exc.code, exc.message)
     except ValueError as exc:  # a bad --allow entry

@@ -11,10 +11,10 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-from .egress.policy import FetchPolicy
+from .egress.policy import DEFAULT_DENY, FetchPolicy, Operator, parse_deny
 from .errors import UsageError
 from .limits import Limits
 
@@ -92,6 +92,34 @@ class ServeSettings(BaseModel):
         return self.max_queued if self.max_queued is not None else self.shards * 10
 
 
+class EgressSettings(BaseModel):
+    """The operator's controls over fetch(): what no worker.toml allow entry can open."""
+
+    deny: list[str] = Field(default_factory=lambda: list(DEFAULT_DENY),
+                            description="networks (CIDR), addresses and hosts (or *.suffix) no fetch reaches: "
+                                        "checked after the worker's allow list, on every address of every hop")
+    deny_server_ports: bool = Field(True, description="refuse this server's own ports (HTTP, admin, client API) "
+                                                      "on any address")
+    internal_requires_allow: bool = Field(False, description="worker-to-worker fetch needs the callee's host "
+                                                             "(<worker>.<domain>) in the caller's [fetch] allow")
+
+    @field_validator("deny")
+    @classmethod
+    def _check_deny(cls, v: list[str]) -> list[str]:
+        for entry in v:
+            parse_deny(entry)
+        return v
+
+    def controls(self, serve: ServeSettings) -> Operator:
+        """The controls a process holds every worker's fetch policy under."""
+        ports: set[int] = set()
+        if self.deny_server_ports:
+            api = serve.client_endpoint.rpartition(":")[2] if serve.client_endpoint.startswith("tcp://") else ""
+            ports = {p for p in (serve.http_port if serve.http_enabled else 0, serve.admin_port or 0,
+                                 int(api) if api.isdigit() else 0) if p}
+        return Operator.build(self.deny, ports, self.internal_requires_allow)
+
+
 class PostgresSourceSettings(BaseModel):
     """A PostgreSQL table as a task queue (`shardrun db-listen`)."""
 
@@ -142,7 +170,10 @@ class Settings(BaseSettings):
     payload: PayloadSettings = Field(default_factory=PayloadSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
     sources: SourceSettings = Field(default_factory=SourceSettings)
-    fetch: FetchPolicy = Field(default_factory=FetchPolicy, description="fetch() defaults; a worker.toml [fetch] overrides")
+    fetch: FetchPolicy = Field(default_factory=FetchPolicy, description="fetch() defaults and upper limits; "
+                                                                         "a worker.toml [fetch] overrides or lowers them")
+    egress: EgressSettings = Field(default_factory=EgressSettings, description="the operator's egress controls, "
+                                                                               "above every worker's [fetch]")
 
     @classmethod
     def settings_customise_sources(

@@ -71,7 +71,8 @@ class Shard:
         self.serve = settings.serve
         self.place = place
         self.oneshot = self.serve.mode == "oneshot"
-        self.registry = Registry(self.serve.workers, settings.limits.to_limits(), settings.fetch)
+        self.registry = Registry(self.serve.workers, settings.limits.to_limits(),
+                                 settings.fetch.under(settings.egress.controls(self.serve)))
         self.cache = IsolateCache(self.serve.cache_max_isolates, self.serve.cache_max_mb << 20, self.serve.reuse_cap)
         self.spares: list[Prepared] = []
         self.wakes: dict[WorkerIsolate, float | None] = {}   # isolates with work in flight

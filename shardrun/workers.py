@@ -15,7 +15,7 @@
         API_KEY = "..."
         [fetch]                         # egress: deny by default (see shardrun.egress.policy)
         allow = ["api.example.com", "*.example.org"]
-        max_subrequests = 50
+        max_subrequests = 10            # limits: at most the server's [fetch] (more is clamped, and logged)
         [task]                          # defaults for this worker's queued tasks
         timeout_ms = 5000
         max_retries = 2
@@ -39,13 +39,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .egress.policy import FetchPolicy
+from .egress.policy import FetchPolicy, merge
 from .errors import ScriptError, UsageError
 from .limits import Limits
 from .script import Script
 
 log = logging.getLogger("shardrun.workers")
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+log = logging.getLogger("shardrun.workers")
 
 
 class TaskPolicy(BaseModel):
@@ -81,7 +82,8 @@ class WorkerConfig(BaseModel):
     limits: dict[str, float] = Field(default_factory=dict)
     env: dict[str, str] = Field(default_factory=dict)
     secrets: dict[str, str] = Field(default_factory=dict)
-    fetch: dict[str, Any] = Field(default_factory=dict, description="over the [fetch] defaults of the settings")
+    fetch: dict[str, Any] = Field(default_factory=dict, description="over the [fetch] of the settings; "
+                                                                    "its limits can only be lowered")
     task: TaskPolicy = Field(default_factory=TaskPolicy)
 
 
@@ -206,9 +208,12 @@ class Registry:
         if both:
             raise ScriptError(f"{name}/worker.toml: {sorted(both)} in both [env] and [secrets]", code="E_WORKER_CONFIG")
         try:
-            fetch = FetchPolicy.model_validate({**self.fetch_defaults.model_dump(), **cfg.fetch})
+            fetch, clamped = merge(self.fetch_defaults, cfg.fetch)
         except ValidationError as exc:
             raise ScriptError(f"{name}/worker.toml: [fetch] {_problems(exc)}", code="E_WORKER_CONFIG") from None
+        if clamped:   # once per load of the file: the spec is cached until it changes
+            log.warning("%s/worker.toml: [fetch] asks for more than the server's [fetch] allows, clamped: %s", name,
+                        ", ".join(f"{k} {asked:.15g} -> {kept:.15g}" for k, (asked, kept) in sorted(clamped.items())))
         return WorkerSpec(name, cfg.tenant or name, script, limits, {**cfg.env, **cfg.secrets}, cfg.max_concurrency,
                           cfg.console, fetch, cfg.task, cfg.idempotent, clamped)
 

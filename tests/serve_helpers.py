@@ -34,6 +34,8 @@ def toml_value(v: Any) -> str:
         return "true" if v else "false"
     if isinstance(v, (int, float)):
         return repr(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(map(toml_value, v)) + "]"
     return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -45,9 +47,11 @@ class Server:
     """A running `shardrun serve` child process."""
 
     def __init__(self, tmp: Path, workers: dict[str, str], *, shards: int = 2, limits: dict[str, Any] | None = None,
-                 sources: dict[str, Any] | None = None, **serve: Any) -> None:
+                 sources: dict[str, Any] | None = None, tables: dict[str, dict[str, Any]] | None = None,
+                 **serve: Any) -> None:
         self.dir = tmp
         self.sources = sources or {}
+        self.tables = tables or {}   # more tables of the settings file, e.g. {"egress": {"deny": [...]}}
         self.workers = tmp / "workers"
         self.workers.mkdir(exist_ok=True)
         for name, src in workers.items():
@@ -83,6 +87,8 @@ class Server:
         for name, table in self.sources.items():
             if isinstance(table, dict):
                 lines += [f"[sources.{name}]"] + [f"{k} = {toml_value(v)}" for k, v in table.items()]
+        for name, table in self.tables.items():
+            lines += [f"[{name}]"] + [f"{k} = {toml_value(v)}" for k, v in table.items()]
         self.config = tmp / "shardrun.toml"
         self.config.write_text("\n".join(lines) + "\n")
         env = {k: v for k, v in os.environ.items() if not k.startswith("SHARDRUN_")}

@@ -8,6 +8,8 @@ from typing import Any
 import orjson
 import pytest
 
+from shardrun.egress.policy import DEFAULT_DENY, LOOPBACK
+
 from .origin import Origin
 from .serve_helpers import Server
 
@@ -62,7 +64,8 @@ def origin() -> Any:
 @pytest.fixture
 def server(tmp_path: Path, origin: Origin) -> Any:
     s = Server(tmp_path, {"a/index.js": A, "a/worker.toml": A_TOML.format(origin=origin.base, allow=origin.allow),
-                          "b/index.js": B, "b/worker.toml": B_TOML.format(origin=origin.base), "loop.js": LOOP})
+                          "b/index.js": B, "b/worker.toml": B_TOML.format(origin=origin.base), "loop.js": LOOP},
+               tables={"egress": {"deny": [d for d in DEFAULT_DENY if d not in LOOPBACK]}})   # the origin is on loopback
     yield s
     s.close()
 

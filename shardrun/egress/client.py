@@ -7,7 +7,13 @@ can wait on it beside its sockets. Isolates are only ever touched by the caller'
 aiohttp does the HTTP (pooled connections, TLS). Two sessions keep the address rule honest:
 hosts allowed by a wildcard go through a resolver that refuses non-public addresses, hosts
 allowed exactly through one that does not; a pooled connection of one is never used for the
-other. Redirects are followed here, one hop at a time, each hop checked like the first.
+other. Both resolvers refuse what the operator's deny list holds. Redirects are followed
+here, one hop at a time, each hop checked like the first.
+
+Nothing of one fetch reaches another but pooled connections and the DNS cache: no cookie jar
+(DummyCookieJar), no proxy, .netrc or other environment settings (trust_env=False), no
+default credentials; a request that carries connection-bound credentials (NTLM, Negotiate)
+closes its connection instead of pooling it.
 """
 
 from __future__ import annotations
@@ -15,9 +21,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import collections
+import ipaddress
+import logging
 import os
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -25,33 +33,58 @@ from aiohttp.resolver import DefaultResolver
 from yarl import URL
 
 from ..errors import ShardrunError
-from .policy import EgressDenied, FetchPolicy, address_ok, check_url
+from .policy import DEFAULT_OPERATOR, EgressDenied, FetchPolicy, Operator, address_ok, check_url
 
+if TYPE_CHECKING:
+    from .host import FetchRequest
+
+log = logging.getLogger("shardrun.egress")
 USER_AGENT = "shardrun"
 DROP_REQUEST = frozenset({"host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade",
                           "proxy-connection", "te", "trailer"})
 REDIRECTS = (301, 302, 303, 307, 308)
+CROSS_ORIGIN_DROP = frozenset({"authorization", "proxy-authorization", "cookie"})
+CONNECTION_BOUND_AUTH = ("ntlm", "negotiate")   # schemes that authenticate the TCP connection, not the request
 
 
-class PublicOnlyResolver(AbstractResolver):
-    """A resolver that returns only public addresses (raises EgressDenied if none is left)."""
+class GuardedResolver(AbstractResolver):
+    """A resolver that drops the addresses the operator denies, and with public_only every
+    non-public one; raises EgressDenied if none is left."""
 
-    def __init__(self) -> None:
+    def __init__(self, operator: Operator, public_only: bool) -> None:
         self.inner = DefaultResolver()
+        self.operator = operator
+        self.public_only = public_only
 
     async def resolve(self, host: str, port: int = 0, family: int = 0) -> list[ResolveResult]:
-        import ipaddress
-
         found = await self.inner.resolve(host, port, family)
-        ok = [r for r in found if address_ok(ipaddress.ip_address(r["host"]))]
-        if not ok:
-            shown = ", ".join(sorted({r["host"] for r in found}))
-            raise EgressDenied(f"{host.rstrip('.')} resolves to non-public addresses only ({shown}); "
-                               "list the host exactly in [fetch] allow to reach it")
+        ok = [r for r in found if self._refused(ipaddress.ip_address(r["host"])) is None]
+        if found and not ok:
+            name, shown = host.rstrip("."), ", ".join(sorted({r["host"] for r in found}))
+            why = self._refused(ipaddress.ip_address(found[0]["host"]))
+            if why == "non-public":
+                raise EgressDenied(f"{name} resolves to non-public addresses only ({shown}); "
+                                   "list the host exactly in [fetch] allow to reach it")
+            raise EgressDenied(f"{name} resolves to {shown}, which the server's egress settings deny "
+                               f"({found[0]['host']} is in {why}), whatever the worker's allow list says")
         return ok
+
+    def _refused(self, ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+        """'non-public', the deny network that holds this address, or None if it may be reached."""
+        if self.public_only and not address_ok(ip):
+            return "non-public"
+        net = self.operator.denied_address(ip)
+        return str(net) if net is not None else None
 
     async def close(self) -> None:
         await self.inner.close()
+
+
+class PublicOnlyResolver(GuardedResolver):
+    """The resolver of hosts allowed by a wildcard, under the default operator controls."""
+
+    def __init__(self) -> None:
+        super().__init__(DEFAULT_OPERATOR, public_only=True)
 
 
 def fetch_error(code: str, message: str, name: str = "TypeError") -> dict[str, str]:
@@ -65,7 +98,7 @@ class Egress:
     def __init__(self) -> None:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread: threading.Thread | None = None
-        self.sessions: dict[bool, aiohttp.ClientSession] = {}
+        self.sessions: dict[tuple[bool, Operator], aiohttp.ClientSession] = {}
         self.done: collections.deque[tuple[Any, bool, Any]] = collections.deque()
         self.r, self.w = os.pipe()
         os.set_blocking(self.r, False)
@@ -88,18 +121,22 @@ class Egress:
         self.thread.start()
         ready.wait()
 
-    def submit(self, key: Any, args: dict[str, Any], policy: FetchPolicy, timeout_s: float) -> None:
+    def submit(self, key: Any, req: FetchRequest, policy: FetchPolicy, timeout_s: float) -> None:
         """Start a fetch; (key, ok, value) appears in drain() when it ends."""
         if self.loop is None:
             self._start()
         assert self.loop is not None
-        fut = asyncio.run_coroutine_threadsafe(self._fetch(args, policy, timeout_s), self.loop)
+        fut = asyncio.run_coroutine_threadsafe(self._fetch(req, policy, timeout_s), self.loop)
         self.inflight[key] = fut
 
         def finished(f: Any) -> None:
             if f.cancelled():
                 return
-            ok, value = f.result()
+            try:
+                ok, value = f.result()
+            except Exception:  # a bug here must still settle the fetch
+                log.exception("fetch to %s failed inside the egress client", req.url[:200])
+                ok, value = False, fetch_error("E_INTERNAL", "fetch failed inside the server")
             self.done.append((key, ok, value))
             try:
                 os.write(self.w, b"x")
@@ -127,23 +164,24 @@ class Egress:
         return out
 
     # ---- on the egress loop ---------------------------------------------------------
-    def _session(self, exact: bool) -> aiohttp.ClientSession:
-        s = self.sessions.get(exact)
+    def _session(self, exact: bool, operator: Operator) -> aiohttp.ClientSession:
+        s = self.sessions.get((exact, operator))
         if s is None:
-            resolver = DefaultResolver() if exact else PublicOnlyResolver()
-            connector = aiohttp.TCPConnector(resolver=resolver, limit=256, ttl_dns_cache=10)
-            s = self.sessions[exact] = aiohttp.ClientSession(connector=connector, auto_decompress=True,
-                                                             headers={"user-agent": USER_AGENT})
+            connector = aiohttp.TCPConnector(resolver=GuardedResolver(operator, public_only=not exact), limit=256,
+                                             ttl_dns_cache=10)
+            s = self.sessions[exact, operator] = aiohttp.ClientSession(
+                connector=connector, auto_decompress=True, headers={"user-agent": USER_AGENT},
+                cookie_jar=aiohttp.DummyCookieJar(), trust_env=False)
         return s
 
-    async def _fetch(self, args: dict[str, Any], policy: FetchPolicy, timeout_s: float) -> tuple[bool, Any]:
+    async def _fetch(self, req: FetchRequest, policy: FetchPolicy, timeout_s: float) -> tuple[bool, Any]:
         try:
             async with asyncio.timeout(timeout_s):
-                return True, await self._follow(args, policy)
+                return True, await self._follow(req, policy)
         except ShardrunError as exc:
             return False, fetch_error(exc.code, exc.message)
         except TimeoutError:
-            return False, fetch_error("E_FETCH_TIMEOUT", f"fetch to {args.get('url', '')[:200]} took longer than "
+            return False, fetch_error("E_FETCH_TIMEOUT", f"fetch to {req.url[:200]} took longer than "
                                                          f"{timeout_s * 1000:g} ms")
         except aiohttp.ClientConnectorError as exc:
             cause = exc.os_error if isinstance(exc.os_error, EgressDenied) else exc.__cause__
@@ -153,15 +191,15 @@ class Egress:
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             return False, fetch_error("E_FETCH_FAILED", f"fetch failed: {type(exc).__name__}: {exc}")
 
-    async def _follow(self, args: dict[str, Any], policy: FetchPolicy) -> dict[str, Any]:
-        url, method = str(args["url"]), str(args["method"])
-        headers = [(k, v) for k, v in args.get("headers", []) if k.lower() not in DROP_REQUEST]
-        body = base64.b64decode(args["body"]) if args.get("body") else None
-        mode = args.get("redirect", "follow")
+    async def _follow(self, req: FetchRequest, policy: FetchPolicy) -> dict[str, Any]:
+        url, method, body, mode = req.url, req.method, req.body or None, req.redirect
+        headers = [(k, v) for k, v in req.headers if k.lower() not in DROP_REQUEST]
+        if any(k.lower() == "authorization" and v.strip().lower().startswith(CONNECTION_BOUND_AUTH) for k, v in headers):
+            headers.append(("connection", "close"))     # an authenticated connection is never pooled
         for hop in range(policy.max_redirects + 1):
             target = check_url(url, policy)
-            async with self._session(target.exact).request(method, url, headers=headers, data=body,
-                                                           allow_redirects=False) as resp:
+            async with self._session(target.exact, policy.operator).request(method, url, headers=headers, data=body,
+                                                                            allow_redirects=False) as resp:
                 location = resp.headers.get("location")
                 if resp.status in REDIRECTS and location and mode != "manual":
                     if mode == "error":
@@ -172,7 +210,7 @@ class Egress:
                         method, body = ("GET" if method != "HEAD" else "HEAD"), None
                         headers = [(k, v) for k, v in headers if k.lower() not in ("content-type",)]
                     if _origin(URL(nxt)) != _origin(resp.url):
-                        headers = [(k, v) for k, v in headers if k.lower() not in ("authorization", "cookie")]
+                        headers = [(k, v) for k, v in headers if k.lower() not in CROSS_ORIGIN_DROP]
                     url = nxt
                     continue
                 data = await _read_capped(resp, policy.max_response_bytes, url)
@@ -182,7 +220,7 @@ class Egress:
                 return {"status": resp.status, "statusText": resp.reason or "", "headers": out_headers,
                         "body": base64.b64encode(data).decode("ascii") if data else None, "url": url,
                         "redirected": hop > 0}
-        raise ShardrunError(f"fetch to {args['url'][:200]}: more than {policy.max_redirects} redirects",
+        raise ShardrunError(f"fetch to {req.url[:200]}: more than {policy.max_redirects} redirects",
                             code="E_FETCH_FAILED")
 
     def close(self) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import itertools
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import orjson
@@ -21,6 +21,9 @@ from ..calls import HttpResponse
 from ..errors import CODES
 from ..workers import NAME
 from .client import fetch_error
+
+if TYPE_CHECKING:
+    from .host import FetchRequest
 
 
 class InternalRoutes:
@@ -48,11 +51,11 @@ class InternalRoutes:
                 return name if NAME.fullmatch(name) else None
         return None
 
-    def send(self, key: Any, worker: str, args: dict[str, Any], depth: int, timeout_s: float) -> None:
+    def send(self, key: Any, worker: str, req: FetchRequest, depth: int, timeout_s: float) -> None:
         rid = next(self.ids)
         self.pending[rid] = (key, time.monotonic() + timeout_s + 1.0)
-        arg = {"method": args.get("method", "GET"), "url": args["url"], "headers": args.get("headers", []),
-               "body": args.get("body")}
+        arg = {"method": req.method, "url": req.url, "headers": [list(h) for h in req.headers],
+               "body": base64.b64encode(req.body).decode("ascii") if req.body else None}
         self.sock.send_multipart(protocol.encode_request(rid, worker, "fetch", arg, depth=depth,
                                                          wall_ms=max(1.0, timeout_s * 1000)))
 
