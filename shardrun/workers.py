@@ -101,7 +101,7 @@ class WorkerSpec:
     fetch: FetchPolicy = field(default_factory=FetchPolicy)
     task: TaskPolicy = field(default_factory=TaskPolicy)
     idempotent: bool = False
-    clamped: tuple[str, ...] = ()   # limits its worker.toml asked to raise (the operator's apply)
+    clamped: tuple[str, ...] = ()   # limits its worker.toml asked to raise (the operator's apply): cpu_ms, fetch.timeout_ms...
 
     @property
     def version(self) -> str:
@@ -208,12 +208,13 @@ class Registry:
         if both:
             raise ScriptError(f"{name}/worker.toml: {sorted(both)} in both [env] and [secrets]", code="E_WORKER_CONFIG")
         try:
-            fetch, clamped = merge(self.fetch_defaults, cfg.fetch)
+            fetch, fetch_clamped = merge(self.fetch_defaults, cfg.fetch)
         except ValidationError as exc:
             raise ScriptError(f"{name}/worker.toml: [fetch] {_problems(exc)}", code="E_WORKER_CONFIG") from None
-        if clamped:   # once per load of the file: the spec is cached until it changes
+        if fetch_clamped:   # once per load of the file: the spec is cached until it changes
             log.warning("%s/worker.toml: [fetch] asks for more than the server's [fetch] allows, clamped: %s", name,
-                        ", ".join(f"{k} {asked:.15g} -> {kept:.15g}" for k, (asked, kept) in sorted(clamped.items())))
+                        ", ".join(f"{k} {a:.15g} -> {kept:.15g}" for k, (a, kept) in sorted(fetch_clamped.items())))
+        clamped += tuple(f"fetch.{k}" for k in sorted(fetch_clamped))
         return WorkerSpec(name, cfg.tenant or name, script, limits, {**cfg.env, **cfg.secrets}, cfg.max_concurrency,
                           cfg.console, fetch, cfg.task, cfg.idempotent, clamped)
 
