@@ -357,7 +357,7 @@
     const c = chunks[name], names = c[1], kept = list();
     for (let i = 0; i < names.length; i++) {
       const g = names[i];
-      if (getterOf(G, g) === lazy[g]) delete G[g]; else push(kept, [g, ownDesc(G, g)]);
+      if (getterOf(G, g) === lazy[g]) delete G[g]; else { const d = ownDesc(G, g); push(kept, [g, d && setProto(d, null)]); }
     }
     indirectEval(c[0])(internals);
     for (let i = 0; i < names.length; i++) installed[names[i]] = G[names[i]];
