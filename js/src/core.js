@@ -17,200 +17,240 @@
 //         ["f", rid]             the request is finished (waitUntil settled)
 //         ["o", opid, rid, name, args]  a host operation request
 //         ["l", rid, level, text]       a console line
+//         ["d", n]               console lines of finished requests dropped so far (isolate total)
 //         ["t", due, rid]        the earliest timer (always last, when there are timers)
+//
+// Tenant code runs in this realm and may patch any built-in. So nothing here looks a
+// built-in up after init: the primordials below are captured before the worker's script
+// runs, events are built as text from primitives (JSON.stringify only ever sees strings),
+// and the helpers the chunks share travel in `internals`, never through globals. No entry
+// point throws to the host because of what tenant code did.
 (function (specJson, seed) {
   "use strict";
-  const G = globalThis;
-  const parse = JSON.parse, stringify = JSON.stringify;
-  const define = Object.defineProperty;
-  const P = Promise, then = Promise.prototype.then, resolveP = Promise.resolve.bind(Promise);
-  const isArray = Array.isArray;
+  const G = globalThis, O = Object;
+  const uncurry = Function.prototype.bind.bind(Function.prototype.call);   // uncurry(f)(self, ...a) = f.call(self, ...a)
+  const getter = (proto, k) => uncurry(O.getOwnPropertyDescriptor(proto, k).get);
+  const parse = JSON.parse, stringify = JSON.stringify, define = O.defineProperty, setProto = O.setPrototypeOf;
+  const Str = String, Num = Number, TypeErr = TypeError, RangeErr = RangeError, Err = Error, IErr = InternalError;
+  const Prom = Promise, rejected = Promise.reject.bind(Promise), apply = Reflect.apply, MapC = Map, SetC = Set;
+  const AP = Array.prototype, SP = String.prototype, MP = Map.prototype, TP = O.getPrototypeOf(Uint8Array.prototype);
+  const push = uncurry(AP.push), join = uncurry(AP.join), sort = uncurry(AP.sort);
+  const startsWith = uncurry(SP.startsWith), includes = uncurry(SP.includes), trimEnd = uncurry(SP.trimEnd);
+  const mget = uncurry(MP.get), mset = uncurry(MP.set), mhas = uncurry(MP.has), mdel = uncurry(MP.delete);
+  const meach = uncurry(MP.forEach), msize = getter(MP, "size");
+  const sadd = uncurry(Set.prototype.add), shas = uncurry(Set.prototype.has), sdel = uncurry(Set.prototype.delete);
+  const seach = uncurry(Set.prototype.forEach);
+  const wget = uncurry(WeakMap.prototype.get), wset = uncurry(WeakMap.prototype.set);
+  const hasInstance = uncurry(Function.prototype[Symbol.hasInstance]), objTag = uncurry(O.prototype.toString);
+  const getterOf = uncurry(O.prototype.__lookupGetter__), ownDesc = O.getOwnPropertyDescriptor;
+  const list = () => setProto([], null);   // an array no Array.prototype accessor can intercept
+  const q = (s) => stringify(s);           // JSON text of a string primitive (no toJSON is consulted)
+  const is = (v, C) => { try { return hasInstance(C, v); } catch (_) { return false; } };
+  // What the chunks may use instead of the (patchable) globals.
+  const prim = {
+    __proto__: null, uncurry, getter, push, join, sort, list, q, is, stringify, parse, define, setProto, Str, Num,
+    TypeErr, RangeErr, Prom, mget, mset, mhas, msize, mclear: uncurry(MP.clear), MapC, AP, iter: Symbol.iterator,
+    keys: O.keys, code: uncurry(SP.charCodeAt), lower: uncurry(SP.toLowerCase), upper: uncurry(SP.toUpperCase),
+    slice: uncurry(SP.slice), wellFormed: uncurry(SP.toWellFormed), U8: Uint8Array, AB: ArrayBuffer,
+    isView: ArrayBuffer.isView, bytesLen: getter(TP, "length"), b64: uncurry(Uint8Array.prototype.toBase64),
+    fromB64: Uint8Array.fromBase64.bind(Uint8Array),
+  };
   const indirectEval = G.eval;
   let limits = null, env = null;   // set by boot(): a prepared isolate is not yet any worker's
-  const sources = Array.prototype.slice.call(arguments, 2);
-  const chunks = {};
+  const sources = apply(AP.slice, arguments, [2]);
+  const chunks = { __proto__: null };
   parse(specJson).forEach(([name, globals], i) => { chunks[name] = [sources[i], globals]; });
   const codes = new WeakMap();   // errors raised by the runtime itself -> stable code
 
-  const reqs = new Map();      // rid -> request state
-  const timers = new Map();    // timer id -> {fn, args, due, every, rid}
-  const ops = new Map();       // opid -> {resolve, reject, rid}
-  let out = [];                // pre-serialised events
+  const reqs = new MapC();      // rid -> request state
+  const timers = new MapC();    // timer id -> {fn, args, due, every, rid}
+  const ops = new MapC();       // opid -> {resolve, reject, rid}
+  const ctxs = new WeakMap();   // ctx object -> request state
+  let out = list();             // pre-serialised events
   let now = 0, cur = 0, tseq = 0, oseq = 0, mod = null;
 
   // ---- errors -------------------------------------------------------------
+  // Each part of a tenant's exception is read on its own, and nothing it does escapes.
+  function field(e, k) {
+    try { const v = e[k]; return v === undefined || v === null ? undefined : typeof v === "string" ? v : Str(v); } catch (_) { return undefined; }
+  }
   function errInfo(e, code) {
-    let name = "Error", message, stack = "";
-    try {
-      if (e !== null && (typeof e === "object" || typeof e === "function")) {
-        name = String(e.name ?? "Error");
-        message = String(e.message ?? e);
-        stack = typeof e.stack === "string" ? e.stack : "";
-      } else {
-        message = String(e);
-        name = "Uncaught";
-      }
-    } catch (_) {
-      message = "an exception whose message could not be read";
+    let name = "Uncaught", message, stack = "";
+    if (e !== null && (typeof e === "object" || typeof e === "function")) {
+      name = field(e, "name") ?? "Error";
+      message = field(e, "message");
+      if (message === undefined) { try { message = Str(e); } catch (_) { message = "an exception whose message could not be read"; } }
+      try { const s = e.stack; if (typeof s === "string") stack = s; } catch (_) {}
+      code = code || wget(codes, e);
+    } else {
+      message = Str(e);
     }
-    if (!code && e !== null && typeof e === "object") code = codes.get(e);
     if (!code) {
-      if (e instanceof InternalError && message === "out of memory") code = "E_OOM";
-      else if (e instanceof InternalError && message === "interrupted") code = "E_CPU_LIMIT";   // the engine's time limit
-      else if (e instanceof RangeError && message.startsWith("Maximum call stack size")) code = "E_STACK";
+      if (message === "out of memory" && is(e, IErr)) code = "E_OOM";
+      else if (message === "interrupted" && is(e, IErr)) code = "E_CPU_LIMIT";   // the engine's time limit
+      else if (startsWith(message, "Maximum call stack size") && is(e, RangeErr)) code = "E_STACK";
       else code = "E_SCRIPT";
     }
-    return { code, name, message, stack };
+    return { __proto__: null, code, name, message, stack };
   }
-  const HOST_ERRORS = { TypeError, RangeError, Error };
+  const infoJson = (i) => '{"code":' + q(i.code) + ',"name":' + q(i.name) + ',"message":' + q(i.message) + ',"stack":' + q(i.stack) + "}";
+  const HOST_ERRORS = { __proto__: null, TypeError, RangeError, Error };
   function hostError(info) {
-    const Cls = HOST_ERRORS[info.name] || Error;
-    const err = new Cls(info.message);
-    if (!(info.name in HOST_ERRORS)) err.name = info.name || "Error";
-    if (info.code) { err.code = info.code; codes.set(err, info.code); }
+    const name = info.name ? Str(info.name) : "Error", Cls = HOST_ERRORS[name] || Err;
+    const err = new Cls(Str(info.message));
+    if (!(name in HOST_ERRORS)) err.name = name || "Error";
+    if (info.code) { err.code = Str(info.code); wset(codes, err, err.code); }
     return err;
   }
-
   function fail(code, ErrorClass, message) {
     const e = new ErrorClass(message);
-    codes.set(e, code);
+    wset(codes, e, code);
     return e;
   }
 
   // ---- outbox -------------------------------------------------------------
-  function emit(ev) { out.push(stringify(ev)); }
-  function respond(r, ok, value) {
+  function respond(r, ok, value) {   // value: JSON text of the result, or an error info
     if (r.responded) return;
     r.responded = true;
-    if (ok) out.push('["r",' + r.rid + ",true," + value + "]");
-    else emit(["r", r.rid, false, value]);
+    push(out, '["r",' + r.rid + (ok ? ",true," + value : ",false," + infoJson(value)) + "]");
     maybeFinish(r);
   }
   function maybeFinish(r) {
     if (!r.responded || r.waiting > 0 || r.finished) return;
     r.finished = true;
-    if (r.timers) for (const id of r.timers) timers.delete(id);
-    reqs.delete(r.rid);
-    out.push('["f",' + r.rid + "]");
+    dropTimers(r);
+    mdel(reqs, r.rid);
+    push(out, '["f",' + r.rid + "]");
   }
+  function dropTimers(r) { if (r.timers) seach(r.timers, (id) => mdel(timers, id)); }
 
   // ---- results ------------------------------------------------------------
-  function badOutput(message) { return { code: "E_BAD_OUTPUT", name: "TypeError", message, stack: "" }; }
+  const badOutput = (message) => ({ __proto__: null, code: "E_BAD_OUTPUT", name: "TypeError", message, stack: "" });
+  const tooLarge = (message) => ({ __proto__: null, code: "E_RESPONSE_TOO_LARGE", name: "RangeError", message, stack: "" });
   function taskResult(r, v) {
-    if (typeof v === "function") return respond(r, false, badOutput("the handler returned a function; a task result must be JSON"));
-    if (typeof v === "symbol") return respond(r, false, badOutput("the handler returned a symbol; a task result must be JSON"));
+    if (typeof v === "function" || typeof v === "symbol") return respond(r, false, badOutput("the handler returned a " + typeof v + "; a task result must be JSON"));
     if (typeof v === "string" && v.length > limits.maxOutputBytes) {   // before copying it into JSON
-      return respond(r, false, { code: "E_RESPONSE_TOO_LARGE", name: "RangeError", stack: "",
-        message: "the task result is a string of " + v.length + " characters, over the limit of " + limits.maxOutputBytes + " bytes" });
+      return respond(r, false, tooLarge("the task result is a string of " + v.length + " characters, over the limit of " + limits.maxOutputBytes + " bytes"));
     }
     let s;
     try { s = stringify(v === undefined ? null : v); } catch (e) {
-      const m = String(e && e.message);
-      if (e instanceof InternalError && m === "out of memory") {
-        return respond(r, false, { code: "E_OOM", name: "InternalError", stack: "",
-          message: "the isolate ran out of memory while serialising the task result" });
-      }
-      const what = m.includes("circular") ? "a circular structure" : m.includes("BigInt") ? "a BigInt" : "a value JSON cannot carry";
+      const i = errInfo(e), m = i.message;
+      if (i.code === "E_OOM") return respond(r, false, { __proto__: null, code: "E_OOM", name: "InternalError", stack: "", message: "the isolate ran out of memory while serialising the task result" });
+      const what = includes(m, "circular") ? "a circular structure" : includes(m, "BigInt") ? "a BigInt" : "a value JSON cannot carry";
       return respond(r, false, badOutput("the task result cannot be serialised as JSON: it contains " + what + " (" + m + ")"));
     }
-    if (s === undefined) s = "null";
-    if (s.length > limits.maxOutputBytes) {
-      return respond(r, false, { code: "E_RESPONSE_TOO_LARGE", name: "RangeError", stack: "",
-        message: "the task result is " + s.length + " bytes of JSON, over the limit of " + limits.maxOutputBytes });
-    }
+    if (typeof s !== "string") s = "null";
+    if (s.length > limits.maxOutputBytes) return respond(r, false, tooLarge("the task result is " + s.length + " bytes of JSON, over the limit of " + limits.maxOutputBytes));
     respond(r, true, s);
   }
   function fetchResult(r, v) {
-    if (!(v instanceof G.Response)) {
-      const t = v === null ? "null" : typeof v === "object" ? (v.constructor && v.constructor.name) || "object" : typeof v;
-      return respond(r, false, badOutput("the fetch handler must return a Response, it returned " + t));
-    }
     let s;
-    try { s = v.__serialize(limits.maxOutputBytes); } catch (e) { return respond(r, false, errInfo(e)); }
+    try { load("fetch_api"); s = internals.serialize(v, limits.maxOutputBytes); } catch (e) { return respond(r, false, errInfo(e)); }
+    if (s === undefined) return respond(r, false, badOutput("the fetch handler must return a Response, it returned " + describe(v)));
     respond(r, true, s);
+  }
+  function describe(v) {
+    if (v === null || typeof v !== "object") return v === null ? "null" : typeof v;
+    let n;
+    try { n = v.constructor.name; } catch (_) {}
+    return (typeof n === "string" && n ? n : "an object") + " (not a Response made by the runtime's Response class)";
   }
 
   // ---- dispatch -----------------------------------------------------------
-  const REQ = Symbol("request");
   const ctxProto = {
     waitUntil(p) {
-      const r = this[REQ];
-      if (!r || r.finished) throw new TypeError("waitUntil() must be called on the ctx of a request that is still running");
+      const r = wget(ctxs, this);
+      if (!r || r.finished) throw new TypeErr("waitUntil() must be called on the ctx of a request that is still running");
       r.waiting++;
-      const done = () => { r.waiting--; maybeFinish(r); };
-      then.call(resolveP(p), done, (e) => { log(r.rid, "error", ["waitUntil promise rejected:", e]); done(); });
+      track(r, p);
     },
     passThroughOnException() {},
   };
+  async function track(r, p) {
+    try { await p; } catch (e) { log(r.rid, "error", ["waitUntil promise rejected:", e]); }
+    r.waiting--;
+    maybeFinish(r);
+  }
   function dispatch(rid, kind, json, t) {
     now = t;
     const r = { rid, responded: false, finished: false, waiting: 0, timers: null, logBytes: 0, logDropped: false };
-    reqs.set(rid, r);
+    mset(reqs, rid, r);
     cur = rid;
     const done = kind === "fetch" ? fetchResult : taskResult;
-    let v;
+    let v, then;
     try {
-      const arg = kind === "fetch" ? G.Request.__fromHost(parse(json)) : parse(json);
-      v = mod[kind](arg, env, { __proto__: ctxProto, [REQ]: r });
+      let arg = parse(json);
+      if (kind === "fetch") { load("fetch_api"); arg = internals.requestFromHost(arg); }
+      const ctx = { __proto__: ctxProto };
+      wset(ctxs, ctx, r);
+      v = mod[kind](arg, env, ctx);
+      if (v !== null && (typeof v === "object" || typeof v === "function")) then = v.then;
     } catch (e) {
       respond(r, false, errInfo(e));
       return flush();
     }
-    if (v !== null && typeof v === "object" && typeof v.then === "function") {
-      then.call(resolveP(v), (x) => { cur = rid; done(r, x); }, (e) => respond(r, false, errInfo(e)));
-    } else {
-      done(r, v);
-    }
+    if (typeof then === "function") later(r, v, done); else done(r, v);
     return flush();
   }
+  // `await` takes the engine's own path for a native promise: a patched then() is never called.
+  async function later(r, v, done) {
+    let x;
+    try { x = await v; } catch (e) { cur = r.rid; return respond(r, false, errInfo(e)); }
+    cur = r.rid;
+    done(r, x);
+  }
   function cancel(rid) {
-    const r = reqs.get(rid);
-    if (!r) return;
-    r.responded = true;
+    const r = mget(reqs, rid);
+    if (!r) return flush();
+    r.responded = r.finished = true;
     r.waiting = 0;
-    r.finished = true;
-    if (r.timers) for (const id of r.timers) timers.delete(id);
-    reqs.delete(rid);
+    dropTimers(r);
+    mdel(reqs, rid);
     return flush();
   }
 
   // ---- timers -------------------------------------------------------------
   function addTimer(fn, ms, args, every) {
-    if (typeof fn !== "function") throw new TypeError("the timer callback must be a function");
-    const r = reqs.get(cur);
-    if (!r) throw new Error("timers can only be set while handling a request, not at the top level of the script");
-    if (timers.size >= limits.maxTimers) throw new RangeError("too many timers (limit " + limits.maxTimers + ")");
-    ms = Number(ms);
+    if (typeof fn !== "function") throw new TypeErr("the timer callback must be a function");
+    const r = mget(reqs, cur);
+    if (!r) throw new Err("timers can only be set while handling a request, not at the top level of the script");
+    if (msize(timers) >= limits.maxTimers) throw new RangeErr("too many timers (limit " + limits.maxTimers + ")");
+    ms = Num(ms);
     if (!(ms >= 0) || ms > 2147483647) ms = 0;
     const id = ++tseq;
-    timers.set(id, { fn, args, due: now + ms, every: every ? Math.max(ms, 1) : 0, rid: cur });
-    (r.timers || (r.timers = new Set())).add(id);
+    mset(timers, id, { fn, args, due: now + ms, every: every ? (ms < 1 ? 1 : ms) : 0, rid: r.rid });
+    sadd(r.timers || (r.timers = new SetC()), id);
     return id;
   }
   function clearTimer(id) {
-    const t = timers.get(id);
-    if (t) { timers.delete(id); const r = reqs.get(t.rid); if (r && r.timers) r.timers.delete(id); }
+    const t = mget(timers, id);
+    if (t) { mdel(timers, id); const r = mget(reqs, t.rid); if (r && r.timers) sdel(r.timers, id); }
   }
   G.setTimeout = (fn, ms, ...args) => addTimer(fn, ms, args, false);
   G.setInterval = (fn, ms, ...args) => addTimer(fn, ms, args, true);
   G.clearTimeout = clearTimer;
   G.clearInterval = clearTimer;
 
+  function firstTimer(dueOnly) {
+    let first = null;
+    meach(timers, (x) => { if ((!dueOnly || x.due <= now) && (first === null || x.due < first.due)) first = x; });
+    return first;
+  }
   function fire(t) {
     now = t;
-    let first = null;
-    for (const [id, x] of timers) if (x.due <= now && (first === null || x.due < first.due)) first = x;
+    const first = firstTimer(true);
     if (first === null) return flush();
     const rid = first.rid;
     cur = rid;
-    const due = [];
-    for (const [id, x] of timers) if (x.rid === rid && x.due <= now) due.push([id, x]);
-    due.sort((a, b) => a[1].due - b[1].due || a[0] - b[0]);
-    for (const [id, x] of due) {
-      if (!timers.has(id)) continue;
+    const due = list();
+    meach(timers, (x, id) => { if (x.rid === rid && x.due <= now) push(due, [id, x]); });
+    sort(due, (a, b) => a[1].due - b[1].due || a[0] - b[0]);
+    for (let i = 0; i < due.length; i++) {
+      const id = due[i][0], x = due[i][1];
+      if (!mhas(timers, id)) continue;
       if (x.every) x.due = now + x.every; else clearTimer(id);
-      try { x.fn(...x.args); } catch (e) {
-        const r = reqs.get(rid);
+      try { apply(x.fn, undefined, x.args); } catch (e) {
+        const r = mget(reqs, rid);
         if (r && !r.responded) respond(r, false, errInfo(e));
         else log(rid, "error", ["uncaught exception in a timer:", e]);
       }
@@ -219,128 +259,160 @@
   }
 
   // ---- host operations (the mailbox) -----------------------------------------
+  // args: the operation's arguments as JSON text, built by the caller from primitives.
   function hostOp(name, args) {
     const rid = cur;
-    if (!reqs.has(rid)) return P.reject(new Error(name + "() can only be called while handling a request"));
+    if (!mhas(reqs, rid)) return rejected(new Err(name + "() can only be called while handling a request"));
     const opid = ++oseq;
-    let s;
-    try { s = stringify(["o", opid, rid, name, args]); } catch (e) {
-      return P.reject(new TypeError(name + "(): arguments cannot be serialised: " + e.message));
-    }
-    if (s.length > limits.maxOpBytes) return P.reject(new RangeError(name + "(): arguments are " + s.length + " bytes, over the limit of " + limits.maxOpBytes));
-    return new P((resolve, reject) => { ops.set(opid, { resolve, reject, rid }); out.push(s); });
+    const s = '["o",' + opid + "," + rid + "," + q(name) + "," + args + "]";
+    if (s.length > limits.maxOpBytes) return rejected(new RangeErr(name + "(): arguments are " + s.length + " bytes, over the limit of " + limits.maxOpBytes));
+    return new Prom((resolve, reject) => { mset(ops, opid, { resolve, reject, rid }); push(out, s); });
   }
   function settle(json) {
-    const list = parse(json);
+    const items = parse(json);
     let rid = 0;
-    for (const [opid, ok, value] of list) {
-      const o = ops.get(opid);
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i], o = mget(ops, it[0]);
       if (!o) continue;                       // late settle after the request ended
-      ops.delete(opid);
-      rid = o.rid;
-      if (ok) o.resolve(value); else o.reject(hostError(value));
+      mdel(ops, it[0]);
+      cur = rid = o.rid;
+      if (it[1]) o.resolve(it[2]); else o.reject(hostError(it[2]));
     }
     cur = rid;
     return flush();
   }
 
   // ---- console -------------------------------------------------------------
-  function fmt(v, depth) {
-    switch (typeof v) {
-      case "string": return depth ? stringify(v) : v;
-      case "undefined": return "undefined";
-      case "function": return "[Function " + (v.name || "anonymous") + "]";
-      case "bigint": return v + "n";
-      case "symbol": return v.toString();
-      case "object":
-        if (v === null) return "null";
-        if (v instanceof Error) return v.stack ? v.name + ": " + v.message + "\n" + v.stack.trimEnd() : v.name + ": " + v.message;
-        try {
-          const seen = new Set();
-          return stringify(v, (k, x) => {
+  function fmt(v) {
+    try {
+      switch (typeof v) {
+        case "string": return v;
+        case "function": { const n = field(v, "name"); return "[Function " + (n || "anonymous") + "]"; }
+        case "bigint": return v + "n";
+        case "object": {
+          if (v === null) return "null";
+          if (is(v, Err)) {
+            const s = field(v, "stack"), head = field(v, "name") + ": " + field(v, "message");
+            return s ? head + "\n" + trimEnd(s) : head;
+          }
+          const seen = new SetC();
+          const s = stringify(v, (k, x) => {
             if (typeof x === "bigint") return x + "n";
-            if (typeof x === "object" && x !== null) { if (seen.has(x)) return "[Circular]"; seen.add(x); }
+            if (typeof x === "object" && x !== null) { if (shas(seen, x)) return "[Circular]"; sadd(seen, x); }
             return x;
           });
-        } catch (_) { return Object.prototype.toString.call(v); }
-      default: return String(v);
+          return typeof s === "string" ? s : Str(s);
+        }
+        default: return Str(v);   // undefined, number, boolean, symbol: no tenant code runs
+      }
+    } catch (_) {
+      try { return objTag(v); } catch (_) { return "[unprintable]"; }
     }
   }
-  function log(rid, level, args) {
-    const r = reqs.get(rid);
-    let text;
-    try { text = args.map((a) => fmt(a, 0)).join(" "); } catch (e) { text = "[unprintable]"; }
+  // Lines of a running request count against its own budget; lines of a finished request
+  // (a timer or promise job that outlived it) or of no request count against the isolate's.
+  // Limits arrive with boot(), after the script's top level ran: until then the default cap.
+  let orphanBytes = 0, orphanDropped = 0, dropsReported = 0;
+  function log(rid, level, args, head, tail) {
+    const r = mget(reqs, rid), cap = limits ? limits.maxLogBytes : 65536;
+    if (r ? r.logDropped : orphanDropped) { if (!r) orphanDropped++; return; }
+    let text = head || "";
+    for (let i = 0; i < args.length; i++) text += (text || i ? " " : "") + fmt(args[i]);
+    if (tail) text += (text ? " " : "") + tail;
     if (r) {
-      if (r.logDropped) return;
       r.logBytes += text.length;
-      if (r.logBytes > limits.maxLogBytes) {
+      if (r.logBytes > cap) {
         r.logDropped = true;
-        text = "[console output over " + limits.maxLogBytes + " bytes for this request; the rest is dropped]";
+        text = "[console output over " + cap + " bytes for this request; the rest is dropped]";
         level = "warn";
       }
+    } else if ((orphanBytes += text.length) > cap) {
+      orphanDropped = 1;
+      text = "[console output of finished requests over " + cap + " bytes for this isolate; the rest is dropped]";
+      level = "warn";
     }
-    emit(["l", rid, level, text]);
+    push(out, '["l",' + rid + "," + q(level) + "," + q(text) + "]");
   }
   const con = {};
   for (const level of ["log", "info", "warn", "error", "debug"]) con[level] = (...a) => log(cur, level, a);
-  con.trace = (...a) => log(cur, "debug", [...a, new Error("trace").stack]);
-  con.assert = (c, ...a) => { if (!c) log(cur, "error", ["Assertion failed", ...a]); };
+  con.trace = (...a) => log(cur, "debug", a, "", Str(new Err("trace").stack));
+  con.assert = (c, ...a) => { if (!c) log(cur, "error", a, "Assertion failed"); };
   define(G, "console", { value: con, writable: true, configurable: true });
 
   // ---- lazily loaded Web APIs -------------------------------------------------
-  // chunks: {name: [source, [globals...]]}. The first read of a global evaluates
-  // its chunk; a chunk's source evaluates to function(internals) that installs its globals.
-  const loaded = new Set();
-  const internals = { hostOp, errInfo, fail, seed, get limits() { return limits; }, get now() { return now; }, load: (n) => load(n) };
+  // chunks: {name: [source, [globals...]]}. The first read of a global evaluates its chunk; a
+  // chunk's source evaluates to function(internals) that installs its globals. A global the
+  // tenant set before its chunk loaded stays the tenant's; `internals.get` gives the real one.
+  const loaded = { __proto__: null }, chunkOf = { __proto__: null }, lazy = { __proto__: null }, installed = { __proto__: null };
+  const data = (value) => ({ __proto__: null, value, writable: true, configurable: true });
+  const internals = {
+    __proto__: null, prim, hostOp, errInfo, fail, seed, load: (n) => load(n),
+    get: (g) => { load(chunkOf[g]); return installed[g]; }, peek: (g) => installed[g],
+    install(o) { for (const k in o) define(G, k, data(o[k])); },
+    get limits() { return limits; }, get now() { return now; },
+  };
   function load(name) {
-    if (loaded.has(name)) return;
-    loaded.add(name);
-    const [src, names] = chunks[name];
-    for (const g of names) delete G[g];
-    indirectEval(src)(internals);
+    if (loaded[name]) return;
+    loaded[name] = true;
+    const c = chunks[name], names = c[1], kept = list();
+    for (let i = 0; i < names.length; i++) {
+      const g = names[i];
+      if (getterOf(G, g) === lazy[g]) delete G[g]; else { const d = ownDesc(G, g); push(kept, [g, d && setProto(d, null)]); }
+    }
+    indirectEval(c[0])(internals);
+    for (let i = 0; i < names.length; i++) installed[names[i]] = G[names[i]];
+    for (let i = 0; i < kept.length; i++) { const g = kept[i][0], d = kept[i][1]; if (d) define(G, g, d); else delete G[g]; }
   }
-  for (const name of Object.keys(chunks)) {
+  for (const name in chunks) {
     for (const g of chunks[name][1]) {
-      define(G, g, {
-        configurable: true,
-        enumerable: false,
-        get() { load(name); return G[g]; },
-        set(v) { define(G, g, { value: v, writable: true, configurable: true }); },
-      });
+      chunkOf[g] = name;
+      lazy[g] = function () { load(name); return G[g]; };
+      define(G, g, { __proto__: null, configurable: true, enumerable: false, get: lazy[g], set(v) { define(G, g, data(v)); } });
     }
   }
 
   // ---- entry points for the host ------------------------------------------------
   // boot(p): p is the promise of the bootstrap module, which imports the worker's
   // module namespace and calls register(ns). booted() reports how that went.
-  let bootState = null;
+  let bootState = null;   // JSON text
   function register(ns) {
     if (!("default" in ns)) {
-      bootState = { code: "E_NO_DEFAULT_EXPORT", message: "the script has no default export: add `export default { async fetch(request, env, ctx) { ... } }` (or a task or scheduled handler)" };
-      return;
+      return infoJson(fail0("the script has no default export: add `export default { async fetch(request, env, ctx) { ... } }` (or a task or scheduled handler)"));
     }
     mod = ns.default;
     if (mod === null || (typeof mod !== "object" && typeof mod !== "function")) {
-      bootState = { code: "E_NO_DEFAULT_EXPORT", message: "the default export is " + (mod === null ? "null" : typeof mod) + "; it must be an object with fetch, task or scheduled handlers" };
-      return;
+      return infoJson(fail0("the default export is " + (mod === null ? "null" : typeof mod) + "; it must be an object with fetch, task or scheduled handlers"));
     }
-    const handlers = [];
-    for (const k of ["fetch", "task", "scheduled"]) if (typeof mod[k] === "function") handlers.push(k);
-    bootState = { handlers };
+    const handlers = list();
+    for (const k of ["fetch", "task", "scheduled"]) if (typeof mod[k] === "function") push(handlers, q(k));
+    return '{"handlers":[' + join(handlers, ",") + "]}";
   }
+  const fail0 = (message) => ({ __proto__: null, code: "E_NO_DEFAULT_EXPORT", name: "Error", message, stack: "" });
   function boot(p, envJson, limitsJson) {
     env = parse(envJson);
     limits = parse(limitsJson);
-    then.call(p, () => { const ns = G.__shardrun_ns; delete G.__shardrun_ns; register(ns); }, (e) => { bootState = errInfo(e); });
+    define(p, "constructor", data(Prom));   // so `await p` never consults a patched Promise.prototype
+    booting(p);
+  }
+  async function booting(p) {
+    try {
+      await p;
+      const ns = G.__shardrun_ns;
+      delete G.__shardrun_ns;
+      bootState = register(ns);
+    } catch (e) { bootState = infoJson(errInfo(e)); }
   }
   function booted() {
-    return stringify(bootState || { code: "E_SCRIPT", message: "the script's top level did not finish: top-level await is waiting on something that never settles (timers and I/O are not available at the top level)" });
+    return bootState || '{"code":"E_SCRIPT","message":"the script\'s top level did not finish: top-level await is waiting on something that never settles (timers and I/O are not available at the top level)"}';
   }
   function take(idle) {
-    if (idle && timers.size === 0 && ops.size === 0) {
-      for (const r of [...reqs.values()]) {
+    if (idle && msize(timers) === 0 && msize(ops) === 0) {
+      const rs = list();
+      meach(reqs, (r) => push(rs, r));
+      for (let i = 0; i < rs.length; i++) {
+        const r = rs[i];
         if (!r.responded) {
-          respond(r, false, { code: "E_NEVER_RESPONDS", name: "Error", stack: "",
+          respond(r, false, { __proto__: null, code: "E_NEVER_RESPONDS", name: "Error", stack: "",
             message: "the handler will never generate a response: its promise is still pending and nothing is left that could settle it (no timers, no host operations)" });
         } else if (r.waiting > 0) {
           log(r.rid, "warn", ["ctx.waitUntil() promises will never settle; the request is finished without them"]);
@@ -352,15 +424,22 @@
     return flush();
   }
   function flush() {
-    if (timers.size) {
-      let first = null;
-      for (const x of timers.values()) if (first === null || x.due < first.due) first = x;
-      out.push("[\"t\"," + first.due + "," + first.rid + "]");
-    }
+    if (orphanDropped !== dropsReported) push(out, '["d",' + (dropsReported = orphanDropped) + "]");
+    const first = msize(timers) ? firstTimer(false) : null;
+    if (first !== null) push(out, '["t",' + first.due + "," + first.rid + "]");
     if (out.length === 0) return "";
-    const s = ["[", out.join("\n,"), "]"].join("");   // join makes a flat string; "+" may make a rope the binding cannot read
-    out = [];
+    const s = join(["[", join(out, "\n,"), "]"], "");   // join makes a flat string; "+" may make a rope the binding cannot read
+    out = list();
     return s;
   }
-  G.__shardrun = { boot, booted, dispatch, fire, settle, take, cancel, load };
+  // An exception that still gets here (tenant code run by a getter, a proxy, ...) fails the
+  // request being served instead of reaching the host.
+  const guard = (fn) => (a, b, c, d) => {
+    try { return fn(a, b, c, d); } catch (e) {
+      const r = mget(reqs, cur);
+      if (r) respond(r, false, errInfo(e));
+      return flush();
+    }
+  };
+  G.__shardrun = { boot, booted, dispatch: guard(dispatch), fire: guard(fire), settle: guard(settle), take: guard(take), cancel: guard(cancel), load };
 });

@@ -1,7 +1,6 @@
 // TextEncoder / TextDecoder (UTF-8 only, as in Workers), per the Encoding Standard.
 (function (sr) {
   "use strict";
-  const G = globalThis;
   function encode(s) {
     const n = s.length;
     const out = new Uint8Array(n * 3);
@@ -92,5 +91,8 @@
     }
     get [Symbol.toStringTag]() { return "TextDecoder"; }
   }
-  for (const [k, v] of Object.entries({ TextEncoder, TextDecoder })) Object.defineProperty(G, k, { value: v, writable: true, configurable: true });
+  // For the bodies of fetch_api: the real conversions, whatever the tenant did to the globals.
+  sr.utf8 = encode;
+  sr.fromUtf8 = (u8) => new TextDecoder().decode(u8);
+  sr.install({ __proto__: null, TextEncoder, TextDecoder });
 });

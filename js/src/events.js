@@ -1,7 +1,9 @@
-// Event, EventTarget, AbortController and AbortSignal.
+// Event, EventTarget, AbortController and AbortSignal. The classes share their private
+// state through closures made in `static {}` blocks; fetch gets what it needs through `sr`.
 (function (sr) {
   "use strict";
-  const G = globalThis;
+  const { TypeErr } = sr.prim;
+  let setTarget, stopped, addListener, removeListener, dispatch, abort;
   class Event {
     #type; #bubbles; #cancelable; #defaultPrevented = false; #stop = false; #target = null; #time;
     constructor(type, init = {}) {
@@ -22,45 +24,55 @@
     preventDefault() { if (this.#cancelable) this.#defaultPrevented = true; }
     stopPropagation() {}
     stopImmediatePropagation() { this.#stop = true; }
-    static __target(e, t) { e.#target = t; e.#stop = false; }
-    static __stopped(e) { return e.#stop; }
+    static {
+      setTarget = (e, t) => { e.#target = t; e.#stop = false; };
+      stopped = (e) => e.#stop;
+    }
     get [Symbol.toStringTag]() { return "Event"; }
   }
   class EventTarget {
     #listeners = new Map();
+    static {
+      addListener = (t, type, cb, once) => {
+        let list = t.#listeners.get(type);
+        if (!list) t.#listeners.set(type, (list = []));
+        if (list.some((l) => l.cb === cb)) return;
+        list.push({ cb, once });
+      };
+      removeListener = (t, type, cb) => {
+        const list = t.#listeners.get(type);
+        if (list) { const i = list.findIndex((l) => l.cb === cb); if (i >= 0) list.splice(i, 1); }
+      };
+      dispatch = (t, ev) => {
+        setTarget(ev, t);
+        const type = ev.type, list = t.#listeners.get(type);
+        const handler = t["on" + type];
+        const all = list ? list.slice() : [];
+        if (typeof handler === "function") all.unshift({ cb: handler, once: false });
+        for (const l of all) {
+          if (l.once) removeListener(t, type, l.cb);
+          try {
+            if (typeof l.cb === "function") l.cb.call(t, ev);
+            else if (l.cb && typeof l.cb.handleEvent === "function") l.cb.handleEvent(ev);
+          } catch (e) { console.error("uncaught exception in an event listener:", e); }
+          if (stopped(ev)) break;
+        }
+        return !ev.defaultPrevented;
+      };
+    }
     addEventListener(type, cb, opts) {
       if (cb === null || cb === undefined) return;
       const once = typeof opts === "object" && opts !== null && !!opts.once;
       const signal = typeof opts === "object" && opts !== null ? opts.signal : undefined;
       if (signal && signal.aborted) return;
       type = String(type);
-      let list = this.#listeners.get(type);
-      if (!list) this.#listeners.set(type, (list = []));
-      if (list.some((l) => l.cb === cb)) return;
-      const entry = { cb, once };
-      list.push(entry);
-      if (signal) signal.addEventListener("abort", () => this.removeEventListener(type, cb));
+      addListener(this, type, cb, once);
+      if (signal) signal.addEventListener("abort", () => removeListener(this, type, cb));
     }
-    removeEventListener(type, cb) {
-      const list = this.#listeners.get(String(type));
-      if (list) { const i = list.findIndex((l) => l.cb === cb); if (i >= 0) list.splice(i, 1); }
-    }
+    removeEventListener(type, cb) { removeListener(this, String(type), cb); }
     dispatchEvent(ev) {
-      if (!(ev instanceof Event)) throw new TypeError("dispatchEvent: the argument must be an Event");
-      Event.__target(ev, this);
-      const list = this.#listeners.get(ev.type);
-      const handler = this["on" + ev.type];
-      const all = list ? list.slice() : [];
-      if (typeof handler === "function") all.unshift({ cb: handler, once: false });
-      for (const l of all) {
-        if (l.once) this.removeEventListener(ev.type, l.cb);
-        try {
-          if (typeof l.cb === "function") l.cb.call(this, ev);
-          else if (l.cb && typeof l.cb.handleEvent === "function") l.cb.handleEvent(ev);
-        } catch (e) { console.error("uncaught exception in an event listener:", e); }
-        if (Event.__stopped(ev)) break;
-      }
-      return !ev.defaultPrevented;
+      if (!(ev instanceof Event)) throw new TypeErr("dispatchEvent: the argument must be an Event");
+      return dispatch(this, ev);
     }
   }
   const ABORT = Symbol("abort");
@@ -71,24 +83,33 @@
     get aborted() { return this.#aborted; }
     get reason() { return this.#reason; }
     throwIfAborted() { if (this.#aborted) throw this.#reason; }
-    static __abort(s, reason) {
-      if (s.#aborted) return;
-      s.#aborted = true;
-      s.#reason = reason === undefined ? new DOMException("This operation was aborted", "AbortError") : reason;
-      s.dispatchEvent(new Event("abort"));
+    static {
+      abort = (s, reason) => {
+        if (s.#aborted) return;
+        s.#aborted = true;
+        s.#reason = reason === undefined ? new DOMException("This operation was aborted", "AbortError") : reason;
+        dispatch(s, new Event("abort"));
+      };
+      // For fetch(): a real signal's own state, whatever the tenant did to the prototypes.
+      sr.isSignal = (s) => s !== null && typeof s === "object" && #aborted in s;
+      sr.signalAborted = (s) => s.#aborted;
+      sr.signalReason = (s) => s.#reason;
+      sr.listen = (s, cb) => addListener(s, "abort", cb, true);
+      sr.unlisten = (s, cb) => removeListener(s, "abort", cb);
+      sr.newSignal = () => new AbortSignal(ABORT);
     }
-    static abort(reason) { const s = new AbortSignal(ABORT); AbortSignal.__abort(s, reason); return s; }
+    static abort(reason) { const s = new AbortSignal(ABORT); abort(s, reason); return s; }
     static timeout(ms) {
       const s = new AbortSignal(ABORT);
-      setTimeout(() => AbortSignal.__abort(s, new DOMException("The operation timed out", "TimeoutError")), ms);
+      setTimeout(() => abort(s, new DOMException("The operation timed out", "TimeoutError")), ms);
       return s;
     }
     static any(signals) {
       const s = new AbortSignal(ABORT);
       for (const x of signals) {
-        if (x.aborted) { AbortSignal.__abort(s, x.reason); return s; }
+        if (x.aborted) { abort(s, x.reason); return s; }
       }
-      for (const x of signals) x.addEventListener("abort", () => AbortSignal.__abort(s, x.reason), { once: true });
+      for (const x of signals) x.addEventListener("abort", () => abort(s, x.reason), { once: true });
       return s;
     }
     get [Symbol.toStringTag]() { return "AbortSignal"; }
@@ -96,8 +117,8 @@
   class AbortController {
     #signal = new AbortSignal(ABORT);
     get signal() { return this.#signal; }
-    abort(reason) { AbortSignal.__abort(this.#signal, reason); }
+    abort(reason) { abort(this.#signal, reason); }
     get [Symbol.toStringTag]() { return "AbortController"; }
   }
-  for (const [k, v] of Object.entries({ Event, EventTarget, AbortController, AbortSignal })) Object.defineProperty(G, k, { value: v, writable: true, configurable: true });
+  sr.install({ __proto__: null, Event, EventTarget, AbortController, AbortSignal });
 });

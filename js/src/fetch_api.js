@@ -1,82 +1,126 @@
 // Headers, Request, Response, Blob and fetch(): the Fetch API surface of a worker.
 // fetch() goes to the host through the mailbox; the host decides what is allowed.
+//
+// This chunk is evaluated lazily, maybe after tenant code patched built-ins, so it uses
+// core's primordials (sr.prim) and never a global; what it shares with core (the request
+// from the host, the response serialiser) goes into `sr`, and what its classes share
+// with each other are closures over private fields made in `static {}` blocks.
 (function (sr) {
   "use strict";
-  const G = globalThis;
-  const toB64 = (u8) => u8.toBase64();
-  const fromB64 = (s) => Uint8Array.fromBase64(s);
-  const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-  const BAD_VALUE = /[\0\r\n]/;
-  const trimHttp = (v) => v.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
-  const utf8 = (s) => new G.TextEncoder().encode(s);
-  const fromUtf8 = (u8) => new G.TextDecoder().decode(u8);
+  const { push, join, sort, list, q, is, stringify, parse, setProto, Str, Num, TypeErr, RangeErr, Prom, mget, mset,
+    msize, mclear, MapC, AP, iter, keys, code, lower, upper, slice, wellFormed, U8, AB, isView, bytesLen, b64, fromB64 } = sr.prim;
+  const utf8 = (s) => { sr.load("encoding"); return sr.utf8(s); };
+  const fromUtf8 = (u8) => { sr.load("encoding"); return sr.fromUtf8(u8); };
+  const array = (l) => setProto(l, AP);   // an internal list handed to the tenant as a plain array
+  const asObject = (v) => v !== null && (typeof v === "object" || typeof v === "function");
+  // A string from a tenant value, or a TypeError (a Symbol, or a toString that throws).
+  function toStr(v, what) {
+    if (typeof v === "string") return v;
+    if (typeof v === "symbol") throw new TypeErr(what + " cannot be a Symbol");
+    try { return Str(v); } catch (e) { throw new TypeErr(what + " cannot be converted to a string: " + sr.errInfo(e).message); }
+  }
 
-  // ---- Headers --------------------------------------------------------------
+  // ---- header grammar (RFC 9110), checked char by char -----------------------
+  const TCHAR = new U8(128);
+  const T = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  for (let i = 0; i < T.length; i++) TCHAR[code(T, i)] = 1;
+  function isToken(s) {
+    if (s.length === 0) return false;
+    for (let i = 0; i < s.length; i++) { const c = code(s, i); if (c > 127 || !TCHAR[c]) return false; }
+    return true;
+  }
+  const isWs = (c) => c === 32 || c === 9 || c === 10 || c === 13;
   // Names repeat (content-type, accept, ...): remember the ones already validated.
-  const names = new Map();
+  const names = new MapC();
   function checkName(n) {
-    if (typeof n !== "string") n = String(n);
-    let l = names.get(n);
+    n = toStr(n, "a header name");
+    let l = mget(names, n);
     if (l === undefined) {
-      if (!TOKEN.test(n)) throw new TypeError("invalid header name: " + JSON.stringify(n));
-      l = n.toLowerCase();
-      if (names.size < 4096) names.set(n, l);
+      if (!isToken(n)) throw new TypeErr("invalid header name: " + q(n));
+      l = lower(n);
+      if (msize(names) < 4096) mset(names, n, l);
     }
     return l;
   }
-  const isWs = (c) => c === 32 || c === 9 || c === 10 || c === 13;
   function checkValue(v) {
-    if (typeof v !== "string") v = String(v);
-    const n = v.length;
-    if (n && (isWs(v.charCodeAt(0)) || isWs(v.charCodeAt(n - 1)))) v = trimHttp(v);
-    if (v.includes("\r") || v.includes("\n") || v.includes("\0")) throw new TypeError("invalid header value (contains CR, LF or NUL)");
+    v = toStr(v, "a header value");
+    let a = 0, b = v.length;
+    while (a < b && isWs(code(v, a))) a++;
+    while (b > a && isWs(code(v, b - 1))) b--;
+    if (a > 0 || b < v.length) v = slice(v, a, b);
+    for (let i = 0; i < v.length; i++) { const c = code(v, i); if (c === 13 || c === 10 || c === 0) throw new TypeErr("invalid header value (contains CR, LF or NUL)"); }
     return v;
   }
+
+  // ---- Headers --------------------------------------------------------------
+  // A header list: [lowercased name, value] pairs, in insertion order.
+  function hasName(l, n) { for (let i = 0; i < l.length; i++) if (l[i][0] === n) return true; return false; }
+  function valuesOf(l, n) { const vs = list(); for (let i = 0; i < l.length; i++) if (l[i][0] === n) push(vs, l[i][1]); return vs; }
+  function without(l, n) { const k = list(); for (let i = 0; i < l.length; i++) if (l[i][0] !== n) push(k, l[i]); return k; }
+  function replaced(l, n, v) {   // the first n set to v, the other n dropped
+    const k = list();
+    let seen = false;
+    for (let i = 0; i < l.length; i++) {
+      if (l[i][0] !== n) push(k, l[i]);
+      else if (!seen) { seen = true; push(k, [n, v]); }
+    }
+    if (!seen) push(k, [n, v]);
+    return k;
+  }
+  function sortedNames(l) {
+    const ns = list();
+    for (let i = 0; i < l.length; i++) if (!hasIn(ns, l[i][0])) push(ns, l[i][0]);
+    return sort(ns);
+  }
+  function hasIn(l, x) { for (let i = 0; i < l.length; i++) if (l[i] === x) return true; return false; }
+  let isHeaders, trustedHeaders, freeze, appendHeader, addHeader, hasHeader, setHeader, headersJson;
   class Headers {
-    #list = [];          // [lowercased name, value] in insertion order
-    #guard = "none";
+    #list = list();
+    #immutable = false;
     constructor(init) {
       if (init === undefined || init === null) return;
-      if (init instanceof Headers) { this.#list = init.#list.map((e) => [e[0], e[1]]); return; }
-      if (typeof init !== "object") throw new TypeError("Headers: init must be an object, an array of pairs or Headers");
-      if (typeof init[Symbol.iterator] === "function") {
+      if (isHeaders(init)) { const l = init.#list; for (let i = 0; i < l.length; i++) push(this.#list, [l[i][0], l[i][1]]); return; }
+      if (typeof init !== "object") throw new TypeErr("Headers: init must be an object, an array of pairs or Headers");
+      if (typeof init[iter] === "function") {
         for (const pair of init) {
           const p = [...pair];
-          if (p.length !== 2) throw new TypeError("Headers: each header pair must have exactly two items");
-          this.append(p[0], p[1]);
+          if (p.length !== 2) throw new TypeErr("Headers: each header pair must have exactly two items");
+          appendHeader(this, p[0], p[1]);
         }
       } else {
-        for (const k of Object.keys(init)) this.append(k, init[k]);
+        const ks = keys(init);
+        for (let i = 0; i < ks.length; i++) appendHeader(this, ks[i], init[ks[i]]);
       }
     }
-    static __guard(h, g) { h.#guard = g; return h; }
-    // Trusted pairs (from the host, or set by the runtime itself): no validation.
-    static __trusted(list) { const h = new Headers(); h.#list = list; return h; }
-    static __add(h, n, v) { h.#list.push([n, v]); }
-    static __has(h, n) { for (const e of h.#list) if (e[0] === n) return true; return false; }
-    #mutable() { if (this.#guard === "immutable") throw new TypeError("Headers are immutable"); }
-    append(n, v) { this.#mutable(); this.#list.push([checkName(n), checkValue(v)]); }
-    set(n, v) {
-      this.#mutable();
-      n = checkName(n); v = checkValue(v);
-      const i = this.#list.findIndex((e) => e[0] === n);
-      if (i < 0) { this.#list.push([n, v]); return; }
-      this.#list[i][1] = v;
-      this.#list = this.#list.filter((e, j) => j <= i || e[0] !== n);
+    static {
+      isHeaders = (o) => asObject(o) && #list in o;
+      // Pairs from the host: names already lowercased and valid.
+      trustedHeaders = (pairs) => { const h = new Headers(); for (let i = 0; i < pairs.length; i++) push(h.#list, [Str(pairs[i][0]), Str(pairs[i][1])]); return h; };
+      freeze = (h) => { h.#immutable = true; };
+      appendHeader = (h, n, v) => { h.#mutable(); push(h.#list, [checkName(n), checkValue(v)]); };
+      addHeader = (h, n, v) => { push(h.#list, [n, v]); };   // set by the runtime itself: no checks
+      hasHeader = (h, n) => hasName(h.#list, n);
+      setHeader = (h, n, v) => { h.#mutable(); h.#list = replaced(h.#list, n, v); };
+      headersJson = (h) => {
+        const l = h.#list;
+        let s = "";
+        for (let i = 0; i < l.length; i++) s += (i ? ",[" : "[") + q(l[i][0]) + "," + q(l[i][1]) + "]";
+        return "[" + s + "]";
+      };
     }
-    delete(n) { this.#mutable(); n = checkName(n); this.#list = this.#list.filter((e) => e[0] !== n); }
-    get(n) {
-      n = checkName(n);
-      const vs = this.#list.filter((e) => e[0] === n).map((e) => e[1]);
-      return vs.length ? vs.join(", ") : null;
-    }
-    getSetCookie() { return this.#list.filter((e) => e[0] === "set-cookie").map((e) => e[1]); }
-    has(n) { n = checkName(n); return this.#list.some((e) => e[0] === n); }
+    #mutable() { if (this.#immutable) throw new TypeErr("Headers are immutable"); }
+    append(n, v) { appendHeader(this, n, v); }
+    set(n, v) { setHeader(this, checkName(n), checkValue(v)); }
+    delete(n) { this.#mutable(); this.#list = without(this.#list, checkName(n)); }
+    get(n) { const vs = valuesOf(this.#list, checkName(n)); return vs.length ? join(vs, ", ") : null; }
+    getSetCookie() { return array(valuesOf(this.#list, "set-cookie")); }
+    has(n) { return hasName(this.#list, checkName(n)); }
     *entries() {
-      const names = [...new Set(this.#list.map((e) => e[0]))].sort();
-      for (const n of names) {
-        if (n === "set-cookie") for (const v of this.getSetCookie()) yield [n, v];
-        else yield [n, this.get(n)];
+      const l = this.#list, ns = sortedNames(l);
+      for (let i = 0; i < ns.length; i++) {
+        const vs = valuesOf(l, ns[i]);
+        if (ns[i] !== "set-cookie") yield [ns[i], join(vs, ", ")];
+        else for (let j = 0; j < vs.length; j++) yield [ns[i], vs[j]];
       }
     }
     *keys() { for (const [k] of this.entries()) yield k; }
@@ -84,43 +128,48 @@
     forEach(cb, thisArg) { for (const [k, v] of this.entries()) cb.call(thisArg, v, k, this); }
     [Symbol.iterator]() { return this.entries(); }
     get [Symbol.toStringTag]() { return "Headers"; }
-    static __raw(h) { return h.#list.map((e) => [e[0], e[1]]); }
   }
 
   // ---- Blob ------------------------------------------------------------------
-  function partBytes(p) {
-    if (p instanceof Blob) return Blob.__bytes(p);
-    if (p instanceof ArrayBuffer) return new Uint8Array(p.slice(0));
-    if (ArrayBuffer.isView(p)) return new Uint8Array(p.buffer.slice(p.byteOffset, p.byteOffset + p.byteLength));
-    return utf8(String(p));
+  let isBlob, blobBytes, blobType;
+  function copyBytes(p) {   // an ArrayBuffer or a view -> a fresh Uint8Array, else null
+    if (is(p, AB)) return new U8(p.slice(0));
+    if (isView(p)) return new U8(p.buffer.slice(p.byteOffset, p.byteOffset + p.byteLength));
+    return null;
   }
+  function partBytes(p) { return isBlob(p) ? blobBytes(p) : copyBytes(p) || utf8(toStr(p, "a Blob part")); }
   function concat(chunks) {
     let n = 0;
-    for (const c of chunks) n += c.length;
-    const u = new Uint8Array(n);
-    let o = 0;
-    for (const c of chunks) { u.set(c, o); o += c.length; }
+    for (let i = 0; i < chunks.length; i++) n += bytesLen(chunks[i]);
+    const u = new U8(n);
+    for (let i = 0, o = 0; i < chunks.length; i++) { u.set(chunks[i], o); o += bytesLen(chunks[i]); }
     return u;
   }
   class Blob {
     #bytes;
     #type;
     constructor(parts = [], opts = {}) {
-      if (typeof parts !== "object" || parts === null || typeof parts[Symbol.iterator] !== "function") {
-        throw new TypeError("Blob: parts must be an iterable");
-      }
-      this.#bytes = concat([...parts].map(partBytes));
-      const t = opts && opts.type !== undefined ? String(opts.type) : "";
-      this.#type = /^[\x20-\x7e]*$/.test(t) ? t.toLowerCase() : "";
+      if (typeof parts !== "object" || parts === null || typeof parts[iter] !== "function") throw new TypeErr("Blob: parts must be an iterable");
+      const bs = list();
+      for (const p of parts) push(bs, partBytes(p));
+      this.#bytes = concat(bs);
+      const t = opts && opts.type !== undefined ? toStr(opts.type, "Blob type") : "";
+      let ok = true;
+      for (let i = 0; i < t.length; i++) { const c = code(t, i); if (c < 0x20 || c > 0x7e) ok = false; }
+      this.#type = ok ? lower(t) : "";
     }
-    static __bytes(b) { return b.#bytes; }
-    get size() { return this.#bytes.length; }
+    static {
+      isBlob = (o) => asObject(o) && #bytes in o;
+      blobBytes = (b) => b.#bytes;
+      blobType = (b) => b.#type;
+    }
+    get size() { return bytesLen(this.#bytes); }
     get type() { return this.#type; }
     slice(start = 0, end = this.size, type = "") {
       const n = this.size;
-      const rel = (x) => (x < 0 ? Math.max(n + x, 0) : Math.min(x, n));
+      const rel = (x) => (x < 0 ? (n + x > 0 ? n + x : 0) : x < n ? x : n);
       const s = rel(Math.trunc(start) || 0), e = rel(Math.trunc(end) || 0);
-      return new Blob([this.#bytes.subarray(s, Math.max(s, e))], { type });
+      return new Blob([this.#bytes.subarray(s, s > e ? s : e)], { type });
     }
     async arrayBuffer() { return this.#bytes.slice().buffer; }
     async bytes() { return this.#bytes.slice(); }
@@ -132,8 +181,8 @@
     #lastModified;
     constructor(parts, name, opts = {}) {
       super(parts, opts);
-      this.#name = String(name);
-      this.#lastModified = opts.lastModified !== undefined ? Number(opts.lastModified) : Date.now();
+      this.#name = toStr(name, "File name");
+      this.#lastModified = opts.lastModified !== undefined ? Num(opts.lastModified) : Date.now();
     }
     get name() { return this.#name; }
     get lastModified() { return this.#lastModified; }
@@ -146,142 +195,193 @@
   function extractBody(body) {
     if (body === undefined || body === null) return [null, null];
     if (typeof body === "string") return [body, "text/plain;charset=UTF-8"];
-    if (body instanceof Blob) return [Blob.__bytes(body), body.type || null];
-    if (body instanceof ArrayBuffer) return [new Uint8Array(body.slice(0)), null];
-    if (ArrayBuffer.isView(body)) return [new Uint8Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength)), null];
-    if (G.URLSearchParams && body instanceof G.URLSearchParams) return [body.toString(), "application/x-www-form-urlencoded;charset=UTF-8"];
-    if (typeof body === "object" && typeof body.getReader === "function") throw new TypeError("streaming bodies (ReadableStream) are not supported; pass a string, ArrayBuffer, typed array or Blob");
-    return [String(body), "text/plain;charset=UTF-8"];
+    if (isBlob(body)) return [blobBytes(body), blobType(body) || null];
+    const bytes = copyBytes(body);
+    if (bytes !== null) return [bytes, null];
+    const USP = sr.peek("URLSearchParams");   // loaded already if the body can be one
+    if (USP && is(body, USP)) return [toStr(body, "the body"), "application/x-www-form-urlencoded;charset=UTF-8"];
+    if (typeof body === "object" && typeof body.getReader === "function") throw new TypeErr("streaming bodies (ReadableStream) are not supported; pass a string, ArrayBuffer, typed array or Blob");
+    return [toStr(body, "the body"), "text/plain;charset=UTF-8"];
   }
+  let initBody, peekBody, usedBody;
   class Body {
     #body = null;
     #used = false;
-    __initBody(b) { this.#body = b; }
-    __peekBody() { return this.#body; }
+    static {
+      initBody = (o, b) => { o.#body = b; };
+      peekBody = (o) => o.#body;
+      usedBody = (o) => o.#used;
+    }
     get bodyUsed() { return this.#used; }
     get body() { return null; }
     #consume() {
-      if (this.#used) throw new TypeError("body has already been used");
+      if (this.#used) throw new TypeErr("body has already been used");
       this.#used = true;
       return this.#body;
     }
     async text() { const b = this.#consume(); return b === null ? "" : typeof b === "string" ? b : fromUtf8(b); }
-    async json() { return JSON.parse(await this.text()); }
-    async bytes() { const b = this.#consume(); return b === null ? new Uint8Array(0) : typeof b === "string" ? utf8(b) : b.slice(); }
+    async json() { return parse(await this.text()); }
+    async bytes() { const b = this.#consume(); return b === null ? new U8(0) : typeof b === "string" ? utf8(b) : b.slice(); }
     async arrayBuffer() { return (await this.bytes()).buffer; }
     async blob() { const ct = this.headers.get("content-type") || ""; return new Blob([await this.bytes()], { type: ct }); }
-    async formData() { throw new TypeError("formData() is not supported"); }
+    async formData() { throw new TypeErr("formData() is not supported"); }
   }
   function setBody(obj, headers, body) {
-    if (body === null || body === undefined) { obj.__initBody(null); return; }
+    if (body === null || body === undefined) { initBody(obj, null); return; }
     const [b, ct] = extractBody(body);
-    obj.__initBody(b);
-    if (ct && !Headers.__has(headers, "content-type")) Headers.__add(headers, "content-type", ct);
+    initBody(obj, b);
+    if (ct && !hasHeader(headers, "content-type")) addHeader(headers, "content-type", ct);
   }
+  const b64Body = (b) => (b === null ? "null" : q(b64(typeof b === "string" ? utf8(b) : b)));
 
   // ---- Request ---------------------------------------------------------------
   const HOST = Symbol("host");
-  const METHODS = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"]);
+  const METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"];
   function normMethod(m) {
-    m = String(m);
-    if (!TOKEN.test(m)) throw new TypeError("invalid method: " + JSON.stringify(m));
-    const u = m.toUpperCase();
-    if (u === "CONNECT" || u === "TRACE" || u === "TRACK") throw new TypeError("forbidden method: " + m);
-    return METHODS.has(u) ? u : m;
+    m = toStr(m, "the method");
+    if (!isToken(m)) throw new TypeErr("invalid method: " + q(m));
+    const u = upper(m);
+    if (u === "CONNECT" || u === "TRACE" || u === "TRACK") throw new TypeErr("forbidden method: " + m);
+    for (let i = 0; i < METHODS.length; i++) if (METHODS[i] === u) return u;
+    return m;
   }
   // Parsing a URL is the costliest step of a Request (~40 us): remember the canonical form of
   // the strings seen lately (a pure function of the string; bounded).
-  const hrefs = new Map();
+  const hrefs = new MapC();
   function canonical(s) {
-    let h = hrefs.get(s);
+    let h = mget(hrefs, s);
     if (h === undefined) {
-      h = new G.URL(s).href;
-      if (hrefs.size >= 256) hrefs.clear();
-      hrefs.set(s, h);
+      h = toStr(new (sr.get("URL"))(s).href, "the URL");
+      if (msize(hrefs) >= 256) mclear(hrefs);
+      mset(hrefs, s, h);
     }
     return h;
   }
+  let isRequest, fetchArgs, requestSignal;
   class Request extends Body {
     #url; #method; #headers; #redirect; #signal;
-    constructor(input, init = {}) {
+    constructor(input, init) {
       super();
       if (input === HOST) {
-        this.#url = init.url;
-        this.#method = init.method;
-        this.#headers = Headers.__trusted(init.headers);
+        this.#url = Str(init.url);
+        this.#method = Str(init.method);
+        this.#headers = trustedHeaders(init.headers);
         this.#redirect = "manual";
         this.#signal = null;
-        this.__initBody(init.body === null || init.body === undefined ? null : fromB64(init.body));
+        initBody(this, init.body === null || init.body === undefined ? null : fromB64(init.body));
         return;
       }
-      init = init || {};
-      let src = null;
-      if (input instanceof Request) { src = input; this.#url = input.url; }
-      else this.#url = canonical(String(input));
-      this.#method = init.method !== undefined ? normMethod(init.method) : src ? src.method : "GET";
-      this.#headers = new Headers(init.headers !== undefined ? init.headers : src ? src.headers : undefined);
-      this.#redirect = init.redirect !== undefined ? String(init.redirect) : src ? src.redirect : "follow";
-      if (!["follow", "error", "manual"].includes(this.#redirect)) throw new TypeError("invalid redirect mode: " + this.#redirect);
-      this.#signal = init.signal !== undefined ? init.signal : src ? src.signal : null;
-      let body = init.body !== undefined ? init.body : null;
-      if (body === null && src && init.body === undefined) {
-        const b = src.__peekBody();
-        if (b !== null) { if (src.bodyUsed) throw new TypeError("the input request's body has already been used"); body = b; }
+      if (init === undefined || init === null) init = { __proto__: null };
+      else if (!asObject(init)) throw new TypeErr("Request: init must be an object");
+      const src = isRequest(input) ? input : null;
+      this.#url = src ? src.#url : canonical(toStr(input, "the URL"));
+      const method = init.method, headers = init.headers, redirect = init.redirect, signal = init.signal;
+      let body = init.body;
+      this.#method = method !== undefined ? normMethod(method) : src ? src.#method : "GET";
+      this.#headers = new Headers(headers !== undefined ? headers : src ? src.#headers : undefined);
+      this.#redirect = redirect !== undefined ? toStr(redirect, "the redirect mode") : src ? src.#redirect : "follow";
+      if (this.#redirect !== "follow" && this.#redirect !== "error" && this.#redirect !== "manual") throw new TypeErr("invalid redirect mode: " + this.#redirect);
+      if (signal !== undefined && signal !== null && !(sr.isSignal && sr.isSignal(signal))) throw new TypeErr("Request: signal must be an AbortSignal");
+      this.#signal = signal !== undefined ? signal : src ? src.#signal : null;
+      if (body === undefined) body = null;
+      if (body === null && src) {
+        const b = peekBody(src);
+        if (b !== null) { if (usedBody(src)) throw new TypeErr("the input request's body has already been used"); body = b; }
       }
-      if (body !== null && (this.#method === "GET" || this.#method === "HEAD")) throw new TypeError("a " + this.#method + " request cannot have a body");
+      if (body !== null && (this.#method === "GET" || this.#method === "HEAD")) throw new TypeErr("a " + this.#method + " request cannot have a body");
       setBody(this, this.#headers, body);
     }
-    static __fromHost(m) { return new Request(HOST, m); }
+    static {
+      isRequest = (o) => asObject(o) && #url in o;
+      sr.requestFromHost = (m) => new Request(HOST, m);
+      requestSignal = (r) => r.#signal;
+      // The host's fetch operation: {url, method, headers, redirect, body (base64)} as JSON text.
+      fetchArgs = (r) => '{"url":' + q(r.#url) + ',"method":' + q(r.#method) + ',"headers":' + headersJson(r.#headers) +
+        ',"redirect":' + q(r.#redirect) + ',"body":' + b64Body(peekBody(r)) + "}";
+    }
     get url() { return this.#url; }
     get method() { return this.#method; }
     get headers() { return this.#headers; }
     get redirect() { return this.#redirect; }
-    get signal() { return this.#signal || (this.#signal = new G.AbortController().signal); }
+    get signal() { if (this.#signal === null) { sr.load("events"); this.#signal = sr.newSignal(); } return this.#signal; }
     clone() {
-      if (this.bodyUsed) throw new TypeError("cannot clone a request whose body has been used");
-      const b = this.__peekBody();
-      return new Request(this, { body: b === null ? null : typeof b === "string" ? b : b.slice() });
+      if (usedBody(this)) throw new TypeErr("cannot clone a request whose body has been used");
+      const b = peekBody(this);
+      return new Request(this, { __proto__: null, body: b === null ? null : typeof b === "string" ? b : b.slice() });
     }
     get [Symbol.toStringTag]() { return "Request"; }
   }
 
   // ---- Response --------------------------------------------------------------
-  const NULL_BODY = new Set([101, 103, 204, 205, 304]);
-  const REDIRECT = new Set([301, 302, 303, 307, 308]);
+  const nullBody = (s) => s === 101 || s === 103 || s === 204 || s === 205 || s === 304;
+  const REDIRECT = [301, 302, 303, 307, 308];
+  function checkStatusText(st) {
+    for (let i = 0; i < st.length; i++) { const c = code(st, i); if (c > 0xff || (c < 0x20 && c !== 9) || c === 0x7f) throw new TypeErr("invalid statusText"); }
+    return st;
+  }
+  let responseFromFetch;
   class Response extends Body {
     #status; #statusText; #headers; #type = "default"; #url = ""; #redirected = false;
-    constructor(body = null, init = {}) {
+    constructor(body = null, init) {
       super();
-      init = init || {};
-      const status = init.status !== undefined ? Number(init.status) : 200;
-      if (!Number.isInteger(status) || status < 200 || status > 599) throw new RangeError("Response status must be an integer from 200 to 599, got " + init.status);
-      const st = init.statusText !== undefined ? String(init.statusText) : "";
-      if (/[^\t\x20-\x7e\x80-\xff]/.test(st)) throw new TypeError("invalid statusText");
+      if (init === undefined || init === null) init = { __proto__: null };
+      const s = init.status, st = init.statusText, h = init.headers;
+      const status = s !== undefined ? Num(s) : 200;
+      if (!(status >= 200 && status <= 599 && status % 1 === 0)) throw new RangeErr("Response status must be an integer from 200 to 599, got " + toStr(s, "the status"));
       this.#status = status;
-      this.#statusText = st;
-      this.#headers = init.headers === undefined ? new Headers() : new Headers(init.headers);
-      if (body !== null && body !== undefined && NULL_BODY.has(status)) throw new TypeError("a Response with status " + status + " cannot have a body");
+      this.#statusText = st !== undefined ? checkStatusText(toStr(st, "the statusText")) : "";
+      this.#headers = new Headers(h);
+      if (body !== null && body !== undefined && nullBody(status)) throw new TypeErr("a Response with status " + status + " cannot have a body");
       setBody(this, this.#headers, body);
     }
     static json(data, init = {}) {
-      const s = JSON.stringify(data);
-      if (s === undefined) throw new TypeError("Response.json: the value cannot be serialised as JSON");
+      const s = stringify(data);
+      if (s === undefined) throw new TypeErr("Response.json: the value cannot be serialised as JSON");
       const headers = new Headers(init && init.headers);
-      if (!headers.has("content-type")) headers.set("content-type", "application/json");
+      if (!hasHeader(headers, "content-type")) setHeader(headers, "content-type", "application/json");
       return new Response(s, { ...init, headers });
     }
     static redirect(url, status = 302) {
-      if (!REDIRECT.has(status)) throw new RangeError("invalid redirect status: " + status);
-      const r = new Response(null, { status, headers: { location: new G.URL(String(url)).href } });
-      Headers.__guard(r.#headers, "immutable");
+      let ok = false;
+      for (let i = 0; i < REDIRECT.length; i++) if (REDIRECT[i] === status) ok = true;
+      if (!ok) throw new RangeErr("invalid redirect status: " + toStr(status, "the status"));
+      const r = new Response(null, { __proto__: null, status, headers: { __proto__: null, location: canonical(toStr(url, "the URL")) } });
+      freeze(r.#headers);
       return r;
     }
     static error() {
-      const r = new Response(null, { status: 200 });
+      const r = new Response(null, { __proto__: null, status: 200 });
       r.#status = 0;
       r.#type = "error";
-      Headers.__guard(r.#headers, "immutable");
+      freeze(r.#headers);
       return r;
+    }
+    static {
+      // What the host's fetch returned: {status, statusText, headers, body (base64), url, redirected}.
+      responseFromFetch = (res) => {
+        const st = res.status, hs = res.headers, h = new Headers();
+        for (let i = 0; i < hs.length; i++) appendHeader(h, hs[i][0], hs[i][1]);
+        const body = nullBody(st) || !res.body ? null : fromB64(res.body);
+        const r = new Response(body, { __proto__: null, status: st >= 200 && st <= 599 ? st : 200, statusText: res.statusText, headers: h });
+        r.#status = st;
+        r.#url = res.url ? Str(res.url) : "";
+        r.#redirected = !!res.redirected;
+        r.#type = "basic";
+        freeze(r.#headers);
+        return r;
+      };
+      // The host's view of a Response the handler returned: JSON text {status, statusText,
+      // headers, text | b64}; undefined when v is not a Response made by this class.
+      sr.serialize = (v, max) => {
+        if (!(asObject(v) && #status in v)) return undefined;
+        if (v.#type === "error") throw new TypeErr("the handler returned Response.error()");
+        if (usedBody(v)) throw new TypeErr("the returned Response's body has already been used");
+        const b = peekBody(v);
+        const size = b === null ? 0 : typeof b === "string" ? b.length : bytesLen(b);
+        if (size > max) throw sr.fail("E_RESPONSE_TOO_LARGE", RangeErr, "the response body is " + size + " bytes, over the limit of " + max);
+        const body = b === null ? "" : typeof b === "string" ? ',"text":' + q(wellFormed(b)) : ',"b64":' + q(b64(b));
+        return '{"status":' + v.#status + ',"statusText":' + q(v.#statusText) + ',"headers":' + headersJson(v.#headers) + body + "}";
+      };
     }
     get status() { return this.#status; }
     get statusText() { return this.#statusText; }
@@ -290,62 +390,34 @@
     get type() { return this.#type; }
     get url() { return this.#url; }
     get redirected() { return this.#redirected; }
-    // What the host's fetch returned: {status, statusText, headers, body (base64), url, redirected}.
-    static __fromFetch(res) {
-      const st = res.status;
-      const body = NULL_BODY.has(st) || !res.body ? null : fromB64(res.body);
-      const r = new Response(body, { status: st >= 200 && st <= 599 ? st : 200, statusText: res.statusText, headers: res.headers });
-      r.#status = st;
-      r.#url = res.url || "";
-      r.#redirected = !!res.redirected;
-      r.#type = "basic";
-      Headers.__guard(r.#headers, "immutable");
-      return r;
-    }
     clone() {
-      if (this.bodyUsed) throw new TypeError("cannot clone a response whose body has been used");
-      const b = this.__peekBody();
-      const r = new Response(b === null ? null : typeof b === "string" ? b : b.slice(), { status: this.#status === 0 ? 200 : this.#status, statusText: this.#statusText, headers: this.#headers });
+      if (usedBody(this)) throw new TypeErr("cannot clone a response whose body has been used");
+      const b = peekBody(this);
+      const r = new Response(b === null ? null : typeof b === "string" ? b : b.slice(), { __proto__: null, status: this.#status === 0 ? 200 : this.#status, statusText: this.#statusText, headers: this.#headers });
       r.#status = this.#status;
       return r;
-    }
-    // The host's view: JSON text {status, statusText, headers, text | b64}.
-    __serialize(max) {
-      if (this.#type === "error") throw new TypeError("the handler returned Response.error()");
-      if (this.bodyUsed) throw new TypeError("the returned Response's body has already been used");
-      const b = this.__peekBody();
-      const out = { status: this.#status, statusText: this.#statusText, headers: Headers.__raw(this.#headers) };
-      let size = 0;
-      if (typeof b === "string") { out.text = b.toWellFormed(); size = out.text.length; }
-      else if (b !== null) { out.b64 = toB64(b); size = b.length; }
-      if (size > max) throw sr.fail("E_RESPONSE_TOO_LARGE", RangeError, "the response body is " + size + " bytes, over the limit of " + max);
-      return JSON.stringify(out);
     }
     get [Symbol.toStringTag]() { return "Response"; }
   }
 
   // ---- fetch -----------------------------------------------------------------
   // The host checks the worker's egress policy, makes the request (following redirects unless
-  // told not to) and reads the body; an AbortSignal rejects at once with its reason.
+  // told not to) and reads the body; an AbortSignal rejects at once with its reason. A call
+  // JS can tell is wrong rejects at once with a TypeError, before anything reaches the host.
   async function fetch(input, init) {
+    if (arguments.length === 0) throw new TypeErr("fetch: a URL or a Request is required");
     const req = new Request(input, init);
-    const signal = req.signal;
-    if (signal.aborted) throw signal.reason;
-    const b = req.__peekBody();
-    const op = sr.hostOp("fetch", {
-      url: req.url, method: req.method, headers: Headers.__raw(req.headers), redirect: req.redirect,
-      body: b === null ? null : typeof b === "string" ? toB64(utf8(b)) : toB64(b),
+    const signal = requestSignal(req);
+    if (signal !== null && sr.signalAborted(signal)) throw sr.signalReason(signal);
+    const op = sr.hostOp("fetch", fetchArgs(req));
+    if (signal === null) return responseFromFetch(await op);
+    const res = await new Prom((resolve, reject) => {
+      const onAbort = () => reject(sr.signalReason(signal));
+      sr.listen(signal, onAbort);
+      (async () => { try { resolve(await op); } catch (e) { reject(e); } sr.unlisten(signal, onAbort); })();
     });
-    const res = await new Promise((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener("abort", onAbort, { once: true });
-      op.then((v) => { signal.removeEventListener("abort", onAbort); resolve(v); },
-              (e) => { signal.removeEventListener("abort", onAbort); reject(e); });
-    });
-    return Response.__fromFetch(res);
+    return responseFromFetch(res);
   }
 
-  for (const [k, v] of Object.entries({ Headers, Request, Response, Blob, File, fetch })) {
-    Object.defineProperty(G, k, { value: v, writable: true, configurable: true });
-  }
+  sr.install({ __proto__: null, Headers, Request, Response, Blob, File, fetch });
 });
