@@ -108,7 +108,8 @@ class WorkerIsolate:
         self.retiring = False
         self.discarded = False
         self.requests = 0
-        self.orphan_logs = 0       # console lines of no request in flight: counted, dropped
+        self.orphan_logs = 0       # console lines of no request in flight: counted, not kept by the host
+        self.orphan_dropped = 0    # such lines JS dropped over its per-isolate cap (before they got here)
         self.bad_events = 0        # malformed outbox events (each failed its request, if it named one)
         self._rid = 0
         self._settlements: list[tuple[int, list[Any]]] = []
@@ -353,6 +354,11 @@ class WorkerIsolate:
             if type(due) not in (int, float) or type(rid) is not int:
                 raise BadOutput("a timer event must be [\"t\", due, rid]")
             return float(due), rid
+        if tag == "d":   # console lines of no request that JS dropped, in all, for this isolate
+            if type(ev[1]) is not int:
+                raise BadOutput("a dropped-lines event must be [\"d\", count]")
+            self.orphan_dropped = ev[1]
+            return None
         rid = ev[1]
         if type(rid) is not int:
             raise BadOutput("an event's request id must be an integer")
@@ -381,7 +387,7 @@ class WorkerIsolate:
         """Keep a console line with its request, within the request's cap; a line of no
         request in flight (logged after it finished) is counted and dropped."""
         call = self.inflight.get(rid)
-        if call is None:
+        if call is None:   # JS keeps those under a per-isolate cap; the host does not keep them
             self.orphan_logs += 1
             return
         cap = self.limits.max_log_bytes + LOG_SLACK   # the JS side caps first; this is the host's backstop

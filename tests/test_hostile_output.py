@@ -149,7 +149,8 @@ def test_1_a_tenant_cannot_inject_a_response_into_the_next_one(server: Server, t
     got = responses(raw)
     assert len(got) == 2, raw                           # exactly one response per request, nothing injected
     (status, headers, _), (status2, headers2, body2) = got
-    assert status in (500, 502) and "set-cookie" not in headers, raw
+    # The trick fails in JS (an error) or is ignored (the real response); it never reaches the wire.
+    assert status in (200, 500, 502) and "set-cookie" not in headers, raw
     assert (status2, body2) == (200, b"canary zero") and "set-cookie" not in headers2
 
 
