@@ -18,13 +18,21 @@ import signal
 import tempfile
 import time
 from collections import deque
-from itertools import count
 from dataclasses import dataclass, field
+from itertools import count
 from pathlib import Path
 
 from . import logs
-from .procs import (EXIT_BOOT_ERROR, EXIT_OK, EXIT_PARENT_GONE, EXIT_RECYCLE, EXIT_STUCK, ROUTER_HEARTBEAT,
-                    fork_child, set_title)
+from .procs import (
+    EXIT_BOOT_ERROR,
+    EXIT_OK,
+    EXIT_PARENT_GONE,
+    EXIT_RECYCLE,
+    EXIT_STUCK,
+    ROUTER_HEARTBEAT,
+    fork_child,
+    set_title,
+)
 from .settings import Settings, load_settings
 
 log = logging.getLogger("shardrun.supervisor")
