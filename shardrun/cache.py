@@ -1,4 +1,5 @@
-"""A shard's warm isolate cache: LRU, bounded by count and by engine heap bytes.
+"""A shard's warm isolate cache: LRU, bounded by count, by engine heap bytes and by the
+shard's resident memory (`RssCeilings`: the engine heap is not all an isolate holds).
 
 Keyed by (tenant, worker, code version), so a tenant never gets another tenant's isolate
 and an edited script never runs in an isolate of its old version. An isolate leaves the
@@ -9,9 +10,13 @@ Nothing here is shared or locked: each shard owns its cache.
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from .settings import ServeSettings
 
 Key = tuple[str, str, str]
 
@@ -101,6 +106,13 @@ class IsolateCache:
         gone = [k for k in self._entries if pred(k)]  # type: ignore[operator]
         return [self._remove(k, retire=True) for k in gone]
 
+    def evict_cold(self, fraction: float = 0.25) -> list[CachedIsolate]:
+        """Evict the least recently used part of the cache (at least one entry): memory is short."""
+        n = max(1, int(len(self._entries) * fraction)) if self._entries else 0
+        evicted = [self._remove(key, retire=True) for key in list(self._entries)[:n]]
+        self.stats.evictions += len(evicted)
+        return evicted
+
     def keys(self) -> list[Key]:
         return list(self._entries)
 
@@ -120,3 +132,24 @@ class IsolateCache:
             if iso.idle:
                 iso.discard()
         return iso
+
+
+@dataclass(frozen=True)
+class RssCeilings:
+    """A shard's resident-memory bounds in bytes (0: none). Over `soft` it evicts cold isolates;
+    over `hard` it hands its slot to a replacement and exits once its requests are done."""
+
+    soft: int
+    hard: int
+
+    @classmethod
+    def of(cls, serve: ServeSettings) -> RssCeilings:
+        """The settings' ceilings, defaults filled in (see ServeSettings.shard_rss_*_mb)."""
+        if serve.shard_rss_hard_mb is not None:
+            hard = serve.shard_rss_hard_mb << 20
+        elif serve.shard_max_address_mb:
+            hard = (serve.shard_max_address_mb << 20) * 3 // 4
+        else:
+            hard = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+        soft = serve.shard_rss_soft_mb << 20 if serve.shard_rss_soft_mb is not None else hard * 3 // 4
+        return cls(soft, hard)

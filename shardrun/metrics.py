@@ -48,11 +48,11 @@ class ShardMetrics:
         self.label = str(slot)
         self.last = (0, 0, 0)
 
-    def publish(self, hits: int, misses: int, evictions: int, cached: int) -> None:
+    def publish(self, hits: int, misses: int, evictions: int, cached: int, rss: int) -> None:
         h0, m0, e0 = self.last
         CACHE_HITS.labels(self.label).inc(hits - h0)
         CACHE_MISSES.labels(self.label).inc(misses - m0)
         CACHE_EVICTIONS.labels(self.label).inc(evictions - e0)
         self.last = (hits, misses, evictions)
         ISOLATES.labels(self.label).set(cached)
-        RSS.labels("shard").set(rss_bytes())
+        RSS.labels("shard").set(rss)

@@ -15,8 +15,10 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 
 # Named exit codes: the supervisor decides by them whether to respawn.
 EXIT_OK = 0
@@ -24,6 +26,13 @@ EXIT_CRASH = 1          # an unexpected exception: respawn
 EXIT_BOOT_ERROR = 3     # the child could not start (bad config): halt instead of looping
 EXIT_STUCK = 5          # the watchdog found JS that would not yield: respawn
 EXIT_PARENT_GONE = 6    # the supervisor died: do not come back
+EXIT_RECYCLE = 7        # a shard handed its slot over (RSS over its ceiling): respawn, not a crash
+
+# Liveness: a child proves it is alive by touching its heartbeat file (the supervisor kills
+# one whose file went stale); a shard recycling itself writes DRAINING into it.
+ROUTER_HEARTBEAT = "router.hb"   # in the runtime dir
+DRAINING = b"draining\n"
+STALL_BEATS = 3         # a loop silent this many intervals (and not in a guarded JS turn) is stuck
 
 _PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
@@ -116,3 +125,51 @@ def _die_with_parent(parent: int) -> None:
         pass
     if os.getppid() != parent:  # the parent died before prctl took effect
         os._exit(EXIT_PARENT_GONE)
+
+
+def touch_heartbeat(path: Path) -> None:
+    """Say "alive" through a heartbeat file (gone: the supervisor is cleaning up, nothing to say)."""
+    try:
+        os.utime(path)
+    except FileNotFoundError:
+        pass
+
+
+class HeartbeatFile:
+    """Touches a heartbeat file from a thread of its own, so a long JS turn does not look like death.
+
+    It touches only while the main loop is alive in a way that counts: it called `alive()`
+    within the last STALL_BEATS intervals, or `busy()` says it is inside a JS turn that the
+    watchdog bounds (the watchdog ends the process if that turn overruns). A loop wedged
+    anywhere else stops the touches, and the supervisor replaces the process.
+    """
+
+    def __init__(self, fd: int, every: float, busy: Callable[[], bool]) -> None:
+        self.fd = fd
+        self.every = every
+        self.busy = busy
+        self.progress = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="shardrun-heartbeat", daemon=True)
+
+    def start(self) -> None:
+        os.utime(self.fd)   # the first beat: the supervisor counts the process as ready from now
+        self._thread.start()
+
+    def alive(self) -> None:
+        """The main loop made progress (cheap: one assignment)."""
+        self.progress = time.monotonic()
+
+    def mark_draining(self) -> None:
+        """Tell the supervisor this process is handing its slot to a replacement."""
+        os.pwrite(self.fd, DRAINING, 0)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=1)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            if time.monotonic() - self.progress <= STALL_BEATS * self.every or self.busy():
+                os.utime(self.fd)

@@ -19,13 +19,14 @@ import logging
 import os
 import signal
 import time
+from pathlib import Path
 
 import zmq
 
 from . import logs, protocol
 from .frontdoor import FrontDoor, HttpClient
 from .http import HttpLimits
-from .procs import EXIT_BOOT_ERROR, EXIT_OK, EXIT_PARENT_GONE, parent_alive
+from .procs import EXIT_BOOT_ERROR, EXIT_OK, EXIT_PARENT_GONE, ROUTER_HEARTBEAT, parent_alive, touch_heartbeat
 from .settings import Settings
 from .table import Pending, RoutingTable, ShardState
 
@@ -80,6 +81,9 @@ class Router:
             poller.register(self.notify_fd, zmq.POLLIN)
         next_tick = 0.0
         stop_deadline = None
+        # Liveness: the supervisor replaces a router whose heartbeat file goes stale (frozen, wedged).
+        hb_file = Path(self.serve.runtime_dir) / ROUTER_HEARTBEAT if self.serve.runtime_dir else None
+        next_hb = 0.0
         while True:
             for door in self._doors():
                 door.sync_poller(poller, self.table.stopping and door is self.front)
@@ -94,6 +98,9 @@ class Router:
                 door.handle(events, time.monotonic())
             self._flush()
             now = time.monotonic()
+            if hb_file is not None and now >= next_hb:
+                next_hb = now + self.serve.heartbeat_ms / 1000
+                touch_heartbeat(hb_file)
             if now >= next_tick:
                 next_tick = now + TICK_SECONDS
                 self.table.expire(now)

@@ -64,6 +64,14 @@ class ServeSettings(BaseModel):
     reply_grace_ms: float = Field(5_000, gt=0, description="after a request's wall limit, how long the router waits for its shard")
     heartbeat_ms: float = Field(200, gt=0, description="shard heartbeat interval")
     heartbeat_timeout_ms: float = Field(10_000, gt=0, description="a shard silent this long is killed and replaced")
+    tenant_max_running: int = Field(32, ge=1, description="requests of one tenant a shard has started and not finished; "
+                                    "the rest wait in the tenant's run queue in that shard (turns are shared "
+                                    "round-robin between tenants)")
+    shard_rss_soft_mb: int | None = Field(None, ge=0, description="shard RSS over this: evict cold isolates "
+                                          "(default: 75% of the hard ceiling; 0: never)")
+    shard_rss_hard_mb: int | None = Field(None, ge=0, description="shard RSS over this: the shard hands its slot to a "
+                                          "replacement, finishes what it runs and exits (default: 75% of "
+                                          "shard_max_address_mb, else half the machine's memory; 0: never)")
     graceful_timeout_s: float = Field(30, ge=0, description="SIGTERM: how long in-flight work may drain")
     respawn_burst: int = Field(5, ge=1, description="deaths of one shard within respawn_window_s before respawns slow down")
     respawn_window_s: float = Field(10, gt=0)

@@ -2,10 +2,20 @@
 
 `run_shard` is the body of a child the supervisor forked. It creates its zmq context and
 isolates only now, connects a DEALER to the router's backend, says READY, then loops:
-read every request that is waiting (batch per wake-up), start each in its tenant's warm
-isolate (or a fresh one), send each reply the moment its result is known, pump isolates
-whose timers or deadlines are due, heartbeat (to the router and, through a file, to the
-supervisor), and make spare isolates while idle.
+read every request that is waiting (batch per wake-up) into its tenant's run queue, pump
+isolates whose timers or deadlines are due, start queued requests in their tenant's warm
+isolate (or a fresh one), send replies as their results are known, heartbeat, and make
+spare isolates while idle.
+
+Fair turns (see turns.py): one request per tenant at a time, round-robin, the socket read
+again between turns, at most `tenant_max_running` started per tenant.
+
+Liveness. A heartbeat thread touches the supervisor's file while the loop makes progress
+or runs a JS turn the watchdog bounds; a loop wedged anywhere else goes stale and is
+replaced. The router's heartbeat (counters) is sent by the loop itself (between turns too):
+zmq sockets belong to one thread. Memory: the shard samples its own RSS each heartbeat,
+evicts cold isolates over the soft ceiling and recycles itself over the hard one (it tells
+the router and the supervisor, finishes what it runs, exits with EXIT_RECYCLE).
 """
 
 from __future__ import annotations
@@ -21,16 +31,18 @@ from typing import Any
 import zmq
 
 from . import logs, protocol
-from .cache import IsolateCache, Key
+from .cache import IsolateCache, Key, RssCeilings
 from .calls import Call, LogLine
 from .egress.client import Egress
 from .egress.host import FetchHost
 from .egress.internal import InternalRoutes
 from .egress.policy import FetchPolicy
 from .errors import ShardrunError
-from .procs import EXIT_OK, EXIT_PARENT_GONE, EXIT_STUCK, harden, parent_alive
+from .metrics import rss_bytes
+from .procs import EXIT_OK, EXIT_PARENT_GONE, EXIT_RECYCLE, EXIT_STUCK, HeartbeatFile, harden, parent_alive
 from .runtime import Prepared, WorkerIsolate, prepare
 from .settings import Settings
+from .turns import RunQueues
 from .watchdog import Watchdog
 from .workers import Registry, WorkerSpec
 
@@ -38,6 +50,10 @@ log = logging.getLogger("shardrun.shard")
 console = logs.get("shardrun.console")
 
 HEAP_SAMPLE_EVERY = 64  # requests between heap-size samples of a cached isolate
+SLICE_S = 0.02          # longest run of starts before the loop polls, pumps and flushes again
+FLUSH_AFTER_S = 0.002   # replies wait about this long for others to share their message ...
+SLOW_TURN_S = 0.005     # ... unless the next turn is of a tenant whose last start took this long
+DRAIN_QUIET_S = 0.5     # a recycling shard exits once idle and sent nothing new for this long
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +92,18 @@ class Shard:
         self.cache = IsolateCache(self.serve.cache_max_isolates, self.serve.cache_max_mb << 20, self.serve.reuse_cap)
         self.spares: list[Prepared] = []
         self.wakes: dict[WorkerIsolate, float | None] = {}   # isolates with work in flight
+        self.runq = RunQueues(self.serve.tenant_max_running)
         self.served = 0
         self.errors = 0
         self.bad_frames = 0
         self.stopping = False
+        self.draining: float | None = None   # when the shard started handing its slot over
+        self.last_request = 0.0
+        self.rss = 0
+        self.ceilings = RssCeilings.of(self.serve)
+        self.next_hb = 0.0
+        self._flushed = 0.0
+        self.slow: set[str] = set()          # tenants whose last first turn was slow
         self._out: list[bytes] = []  # reply bodies to send at the end of this wake-up
         self.zctx = zmq.Context()
         self.sock = self.zctx.socket(zmq.DEALER)
@@ -97,6 +121,7 @@ class Shard:
 
         self.metrics = ShardMetrics(place.slot)
         self.hb_fd = os.open(place.heartbeat_file, os.O_CREAT | os.O_WRONLY, 0o600)
+        self.beat = HeartbeatFile(self.hb_fd, self.serve.heartbeat_ms / 1000, lambda: self.watchdog.busy)
 
     # ---- the loop ----------------------------------------------------------------
     def run(self) -> int:
@@ -107,23 +132,28 @@ class Shard:
         poller.register(self.sock, zmq.POLLIN)
         poller.register(self.internal.sock, zmq.POLLIN)
         poller.register(self.egress.fileno(), zmq.POLLIN)
-        hb_every = self.serve.heartbeat_ms / 1000
-        next_hb = 0.0
+        self.beat.start()
         deadline_stop = None
         while True:
             now = time.monotonic()
-            if now >= next_hb:
-                self._heartbeat()
-                next_hb = now + hb_every
+            self.beat.alive()
+            if now >= self.next_hb:
+                self._heartbeat(now)
                 if not parent_alive(self.place.parent):
                     return EXIT_PARENT_GONE
+            idle = not self.wakes and not self.runq.waiting
             if self.stopping:
                 deadline_stop = deadline_stop or now + self.serve.graceful_timeout_s
-                if not self.wakes or now >= deadline_stop:
+                if idle or now >= deadline_stop:
                     return EXIT_OK
+            if self.draining is not None and ((idle and now - self.last_request >= DRAIN_QUIET_S)
+                                              or now >= self.draining + self.serve.graceful_timeout_s):
+                log.info("shard %d (pid %d) handed its slot over: exiting", self.place.slot, os.getpid())
+                return EXIT_RECYCLE
             wake = min((w for w in self.wakes.values() if w is not None), default=None)
-            timeout = next_hb - now if wake is None else min(next_hb, wake) - now
-            if timeout > 0 and len(self.spares) < self.serve.spare_isolates and not self._waiting():
+            timeout = 0.0 if self.runq.order else (self.next_hb if wake is None else min(self.next_hb, wake)) - now
+            if timeout > 0 and len(self.spares) < self.serve.spare_isolates and not self._waiting() \
+                    and self.draining is None and not self._memory_short():
                 # Idle: make a spare now, so a cold start later is only loading the worker.
                 self.spares.append(prepare(self.settings.limits.to_limits()))
                 continue
@@ -137,6 +167,7 @@ class Shard:
             for key, ok, value in self.internal.expire():
                 self.fetch_host.done(key, ok, value)
             self._pump_due()
+            self._run_queued()
             self._flush()
 
     def _waiting(self) -> bool:
@@ -157,9 +188,54 @@ class Shard:
                     self.bad_frames += 1
                     log.warning("dropped a malformed frame: %s", msg)
                 elif msg.type == protocol.REQUEST:
-                    self._start(msg)
+                    self.runq.put(self._tenant_of(msg), msg)
+                    self.last_request = time.monotonic()
+
+    def _tenant_of(self, msg: protocol.Message) -> str:
+        """The tenant a request runs as (as `_isolate_for` picks it); "" when its worker is unknown."""
+        tenant, worker = msg.body.get("tenant"), msg.body.get("worker")
+        if isinstance(tenant, str) and tenant:
+            return tenant
+        if not isinstance(worker, str):
+            return ""
+        try:
+            return self.registry.get(worker).tenant
+        except ShardrunError:
+            return ""
+
+    def _run_queued(self) -> None:
+        """Start queued requests, one tenant at a time, until none may start or the slice is used."""
+        t0 = time.monotonic()
+        end = t0 + SLICE_S
+        while (item := self.runq.take()) is not None:
+            tenant, msg = item
+            if self._out and (tenant in self.slow or t0 - self._flushed >= FLUSH_AFTER_S):
+                self._flush()   # what is answered goes out before a turn that may take long
+            if not self._start(msg, tenant):
+                self.runq.finished(tenant)
+            t1 = time.monotonic()
+            if t1 - t0 >= SLOW_TURN_S:
+                if len(self.slow) >= 10_000:
+                    self.slow.clear()
+                self.slow.add(tenant)
+            else:
+                self.slow.discard(tenant)
+            self._between()
+            t0 = time.monotonic()
+            if t0 >= end:
+                return
+
+    def _between(self) -> None:
+        """After a turn: read what arrived (into the run queues), heartbeat when due."""
+        self.beat.alive()
+        if self._waiting():
+            self._read_all()
+        now = time.monotonic()
+        if now >= self.next_hb:
+            self._heartbeat(now)
 
     def _flush(self) -> None:
+        self._flushed = time.monotonic()
         if self._out:
             self.sock.send_multipart(protocol.encode_batch(protocol.REPLY, self._out))
             self._out = []
@@ -168,7 +244,9 @@ class Shard:
         now = time.monotonic()
         for iso, wake in list(self.wakes.items()):
             if wake is not None and wake <= now:
+                self._flush()
                 self._after(iso, iso.pump())
+                self._between()
 
     def _after(self, iso: WorkerIsolate, wake: float | None) -> None:
         """Track an isolate after it ran: pump it again later, or let it go."""
@@ -182,7 +260,8 @@ class Shard:
             iso.discard()
 
     # ---- requests ----------------------------------------------------------------
-    def _start(self, msg: protocol.Message) -> None:
+    def _start(self, msg: protocol.Message, tenant: str) -> bool:
+        """Start a request (its first turn runs now); True if it runs (`runq.finished` follows)."""
         try:
             rid, worker, kind, arg = protocol.request_fields(msg)
             wall_ms = protocol.request_wall_ms(msg)
@@ -191,21 +270,23 @@ class Shard:
             rid = msg.body.get("id")
             if isinstance(rid, int):
                 self._send_error(rid, "E_BAD_REQUEST", str(exc))
-            return
+            return False
         if self.stopping:
             self._send_error(rid, "E_SHUTTING_DOWN", "the shard is shutting down")
-            return
+            return False
         try:
             iso, spec = self._isolate_for(worker, msg.body.get("tenant"))
             rq = msg.body.get("request_id")
             tag = CallTag(rid, spec.name, iso.tag[0], spec.console, rq if isinstance(rq, str) else None,
                           protocol.request_depth(msg))
             limits = replace(spec.limits, wall_ms=min(wall_ms, spec.limits.wall_ms)) if wall_ms else None
-            iso.submit(kind, arg, on_result=self._reply, limits=limits, tag=tag)
+            iso.submit(kind, arg, on_result=self._reply, on_finish=lambda _call: self.runq.finished(tenant),
+                       limits=limits, tag=tag)
         except ShardrunError as exc:
             self._send_error(rid, exc.code, exc.message, exc.stack)
-            return
+            return False
         self._after(iso, iso.next_wake())
+        return True
 
     def _isolate_for(self, worker: str, tenant: str | None) -> tuple[WorkerIsolate, WorkerSpec]:
         """The warm isolate of (tenant, worker, version), or a new one. The router checked tenant."""
@@ -294,17 +375,43 @@ class Shard:
         c = self.cache.stats
         return {
             "shard": self.place.slot, "pid": os.getpid(), "gen": self.place.gen,
-            "inflight": sum(len(i.inflight) for i in self.wakes), "cached": len(self.cache),
-            "cache_bytes": self.cache.bytes, "hits": c.hits, "misses": c.misses, "evictions": c.evictions,
-            "retired": c.retired, "served": self.served, "errors": self.errors, "bad_frames": self.bad_frames,
-            "spares": len(self.spares),
+            "inflight": sum(len(i.inflight) for i in self.wakes), "waiting": self.runq.waiting,
+            "cached": len(self.cache), "cache_bytes": self.cache.bytes, "rss_bytes": self.rss, "hits": c.hits,
+            "misses": c.misses, "evictions": c.evictions, "retired": c.retired, "served": self.served,
+            "errors": self.errors, "bad_frames": self.bad_frames, "spares": len(self.spares),
         }
 
-    def _heartbeat(self) -> None:
-        os.utime(self.hb_fd)
+    def _heartbeat(self, now: float) -> None:
+        """Counters to the router (the supervisor's file is the heartbeat thread's); memory checks."""
+        self.next_hb = now + self.serve.heartbeat_ms / 1000
+        self.rss = rss_bytes()
+        self._check_memory()
         st = self.stats()
-        self.sock.send_multipart(protocol.encode_heartbeat(**st))
-        self.metrics.publish(st["hits"], st["misses"], st["evictions"], st["cached"])
+        if self.draining is None:   # a heartbeat would make the router send it requests again
+            self.sock.send_multipart(protocol.encode_heartbeat(**st))
+        self.metrics.publish(st["hits"], st["misses"], st["evictions"], st["cached"], self.rss)
+
+    def _memory_short(self) -> bool:
+        return bool(self.ceilings.soft) and self.rss > self.ceilings.soft
+
+    def _check_memory(self) -> None:
+        """Over the hard ceiling: hand the slot over. Over the soft one: drop spares and cold isolates."""
+        mb = self.rss >> 20
+        if self.ceilings.hard and self.rss > self.ceilings.hard and self.draining is None:
+            log.warning("shard %d RSS %d MB is over its hard ceiling of %d MB: handing its slot to a replacement",
+                        self.place.slot, mb, self.ceilings.hard >> 20)
+            self.draining = time.monotonic()
+            self.beat.mark_draining()   # the supervisor starts the replacement now
+            self.sock.send_multipart(protocol.encode(protocol.DISCONNECT, {
+                "reason": "memory", "id": None, "shard": self.place.slot, "pid": os.getpid(),
+                "message": f"the shard's RSS of {mb} MB is over its ceiling; it is being replaced"}))
+        elif self._memory_short():
+            for p in self.spares:
+                p.iso.close()
+            self.spares.clear()
+            gone = self.cache.evict_cold()
+            log.info("shard %d RSS %d MB is over its soft ceiling of %d MB: evicted %d cold isolates",
+                     self.place.slot, mb, self.ceilings.soft >> 20, len(gone))
 
     def _on_term(self, signum: int, frame: object) -> None:
         self.stopping = True
@@ -328,6 +435,7 @@ class Shard:
             os._exit(EXIT_STUCK)
 
     def close(self) -> None:
+        self.beat.stop()
         self.watchdog.stop()
         self.egress.close()
         self.internal.close()

@@ -1,9 +1,10 @@
 """The supervisor: the only process that forks, reaps, respawns and kills.
 
 Like gunicorn's Arbiter: signal handlers only queue the signal; the main loop dispatches
-(`handle_chld`, `handle_term`, `handle_hup`, ...), reaps children, kills shards whose
-heartbeat file went stale (SIGABRT, then SIGKILL), and respawns what died, with a brake
-on crash loops. It holds no zmq context, no threads and no isolates, so forking is safe.
+(`handle_chld`, `handle_term`, `handle_hup`, ...), reaps children, kills the router or a
+shard whose heartbeat file went stale (SIGABRT, then SIGKILL), starts the replacement of a
+shard that wrote "draining" into its file (it recycles itself: RSS over its ceiling), and
+respawns what died, with a brake on crash loops. It holds no zmq context, no threads and no isolates, so forking is safe.
 It tells the router about dead shards through a pipe, so their requests fail at once.
 """
 
@@ -18,16 +19,27 @@ import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from itertools import count
 from pathlib import Path
 
 from . import logs
-from .procs import EXIT_BOOT_ERROR, EXIT_OK, EXIT_PARENT_GONE, EXIT_STUCK, fork_child, set_title
+from .procs import (
+    EXIT_BOOT_ERROR,
+    EXIT_OK,
+    EXIT_PARENT_GONE,
+    EXIT_RECYCLE,
+    EXIT_STUCK,
+    ROUTER_HEARTBEAT,
+    fork_child,
+    set_title,
+)
 from .settings import Settings, load_settings
 
 log = logging.getLogger("shardrun.supervisor")
 
 LOOP_SECONDS = 0.05
 KILL_AFTER_ABORT_S = 1.0
+BOOT_GRACE_S = 5.0       # a child that never beat yet may take this long to start (if the timeout is shorter)
 ROLL_READY_TIMEOUT_S = 30.0
 MAX_BACKOFF_S = 30.0
 SOURCE_SLOTS = {"postgres": -2, "nats": -3}   # slot numbers of the task-source children (the router is -1)
@@ -85,9 +97,13 @@ class Supervisor:
         self.own_dir = self.serve.runtime_dir is None
         self.dir = Path(tempfile.mkdtemp(prefix="shardrun-")) if self.own_dir else Path(self.serve.runtime_dir)  # type: ignore[arg-type]
         self.dir.mkdir(parents=True, exist_ok=True)
+        self.spawns = count()   # heartbeat files are unique: a shard and its replacement overlap
+        if self.own_dir:        # the children find their heartbeat files (the router's) here
+            self._set_settings(settings.model_copy(update={"serve": self.serve.model_copy(
+                update={"runtime_dir": self.dir})}))
         self.backend = f"ipc://{self.dir}/backend.ipc"
         if not self.serve.client_endpoint:   # an ipc socket of this node (task-source nodes need no TCP port)
-            self._set_settings(settings.model_copy(update={"serve": self.serve.model_copy(
+            self._set_settings(self.settings.model_copy(update={"serve": self.serve.model_copy(
                 update={"client_endpoint": f"ipc://{self.dir}/client.ipc"})}))
         self.sources = settings.sources.enabled()
         # Every process of this server writes its metrics here; set before any child imports the client.
@@ -201,13 +217,12 @@ class Supervisor:
     # ---- children -----------------------------------------------------------------------
     def spawn_router(self) -> None:
         settings, backend, fd, parent = self.settings, self.backend, self.notify_r, self.pid
+        hb = self._new_heartbeat(self.dir / ROUTER_HEARTBEAT)
         pid = fork_child(lambda: _router_main(settings, backend, fd, parent), "shardrun: router")
-        self.children[pid] = Child("router", -1, self.gen, pid, time.monotonic())
+        self.children[pid] = Child("router", -1, self.gen, pid, time.monotonic(), hb)
 
     def spawn_shard(self, slot: int) -> int:
-        hb = self.dir / f"shard-{slot}-g{self.gen}.hb"
-        hb.touch()
-        os.utime(hb, (0, 0))  # "never beat": the shard's first heartbeat says it is ready
+        hb = self._new_heartbeat(self.dir / f"shard-{slot}-g{self.gen}-{next(self.spawns)}.hb")
         settings, gen, backend, parent = self.settings, self.gen, self.backend, self.pid
         pid = fork_child(lambda: _shard_main(settings, slot, gen, backend, hb, parent), f"shardrun: shard {slot}")
         self.children[pid] = Child("shard", slot, self.gen, pid, time.monotonic(), hb)
@@ -217,6 +232,12 @@ class Supervisor:
         settings, endpoint, parent = self.settings, self.serve.client_endpoint, self.pid
         pid = fork_child(lambda: _source_main(settings, name, endpoint, parent), f"shardrun: source {name}")
         self.children[pid] = Child("source", SOURCE_SLOTS[name], self.gen, pid, time.monotonic())
+
+    def _new_heartbeat(self, hb: Path) -> Path:
+        hb.unlink(missing_ok=True)
+        hb.touch()
+        os.utime(hb, (0, 0))  # "never beat": the child's first heartbeat says it is ready
+        return hb
 
     def _ready(self, c: Child) -> bool:
         try:
@@ -267,6 +288,8 @@ class Supervisor:
             if child.heartbeat is not None:
                 child.heartbeat.unlink(missing_ok=True)
             if self.stopping or child.retiring:
+                if child.retiring and code == EXIT_RECYCLE:
+                    log.info("shard %d (pid %d) recycled itself (exit code %d)", child.slot, pid, code)
                 continue
             log.warning("%s %s (pid %d) exited: %s", child.role, "" if child.slot < 0 else child.slot, pid, why)
             self._schedule_respawn(child, code)
@@ -283,7 +306,7 @@ class Supervisor:
                 return
         if code == EXIT_PARENT_GONE:
             return
-        if code == EXIT_STUCK:   # its watchdog replaced it over one tenant's request: not a crash loop
+        if code in (EXIT_STUCK, EXIT_RECYCLE):   # replaced over one request / its memory: not a crash loop
             h.respawn_at = now
             return
         h.deaths.append(now)
@@ -313,25 +336,31 @@ class Supervisor:
                 self.spawn_source(name)
 
     def murder_stale(self) -> None:
-        """Kill shards whose heartbeat file is older than the timeout: SIGABRT, then SIGKILL."""
+        """Kill the router or a shard whose heartbeat file is older than the timeout: SIGABRT, then
+        SIGKILL. A shard that marked its file draining gets its replacement started now."""
         now_wall, now = time.time(), time.monotonic()
         limit = self.serve.heartbeat_timeout_ms / 1000
         for c in list(self.children.values()):
-            if c.role != "shard":
+            if c.heartbeat is None:
                 continue
             if c.aborted_at is not None:
                 if now - c.aborted_at > KILL_AFTER_ABORT_S:
                     self._kill(c.pid, signal.SIGKILL)
                 continue
             try:
-                assert c.heartbeat is not None
-                age = now_wall - c.heartbeat.stat().st_mtime
+                st = c.heartbeat.stat()
             except FileNotFoundError:
                 continue
-            if age > limit and now - c.started > limit:
-                log.error("shard %d (pid %d) missed heartbeats for %.1fs: aborting it", c.slot, c.pid, age)
+            age = now_wall - st.st_mtime
+            what = "router" if c.role == "router" else f"shard {c.slot}"
+            if age > limit and now - c.started > (limit if st.st_mtime else max(limit, BOOT_GRACE_S)):
+                log.error("%s (pid %d) missed heartbeats for %.1fs: aborting it", what, c.pid, age)
                 c.aborted_at = now
                 self._kill(c.pid, signal.SIGABRT)
+            elif st.st_size and c.role == "shard" and not c.retiring:
+                log.warning("%s (pid %d) is recycling itself (RSS over its ceiling): starting its replacement",
+                            what, c.pid)
+                c.retiring = True   # manage_children starts the new one; the old one drains and exits
 
     def _metrics_dead(self, pid: int) -> None:
         """The live gauges of a dead process must not count any more."""

@@ -39,6 +39,11 @@ class Watchdog:
         """
         self._armed = (threading.get_ident(), allowance, subject)
 
+    @property
+    def busy(self) -> bool:
+        """A turn is armed: the calling thread is running JS this watchdog bounds."""
+        return self._armed is not None
+
     def disarm(self) -> None:
         """The turn ended."""
         self._armed = None
