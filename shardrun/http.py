@@ -328,9 +328,6 @@ class HttpConnection:
     def on_chunk_header(self) -> None:
         self.chunks += 1
 
-    def on_chunk_complete(self) -> None:
-        pass
-
     def _current(self) -> _Parsing:
         if self.cur is None:
             raise _Reject(400, "E_BAD_REQUEST", "malformed HTTP request")
