@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,6 @@ from typing import Any
 import orjson
 import zmq
 import zmq.asyncio
-
 from zmq.utils.monitor import recv_monitor_message
 
 from . import protocol
@@ -139,7 +139,7 @@ class Client:
             wait = min(end - now, self._liveness(now))
             if self._batch:
                 break
-            if self._sock in dict(self._poller.poll(max(0.0, wait) * 1000)):
+            if self._sock in dict(self._poller.poll(math.ceil(max(0.0, wait) * 1000))):
                 self._read()
             elif time.monotonic() >= end:
                 raise TimeoutError(f"no reply within {timeout:g}s")
@@ -190,7 +190,7 @@ class Client:
         return 2 * self.heartbeat - waited
 
     def _lose(self, why: str) -> None:
-        for rid, kind in self._kinds.items():
+        for rid in self._kinds:
             self._batch.append(Reply(rid, False, error=ErrorInfo("E_ROUTER_LOST", f"{why}; the request may or may not have run")))
         self._kinds.clear()
         self._ping = None

@@ -117,8 +117,7 @@ def parse_authority(value: str) -> tuple[str, str]:
         rest = colon + port
         if not HOST_CHARS.fullmatch(host):
             raise ValueError(f"{host[:60]!r} is not a host name or address")
-        if host.endswith("."):
-            host = host[:-1]
+        host = host.removesuffix(".")
     if rest:
         port = rest[1:]
         if rest[0] != ":" or not PORT.fullmatch(port) or int(port) > 65535:
@@ -230,11 +229,11 @@ class HttpConnection:
         except _Reject as r:
             self._reject(r.status, r.code, r.message)
         except httptools.HttpParserCallbackError as exc:
-            r = exc.__context__
-            if isinstance(r, _Reject):
-                self._reject(r.status, r.code, r.message)
+            cause = exc.__context__
+            if isinstance(cause, _Reject):
+                self._reject(cause.status, cause.code, cause.message)
             else:
-                self._reject(400, "E_BAD_REQUEST", f"malformed HTTP request: {r or exc}")
+                self._reject(400, "E_BAD_REQUEST", f"malformed HTTP request: {cause or exc}")
         except httptools.HttpParserUpgrade:
             self._reject(400, "E_BAD_REQUEST", "protocol upgrades are not supported")
         except httptools.HttpParserError as exc:

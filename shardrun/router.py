@@ -226,7 +226,8 @@ def raise_open_files(want: int) -> tuple[int, int]:
     top = hard
     if hard == resource.RLIM_INFINITY:
         try:
-            top = int(open("/proc/sys/fs/nr_open").read())
+            with open("/proc/sys/fs/nr_open") as f:
+                top = int(f.read())
         except (OSError, ValueError):
             top = 1 << 20
     target = top if want == 0 else min(want, top)
