@@ -2,6 +2,12 @@
 
 Both keep many requests in flight on one DEALER socket; replies are matched by id.
 
+`Client` notices a router that went away: when its connection closes (a zmq socket
+monitor) or when, with requests in flight, the router stays silent for a heartbeat and
+then does not answer a ping (`{"admin": "status"}`) within two more, each request in
+flight gets an `E_ROUTER_LOST` reply at once (it may or may not have run). The socket
+reconnects by itself: requests sent afterwards go to the router that takes its place.
+
     with Client("tcp://127.0.0.1:7700") as c:
         c.task("hello", {"name": "x"}).value
         c.fetch("hello", "GET", "/path").value.body
@@ -11,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +25,7 @@ from typing import Any
 import orjson
 import zmq
 import zmq.asyncio
+from zmq.utils.monitor import recv_monitor_message
 
 from . import protocol
 from .calls import HttpRequest, HttpResponse
@@ -25,6 +33,7 @@ from .errors import ErrorInfo, error
 
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:7700"
 DEFAULT_DOMAIN = "workers.localhost"
+HEARTBEAT_S = 1.0   # with requests in flight, ping a router silent this long; lost after two more unanswered
 
 
 @dataclass
@@ -85,20 +94,35 @@ def _encode(rid: int, worker: str, kind: str, arg: Any, tenant: str | None = Non
 class Client:
     """Blocking client; `send`/`recv` for many requests in flight, `call` for one."""
 
-    def __init__(self, endpoint: str = DEFAULT_ENDPOINT, timeout: float = 60.0) -> None:
+    def __init__(self, endpoint: str = DEFAULT_ENDPOINT, timeout: float = 60.0, heartbeat: float = HEARTBEAT_S) -> None:
+        self.endpoint = endpoint
         self.timeout = timeout
+        self.heartbeat = heartbeat
         self._ctx = zmq.Context()
         self._sock = _dealer(self._ctx, endpoint)
+        self._monitor = self._sock.get_monitor_socket(zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED)
+        self._poller = zmq.Poller()
+        self._poller.register(self._sock, zmq.POLLIN)
+        self._poller.register(self._monitor, zmq.POLLIN)
         self._ids = itertools.count(1)
-        self._kinds: dict[int, str] = {}
+        self._kinds: dict[int, str | None] = {}  # requests in flight -> their kind
         self._early: dict[int, Reply] = {}
         self._batch: list[Reply] = []  # replies that came in one message, not yet returned
+        self._connected = False
+        self._heard = time.monotonic()   # the router's last message (or our connection to it)
+        self._ping: tuple[int, float] | None = None
 
     def send(self, worker: str, kind: str, arg: Any, tenant: str | None = None) -> int:
         """Send a request; returns its id. `tenant` overrides the worker's own (trusted API)."""
         rid = next(self._ids)
+        return self._send(rid, _encode(rid, worker, kind, arg, tenant), kind)
+
+    def _send(self, rid: int, frames: list[bytes], kind: str | None) -> int:
+        self._watch()  # a router lost before this request fails the earlier ones only
+        if not self._kinds:
+            self._heard = max(self._heard, time.monotonic())  # silence counts from the first request in flight
         self._kinds[rid] = kind
-        self._sock.send_multipart(_encode(rid, worker, kind, arg, tenant))
+        self._sock.send_multipart(frames)
         return rid
 
     def recv(self, timeout: float | None = None) -> Reply:
@@ -108,16 +132,68 @@ class Client:
         return self._recv(self.timeout if timeout is None else timeout)
 
     def _recv(self, timeout: float) -> Reply:
-        if self._batch:
-            return self._batch.pop(0)
-        if not self._sock.poll(timeout * 1000):
-            raise TimeoutError(f"no reply within {timeout:g}s")
-        for msg in protocol.decode_all(self._sock.recv_multipart()):
-            if isinstance(msg, protocol.ProtocolError):
-                continue
-            rid = msg.body.get("id")
-            self._batch.append(Reply.from_body(msg.body, self._kinds.pop(rid, None) if isinstance(rid, int) else None))
-        return self._recv(timeout)
+        end = time.monotonic() + timeout
+        while not self._batch:
+            self._watch()
+            now = time.monotonic()
+            wait = min(end - now, self._liveness(now))
+            if self._batch:
+                break
+            if self._sock in dict(self._poller.poll(math.ceil(max(0.0, wait) * 1000))):
+                self._read()
+            elif time.monotonic() >= end:
+                raise TimeoutError(f"no reply within {timeout:g}s")
+        return self._batch.pop(0)
+
+    def _read(self) -> None:
+        while True:
+            try:
+                frames = self._sock.recv_multipart(zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            self._heard, self._ping = time.monotonic(), None
+            for msg in protocol.decode_all(frames):
+                if isinstance(msg, protocol.ProtocolError):
+                    continue
+                rid = msg.body.get("id")
+                if isinstance(rid, int) and rid in self._kinds:  # not a ping's, nor one given up on
+                    self._batch.append(Reply.from_body(msg.body, self._kinds.pop(rid)))
+
+    def _watch(self) -> None:
+        """Read the socket monitor: a closed connection loses every request in flight."""
+        while True:
+            try:
+                ev = recv_monitor_message(self._monitor, zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            if ev["event"] == zmq.EVENT_CONNECTED:
+                self._connected, self._heard = True, time.monotonic()
+            elif ev["event"] == zmq.EVENT_DISCONNECTED:
+                self._connected = False
+                self._lose(f"the connection to the router at {self.endpoint} closed")
+
+    def _liveness(self, now: float) -> float:
+        """Ping a silent router, declare it lost when it stays silent; how long to wait before looking again."""
+        if not self._kinds or not self._connected:
+            return self.heartbeat
+        if self._ping is None:
+            if now - self._heard < self.heartbeat:
+                return self.heartbeat - (now - self._heard)
+            rid = next(self._ids)
+            self._sock.send_multipart(protocol.encode(protocol.REQUEST, {"id": rid, "admin": "status"}))
+            self._ping = (rid, now)
+            return 2 * self.heartbeat
+        waited = now - self._ping[1]
+        if waited >= 2 * self.heartbeat:
+            self._lose(f"the router at {self.endpoint} did not answer for {now - self._heard:.1f}s")
+            return 0.0
+        return 2 * self.heartbeat - waited
+
+    def _lose(self, why: str) -> None:
+        for rid in self._kinds:
+            self._batch.append(Reply(rid, False, error=ErrorInfo("E_ROUTER_LOST", f"{why}; the request may or may not have run")))
+        self._kinds.clear()
+        self._ping = None
 
     def wait(self, rid: int, timeout: float | None = None) -> Reply:
         """The reply of one request (replies to others are kept for recv/wait)."""
@@ -143,10 +219,12 @@ class Client:
     def status(self, timeout: float | None = None) -> dict[str, Any]:
         """The router's counters and per-shard state."""
         rid = next(self._ids)
-        self._sock.send_multipart(protocol.encode(protocol.REQUEST, {"id": rid, "admin": "status"}))
+        self._send(rid, protocol.encode(protocol.REQUEST, {"id": rid, "admin": "status"}), None)
         return self.wait(rid, timeout).unwrap()  # type: ignore[no-any-return]
 
     def close(self) -> None:
+        self._sock.disable_monitor()
+        self._monitor.close(0)
         self._sock.close(0)
         self._ctx.term()
 

@@ -6,7 +6,7 @@
     ├── ScriptError        E_COMPILE, E_WORKER_CONFIG, E_SCRIPT_ENCODING, E_NO_DEFAULT_EXPORT, E_NO_HANDLER,
     │                      E_SCRIPT, E_BAD_OUTPUT, E_NEVER_RESPONDS, E_RESPONSE_TOO_LARGE
     ├── LimitError         E_CPU_LIMIT, E_WALL_TIMEOUT, E_OOM, E_STACK     a limit held
-    └── RuntimeFault       E_OVERLOADED, E_TENANT_LIMIT, E_SHARD_LOST, E_SHUTTING_DOWN,
+    └── RuntimeFault       E_OVERLOADED, E_TENANT_LIMIT, E_SHARD_LOST, E_ROUTER_LOST, E_SHUTTING_DOWN,
                            E_ISOLATE_BUSY, E_ISOLATE_DISCARDED, E_INTERNAL      the host's side
 
 Errors that happen inside a request are not raised: they come back as an `ErrorInfo`
@@ -92,6 +92,7 @@ CODES: dict[str, tuple[type[ShardrunError], int, int]] = {
     "E_OVERLOADED": (RuntimeFault, 4, 503),
     "E_TENANT_LIMIT": (RuntimeFault, 4, 429),
     "E_SHARD_LOST": (RuntimeFault, 4, 502),
+    "E_ROUTER_LOST": (RuntimeFault, 4, 502),  # a ZeroMQ client's router went away with the request
     "E_SHUTTING_DOWN": (RuntimeFault, 4, 503),
     "E_ISOLATE_BUSY": (RuntimeFault, 4, 500),
     "E_ISOLATE_DISCARDED": (RuntimeFault, 4, 503),

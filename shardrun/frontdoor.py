@@ -17,12 +17,16 @@ An `X-Request-Id` is honoured (when sane) or made, and returned.
 
 from __future__ import annotations
 
-import logging
+import errno
+import heapq
+import itertools
+import math
 import re
+import select
 import socket
-from collections import Counter
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -40,9 +44,13 @@ from .workers import NAME
 
 ADMIN = "/_shardrun/"
 access = logs.get("shardrun.access")
-log = logging.getLogger("shardrun.router")
+log = logs.get("shardrun.router")
+ACCEPT_PAUSE_S = 0.1      # how long the listener rests when accept() is out of descriptors
+RECHECK_S = 0.05          # a deadline that has come but did not act is looked at again this much later
+ALLOW = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 JSON = [("content-type", "application/json")]
+URL_SAFE = "/%:@!$&'()*+,;=~-._"
 
 
 @dataclass(eq=False)
@@ -60,11 +68,18 @@ class HttpClient:
 
 
 class FrontDoor:
-    """Listening socket, connections, and the mapping between HTTP and worker calls."""
+    """Listening socket, connections, and the mapping between HTTP and worker calls.
+
+    Connections live in an epoll set of their own; the owner's zmq.Poller holds only its
+    fd, so a wake-up costs what happened, not how many connections are open: poll flags
+    change only for connections that changed (`_changed`), and time-outs come off a heap
+    of deadlines. Past `max_conns` (in all) or `max_per_ip`, a new connection gets a 503 at
+    once; when accept() runs out of descriptors the listener rests for ACCEPT_PAUSE_S."""
 
     def __init__(self, host: str, port: int, domains: list[str], limits: HttpLimits, payload_depth: int,
                  admit: Callable[[Any, protocol.Message, bytes], None], status: Callable[[], dict[str, Any]], now: float,
-                 access_log: bool = True, admin: bool = True, workers: bool = True, max_per_ip: int = 1024) -> None:
+                 access_log: bool = True, admin: bool = True, workers: bool = True, max_per_ip: int = 256,
+                 max_conns: int = 1024) -> None:
         self.limits = limits
         self.access_log = access_log
         self.admin = admin        # serve /_shardrun/* and /metrics here
@@ -80,100 +95,164 @@ class FrontDoor:
         self.ips: dict[HttpConnection, str] = {}
         self.per_ip: Counter[str] = Counter()
         self.max_per_ip = max_per_ip
-        self._polled: dict[int, int] = {}   # fds registered with the owner's poller -> flags
+        self.max_conns = max_conns
+        self.counts: Counter[str] = Counter()   # refused_per_ip, refused_total, accept_paused
+        self._ep = select.epoll()
+        self._flags: dict[int, int] = {}        # fds in the epoll set -> their flags
+        self._dirty: set[HttpConnection] = set()
+        self._due: dict[HttpConnection, float] = {}   # each connection's earliest deadline in the heap
+        self._timers: list[tuple[float, int, HttpConnection]] = []
+        self._tie = itertools.count()
+        self._accept_at = 0.0                   # the listener rests until then (out of descriptors)
+        self._in_poller = False
         self.now = now
 
     # ---- sockets -------------------------------------------------------------------
     def sync_poller(self, poller: Any, stopping: bool) -> None:
-        """Keep the owner's zmq.Poller current: the listener, new and closed connections, writers."""
+        """Keep the owner's zmq.Poller and our epoll set current: the listener, and the connections that changed."""
         import zmq
 
+        if not self._in_poller:
+            poller.register(self._ep.fileno(), zmq.POLLIN)
+            self._in_poller = True
         lfd = self.listener.fileno()
         if stopping and lfd >= 0:
-            if lfd in self._polled:
-                poller.unregister(lfd)
-                del self._polled[lfd]
+            self._unwatch(lfd)
             self.listener.close()  # stop intake; open connections finish what they started
-        elif lfd >= 0 and lfd not in self._polled:
-            poller.register(lfd, zmq.POLLIN)
-            self._polled[lfd] = zmq.POLLIN
-        self.forget_closed()
-        for fd in [fd for fd in self._polled if fd != lfd and fd not in self.conns]:
-            poller.unregister(fd)
-            del self._polled[fd]
-        for fd, c in self.conns.items():
-            flags = zmq.POLLIN | (zmq.POLLOUT if c.wants_write else 0)
-            if self._polled.get(fd) != flags:
-                if fd in self._polled:
-                    poller.modify(fd, flags)
-                else:
-                    poller.register(fd, flags)
-                self._polled[fd] = flags
+        elif lfd >= 0 and lfd not in self._flags and time.monotonic() >= self._accept_at:
+            self._watch(lfd, select.EPOLLIN)
+        dirty, self._dirty = self._dirty, set()
+        for c in dirty:
+            if not c.closed:
+                self._watch(c.fd, (select.EPOLLIN if c.wants_read else 0) | (select.EPOLLOUT if c.wants_write else 0))
+                self._schedule(c)
+
+    def _watch(self, fd: int, flags: int) -> None:
+        old = self._flags.get(fd)
+        if old is None:
+            self._ep.register(fd, flags)
+        elif old != flags:
+            self._ep.modify(fd, flags)
+        self._flags[fd] = flags
+
+    def _unwatch(self, fd: int) -> None:
+        if self._flags.pop(fd, None) is not None:
+            try:
+                self._ep.unregister(fd)
+            except OSError:  # pragma: no cover - already gone
+                pass
 
     def handle(self, events: dict[Any, int], now: float) -> None:
-        """Serve the poll events that are ours (raw fds of the listener and connections)."""
-        import zmq
-
+        """Serve what is ready, if the owner's poll says our epoll set has something."""
+        if self._ep.fileno() not in events:
+            return
+        self.now = now
         lfd = self.listener.fileno()
-        for fd, ev in events.items():
-            if not isinstance(fd, int) or fd not in self._polled:
-                continue
+        for fd, ev in self._ep.poll(0, 1024):
             if fd == lfd:
                 self.accept(now)
                 continue
             c = self.conns.get(fd)
             if c is None:
                 continue
-            if ev & zmq.POLLIN:
+            if ev & (select.EPOLLHUP | select.EPOLLERR):
+                c.close()   # reset, or both ways shut: nothing can go out any more
+                continue
+            if ev & select.EPOLLIN:
                 c.on_readable(now)
-            if ev & zmq.POLLOUT and not c.closed:
+            if ev & select.EPOLLOUT and not c.closed:
                 c.on_writable()
+            if not c.closed:
+                self._dirty.add(c)
 
     def accept(self, now: float) -> None:
         for _ in range(256):
             try:
-                sock, _addr = self.listener.accept()
+                sock, addr = self.listener.accept()
             except (BlockingIOError, InterruptedError):
                 return
-            ip = _addr[0] if isinstance(_addr, tuple) else ""
+            except OSError as exc:
+                if exc.errno in (errno.ECONNABORTED, errno.EPROTO):
+                    continue
+                return self._rest(now, exc)   # EMFILE, ENFILE, ENOBUFS...: not a reason to end the router
+            ip = addr[0] if isinstance(addr, tuple) else ""
+            # One client, or many, holding every socket must not starve the rest or the process.
+            if len(self.conns) >= self.max_conns:
+                self._refuse(sock, "refused_total", f"the server has {len(self.conns)} open connections "
+                                                    f"(limit {self.max_conns})")
+                continue
             if self.per_ip[ip] >= self.max_per_ip:
-                # One client holding every socket must not starve the rest.
-                try:
-                    sock.sendall(render(503, [*JSON, ("retry-after", "1")], error_body(
-                        "E_OVERLOADED", f"too many connections from {ip} (limit {self.max_per_ip})"), close=True))
-                except OSError:
-                    pass
-                sock.close()
+                self._refuse(sock, "refused_per_ip", f"too many connections from {ip} (limit {self.max_per_ip})")
                 continue
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            conn = HttpConnection(sock, self.limits, self._on_request, now)
-            self.conns[sock.fileno()] = conn
+            conn = HttpConnection(sock, self.limits, self._on_request, now, on_change=self._changed)
+            self.conns[conn.fd] = conn
             self.ips[conn] = ip
             self.per_ip[ip] += 1
+            self._watch(conn.fd, select.EPOLLIN)
+            self._schedule(conn)
 
-    def expire(self, now: float) -> None:
-        self.now = now
-        for fd, c in list(self.conns.items()):
-            c.expire(now)
-            if c.closed:
-                self._forget(fd)
+    def _refuse(self, sock: socket.socket, count: str, message: str) -> None:
+        self.counts[count] += 1
+        try:
+            sock.setblocking(False)
+            sock.send(render(503, [*JSON, ("retry-after", "1")], error_body("E_OVERLOADED", message), close=True))
+            sock.recv(65536)  # what the client sent already: unread, close() would reset the connection
+        except OSError:
+            pass
+        sock.close()
 
-    def forget_closed(self) -> None:
-        for fd in [fd for fd, c in self.conns.items() if c.closed]:
-            self._forget(fd)
+    def _rest(self, now: float, exc: OSError) -> None:
+        """Out of descriptors: take the listener out of the poll set for a moment (connections queue in the backlog)."""
+        self.counts["accept_paused"] += 1
+        if self.counts["accept_paused"] == 1:
+            log.warning("accept paused", reason=str(exc), open_connections=len(self.conns), pause_ms=ACCEPT_PAUSE_S * 1000)
+        self._unwatch(self.listener.fileno())
+        self._accept_at = now + ACCEPT_PAUSE_S
 
-    def _forget(self, fd: int) -> None:
-        conn = self.conns.pop(fd)
-        ip = self.ips.pop(conn, "")
+    def _changed(self, c: HttpConnection) -> None:
+        """A connection queued a response or closed (called before its socket closes)."""
+        if not c.closed:
+            self._dirty.add(c)
+            return
+        self._unwatch(c.fd)
+        if self.conns.get(c.fd) is c:
+            del self.conns[c.fd]
+        self._dirty.discard(c)
+        self._due.pop(c, None)
+        ip = self.ips.pop(c, "")
         self.per_ip[ip] -= 1
         if self.per_ip[ip] <= 0:
             del self.per_ip[ip]
 
+    def _schedule(self, c: HttpConnection) -> None:
+        d = c.deadline()
+        if d is not None and d < self._due.get(c, math.inf):
+            self._due[c] = d
+            heapq.heappush(self._timers, (d, next(self._tie), c))
+
+    def expire(self, now: float) -> None:
+        """Time out the connections whose deadline has come (the others are not looked at)."""
+        self.now = now
+        while self._timers and self._timers[0][0] <= now:
+            d, _, c = heapq.heappop(self._timers)
+            if self._due.get(c) != d:
+                continue   # closed, or rescheduled earlier
+            del self._due[c]
+            c.expire(now)
+            if not c.closed:
+                self._dirty.add(c)
+                nxt = c.deadline()
+                if nxt is not None:
+                    self._due[c] = max(nxt, now + RECHECK_S)
+                    heapq.heappush(self._timers, (self._due[c], next(self._tie), c))
+
     def close(self) -> None:
-        for c in self.conns.values():
+        for c in list(self.conns.values()):
             c.close()
         self.listener.close()
+        self._ep.close()
 
     # ---- requests ---------------------------------------------------------------------
     def _on_request(self, req: IncomingRequest) -> None:
@@ -185,28 +264,32 @@ class FrontDoor:
         except ShardrunError as exc:
             self._error(req.conn, req.seq, rid, exc.code, exc.message)
             if self.access_log:
-                access.info("request", request_id=rid, method=req.method, path=req.target.partition("?")[0][:200],
+                access.info("request", request_id=rid, method=req.method, path=req.path[:200],
                             status=http_status(exc.code), code=exc.code, duration_ms=0.0)
 
     def _route(self, req: IncomingRequest, rid: str) -> None:
-        path, _, query = req.target.partition("?")
-        host = (req.header("host") or "").lower()
-        worker = self._worker_from_host(host.rsplit(":", 1)[0] if not host.startswith("[") else "")
+        path, query, host = req.path, req.query, req.host
+        if path == "*":  # OPTIONS * asks the server, not a worker
+            return req.conn.respond(req.seq, 204, [("allow", ALLOW), ("x-request-id", rid)], b"")
+        worker = self._worker_from_host(host)
         if worker is None and self.admin and (path.startswith(ADMIN) or path == "/metrics"):
             return self._admin(req, rid, path[len(ADMIN):] if path.startswith(ADMIN) else "metrics")
         if worker is None and not self.workers:
-            raise ShardrunError(f"no admin endpoint {path} on this port", code="E_NOT_FOUND")
+            raise ShardrunError(f"no admin endpoint {path[:200]} on this port", code="E_NOT_FOUND")
         if worker is None:
             parts = path.split("/", 3)
             if len(parts) >= 3 and parts[1] == "w" and parts[2]:
                 worker = parts[2]
                 path = "/" + (parts[3] if len(parts) > 3 else "")
             else:
-                raise ShardrunError(f"no worker for {host or 'this host'}{path}: use http://<worker>.{self.domains[0] if self.domains else 'DOMAIN'}/ "
+                raise ShardrunError(f"no worker for {host or 'this host'}{path[:200]}: use http://<worker>.{self.domains[0] if self.domains else 'DOMAIN'}/ "
                                     "or /w/<worker>/", code="E_NOT_FOUND")
         if not NAME.fullmatch(worker):
             raise ShardrunError(f"invalid worker name {worker[:80]!r}", code="E_BAD_NAME")
-        url = f"http://{host or 'localhost'}{quote(path, safe='/%:@!$&()*+,;=~-._')}" + (f"?{query}" if query else "")
+        # Only validated parts: the authority as parsed, the path and query re-quoted.
+        url = f"http://{req.authority or 'localhost'}{quote(path, safe=URL_SAFE, encoding='latin-1')}"
+        if query:
+            url += "?" + quote(query, safe=URL_SAFE + "?", encoding="latin-1")
         arg = HttpRequest(req.method, url, req.headers, req.body if req.body or req.method not in ("GET", "HEAD") else None).to_js()
         self._call(req, rid, worker, "fetch", arg)
 
@@ -239,7 +322,7 @@ class FrontDoor:
 
     def _call(self, req: IncomingRequest, rid: str, worker: str, kind: str, arg: Any) -> None:
         raw = protocol.request_body(0, worker, kind, arg, request_id=rid)
-        client = HttpClient(req.conn, req.seq, kind, rid, req.method, req.target.partition("?")[0][:200], worker, time.monotonic())
+        client = HttpClient(req.conn, req.seq, kind, rid, req.method, req.path[:200], worker, time.monotonic())
         self.admit(client, protocol.decode_body(protocol.REQUEST, raw), raw)
 
     # ---- replies ---------------------------------------------------------------------
@@ -254,7 +337,7 @@ class FrontDoor:
             self._error(client.conn, client.seq, client.request_id, "E_BAD_OUTPUT", str(exc))
             self._access(client, http_status("E_BAD_OUTPUT"), {}, "E_BAD_OUTPUT")
         except Exception:   # never the router's death: fail this request and say so in the log
-            log.exception("could not deliver a reply (request %s)", client.request_id)
+            log.exception("reply undeliverable", request_id=client.request_id)
             self._error(client.conn, client.seq, client.request_id, "E_INTERNAL", "the server could not deliver the reply")
             self._access(client, 500, {}, "E_INTERNAL")
 

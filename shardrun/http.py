@@ -5,13 +5,19 @@ arrive (keep-alive, pipelining, chunked request bodies, `Expect: 100-continue`),
 the header and body limits before it has read it all (431, 413) and the read deadlines
 (408: a slow client is cut off without holding anything else up), and writes responses
 strictly in request order, whatever order their results come in. Malformed input gets a
-400 and the connection is closed. No routing here: each complete request goes to the
-`on_request` callback, and the owner answers with `respond()`.
+400 and the connection is closed; so does a missing, repeated or malformed Host, or a
+request-target that is not a path, an absolute http URL or `*`. The request's authority and
+path are parsed here (`parse_authority`, `parse_target`), so the owner builds URLs only from
+validated parts. A chunked body's chunk-size lines are read before their data, so a chunk
+larger than the body limit gets its 413 at once. No routing here: each complete request goes
+to the `on_request` callback, and the owner answers with `respond()`.
 """
 
 from __future__ import annotations
 
 import errno
+import ipaddress
+import logging
 import re
 import socket
 from collections.abc import Callable
@@ -22,7 +28,15 @@ import httptools
 
 from .boundary import BadOutput
 
+log = logging.getLogger("shardrun.http")
+
 READ_CHUNK = 65536
+MAX_CHUNK_LINE = 1024      # a chunk-size line, extensions included
+MAX_CHUNK_DIGITS = 16      # hex digits of a chunk size (64 bits)
+HOST_CHARS = re.compile(r"(?:[a-z0-9\-._~!$&'()*+,;=]|%[0-9a-f]{2}){0,255}")  # RFC 3986 reg-name (IPv4 too)
+PORT = re.compile(r"[0-9]{1,5}")
+HEX = re.compile(rb"[0-9A-Fa-f]*")
+ABSOLUTE = re.compile(r"(?i)https?://([^/?#]*)(.*)")
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "upgrade", "te", "trailer",
                         "proxy-connection"})
 
@@ -50,6 +64,10 @@ class IncomingRequest:
     headers: list[tuple[str, str]]
     body: bytes
     keep_alive: bool
+    host: str = ""        # validated, lower case, no trailing dot, no port ("" when the client gave none)
+    authority: str = ""   # host[:port], the same validated parts
+    path: str = "/"       # the target's path ("*" for OPTIONS *)
+    query: str = ""
 
     def header(self, name: str) -> str | None:
         for k, v in self.headers:
@@ -68,12 +86,68 @@ class _Parsing:
     body_bytes: int = 0
     headers_done: float | None = None
     method: str = ""
+    chunked: bool = False
+    host: str = ""
+    authority: str = ""
+    path: str = "/"
+    query: str = ""
 
 
 class _Reject(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+
+
+def parse_authority(value: str) -> tuple[str, str]:
+    """(host, host[:port]) of a Host header or a URL's authority; ValueError naming what is wrong.
+
+    A host is an RFC 3986 reg-name (which covers IPv4) or a bracketed IPv6 literal, the port
+    a number from 0 to 65535; nothing else. Lower case, a trailing dot dropped."""
+    v = value.lower()
+    if v.startswith("["):
+        end = v.find("]")
+        if end < 0:
+            raise ValueError("an IPv6 literal without its closing ']'")
+        host, rest = v[: end + 1], v[end + 1:]
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            raise ValueError(f"{host[:60]!r} is not an IPv6 address") from None
+    else:
+        host, colon, port = v.partition(":")
+        rest = colon + port
+        if not HOST_CHARS.fullmatch(host):
+            raise ValueError(f"{host[:60]!r} is not a host name or address")
+        host = host.removesuffix(".")
+    if rest:
+        port = rest[1:]
+        if rest[0] != ":" or not PORT.fullmatch(port) or int(port) > 65535:
+            raise ValueError(f"{rest[:60]!r} after the host is not ':' and a port from 0 to 65535")
+        return host, f"{host}:{int(port)}"
+    return host, host
+
+
+def parse_target(target: str, method: str) -> tuple[str | None, str, str]:
+    """(authority or None, path, query) of a request-target: origin-form, absolute-form or `*`."""
+    if target == "*":
+        if method != "OPTIONS":
+            raise ValueError("the request target * is only for OPTIONS")
+        return None, "*", ""
+    authority = None
+    if not target.startswith("/"):
+        m = ABSOLUTE.fullmatch(target)
+        if m is None:
+            raise ValueError("the request target must be a path, an absolute http URL or *")
+        authority, target = m.group(1), m.group(2) or "/"
+        if not authority or "@" in authority:
+            raise ValueError("an absolute request target needs a host and no user name")
+        if not target.startswith(("/", "?")):
+            raise ValueError("malformed absolute request target")
+    if "#" in target:
+        raise ValueError("a request target cannot have a #fragment")
+    path, _, query = target.partition("?")
+    return authority, path or "/", query
 
 
 def render(status: int, headers: list[tuple[str, str]], body: bytes, *, head: bool = False, close: bool = False,
@@ -112,13 +186,19 @@ def error_body(code: str, message: str) -> bytes:
 
 
 class HttpConnection:
-    """One client connection, driven by the owner's poll loop."""
+    """One client connection, driven by the owner's poll loop.
+
+    `on_change(conn)` (optional) is called when a response was queued and when the
+    connection closes (before its socket does), so the owner can update its poll set
+    for this connection alone."""
 
     def __init__(self, sock: socket.socket, limits: HttpLimits, on_request: Callable[[IncomingRequest], None],
-                 now: float) -> None:
+                 now: float, on_change: Callable[[HttpConnection], None] | None = None) -> None:
         self.sock = sock
+        self.fd = sock.fileno()
         self.limits = limits
         self.on_request = on_request
+        self.on_change = on_change
         self.parser = httptools.HttpRequestParser(self)
         self.closed = False
         self.closing = False          # no more requests: close once the responses are out
@@ -130,6 +210,14 @@ class HttpConnection:
         self.cur: _Parsing | None = None
         self.idle_since = now
         self.now = now
+        # Where the bytes fed next fall: "head" (request line and headers), "body" (`left`
+        # bytes of a Content-Length body), "line" (a chunk-size line), "data" (`left` bytes of
+        # chunk data and its CRLF), or "off" (lost track: the parser's own limits only).
+        self.frame = "head"
+        self.left = 0
+        self.tail = b""               # the last bytes fed in "head", for a CRLFCRLF split by recv
+        self.line = bytearray()
+        self.chunks = 0               # chunk headers the parser reported
 
     # ---- reading -----------------------------------------------------------------
     def on_readable(self, now: float) -> None:
@@ -149,16 +237,88 @@ class HttpConnection:
         if self.closing:
             return
         try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserCallbackError as exc:
-            r = exc.__context__
-            if not isinstance(r, _Reject):
-                raise
+            self._feed(data)
+        except _Reject as r:
             self._reject(r.status, r.code, r.message)
+        except httptools.HttpParserCallbackError as exc:
+            cause = exc.__context__
+            if isinstance(cause, _Reject):
+                self._reject(cause.status, cause.code, cause.message)
+            else:
+                self._reject(400, "E_BAD_REQUEST", f"malformed HTTP request: {cause or exc}")
         except httptools.HttpParserUpgrade:
             self._reject(400, "E_BAD_REQUEST", "protocol upgrades are not supported")
         except httptools.HttpParserError as exc:
             self._reject(400, "E_BAD_REQUEST", f"malformed HTTP request: {exc}")
+
+    def _feed(self, data: bytes) -> None:
+        """Feed the parser in pieces that end where a chunk-size line does, to check each before its data."""
+        pos, n = 0, len(data)
+        while pos < n and not self.closing:
+            if self.frame == "head":
+                k = (self.tail + data[pos:pos + 3]).find(b"\r\n\r\n")
+                if k >= 0:
+                    end = pos + k + 4 - len(self.tail)
+                else:
+                    k = data.find(b"\r\n\r\n", pos)
+                    end = n if k < 0 else k + 4
+                piece = data[pos:end]
+                self.tail = (self.tail + piece)[-3:]
+                self.parser.feed_data(piece)
+                self._after_head()
+            elif self.frame in ("body", "data"):
+                end = min(n, pos + self.left)
+                self.parser.feed_data(data[pos:end])
+                self.left -= end - pos
+                if self.left == 0:
+                    self.frame = "head" if self.frame == "body" else "line"
+                    self.line.clear()
+            elif self.frame == "line":
+                nl = data.find(b"\n", pos)
+                end = n if nl < 0 else nl + 1
+                self.line += data[pos:end]
+                size = self._chunk_size()
+                before = self.chunks
+                self.parser.feed_data(data[pos:end])
+                if nl >= 0:
+                    if self.chunks != before + 1 or self.cur is None:
+                        self.frame = "off"
+                    elif size == 0:
+                        self.frame, self.tail = "head", b""
+                    else:
+                        self.frame, self.left = "data", size + 2
+            else:
+                self.parser.feed_data(data[pos:])
+                end = n
+            pos = end
+
+    def _after_head(self) -> None:
+        c = self.cur
+        if c is None or c.headers_done is None:
+            return
+        self.tail = b""
+        length = next((v for k, v in c.headers if k == "content-length"), "")
+        if c.chunked:
+            self.frame = "line"
+            self.line.clear()
+        elif length.isdigit() and int(length) > c.body_bytes:
+            self.frame, self.left = "body", int(length) - c.body_bytes
+
+    def _chunk_size(self) -> int:
+        """The size the chunk-size line read so far gives; 400/413 as soon as it is too long or too large."""
+        c = self.cur
+        if c is None:
+            return -1
+        digits = HEX.match(self.line).group()  # type: ignore[union-attr]
+        if len(digits) > MAX_CHUNK_DIGITS:
+            raise _Reject(400, "E_BAD_REQUEST", f"a chunk size of more than {MAX_CHUNK_DIGITS} hex digits")
+        if len(self.line) > MAX_CHUNK_LINE:
+            raise _Reject(400, "E_BAD_REQUEST", f"a chunk-size line over {MAX_CHUNK_LINE} bytes")
+        size = int(digits, 16) if digits else 0
+        if c.body_bytes + size > self.limits.max_body_bytes:
+            raise _Reject(413, "E_BODY_TOO_LARGE", f"a chunk of {size} bytes takes the request body over the limit "
+                                                    f"of {self.limits.max_body_bytes} bytes")
+        return size
 
     # httptools callbacks
     def on_message_begin(self) -> None:
@@ -167,46 +327,69 @@ class HttpConnection:
         self.cur = _Parsing(self.now)
 
     def on_url(self, url: bytes) -> None:
-        assert self.cur is not None
-        self.cur.target += url
+        c = self._current()
+        c.target += url
         self._count(len(url))
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        assert self.cur is not None
+        c = self._current()
         self._count(len(name) + len(value) + 4)
-        self.cur.headers.append((name.decode("latin-1").lower(), value.decode("latin-1")))
+        c.headers.append((name.decode("latin-1").lower(), value.decode("latin-1").strip(" \t")))
+
+    def on_chunk_header(self) -> None:
+        self.chunks += 1
+
+    def _current(self) -> _Parsing:
+        if self.cur is None:
+            raise _Reject(400, "E_BAD_REQUEST", "malformed HTTP request")
+        return self.cur
 
     def _count(self, n: int) -> None:
-        assert self.cur is not None
-        self.cur.header_bytes += n
-        if self.cur.header_bytes > self.limits.max_header_bytes:
+        c = self._current()
+        c.header_bytes += n
+        if c.header_bytes > self.limits.max_header_bytes:
             raise _Reject(431, "E_HEADERS_TOO_LARGE", f"request headers are over {self.limits.max_header_bytes} bytes")
 
     def on_headers_complete(self) -> None:
-        c = self.cur
-        assert c is not None
+        c = self._current()
         c.headers_done = self.now
         c.method = self.parser.get_method().decode("latin-1")
         if self.parser.should_upgrade() or (c.method == "CONNECT"):
             raise _Reject(400, "E_BAD_REQUEST", "protocol upgrades and CONNECT are not supported")
+        self._check_target(c)
         length = next((v for k, v in c.headers if k == "content-length"), None)
         if length is not None and length.isdigit() and int(length) > self.limits.max_body_bytes:
             raise _Reject(413, "E_BODY_TOO_LARGE", f"the request body is {length} bytes, over the limit of {self.limits.max_body_bytes}")
+        c.chunked = any(k == "transfer-encoding" and "chunked" in v.lower() for k, v in c.headers)
         if any(k == "expect" and v.lower() == "100-continue" for k, v in c.headers):
             self.out += b"HTTP/1.1 100 Continue\r\n\r\n"
             self._write()
 
+    def _check_target(self, c: _Parsing) -> None:
+        """The request's authority and path, from its Host header or its absolute target (RFC 9112 3.2)."""
+        hosts = [v for k, v in c.headers if k == "host"]
+        try:
+            if len(hosts) > 1:
+                raise ValueError("more than one Host header")
+            if not hosts and self.parser.get_http_version() == "1.1":
+                raise ValueError("an HTTP/1.1 request without a Host header")
+            if hosts:
+                c.host, c.authority = parse_authority(hosts[0])
+            authority, c.path, c.query = parse_target(c.target.decode("latin-1"), c.method)
+            if authority is not None:
+                c.host, c.authority = parse_authority(authority)
+        except ValueError as exc:
+            raise _Reject(400, "E_BAD_REQUEST", f"bad request target or Host: {exc}") from None
+
     def on_body(self, body: bytes) -> None:
-        c = self.cur
-        assert c is not None
+        c = self._current()
         c.body_bytes += len(body)
         if c.body_bytes > self.limits.max_body_bytes:
             raise _Reject(413, "E_BODY_TOO_LARGE", f"the request body is over the limit of {self.limits.max_body_bytes} bytes")
         c.body.append(body)
 
     def on_message_complete(self) -> None:
-        c = self.cur
-        assert c is not None
+        c = self._current()
         self.cur = None
         keep = self.parser.should_keep_alive()
         seq = self.next_seq
@@ -214,7 +397,14 @@ class HttpConnection:
         self.heads[seq] = c.method == "HEAD"
         if not keep:
             self.closing = True
-        self.on_request(IncomingRequest(self, seq, c.method, c.target.decode("latin-1"), c.headers, b"".join(c.body), keep))
+        try:
+            self.on_request(IncomingRequest(self, seq, c.method, c.target.decode("latin-1"), c.headers, b"".join(c.body),
+                                            keep, c.host, c.authority, c.path, c.query))
+        except Exception:  # a bug above us: this request fails, the process goes on
+            log.exception("handling an HTTP request failed")
+            self.closing = True
+            self.respond(seq, 500, [("content-type", "application/json")],
+                         error_body("E_INTERNAL", "the server failed while handling the request"))
 
     # ---- writing ----------------------------------------------------------------
     def respond(self, seq: int, status: int, headers: list[tuple[str, str]], body: bytes, reason: str = "") -> None:
@@ -228,6 +418,8 @@ class HttpConnection:
             self.next_out += 1
         self.idle_since = self.now
         self._write()
+        if not self.closed and self.on_change is not None:
+            self.on_change(self)
 
     def _reject(self, status: int, code: str, message: str) -> None:
         """Answer what cannot be parsed, after the responses owed, then close."""
@@ -236,6 +428,10 @@ class HttpConnection:
         self.closing = True
         self.cur = None
         self.respond(seq, status, [("content-type", "application/json")], error_body(code, message))
+
+    @property
+    def wants_read(self) -> bool:
+        return not self.closing
 
     @property
     def wants_write(self) -> bool:
@@ -258,23 +454,36 @@ class HttpConnection:
             self.close()
 
     # ---- time -------------------------------------------------------------------
+    def deadline(self) -> float | None:
+        """When `expire` may next have something to do (None: not before something else happens)."""
+        c, lim = self.cur, self.limits
+        if self.closed:
+            return None
+        if c is not None:
+            return c.started + lim.header_timeout_s if c.headers_done is None else c.headers_done + lim.body_timeout_s
+        if self.next_out == self.next_seq and not self.out:
+            return self.idle_since + lim.keepalive_timeout_s
+        return None
+
     def expire(self, now: float) -> None:
         """Cut off clients that are too slow (408) or idle too long (close)."""
         self.now = now
         c = self.cur
         lim = self.limits
         if c is not None:
-            if c.headers_done is None and now - c.started > lim.header_timeout_s:
+            if c.headers_done is None and now - c.started >= lim.header_timeout_s:
                 self._reject(408, "E_TIMEOUT", f"the request headers did not arrive within {lim.header_timeout_s:g} s")
-            elif c.headers_done is not None and now - c.headers_done > lim.body_timeout_s:
+            elif c.headers_done is not None and now - c.headers_done >= lim.body_timeout_s:
                 self._reject(408, "E_TIMEOUT", f"the request body did not arrive within {lim.body_timeout_s:g} s")
-        elif self.next_out == self.next_seq and not self.out and now - self.idle_since > lim.keepalive_timeout_s:
+        elif self.next_out == self.next_seq and not self.out and now - self.idle_since >= lim.keepalive_timeout_s:
             self.close()
 
     def close(self) -> None:
         if self.closed:
             return
         self.closed = True
+        if self.on_change is not None:
+            self.on_change(self)   # while the fd is still ours: the owner unregisters it first
         try:
             self.sock.close()
         except OSError as exc:  # pragma: no cover

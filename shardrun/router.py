@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import signal
 import time
 from pathlib import Path
@@ -33,6 +34,8 @@ from .table import Pending, RoutingTable, ShardState
 log = logging.getLogger("shardrun.router")
 
 TICK_SECONDS = 0.01
+FD_RESERVE = 256          # descriptors kept back from HTTP connections: zmq, ipc sockets, logs, metrics files
+ADMIN_CONNECTIONS = 64    # connections to the admin port (they come out of the reserve)
 
 
 class Router:
@@ -53,12 +56,13 @@ class Router:
                                 s.http_body_timeout_s, s.http_keepalive_timeout_s)
             self.front = FrontDoor(s.http_host, s.http_port, s.worker_domains, limits, settings.payload.max_depth,
                                    t.accept, t.status, time.monotonic(), s.access_log, admin=s.admin_port is None,
-                                   max_per_ip=s.http_max_connections_per_ip)
+                                   max_per_ip=s.http_max_connections_per_ip, max_conns=connection_cap(s.http_max_connections))
             log.info("HTTP on http://%s:%d/", s.http_host, self.front.port)
         self.admin: FrontDoor | None = None
         if s.admin_port is not None:
             self.admin = FrontDoor(s.http_host, s.admin_port, [], HttpLimits(), settings.payload.max_depth,
-                                   t.accept, t.status, time.monotonic(), access_log=False, admin=True, workers=False)
+                                   t.accept, t.status, time.monotonic(), access_log=False, admin=True, workers=False,
+                                   max_per_ip=ADMIN_CONNECTIONS, max_conns=ADMIN_CONNECTIONS)
             log.info("admin HTTP on http://%s:%d/", s.http_host, self.admin.port)
 
     def _router_socket(self, endpoint: str) -> zmq.Socket:
@@ -230,9 +234,42 @@ class Router:
         self.zctx.term()
 
 
+def raise_open_files(want: int) -> tuple[int, int]:
+    """Set the soft RLIMIT_NOFILE to `want` (0: as high as the hard limit goes); the (soft, hard) it got."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    top = hard
+    if hard == resource.RLIM_INFINITY:
+        try:
+            with open("/proc/sys/fs/nr_open") as f:
+                top = int(f.read())
+        except (OSError, ValueError):
+            top = 1 << 20
+    target = top if want == 0 else min(want, top)
+    if target != soft:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (OSError, ValueError) as exc:
+            log.warning("cannot set the open files limit to %d: %s", target, exc)
+    return resource.getrlimit(resource.RLIMIT_NOFILE)
+
+
+def connection_cap(configured: int | None) -> int:
+    """HTTP connections in all: as configured, else min(10000, the open-files limit less a reserve)."""
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    room = soft - min(FD_RESERVE, soft // 4) - ADMIN_CONNECTIONS
+    if configured is None:
+        return max(1, min(10_000, room))
+    if configured > room:
+        log.warning("http_max_connections=%d is more than %d open files leave room for (%d): accept() will run out "
+                    "of descriptors first", configured, soft, room)
+    return configured
+
+
 def run_router(settings: Settings, backend: str, notify_fd: int | None, parent: int) -> int:
     """Body of the router process (after fork)."""
     logs.configure("router")
+    soft, hard = raise_open_files(settings.serve.http_max_open_files)
+    log.info("open files limit: %d (hard limit %d)", soft, hard)
     try:
         router = Router(settings, backend, notify_fd, parent)
     except (OSError, zmq.ZMQError) as exc:

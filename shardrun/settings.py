@@ -86,8 +86,11 @@ class ServeSettings(BaseModel):
     http_max_body_bytes: int = Field(1 << 20, ge=0, description="request bodies over this get 413 (before they are read)")
     http_header_timeout_s: float = Field(10, gt=0, description="a request's headers must arrive within this (else 408)")
     http_body_timeout_s: float = Field(30, gt=0, description="a request's body must arrive within this (else 408)")
-    http_max_connections_per_ip: int = Field(1024, ge=1, description="open connections from one address before 503")
+    http_max_connections_per_ip: int = Field(256, ge=1, description="open connections from one address before 503")
     http_keepalive_timeout_s: float = Field(5, gt=0, description="idle keep-alive connections are closed after this")
+    http_max_connections: int | None = Field(None, ge=1, description="open HTTP connections in all before 503 (default: "
+                                             "min(10000, the router's open-files limit less a reserve))")
+    http_max_open_files: int = Field(0, ge=0, description="the router's soft RLIMIT_NOFILE (0: raised to the hard limit)")
     cache_max_isolates: int = Field(5_000, ge=1, description="warm isolates per shard (seed: SNAPSHOT_CACHE_MAX)")
     cache_max_mb: int = Field(1_024, ge=1, description="engine heap of a shard's warm isolates")
     reuse_cap: int = Field(1_000, ge=1, description="requests an isolate serves before it is replaced")
