@@ -78,7 +78,7 @@ CODES: dict[str, tuple[type[ShardrunError], int, int]] = {
     "E_NO_DEFAULT_EXPORT": (ScriptError, 1, 500),
     "E_NO_HANDLER": (ScriptError, 1, 500),
     "E_SCRIPT": (ScriptError, 1, 500),
-    "E_BAD_OUTPUT": (ScriptError, 1, 500),
+    "E_BAD_OUTPUT": (ScriptError, 1, 502),
     "E_NEVER_RESPONDS": (ScriptError, 1, 500),
     "E_RESPONSE_TOO_LARGE": (ScriptError, 1, 502),
     "E_CPU_LIMIT": (LimitError, 3, 504),

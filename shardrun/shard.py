@@ -280,7 +280,7 @@ class Shard:
             tag = CallTag(rid, spec.name, iso.tag[0], spec.console, rq if isinstance(rq, str) else None,
                           protocol.request_depth(msg))
             limits = replace(spec.limits, wall_ms=min(wall_ms, spec.limits.wall_ms)) if wall_ms else None
-            iso.submit(kind, arg, on_result=self._reply, on_finish=lambda _call: self.runq.finished(tenant),
+            iso.submit(kind, arg, on_result=self._reply, on_finish=lambda call: self._finished(call, tenant),
                        limits=limits, tag=tag)
         except ShardrunError as exc:
             self._send_error(rid, exc.code, exc.message, exc.stack)
@@ -330,9 +330,7 @@ class Shard:
             if r.logs:
                 extra["logs"] = [[line.level, line.text] for line in r.logs]
                 self._log_console(tag, r.logs)
-            # Lines logged after the response (ctx.waitUntil work) go to the log when the call finishes.
-            call.on_finish = self._late_logs
-            call.ext_logs_sent = len(r.logs)
+            call.ext_logs_sent = len(r.logs)   # later lines (ctx.waitUntil work) are logged when it finishes
         if r.ok:
             body = protocol.reply_body(tag.rid, True, r.value, **extra)
             cap = self._reply_cap(call)
@@ -355,10 +353,13 @@ class Shard:
             console.info("console", level_js=line.level, text=line.text, worker=tag.worker, tenant=tag.tenant,
                          request_id=tag.request_id)
 
-    def _late_logs(self, call: Call) -> None:
-        sent = call.ext_logs_sent
-        if len(call.logs) > sent:
-            self._log_console(call.tag, call.logs[sent:])
+    def _finished(self, call: Call, tenant: str) -> None:
+        """A call is over (its response and its waitUntil work): free its tenant's run slot, and log
+        the console lines that came after the response."""
+        tag: CallTag = call.tag
+        self.runq.finished(tenant)
+        if tag.console and len(call.logs) > call.ext_logs_sent and call.result is not None:
+            self._log_console(tag, call.logs[call.ext_logs_sent:])
 
     def _send_error(self, rid: int, code: str, message: str, stack: str = "") -> None:
         self.errors += 1
