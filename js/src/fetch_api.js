@@ -232,7 +232,14 @@
     initBody(obj, b);
     if (ct && !hasHeader(headers, "content-type")) addHeader(headers, "content-type", ct);
   }
-  const b64Body = (b) => (b === null ? "null" : q(b64(typeof b === "string" ? utf8(b) : b)));
+  // A body whose base64 alone is over the host-operation limit is refused before it is encoded
+  // (a string's UTF-8 is at least as long as the string).
+  const b64Body = (b) => {
+    if (b === null) return "null";
+    const least = Math.ceil(b.length / 3) * 4, max = sr.limits.maxOpBytes;
+    if (least > max) throw new RangeErr("fetch(): the request body is over " + least + " bytes as base64, over the limit of " + max);
+    return q(b64(typeof b === "string" ? utf8(b) : b));
+  };
 
   // ---- Request ---------------------------------------------------------------
   const HOST = Symbol("host");
