@@ -64,7 +64,7 @@ class ServeSettings(BaseModel):
     reply_grace_ms: float = Field(5_000, gt=0, description="after a request's wall limit, how long the router waits for its shard")
     heartbeat_ms: float = Field(200, gt=0, description="shard heartbeat interval")
     heartbeat_timeout_ms: float = Field(10_000, gt=0, description="a shard silent this long is killed and replaced")
-    tenant_max_running: int = Field(32, ge=1, description="requests of one tenant a shard has started and not finished; "
+    tenant_max_running: int = Field(128, ge=1, description="requests of one tenant a shard has started and not finished; "
                                     "the rest wait in the tenant's run queue in that shard (turns are shared "
                                     "round-robin between tenants)")
     shard_rss_soft_mb: int | None = Field(None, ge=0, description="shard RSS over this: evict cold isolates "

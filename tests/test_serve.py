@@ -110,7 +110,7 @@ def test_stuck_native_loop_is_killed_and_replaced(server):
 
 def test_flood_is_refused_quickly_with_overloaded(server):
     s = server({"sleepy.js": SLEEPY}, shards=1, max_inflight_per_shard=4, max_queued=10, wait_timeout_ms=2000,
-               tenant_max_concurrency=10_000)
+               tenant_max_concurrency=10_000, tenant_max_share=1)
     with Client(s.endpoint, timeout=30) as c:
         t0 = time.monotonic()
         ids = [c.send("sleepy", "task", {"ms": 300}) for _ in range(200)]
@@ -295,7 +295,8 @@ def test_process_roles_titles_and_a_fork_safe_supervisor(server):
 def test_flood_keeps_router_memory_flat(server):
     import psutil
 
-    s = server({"sleepy.js": SLEEPY}, shards=1, max_inflight_per_shard=8, max_queued=20, tenant_max_concurrency=100_000)
+    s = server({"sleepy.js": SLEEPY}, shards=1, max_inflight_per_shard=8, max_queued=20, tenant_max_concurrency=100_000,
+               tenant_max_share=1)
     router = psutil.Process(s.status()["router_pid"])
     with Client(s.endpoint, timeout=30) as c:
         for _ in range(3):  # warm up the router's allocations

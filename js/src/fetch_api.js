@@ -237,7 +237,7 @@
   const b64Body = (b) => {
     if (b === null) return "null";
     const least = Math.ceil(b.length / 3) * 4, max = sr.limits.maxOpBytes;
-    if (least > max) throw new RangeErr("fetch(): the request body is over " + least + " bytes as base64, over the limit of " + max);
+    if (least > max) throw new RangeErr("fetch(): arguments are over " + least + " bytes (the body as base64), over the limit of " + max);
     return q(b64(typeof b === "string" ? utf8(b) : b));
   };
 
