@@ -80,7 +80,7 @@ typedef struct {
     char **bare; Py_ssize_t n_bare;
     int allow_cycles;
     char **edge_from, **edge_to; size_t n_edges, cap_edges;
-    char *load_base;
+    char *load_base, *load_spec;   /* the importer and specifier the loader is asked about */
     /* handles */
     ValueObject *values;
     JSValue *deferred; size_t n_deferred, cap_deferred;
@@ -960,7 +960,9 @@ check_cycle:
         }
     }
     free(self->load_base);
+    free(self->load_spec);
     self->load_base = xstrdup(base, strlen(base));
+    self->load_spec = xstrdup(spec, strlen(spec));
     return out;
 }
 
@@ -985,7 +987,8 @@ static JSModuleDef *mod_load(JSContext *ctx, const char *name, void *opaque)
         goto done;
     }
     if (res == Py_None) {
-        throw_import(ctx, "cannot import '%s' from '%s': no such module", name, base);
+        JS_ThrowPlainError(ctx, "cannot import '%s' from '%s': there is no module '%s'",
+                           self->load_spec ? self->load_spec : name, base, name);
     } else if (PyUnicode_Check(res)) {
         Py_ssize_t n;
         const char *src = PyUnicode_AsUTF8AndSize(res, &n);
@@ -1162,7 +1165,8 @@ static void iso_free_c(IsolateObject *self)
     self->edge_from = self->edge_to = NULL;
     self->n_edges = self->cap_edges = 0;
     free(self->load_base);
-    self->load_base = NULL;
+    free(self->load_spec);
+    self->load_base = self->load_spec = NULL;
     free(self->rej);
     self->rej = NULL;
     self->cap_rej = 0;
@@ -1309,24 +1313,34 @@ static PyObject *iso_compile(IsolateObject *self, PyObject *args, PyObject *kw)
         return NULL;
     if (iso_enter(self) < 0)
         return NULL;
+    /* A context of its own, so the compiled module (and the modules its imports resolve to)
+     * is not registered in the isolate's context: compiling is not loading. */
     PyObject *out = NULL;
+    JSContext *cctx = JS_NewContext(self->rt);
+    if (!cctx) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    JS_SetContextOpaque(cctx, self);
     JSValue fn;
-    RUN(self, fn = JS_Eval(self->ctx, src, (size_t)n, name,
+    RUN(self, fn = JS_Eval(cctx, src, (size_t)n, name,
                            (module ? JS_EVAL_TYPE_MODULE : JS_EVAL_TYPE_GLOBAL) | JS_EVAL_FLAG_COMPILE_ONLY));
     if (JS_IsException(fn)) {
         raise_js(self);
         goto done;
     }
     size_t size = 0;
-    uint8_t *buf = JS_WriteObject(self->ctx, &size, fn, JS_WRITE_OBJ_BYTECODE | (strip ? JS_WRITE_OBJ_STRIP_SOURCE : 0));
-    JS_FreeValue(self->ctx, fn);
+    uint8_t *buf = JS_WriteObject(cctx, &size, fn, JS_WRITE_OBJ_BYTECODE | (strip ? JS_WRITE_OBJ_STRIP_SOURCE : 0));
+    JS_FreeValue(cctx, fn);
     if (!buf) {
         raise_js(self);
         goto done;
     }
     out = wrap_bytecode(buf, size, module ? 'M' : 'S');
-    js_free(self->ctx, buf);
+    js_free(cctx, buf);
 done:
+    if (cctx)
+        JS_FreeContext(cctx);
     iso_leave(self);
     return out;
 }
