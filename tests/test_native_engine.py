@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import threading
 import time
 import weakref
@@ -12,6 +13,7 @@ import pytest
 
 from shardrun import _quickjs as qjs
 
+ASAN = os.environ.get("SHARDRUN_ASAN_RUN") == "1"   # scripts/asan-test: RSS says nothing under ASAN
 NATIVE_HEAVY = "const a = new Array(2e6).fill(0); for (;;) a.indexOf(1)"
 
 
@@ -131,12 +133,12 @@ def test_a_host_function_may_call_back_into_its_isolate():
 
 @pytest.fixture
 def guarded():
-    """Isolates whose JS a timer interrupts after 3 s: a broken deadline fails a test, never hangs it."""
+    """Isolates whose JS a timer interrupts after a few seconds: a broken deadline fails a test, never hangs it."""
     timers: list[threading.Timer] = []
 
     def make(**kw) -> qjs.Isolate:
         i = iso(**kw)
-        t = threading.Timer(3.0, i.interrupt)
+        t = threading.Timer(15.0 if ASAN else 3.0, i.interrupt)
         t.start()
         timers.append(t)
         return i
@@ -193,7 +195,8 @@ def test_the_lowered_poll_interval_stops_a_native_heavy_loop(guarded):
     i.arm(0.2)
     with pytest.raises(qjs.BudgetExceeded):
         i.eval(NATIVE_HEAVY)
-    assert i.disarm() < 1.5   # a few times the budget; the engine's default 10,000 ticks ran for seconds
+    # a few times the budget (the engine's default 10,000 ticks ran for seconds); ASAN's build is slower
+    assert i.disarm() < (6.0 if ASAN else 1.5)
 
 
 def test_interrupt_from_another_thread_stops_js_until_rearmed():
@@ -454,7 +457,7 @@ def test_values_created_and_dropped_leave_no_trace():
             host_args.clear()
     gc.collect()
     assert i.memory()["obj_count"] == objs
-    assert psutil.Process().memory_info().rss - rss < 8 << 20
+    assert ASAN or psutil.Process().memory_info().rss - rss < 8 << 20
 
 
 def test_isolates_created_and_dropped_leave_no_trace():
@@ -469,7 +472,7 @@ def test_isolates_created_and_dropped_leave_no_trace():
     rss = psutil.Process().memory_info().rss
     for _ in range(10_000):
         one()
-    assert psutil.Process().memory_info().rss - rss < 8 << 20
+    assert ASAN or psutil.Process().memory_info().rss - rss < 8 << 20
 
 
 def test_isolates_in_reference_cycles_are_collected():
