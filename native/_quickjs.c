@@ -70,8 +70,8 @@ typedef struct {
     PyThreadState *tstate;      /* set while the engine runs with the GIL released */
     /* limits */
     atomic_int interrupt_flag;
-    int armed, expired, why;
-    int64_t deadline_ns, armed_at_ns, wall_gate_ns;
+    int armed, expired, why, cpu_known;
+    int64_t budget_ns, armed_mono_ns, cpu_at_arm_ns, wall_gate_ns;
     /* Python references (traversed) */
     PyObject *funcs;            /* list of (name, callable) */
     PyObject *loader;
@@ -111,39 +111,50 @@ static int64_t clock_ns(clockid_t id)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* The CPU deadline. The thread's CPU clock costs a system call, so it is read only once
- * the monotonic clock (vDSO, cheap) says the deadline could have passed: a thread's CPU
- * time never advances faster than the wall clock. */
-static int deadline_passed(IsolateObject *s)
+/* The CPU deadline. The thread's CPU clock costs a system call, so a turn reads it first at
+ * its first interrupt poll (a turn shorter than one poll interval never reads it), and
+ * after that only once the monotonic clock (vDSO, cheap) says the budget could be spent: a
+ * thread's CPU time never runs ahead of the wall clock. The CPU time between arm() and that
+ * first read is taken to be the wall time between them (an upper bound). */
+static int deadline_passed(IsolateObject *s, int polling)
 {
     if (s->expired)
         return 1;
-    int64_t now = clock_ns(CLOCK_MONOTONIC);
-    if (now < s->wall_gate_ns)
-        return 0;
-    int64_t cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-    if (cpu >= s->deadline_ns) {
+    int64_t now = clock_ns(CLOCK_MONOTONIC), cpu;
+    if (s->cpu_known) {
+        if (now < s->wall_gate_ns)
+            return 0;
+        cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+    } else {
+        if (!polling && now - s->armed_mono_ns < s->budget_ns)
+            return 0;
+        cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+        s->cpu_at_arm_ns = cpu - (now - s->armed_mono_ns);
+        s->cpu_known = 1;
+    }
+    int64_t left = s->cpu_at_arm_ns + s->budget_ns - cpu;
+    if (left <= 0) {
         s->expired = 1;
         s->why = WHY_BUDGET;
         return 1;
     }
-    s->wall_gate_ns = now + (s->deadline_ns - cpu);
+    s->wall_gate_ns = now + left;
     return 0;
 }
 
-static int must_stop(IsolateObject *s)
+static int must_stop(IsolateObject *s, int polling)
 {
     if (atomic_load_explicit(&s->interrupt_flag, memory_order_relaxed)) {
         s->why = WHY_INTERRUPT;
         return 1;
     }
-    return s->armed && deadline_passed(s);
+    return s->armed && deadline_passed(s, polling);
 }
 
 static int on_interrupt(JSRuntime *rt, void *opaque)
 {
     (void)rt;
-    return must_stop((IsolateObject *)opaque);
+    return must_stop((IsolateObject *)opaque, 1);
 }
 
 /* ------------------------------------------------------------------ entry */
@@ -352,7 +363,7 @@ static PyObject *raise_kind(int kind)
 /* Before running JS: a turn whose budget is spent, or an interrupted isolate, runs nothing. */
 static int refuse_if_stopped(IsolateObject *self)
 {
-    if (must_stop(self)) {
+    if (must_stop(self, 0)) {
         raise_kind(self->why == WHY_BUDGET ? K_BUDGET : K_INTERRUPT);
         return -1;
     }
@@ -367,6 +378,14 @@ static JSValue throw_host_error(IsolateObject *self, const char *what, const cha
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
     PyErr_NormalizeException(&type, &value, &tb);
+    if (value && (PyErr_GivenExceptionMatches(value, BudgetExceeded) || PyErr_GivenExceptionMatches(value, Interrupted))) {
+        /* a nested call hit the deadline or the interrupt: JS must not catch that either */
+        Py_XDECREF(type); Py_XDECREF(value); Py_XDECREF(tb);
+        JS_ThrowInternalError(self->ctx, "interrupted");
+        JSValue exc = JS_GetException(self->ctx);
+        JS_SetUncatchableError(self->ctx, exc);
+        return JS_Throw(self->ctx, exc);
+    }
     if (value && tb)
         PyException_SetTraceback(value, tb);
     const char *code = "E_INTERNAL";
@@ -972,7 +991,14 @@ static JSModuleDef *mod_load(JSContext *ctx, const char *name, void *opaque)
 {
     IsolateObject *self = opaque;
     JSModuleDef *m = NULL;
-    const char *base = self->load_base ? self->load_base : "?";
+    char *base = xstrdup(self->load_base ? self->load_base : "?", strlen(self->load_base ? self->load_base : "?"));
+    char *spec = xstrdup(self->load_spec ? self->load_spec : name, strlen(self->load_spec ? self->load_spec : name));
+    if (!base || !spec) {
+        free(base);
+        free(spec);
+        JS_ThrowOutOfMemory(ctx);
+        return NULL;
+    }
     GIL_TAKE(self);
     PyObject *res = NULL, *loader = self->loader;
     if (!loader) {
@@ -987,8 +1013,7 @@ static JSModuleDef *mod_load(JSContext *ctx, const char *name, void *opaque)
         goto done;
     }
     if (res == Py_None) {
-        JS_ThrowPlainError(ctx, "cannot import '%s' from '%s': there is no module '%s'",
-                           self->load_spec ? self->load_spec : name, base, name);
+        JS_ThrowPlainError(ctx, "cannot import '%s' from '%s': there is no module '%s'", spec, base, name);
     } else if (PyUnicode_Check(res)) {
         Py_ssize_t n;
         const char *src = PyUnicode_AsUTF8AndSize(res, &n);
@@ -1041,6 +1066,8 @@ static JSModuleDef *mod_load(JSContext *ctx, const char *name, void *opaque)
 done:
     Py_XDECREF(res);
     GIL_GIVE(self);
+    free(base);
+    free(spec);
     return m;
 }
 
@@ -1519,7 +1546,7 @@ static PyObject *iso_run_jobs(IsolateObject *self, PyObject *args, PyObject *kw)
         for (;;) {
             if (max_jobs >= 0 && n >= max_jobs)
                 break;
-            if (must_stop(self)) {
+            if (must_stop(self, 0)) {
                 rc = -2;
                 break;
             }
@@ -1559,20 +1586,25 @@ static PyObject *iso_arm(IsolateObject *self, PyObject *arg)
         return NULL;
     if (!(sec >= 0) || sec > 1e6)
         return PyErr_Format(PyExc_ValueError, "arm() takes CPU seconds between 0 and 1e6");
-    int64_t cpu = clock_ns(CLOCK_THREAD_CPUTIME_ID);
     atomic_store(&self->interrupt_flag, 0);
     self->why = WHY_NONE;
     self->expired = 0;
-    self->armed_at_ns = cpu;
-    self->deadline_ns = cpu + (int64_t)(sec * 1e9);
-    self->wall_gate_ns = clock_ns(CLOCK_MONOTONIC) + (int64_t)(sec * 1e9);
+    self->cpu_known = 0;
+    self->budget_ns = (int64_t)(sec * 1e9);
+    self->armed_mono_ns = clock_ns(CLOCK_MONOTONIC);
     self->armed = 1;
     Py_RETURN_NONE;
 }
 
+/* CPU seconds since arm(): the thread's CPU clock once the turn has read it, else the wall
+ * time since arm() (an upper bound; such a turn never reached an interrupt poll). */
 static double cpu_used(IsolateObject *self)
 {
-    return self->armed ? (double)(clock_ns(CLOCK_THREAD_CPUTIME_ID) - self->armed_at_ns) / 1e9 : 0.0;
+    if (!self->armed)
+        return 0.0;
+    if (self->cpu_known)
+        return (double)(clock_ns(CLOCK_THREAD_CPUTIME_ID) - self->cpu_at_arm_ns) / 1e9;
+    return (double)(clock_ns(CLOCK_MONOTONIC) - self->armed_mono_ns) / 1e9;
 }
 
 static PyObject *iso_disarm(IsolateObject *self, PyObject *unused)

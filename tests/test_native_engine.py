@@ -189,6 +189,26 @@ def test_the_deadline_spans_every_call_of_a_turn(guarded):
     i.disarm()
 
 
+def test_a_deadline_hit_inside_a_host_function_cannot_be_caught_by_js(guarded):
+    i = guarded()
+    spin = i.eval("() => { for (;;) {} }")
+    i.set_global("host", i.function("host", lambda: spin()))
+    i.arm(0.05)
+    with pytest.raises(qjs.BudgetExceeded):
+        i.eval("try { host() } catch (e) { globalThis.caught = String(e) }")
+    i.disarm()
+    assert i.get_global("caught") is None
+
+
+def test_cpu_used_is_charged_from_arm(guarded):
+    i = guarded()
+    i.arm(1.0)
+    assert 0 <= i.cpu_used() < 0.01            # nothing ran yet
+    i.eval("let s = 0; for (let k = 0; k < 2e5; k++) s += k")
+    used = i.disarm()
+    assert 0 < used < 1.0 and i.cpu_used() == 0.0
+
+
 def test_the_lowered_poll_interval_stops_a_native_heavy_loop(guarded):
     assert qjs.POLL_TICKS <= 100
     i = guarded(memory_limit=256 << 20)
