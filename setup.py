@@ -40,6 +40,7 @@ setup(
             "shardrun._quickjs",
             sources=["native/_quickjs.c"] + [f"native/quickjs/{name}" for name in ENGINE_SOURCES],
             include_dirs=["native", "native/quickjs"],
+            depends=sorted(str(p.relative_to(HERE)) for p in ENGINE.glob("*.h")),
             define_macros=[
                 ("JS_INTERRUPT_COUNTER_INIT", str(poll_ticks)),
                 ("SHARDRUN_ENGINE_BUILD", f'"{engine_build()}"'),

@@ -105,6 +105,11 @@ class Bytecode:
 
 # ---- warm calls ------------------------------------------------------------------------------
 
+def empty_call(ctx: Any) -> Callable[[], Any]:
+    f = ctx.eval("(p) => p")
+    return lambda: f(1)
+
+
 def warm_wheel(limit: bool) -> Callable[[], Any]:
     ctx = wheel.Context()
     f = ctx.eval("(p) => JSON.stringify(JSON.parse(p))")
@@ -228,7 +233,9 @@ def main(argv: list[str] | None = None) -> None:
     row("cold start: core prelude from source + `new Response()`, µs", f"{median_us(cold_wheel, s):.0f}",
         f"{median_us(cold_own_source, s):.0f}")
     row("cold start: the same from bytecode (own only), µs", "—", f"{median_us(bc.cold, s):.0f}")
-    row("warm small call, µs", f"{median_us(warm_wheel(False), s):.2f}", f"{median_us(warm_own(False), s):.2f}")
+    row("empty call `(p) => p`, µs", f"{median_us(empty_call(wheel.Context()), s):.2f}",
+        f"{median_us(empty_call(own.Isolate()), s):.2f}")
+    row("warm small call `JSON.stringify(JSON.parse(p))`, µs", f"{median_us(warm_wheel(False), s):.2f}", f"{median_us(warm_own(False), s):.2f}")
     row("warm call as a turn (wheel: time limit set; own: arm + call + run_jobs + disarm), µs",
         f"{median_us(warm_wheel(True), s):.2f}", f"{median_us(warm_own(True), s):.2f}")
     row("1,000 Python calls from JS (own: under an armed budget), µs per call",
