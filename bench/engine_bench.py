@@ -204,8 +204,8 @@ except Exception:
 
 def stop_time_wheel(source: str, jobs: bool = False) -> str:
     try:
-        r = subprocess.run([sys.executable, "-c", WHEEL_STOP % (BUDGET, source, jobs)], capture_output=True,
-                           text=True, timeout=CAP)
+        r = subprocess.run([sys.executable, "-c", WHEEL_STOP % (BUDGET, source, jobs)], check=False,
+                           capture_output=True, text=True, timeout=CAP)
     except subprocess.TimeoutExpired:
         return f"> {CAP:g} s (killed)"
     return r.stdout.strip() or r.stderr.strip()[-80:]
