@@ -1,4 +1,4 @@
-"""Build shardrun's engine extension, shardrun._quickjs (native/), with the vendored quickjs-ng.
+"""Build shardrun's engine extension, shardrun.engine._quickjs (native/), with the vendored quickjs-ng.
 
 Everything else about the package is in pyproject.toml. Build knobs (environment):
   SHARDRUN_POLL_TICKS   interpreter ticks between interrupt polls (default 100; the engine's own is 10000)
@@ -37,7 +37,7 @@ link_args = ["-fsanitize=address"] if asan else []
 setup(
     ext_modules=[
         Extension(
-            "shardrun._quickjs",
+            "shardrun.engine._quickjs",
             sources=["native/_quickjs.c"] + [f"native/quickjs/{name}" for name in ENGINE_SOURCES],
             include_dirs=["native", "native/quickjs"],
             depends=sorted(str(p.relative_to(HERE)) for p in ENGINE.glob("*.h")),

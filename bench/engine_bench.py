@@ -1,4 +1,4 @@
-"""The engine layer alone: shardrun's own extension (shardrun._quickjs) against the PyPI wheel
+"""The engine layer alone: shardrun's own extension (shardrun.engine._quickjs) against the PyPI wheel
 (`quickjs-ng`, the same engine version) in one run.
 
     .venv/bin/python -m bench.engine_bench [--seconds 0.5] [--variant PATH]
@@ -7,7 +7,7 @@
 interrupt poll interval, e.g. one built with the engine's own 10,000 ticks:
 
     SHARDRUN_POLL_TICKS=10000 .venv/bin/python setup.py -q build_ext --build-lib build/poll10000 --build-temp build/poll10000-tmp
-    .venv/bin/python -m bench.engine_bench --variant build/poll10000/shardrun/_quickjs*.so
+    .venv/bin/python -m bench.engine_bench --variant build/poll10000/shardrun/engine/_quickjs*.so
 
 Times are medians of 5 loops; stop times are CPU seconds from the start of the call to the
 exception. Compare within one run: the machine is shared and noisy.
@@ -30,8 +30,8 @@ from typing import Any
 
 import _quickjs as wheel  # the PyPI binding's C module
 
-from shardrun import _quickjs as own
-from shardrun import prelude
+from shardrun.engine import _quickjs as own
+from shardrun.runtime import prelude
 
 LOOP = "(function () { let s = 0; for (let i = 0; i < 1e5; i++) { s += i * 2 % 7 } return s })"
 NATIVE_HEAVY = "const a = new Array(2e6).fill(0); for (;;) a.indexOf(1)"

@@ -24,8 +24,8 @@ from typing import Any
 
 import orjson
 
+from shardrun.benchmarks.loadgen import run
 from shardrun.benchmarks.served import Server, free_port
-from shardrun.loadgen import run
 
 HELLO = 'export default { fetch() { return new Response("Hello World") } }'
 FETCH = 'export default { async fetch() { const r = await fetch("http://127.0.0.1:{port}/"); return new Response(await r.text()) } }'

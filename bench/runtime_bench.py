@@ -17,12 +17,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import orjson
 import _quickjs as quickjs  # the raw engine, for comparison (shardrun itself imports it only in engine.py)
+import orjson
 
-from shardrun.calls import HttpRequest
-from shardrun.runtime import WorkerIsolate, prepare
-from shardrun.script import Script
+from shardrun.runtime.calls import HttpRequest
+from shardrun.runtime.isolate import WorkerIsolate, prepare
+from shardrun.runtime.script import Script
 
 HELLO_TASK = Script.from_source("export default { task(p) { return p } }", "hello.js")
 HELLO_FETCH = Script.from_source("export default { fetch(r) { return new Response('Hello World') } }", "hello.js")

@@ -124,7 +124,7 @@ def bare_echo(endpoint: str, stop: Any) -> None:
             continue
         for _ in range(1000):
             try:
-                ident, h, t, body = sock.recv_multipart(zmq.NOBLOCK)
+                ident, h, _t, body = sock.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
                 break
             rid = body[6:body.index(b",")]

@@ -1,11 +1,11 @@
-// Builds the isolate prelude into ../shardrun/js/: core.js plus one lazily
+// Builds the isolate prelude into ../shardrun/runtime/js/: core.js plus one lazily
 // loaded chunk per Web API group. Each output starts with a header naming the
 // sha256 of its inputs, which tests/test_prelude_build.py checks.
 import { build, transform } from "esbuild";
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 
-const OUT = new URL("../shardrun/js/", import.meta.url);
+const OUT = new URL("../shardrun/runtime/js/", import.meta.url);
 const here = (p) => new URL(p, import.meta.url);
 const TARGET = "es2023";
 mkdirSync(OUT, { recursive: true });

@@ -1,5 +1,5 @@
 /*
- * shardrun._quickjs: shardrun's own CPython extension over the quickjs-ng C API.
+ * shardrun.engine._quickjs: shardrun's own CPython extension over the quickjs-ng C API.
  *
  * One Isolate is one JSRuntime with one JSContext (tenants never share a runtime).
  * Mechanism only; the policy (which modules exist, what a budget is, which errors a
@@ -1784,7 +1784,7 @@ static PyGetSetDef iso_getset[] = {
 
 static PyTypeObject IsolateType = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "shardrun._quickjs.Isolate",
+    .tp_name = "shardrun.engine._quickjs.Isolate",
     .tp_basicsize = sizeof(IsolateObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "Isolate(memory_limit=0, stack_limit=0): one QuickJS runtime with one context.",
@@ -1979,7 +1979,7 @@ static PyGetSetDef value_getset[] = {
 
 static PyTypeObject ValueType = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "shardrun._quickjs.Value",
+    .tp_name = "shardrun.engine._quickjs.Value",
     .tp_basicsize = sizeof(ValueObject),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "A JS value held by Python (objects, arrays, functions, symbols); callable when a function.",
@@ -2010,7 +2010,7 @@ static PyObject *new_error(PyObject *m, const char *name, const char *doc, PyObj
     Py_DECREF(c);
     Py_DECREF(empty);
     char full[128];
-    snprintf(full, sizeof full, "shardrun._quickjs.%s", name);
+    snprintf(full, sizeof full, "shardrun.engine._quickjs.%s", name);
     PyObject *cls = PyErr_NewExceptionWithDoc(full, doc, base, dict);
     Py_DECREF(dict);
     if (!cls || PyModule_AddObjectRef(m, name, cls) < 0) {
@@ -2061,7 +2061,7 @@ static PyModuleDef_Slot module_slots[] = {
 
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT,
-    .m_name = "shardrun._quickjs",
+    .m_name = "shardrun.engine._quickjs",
     .m_doc = "shardrun's engine extension over quickjs-ng (see native/README section in the top README).",
     .m_size = 0,
     .m_slots = module_slots,

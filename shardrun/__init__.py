@@ -1,9 +1,9 @@
 """shardrun: run many tenants' JavaScript workers from Python, dense, fast and safe."""
 
-from .calls import HttpRequest, HttpResponse, Result
-from .errors import ErrorInfo, ShardrunError
-from .limits import Limits
-from .script import Script
+from shardrun.engine.limits import Limits
+from shardrun.errors import ErrorInfo, ShardrunError
+from shardrun.runtime.calls import HttpRequest, HttpResponse, Result
+from shardrun.runtime.script import Script
 
 __version__ = "0.1.0"
 

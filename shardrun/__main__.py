@@ -1,5 +1,5 @@
 """`python -m shardrun` runs the CLI."""
 
-from .cli import main
+from shardrun.cli import main
 
 main()

@@ -27,9 +27,9 @@ import zmq
 import zmq.asyncio
 from zmq.utils.monitor import recv_monitor_message
 
-from . import protocol
-from .calls import HttpRequest, HttpResponse
-from .errors import ErrorInfo, error
+from shardrun import protocol
+from shardrun.errors import ErrorInfo, error
+from shardrun.runtime.calls import HttpRequest, HttpResponse
 
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:7700"
 DEFAULT_DOMAIN = "workers.localhost"

@@ -14,9 +14,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-from .egress.policy import DEFAULT_DENY, FetchPolicy, Operator, parse_deny
-from .errors import UsageError
-from .limits import Limits
+from shardrun.egress.policy import DEFAULT_DENY, FetchPolicy, Operator, parse_deny
+from shardrun.engine.limits import Limits
+from shardrun.errors import UsageError
 
 DEFAULT_CONFIG = Path("configs/shardrun.toml")
 

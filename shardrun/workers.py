@@ -39,10 +39,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .egress.policy import FetchPolicy, merge
-from .errors import ScriptError, UsageError
-from .limits import Limits
-from .script import Script
+from shardrun.egress.policy import FetchPolicy, merge
+from shardrun.engine.limits import Limits
+from shardrun.errors import ScriptError, UsageError
+from shardrun.runtime.script import Script
 
 log = logging.getLogger("shardrun.workers")
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from shardrun.calls import Result
-from shardrun.driver import run_once
-from shardrun.limits import Limits
-from shardrun.script import Script
+from shardrun.cli.oneshot import run_once
+from shardrun.engine.limits import Limits
+from shardrun.runtime.calls import Result
+from shardrun.runtime.script import Script
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = ROOT / "configs" / "workers"
@@ -35,7 +35,7 @@ def eval_js(body: str) -> Any:
 def run_cli(*args: str, timeout: float = 30, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     """Run `shardrun ARGS...` in a child process."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.run([sys.executable, "-m", "shardrun", *args], capture_output=True, timeout=timeout,
+    return subprocess.run([sys.executable, "-m", "shardrun", *args], check=False, capture_output=True, timeout=timeout,
                           input=input, env=env, cwd=ROOT)
 
 

@@ -10,9 +10,9 @@ import sys
 
 import orjson
 
-from shardrun.driver import run_once
-from shardrun.limits import Limits
-from shardrun.script import Script
+from shardrun.cli.oneshot import run_once
+from shardrun.engine.limits import Limits
+from shardrun.runtime.script import Script
 
 LIMITS = Limits(cpu_ms=50, wall_ms=500, memory_mb=16, stack_kb=256, startup_ms=100)
 

@@ -6,7 +6,8 @@ import asyncio
 import os
 import time
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import asyncpg
 import pytest

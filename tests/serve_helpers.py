@@ -58,7 +58,7 @@ class Server:
             if "/" in name:
                 (self.workers / name).parent.mkdir(parents=True, exist_ok=True)
             (self.workers / name).write_text(src)
-        self.log = open(tmp / "serve.log", "wb")
+        self.log = open(tmp / "serve.log", "wb")  # noqa: SIM115  (closed in close())
         for attempt in range(3):  # a port picked free can be taken before the server binds it
             self._start(tmp, shards, limits, serve)
             try:

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shardrun import boundary
-from shardrun.boundary import BadOutput
-from shardrun.calls import HttpResponse
-from shardrun.http import render
+from shardrun.runtime import boundary
+from shardrun.runtime.boundary import BadOutput
+from shardrun.runtime.calls import HttpResponse
+from shardrun.server.httpsyntax import render
 
 pytestmark = pytest.mark.hostile
 

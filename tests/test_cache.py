@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shardrun.cache import IsolateCache
+from shardrun.server.cache import IsolateCache
 
 
 class FakeIsolate:

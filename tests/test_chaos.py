@@ -5,7 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from shardrun.chaos import FAULTS, Report, _check_logs, _plan, run_chaos
+from shardrun.benchmarks.chaos import FAULTS, Report, _check_logs, _plan, run_chaos
 
 
 @pytest.mark.slow

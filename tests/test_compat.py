@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from shardrun.calls import HttpRequest, HttpResponse
-from shardrun.driver import run_once
-from shardrun.script import Script
+from shardrun.cli.oneshot import run_once
+from shardrun.runtime.calls import HttpRequest, HttpResponse
+from shardrun.runtime.script import Script
 
 pytestmark = pytest.mark.compat
 
@@ -109,7 +109,7 @@ def first_difference(want: dict[str, Any], got: dict[str, Any]) -> str | None:
             return f"header {name}: {short(gh.get(name))}, workerd {short(wh.get(name))}"
     if got["body"] != want["body"]:
         w, g = body_text(want["body"]), body_text(got["body"])
-        at = next((i for i, (a, b) in enumerate(zip(w, g)) if a != b), min(len(w), len(g)))
+        at = next((i for i, (a, b) in enumerate(zip(w, g, strict=False)) if a != b), min(len(w), len(g)))
         return f"body differs at {at}: {short(g[max(0, at - 20):at + 40])}, workerd {short(w[max(0, at - 20):at + 40])}"
     return None
 

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from shardrun.client import Client
-from shardrun.routing import shard_for
+from shardrun.server.routing import shard_for
 
 from .serve_helpers import Server
 
@@ -91,7 +91,7 @@ def test_one_long_guarded_turn_does_not_look_like_a_dead_shard(tmp_path):
 def test_the_heartbeat_stops_when_the_loop_is_wedged_outside_js(tmp_path):
     import os
 
-    from shardrun.procs import HeartbeatFile
+    from shardrun.server.procs import HeartbeatFile
 
     path = tmp_path / "hb"
     fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)

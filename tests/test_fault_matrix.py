@@ -206,7 +206,7 @@ def test_rows5_8_9_bad_payloads_never_reach_a_shard(server: Server, body: bytes,
 
 
 def test_row7_huge_body_and_headers(server: Server) -> None:
-    got, out = http_req(server, "POST", "/w/canary/", b"x", {"content-length": str(10 << 20)})
+    got, _out = http_req(server, "POST", "/w/canary/", b"x", {"content-length": str(10 << 20)})
     assert got == 413
     got, _ = http_req(server, "GET", "/w/canary/", None, {"x-big": "h" * (20 << 10)})
     assert got == 431

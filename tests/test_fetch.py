@@ -9,12 +9,12 @@ from urllib.parse import quote
 
 import pytest
 
-from shardrun.calls import Result
-from shardrun.driver import run_once
+from shardrun.cli.oneshot import run_once
 from shardrun.egress.client import PublicOnlyResolver
 from shardrun.egress.policy import DEFAULT_DENY, LOOPBACK, EgressDenied, FetchPolicy, Operator, check_url, parse_entry
 from shardrun.errors import ShardrunError
-from shardrun.script import Script
+from shardrun.runtime.calls import Result
+from shardrun.runtime.script import Script
 
 from .origin import Origin
 
@@ -204,7 +204,7 @@ def test_hosts_allowed_by_a_wildcard_never_resolve_to_private_addresses() -> Non
 
 
 def test_loadgen_reads_chunked_responses(origin: Origin) -> None:
-    from shardrun.loadgen import run as load
+    from shardrun.benchmarks.loadgen import run as load
 
     s = asyncio.run(load(origin.base, ["x"], concurrency=2, seconds=0.3)).summary()
     assert s["requests"] > 0 and set(s["codes"]) == {"200"}

@@ -25,11 +25,11 @@ import pytest
 import zmq
 
 from shardrun import protocol
-from shardrun.routing import shard_for
-from shardrun.runtime import WorkerIsolate
-from shardrun.script import Script
+from shardrun.runtime.isolate import WorkerIsolate
+from shardrun.runtime.script import Script
+from shardrun.server.routing import shard_for
+from shardrun.server.table import RoutingTable
 from shardrun.settings import load_settings
-from shardrun.table import RoutingTable
 from shardrun.workers import Registry
 
 from .serve_helpers import Server
@@ -240,7 +240,7 @@ def test_2_malformed_replies_fail_their_request_only(server: Server, standin: St
     router = server.status()["router_pid"]
     canary_ok = 0
     n = 3 * (len(BAD_VALUES) + 3)
-    for i in range(n):
+    for _i in range(n):
         status, body = http(server, EVIL0)
         assert status in (500, 502), body              # an error for that request ...
         code = orjson.loads(body)["error"]["code"]
@@ -277,7 +277,7 @@ LATE_LOGGER = """export default { fetch() {
 
 
 def test_5_console_output_after_the_response_is_not_kept() -> None:
-    from shardrun.calls import HttpRequest
+    from shardrun.runtime.calls import HttpRequest
 
     iso = WorkerIsolate(Script.from_source(LATE_LOGGER, "late.js"))
     tracemalloc.start()

@@ -1,4 +1,4 @@
-"""HTTP/1.1 connection handling (shardrun/http.py) over a real socket pair, no server."""
+"""HTTP/1.1 connection handling (shardrun/server/http.py) over a real socket pair, no server."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shardrun.http import HttpConnection, HttpLimits, IncomingRequest
+from shardrun.server.http import HttpConnection, HttpLimits, IncomingRequest
 
 
 class Harness:

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shardrun.http import HttpLimits
+from shardrun.server.http import HttpLimits
 
 from .serve_helpers import Server
 from .test_http import Harness

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shardrun.errors import UsageError
-from shardrun.jsonin import depth_of, parse_payload
+from shardrun.runtime.jsonin import depth_of, parse_payload
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.floats(allow_nan=False, allow_infinity=False) | st.text(),

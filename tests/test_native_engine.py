@@ -1,4 +1,4 @@
-"""shardrun._quickjs, the engine extension: its API, its limits, its loader, its bytecode, its refcounts."""
+"""shardrun.engine._quickjs, the engine extension: its API, its limits, its loader, its bytecode, its refcounts."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import weakref
 import psutil
 import pytest
 
-from shardrun import _quickjs as qjs
+from shardrun.engine import _quickjs as qjs
 
 ASAN = os.environ.get("SHARDRUN_ASAN_RUN") == "1"   # scripts/asan-test: RSS says nothing under ASAN
 NATIVE_HEAVY = "const a = new Array(2e6).fill(0); for (;;) a.indexOf(1)"

@@ -1,10 +1,10 @@
-"""shardrun._quickjs, the engine extension: the module loader and bytecode (the rest: test_native_engine.py)."""
+"""shardrun.engine._quickjs, the engine extension: the module loader and bytecode (the rest: test_native_engine.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from shardrun import _quickjs as qjs
+from shardrun.engine import _quickjs as qjs
 
 
 def iso(**kw) -> qjs.Isolate:
@@ -131,6 +131,6 @@ def test_tampered_truncated_and_foreign_bytecode_is_refused():
         i.eval_module("import './v.js'", "main.js")
     j = iso()
     j.set_module_loader(lambda name, base: mod)
-    with pytest.raises(qjs.JSError, match="bytecode of module 'v.js'"):
+    with pytest.raises(qjs.JSError, match=r"bytecode of module 'v\.js'"):
         j.eval_module("import './w.js'", "main.js")
     assert i.load(good) == 2

@@ -8,8 +8,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from shardrun.sources.pgqueue import Statements, schema, table_name
 from shardrun.errors import UsageError
+from shardrun.sources.pgqueue import Statements, schema, table_name
 
 from .queues import Db
 

@@ -168,9 +168,9 @@ def test_db_listen_command(tmp_path: Path, db: Db) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHARDRUN_")}
     args = [sys.executable, "-m", "shardrun", "db-listen", "--database-url", db.url, "--workers", str(wdir),
             "--shards", "1", "--capacity", "2", "--poll-ms", "100"]
-    missing = subprocess.run(args + ["--table", "no_such_table"], capture_output=True, timeout=60, cwd=ROOT, env=env)
+    missing = subprocess.run([*args, "--table", "no_such_table"], check=False, capture_output=True, timeout=60, cwd=ROOT, env=env)
     assert missing.returncode == 3 and b"run `shardrun db-init` first" in missing.stderr
-    proc = subprocess.Popen(args + ["--table", db.table], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+    proc = subprocess.Popen([*args, "--table", db.table], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
     try:
         db.add([{"script": "ok.js", "payload": '{"n": 5}'}])
         db.wait_done(1, timeout=20)

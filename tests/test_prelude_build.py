@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from shardrun import prelude
+from shardrun.runtime import prelude
 
 JS = Path(__file__).resolve().parent.parent / "js"
 INPUTS = {
@@ -25,7 +25,7 @@ def test_chunk_is_up_to_date(name):
         h.update((JS / p).read_bytes())
     m = re.search(r"inputs sha256 ([0-9a-f]{64})", prelude.chunk_header(name))
     assert m, "chunk has no header"
-    assert m.group(1) == h.hexdigest(), f"shardrun/js/{name}.js is stale: run scripts/build-js"
+    assert m.group(1) == h.hexdigest(), f"shardrun/runtime/js/{name}.js is stale: run scripts/build-js"
 
 
 def test_every_chunk_is_known_to_the_prelude():

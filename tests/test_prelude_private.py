@@ -8,10 +8,10 @@ import time
 import orjson
 import pytest
 
-from shardrun.calls import HttpRequest
-from shardrun.limits import Limits
-from shardrun.runtime import WorkerIsolate
-from shardrun.script import Script
+from shardrun.engine.limits import Limits
+from shardrun.runtime.calls import HttpRequest
+from shardrun.runtime.isolate import WorkerIsolate
+from shardrun.runtime.script import Script
 
 pytestmark = pytest.mark.hostile
 
@@ -134,7 +134,7 @@ def test_patched_builtins_do_not_change_the_responses_or_add_events():
     calls = [w.submit("task", {"id": f"id{i}", "ms": 30 - 10 * i}) for i in range(3)]
     drive(w, calls)
     assert [c.result.value for c in calls] == ["id0", "id1", "id2"]
-    assert [[l.text for l in c.result.logs] for c in calls] == [["done id0"], ["done id1"], ["done id2"]]
+    assert [[line.text for line in c.result.logs] for c in calls] == [["done id0"], ["done id1"], ["done id2"]]
     f = w.submit("fetch", GET)
     drive(w, [f])
     assert f.result.ok and (f.result.value.status, f.result.value.body) == (201, b"real body")
@@ -153,7 +153,7 @@ def test_an_array_index_accessor_on_the_prototype_cannot_intercept_the_outbox():
       return 'real';
     } }""")
     assert r.ok and r.value == "real"
-    assert [l.text for l in r.logs] == ["still here"]
+    assert [line.text for line in r.logs] == ["still here"]
 
 
 def test_ctx_does_not_expose_the_request_state():

@@ -6,9 +6,9 @@ import threading
 
 import pytest
 
-from shardrun.procs import EXIT_BOOT_ERROR, EXIT_CRASH, fork_child, fork_safety_problems
+from shardrun.server.procs import EXIT_BOOT_ERROR, EXIT_CRASH, fork_child, fork_safety_problems
+from shardrun.server.supervisor import Child, Supervisor
 from shardrun.settings import load_settings
-from shardrun.supervisor import Child, Supervisor
 
 
 def test_a_zmq_context_makes_forking_unsafe():
@@ -37,7 +37,7 @@ def test_a_thread_makes_forking_unsafe():
 
 
 def test_a_live_isolate_makes_forking_unsafe():
-    from shardrun.runtime import prepare
+    from shardrun.runtime.isolate import prepare
 
     p = prepare()
     assert any("isolate" in x for x in fork_safety_problems())

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from shardrun.routing import jump_hash, key_of, shard_for
+from shardrun.server.routing import jump_hash, key_of, shard_for
 
 TENANTS = [f"user-{i}" for i in range(10_000)]
 

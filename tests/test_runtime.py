@@ -7,10 +7,10 @@ import time
 
 import pytest
 
+from shardrun.engine.limits import Limits
 from shardrun.errors import RuntimeFault, ScriptError
-from shardrun.limits import Limits
-from shardrun.runtime import WorkerIsolate
-from shardrun.script import Script
+from shardrun.runtime.isolate import WorkerIsolate
+from shardrun.runtime.script import Script
 
 from .conftest import run_js
 
@@ -82,7 +82,7 @@ def test_wait_until_runs_after_the_response_and_the_request_finishes_after_it():
     assert c.result.ok and c.result.value == "answered"
     assert not c.finished
     drive(w, [c])
-    assert [l.text for l in c.logs] == ["background done"]
+    assert [line.text for line in c.logs] == ["background done"]
 
 
 def test_wait_until_is_cut_off_at_the_deadline():
@@ -90,7 +90,7 @@ def test_wait_until_is_cut_off_at_the_deadline():
                limits=Limits(wall_ms=200))
     c = w.submit("task", {})
     drive(w, [c])
-    assert c.result.ok and any("cut off" in l.text for l in c.logs)
+    assert c.result.ok and any("cut off" in line.text for line in c.logs)
 
 
 def test_console_is_captured_per_request_with_levels():
@@ -99,7 +99,7 @@ def test_console_is_captured_per_request_with_levels():
       console.info(undefined, null, 10n); console.debug('dbg'); const o = {}; o.o = o; console.log(o);
     } }""")
     assert r.ok
-    got = [(l.level, l.text.splitlines()[0]) for l in r.logs]
+    got = [(line.level, line.text.splitlines()[0]) for line in r.logs]
     assert got == [("log", 'plain 1 {"a":[1,2]}'), ("warn", "careful"), ("error", "TypeError: bad"),
                    ("info", "undefined null 10n"), ("debug", "dbg"), ("log", '{"o":"[Circular]"}')]
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from shardrun.limits import Limits
+from shardrun.engine.limits import Limits
 
 from .conftest import run_js
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from shardrun.client import Client
-from shardrun.routing import shard_for
+from shardrun.server.routing import shard_for
 
 from .serve_helpers import Server
 
@@ -192,7 +192,7 @@ def test_malformed_client_frames_are_dropped_not_fatal(server):
 
 def test_supervisor_killed_leaves_no_orphans(server):
     s = server({"hello.js": HELLO})
-    pids = s.shard_pids() + [s.status()["router_pid"]]
+    pids = [*s.shard_pids(), s.status()["router_pid"]]
     s.proc.kill()
     s.proc.wait(5)
     end = time.monotonic() + 5
@@ -337,7 +337,7 @@ def test_a_port_in_use_stops_the_server_with_a_boot_error(tmp_path):
     cfg.write_text(f'[serve]\nshards = 1\nworkers = "configs/workers"\nhttp_port = {taken.getsockname()[1]}\n'
                    f'client_endpoint = "ipc://{tmp_path}/c.ipc"\nruntime_dir = "{tmp_path}/run"\n')
     try:
-        p = subprocess.run([sys.executable, "-m", "shardrun", "serve", "--config", str(cfg)], capture_output=True,
+        p = subprocess.run([sys.executable, "-m", "shardrun", "serve", "--config", str(cfg)], check=False, capture_output=True,
                            timeout=60, cwd=Path(__file__).resolve().parent.parent)
     finally:
         taken.close()

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from shardrun.client import Client
-from shardrun.routing import shard_for
+from shardrun.server.routing import shard_for
 
 from .serve_helpers import Server
 
@@ -94,9 +94,9 @@ def test_rss_over_the_hard_ceiling_recycles_the_shard_without_failing_requests(t
 
 
 def test_a_recycled_shard_is_respawned_at_once_and_never_counts_as_a_crash(tmp_path):
-    from shardrun.procs import EXIT_RECYCLE
+    from shardrun.server.procs import EXIT_RECYCLE
+    from shardrun.server.supervisor import Child, Supervisor
     from shardrun.settings import load_settings
-    from shardrun.supervisor import Child, Supervisor
 
     sup = Supervisor(load_settings(None, serve={"runtime_dir": str(tmp_path), "respawn_burst": 2}))
     try:

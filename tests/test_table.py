@@ -8,9 +8,9 @@ import orjson
 import pytest
 
 from shardrun import protocol
-from shardrun.routing import shard_for
+from shardrun.server.routing import shard_for
+from shardrun.server.table import RoutingTable
 from shardrun.settings import load_settings
-from shardrun.table import RoutingTable
 
 
 @pytest.fixture

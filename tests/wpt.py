@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from shardrun.driver import run_once
-from shardrun.limits import Limits
-from shardrun.script import Script
+from shardrun.cli.oneshot import run_once
+from shardrun.engine.limits import Limits
+from shardrun.runtime.script import Script
 
 DATA = Path(__file__).parent / "data" / "wpt"
 

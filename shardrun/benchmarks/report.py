@@ -8,8 +8,8 @@ import statistics
 from collections.abc import Callable
 from typing import Any
 
-from .scenarios import Case, run_case
-from .scripts import SEED
+from shardrun.benchmarks.scenarios import Case, run_case
+from shardrun.benchmarks.scripts import SEED
 
 
 def measure(case_list: list[Case], repeat: int, tick: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
@@ -28,7 +28,7 @@ def measure(case_list: list[Case], repeat: int, tick: Callable[[str], None] = la
 def measure_served(case_list: list[Case], repeat: int, shards: int, transports: tuple[str, ...],
                    tick: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """{case id: {"<mode> <transport>": [req/s per repetition]}} through real servers, one per mode."""
-    from .served import MODES, Server, ServedArch, case_workers
+    from shardrun.benchmarks.served import MODES, ServedArch, Server, case_workers
 
     out: dict[str, dict[str, list[float]]] = {c.id: {} for c in case_list}
     for mode in MODES:
@@ -69,7 +69,7 @@ def summarise(results: dict[str, dict[str, list[float]]]) -> list[dict[str, Any]
 
 
 def machine() -> dict[str, Any]:
-    from .. import __version__
+    from shardrun import __version__
 
     cpu = platform.processor()
     try:
@@ -81,7 +81,7 @@ def machine() -> dict[str, Any]:
         from importlib.metadata import version
 
         engine = f"quickjs-ng {version('quickjs-ng')}"
-    except Exception:  # noqa: BLE001
+    except Exception:
         engine = "quickjs-ng"
     return {"cores": os.cpu_count(), "cpu": cpu, "python": platform.python_version(), "engine": engine,
             "shardrun": __version__}

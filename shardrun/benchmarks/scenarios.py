@@ -9,12 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..engine import Isolate
-from ..script import Script
-from .pinned import PinnedArch
-from .scripts import CPU_HEAVY, SIMPLE
-from .shared import SharedArch
-from .worker import WorkerArch
+from shardrun.benchmarks.pinned import PinnedArch
+from shardrun.benchmarks.scripts import CPU_HEAVY, SIMPLE
+from shardrun.benchmarks.shared import SharedArch
+from shardrun.benchmarks.worker import WorkerArch
+from shardrun.engine.adapter import Isolate
+from shardrun.runtime.script import Script
 
 ARCHS = {"worker": WorkerArch, "shared": SharedArch, "pinned": PinnedArch}
 THREAD_STACK = 16 << 20  # threads that run JS need stacks well above the JS stack limit
@@ -97,7 +97,7 @@ def _threads(n: int, body: Callable[[int], None]) -> float:
         try:
             barrier.wait()
             body(t)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     old = threading.stack_size(THREAD_STACK)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..script import Script
+from shardrun.runtime.script import Script
 
 # SIMPLE: sums i for i in 0..1000. CPU_HEAVY: sums sqrt(i) * sin(i) for i in 0..10000.
 SIMPLE = Script.from_source(

@@ -22,10 +22,10 @@ from typing import Any
 
 import orjson
 
-from ..client import Client
-from ..script import Script
-from .scenarios import Case, cases
-from .scripts import CPU_HEAVY
+from shardrun.benchmarks.scenarios import Case, cases
+from shardrun.benchmarks.scripts import CPU_HEAVY
+from shardrun.client import Client
+from shardrun.runtime.script import Script
 
 MODES = ("oneshot", "shared", "pinned")
 
@@ -81,7 +81,7 @@ class Server:
                                    "max_queued": 100000, "max_inflight_per_shard": 1024, **serve}
         lines = "".join(f"{k} = {orjson.dumps(v).decode()}\n" for k, v in opts.items())
         (self.dir / "shardrun.toml").write_text(f"[serve]\n{lines}{extra_toml}")
-        self.log = open(self.dir / "serve.log", "wb")
+        self.log = open(self.dir / "serve.log", "wb")  # noqa: SIM115  (closed in close(): it outlives this method)
         self.proc = subprocess.Popen([sys.executable, "-m", "shardrun", "serve", "--config", str(self.dir / "shardrun.toml")],
                                      stdout=self.log, stderr=subprocess.STDOUT,
                                      preexec_fn=lambda: ctypes.CDLL(None).prctl(1, signal.SIGKILL))

@@ -10,8 +10,8 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from ..runtime import WorkerIsolate
-from ..script import Script
+from shardrun.runtime.isolate import WorkerIsolate
+from shardrun.runtime.script import Script
 
 
 class SharedArch:

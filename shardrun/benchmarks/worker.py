@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..runtime import WorkerIsolate
-from ..script import Script
+from shardrun.runtime.isolate import WorkerIsolate
+from shardrun.runtime.script import Script
 
 
 class WorkerArch:

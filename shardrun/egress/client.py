@@ -32,11 +32,11 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 from yarl import URL
 
-from ..errors import ShardrunError
-from .policy import DEFAULT_OPERATOR, EgressDenied, FetchPolicy, Operator, address_ok, check_url
+from shardrun.egress.policy import DEFAULT_OPERATOR, EgressDenied, FetchPolicy, Operator, address_ok, check_url
+from shardrun.errors import ShardrunError
 
 if TYPE_CHECKING:
-    from .host import FetchRequest
+    from shardrun.egress.host import FetchRequest
 
 log = logging.getLogger("shardrun.egress")
 USER_AGENT = "shardrun"
@@ -233,8 +233,8 @@ class Egress:
                 await asyncio.sleep(0.05)      # let the closed connections' transports finish closing
             try:
                 asyncio.run_coroutine_threadsafe(shut(), self.loop).result(2)
-            except Exception:  # noqa: BLE001 - closing anyway
-                pass
+            except Exception as exc:   # closing: nothing is waiting for these any more
+                log.debug("egress shutdown did not finish cleanly: %s", exc)
             self.loop.call_soon_threadsafe(self.loop.stop)
             if self.thread is not None:
                 self.thread.join(2)

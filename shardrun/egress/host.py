@@ -24,14 +24,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ..calls import Call, HostOp
-from ..errors import ShardrunError
-from .client import Egress, fetch_error
-from .policy import FetchPolicy, allows
+from shardrun.egress.client import Egress, fetch_error
+from shardrun.egress.policy import FetchPolicy, allows
+from shardrun.errors import ShardrunError
+from shardrun.runtime.calls import Call, HostOp
 
 if TYPE_CHECKING:
-    from ..runtime import WorkerIsolate
-    from .internal import InternalRoutes
+    from shardrun.egress.internal import InternalRoutes
+    from shardrun.runtime.isolate import WorkerIsolate
 
 
 log = logging.getLogger("shardrun.egress")

@@ -15,15 +15,15 @@ from urllib.parse import urlsplit
 import orjson
 import zmq
 
-from .. import protocol
-from ..boundary import BadOutput
-from ..calls import HttpResponse
-from ..errors import CODES
-from ..workers import NAME
-from .client import fetch_error
+from shardrun import protocol
+from shardrun.egress.client import fetch_error
+from shardrun.errors import CODES
+from shardrun.runtime.boundary import BadOutput
+from shardrun.runtime.calls import HttpResponse
+from shardrun.workers import NAME
 
 if TYPE_CHECKING:
-    from .host import FetchRequest
+    from shardrun.egress.host import FetchRequest
 
 
 class InternalRoutes:

@@ -36,11 +36,11 @@ import nats
 import orjson
 from nats.js.api import AckPolicy, ConsumerConfig, KeyValueConfig, RetentionPolicy, StreamConfig
 
-from ..errors import UsageError
-from ..settings import NatsSourceSettings, PayloadSettings
-from .runner import Claim, Runner
-from .tasks import Outcome, TaskPolicies, Verdict, parse_message
-from .workloops import DEFAULT_QUEUE, Group, named_queues
+from shardrun.errors import UsageError
+from shardrun.settings import NatsSourceSettings, PayloadSettings
+from shardrun.sources.runner import Claim, Runner
+from shardrun.sources.tasks import Outcome, TaskPolicies, Verdict, parse_message
+from shardrun.sources.workloops import DEFAULT_QUEUE, Group, named_queues
 
 log = logging.getLogger("shardrun.source")
 
@@ -130,7 +130,7 @@ class NatsSource:
         if self.nc is not None and not self.nc.is_closed:
             try:
                 await self.nc.flush(timeout=2)   # the last acks and replies go out first
-            except Exception as exc:  # noqa: BLE001 - closing anyway
+            except Exception as exc:
                 log.warning("nats: could not flush before closing: %s", exc)
             await self.nc.close()
 
@@ -158,7 +158,7 @@ class NatsSource:
             self.arrived.clear()
             try:
                 await asyncio.wait_for(self.arrived.wait(), WAIT_S)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             got = self._take_local(group, n)
         return got

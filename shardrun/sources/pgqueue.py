@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import UsageError
+from shardrun.errors import UsageError
 
 IDENT = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 STATUSES = ("pending", "running", "completed", "failed", "dead")

@@ -15,13 +15,13 @@ from typing import Any
 
 import asyncpg
 
-from ..errors import UsageError
-from ..settings import PayloadSettings, PostgresSourceSettings
-from .pgqueue import Statements, schema
-from .runner import Claim, Runner
-from ..jsonin import parse_payload
-from .tasks import Outcome, Task, TaskPolicies, Verdict, check_tenant, result_json, worker_name
-from .workloops import Group
+from shardrun.errors import UsageError
+from shardrun.runtime.jsonin import parse_payload
+from shardrun.settings import PayloadSettings, PostgresSourceSettings
+from shardrun.sources.pgqueue import Statements, schema
+from shardrun.sources.runner import Claim, Runner
+from shardrun.sources.tasks import Outcome, Task, TaskPolicies, Verdict, check_tenant, result_json, worker_name
+from shardrun.sources.workloops import Group
 
 log = logging.getLogger("shardrun.source")
 
@@ -65,7 +65,7 @@ class PgSource:
             try:
                 self.pool = await asyncpg.create_pool(self.cfg.database_url, min_size=1, max_size=4,
                                                       timeout=CONNECT_TIMEOUT_S, command_timeout=30)
-            except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
                 if isinstance(exc, asyncpg.InvalidCatalogNameError | asyncpg.InvalidAuthorizationSpecificationError):
                     raise UsageError(f"cannot use the database: {exc}", code="E_USAGE") from None
                 log.warning("postgres: cannot connect (%s); retrying in %.1fs", exc, wait)
@@ -90,7 +90,7 @@ class PgSource:
             try:
                 conn = await asyncpg.connect(self.cfg.database_url, timeout=CONNECT_TIMEOUT_S)
                 lost = asyncio.Event()
-                conn.add_termination_listener(lambda _c: lost.set())
+                conn.add_termination_listener(lambda _c, lost=lost: lost.set())
                 await conn.add_listener(self.sql.channel, lambda *_a: runner.poke())
                 runner.poke()
                 wait = 0.1
@@ -98,7 +98,7 @@ class PgSource:
                 log.warning("postgres: the LISTEN connection dropped; reconnecting")
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.warning("postgres: LISTEN failed (%s: %s); retrying in %.1fs", type(exc).__name__, exc, wait)
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, 5.0)
@@ -159,7 +159,7 @@ class PgSource:
             try:
                 rows = await self.pool.fetch(self.sql.complete_many, [c.handle for c, _, _ in batch],
                                              [c.attempt for c, _, _ in batch], [r for _, r, _ in batch])
-            except Exception as exc:  # noqa: BLE001 - each waiter sees it (and retries)
+            except Exception as exc:
                 for _, _, fut in batch:
                     if not fut.done():
                         fut.set_exception(exc)

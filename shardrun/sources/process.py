@@ -12,15 +12,15 @@ import asyncio
 import signal
 from typing import Any
 
-from .. import logs
-from ..client import AsyncClient
-from ..errors import ShardrunError
-from ..procs import EXIT_BOOT_ERROR, EXIT_OK, parent_alive
-from ..settings import Settings
-from ..workers import Registry
-from .runner import Runner
-from .tasks import TaskPolicies
-from .workloops import from_flags
+from shardrun import logs
+from shardrun.client import AsyncClient
+from shardrun.errors import ShardrunError
+from shardrun.server.procs import EXIT_BOOT_ERROR, EXIT_OK, parent_alive
+from shardrun.settings import Settings
+from shardrun.sources.runner import Runner
+from shardrun.sources.tasks import TaskPolicies
+from shardrun.sources.workloops import from_flags
+from shardrun.workers import Registry
 
 PARENT_CHECK_S = 1.0
 
@@ -28,10 +28,10 @@ PARENT_CHECK_S = 1.0
 def make_source(settings: Settings, name: str) -> Any:
     policies = TaskPolicies(Registry(settings.serve.workers, settings.limits.to_limits(), settings.fetch))
     if name == "postgres":
-        from .pgsource import PgSource
+        from shardrun.sources.pgsource import PgSource
         return PgSource(settings.sources.postgres, settings.payload, policies=policies)
     if name == "nats":
-        from .natssource import NatsSource
+        from shardrun.sources.natssource import NatsSource
         return NatsSource(settings.sources.nats, settings.payload, policies)
     raise ValueError(f"unknown task source {name!r}")
 

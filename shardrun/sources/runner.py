@@ -19,10 +19,10 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..client import AsyncClient
-from ..metrics import TASKS
-from .tasks import Outcome, Task, execute
-from .workloops import Group
+from shardrun.client import AsyncClient
+from shardrun.server.metrics import TASKS
+from shardrun.sources.tasks import Outcome, Task, execute
+from shardrun.sources.workloops import Group
 
 log = logging.getLogger("shardrun.source")
 
@@ -111,7 +111,7 @@ class Runner:
             try:
                 claims = await self.source.claim(g, n)
                 errors = 0
-            except Exception as exc:  # noqa: BLE001 - the connection dropped: back off, try again
+            except Exception as exc:
                 claims = []
                 errors += 1
                 log.warning("%s: claim for %s failed (%s: %s); retrying", self.source.name, g.name,
@@ -130,7 +130,7 @@ class Runner:
                 pause = self.poll_s if not errors else min(max(self.poll_s, 0.1) * 2 ** errors, 5.0)
                 try:
                     await asyncio.wait_for(wake.wait(), pause)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
 
     async def _run_one(self, g: Group, c: Claim) -> None:
@@ -159,7 +159,7 @@ class Runner:
                 return await self.source.finish(c, outcome)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.warning("%s: recording task %s failed (%s: %s); retrying in %.2fs", self.source.name, c.key,
                             type(exc).__name__, exc, wait)
                 await asyncio.sleep(wait)
@@ -173,7 +173,7 @@ class Runner:
             t0 = time.monotonic()
             try:
                 lost = await self.source.extend(list(self.inflight))
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 log.warning("%s: could not extend %d claims (%s: %s)", self.source.name, len(self.inflight),
                             type(exc).__name__, exc)
                 continue

@@ -10,7 +10,6 @@ A task message (NATS body; the same fields as Postgres columns):
 
 from __future__ import annotations
 
-import asyncio
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,11 +17,11 @@ from typing import Any
 
 import orjson
 
-from ..client import AsyncClient, Reply
-from ..errors import ShardrunError, UsageError
-from ..jsonin import parse_payload
-from .. import protocol
-from ..workers import Registry, TaskPolicy
+from shardrun import protocol
+from shardrun.client import AsyncClient, Reply
+from shardrun.errors import ShardrunError, UsageError
+from shardrun.runtime.jsonin import parse_payload
+from shardrun.workers import Registry, TaskPolicy
 
 # The task itself is wrong: retrying cannot help, the task fails at once with the reason.
 PERMANENT = frozenset({
@@ -153,7 +152,7 @@ async def execute(client: AsyncClient, task: Task, default_wall_ms: float) -> Ou
     try:
         reply = await client.call(task.worker, "task", task.payload, timeout=wall / 1000 + REPLY_GRACE_S,
                                   tenant=task.tenant, **extra)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return Outcome(Verdict.RETRY, None, "E_TIMEOUT", f"no answer from the router within {wall / 1000 + REPLY_GRACE_S:g}s")
     return judge(reply)
 

@@ -7,7 +7,7 @@ the header and body limits before it has read it all (431, 413) and the read dea
 strictly in request order, whatever order their results come in. Malformed input gets a
 400 and the connection is closed; so does a missing, repeated or malformed Host, or a
 request-target that is not a path, an absolute http URL or `*`. The request's authority and
-path are parsed here (`parse_authority`, `parse_target`), so the owner builds URLs only from
+path are parsed here (with shardrun.server.httpsyntax), so the owner builds URLs only from
 validated parts. A chunked body's chunk-size lines are read before their data, so a chunk
 larger than the body limit gets its 413 at once. No routing here: each complete request goes
 to the `on_request` callback, and the owner answers with `respond()`.
@@ -16,29 +16,22 @@ to the `on_request` callback, and the owner answers with `respond()`.
 from __future__ import annotations
 
 import errno
-import ipaddress
 import logging
 import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http import HTTPStatus
 
 import httptools
 
-from .boundary import BadOutput
+from shardrun.server.httpsyntax import error_body, parse_authority, parse_target, render
 
 log = logging.getLogger("shardrun.http")
 
 READ_CHUNK = 65536
 MAX_CHUNK_LINE = 1024      # a chunk-size line, extensions included
 MAX_CHUNK_DIGITS = 16      # hex digits of a chunk size (64 bits)
-HOST_CHARS = re.compile(r"(?:[a-z0-9\-._~!$&'()*+,;=]|%[0-9a-f]{2}){0,255}")  # RFC 3986 reg-name (IPv4 too)
-PORT = re.compile(r"[0-9]{1,5}")
 HEX = re.compile(rb"[0-9A-Fa-f]*")
-ABSOLUTE = re.compile(r"(?i)https?://([^/?#]*)(.*)")
-HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "upgrade", "te", "trailer",
-                        "proxy-connection"})
 
 
 @dataclass(frozen=True)
@@ -97,92 +90,6 @@ class _Reject(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
-
-
-def parse_authority(value: str) -> tuple[str, str]:
-    """(host, host[:port]) of a Host header or a URL's authority; ValueError naming what is wrong.
-
-    A host is an RFC 3986 reg-name (which covers IPv4) or a bracketed IPv6 literal, the port
-    a number from 0 to 65535; nothing else. Lower case, a trailing dot dropped."""
-    v = value.lower()
-    if v.startswith("["):
-        end = v.find("]")
-        if end < 0:
-            raise ValueError("an IPv6 literal without its closing ']'")
-        host, rest = v[: end + 1], v[end + 1:]
-        try:
-            ipaddress.IPv6Address(host[1:-1])
-        except ValueError:
-            raise ValueError(f"{host[:60]!r} is not an IPv6 address") from None
-    else:
-        host, colon, port = v.partition(":")
-        rest = colon + port
-        if not HOST_CHARS.fullmatch(host):
-            raise ValueError(f"{host[:60]!r} is not a host name or address")
-        host = host.removesuffix(".")
-    if rest:
-        port = rest[1:]
-        if rest[0] != ":" or not PORT.fullmatch(port) or int(port) > 65535:
-            raise ValueError(f"{rest[:60]!r} after the host is not ':' and a port from 0 to 65535")
-        return host, f"{host}:{int(port)}"
-    return host, host
-
-
-def parse_target(target: str, method: str) -> tuple[str | None, str, str]:
-    """(authority or None, path, query) of a request-target: origin-form, absolute-form or `*`."""
-    if target == "*":
-        if method != "OPTIONS":
-            raise ValueError("the request target * is only for OPTIONS")
-        return None, "*", ""
-    authority = None
-    if not target.startswith("/"):
-        m = ABSOLUTE.fullmatch(target)
-        if m is None:
-            raise ValueError("the request target must be a path, an absolute http URL or *")
-        authority, target = m.group(1), m.group(2) or "/"
-        if not authority or "@" in authority:
-            raise ValueError("an absolute request target needs a host and no user name")
-        if not target.startswith(("/", "?")):
-            raise ValueError("malformed absolute request target")
-    if "#" in target:
-        raise ValueError("a request target cannot have a #fragment")
-    path, _, query = target.partition("?")
-    return authority, path or "/", query
-
-
-def render(status: int, headers: list[tuple[str, str]], body: bytes, *, head: bool = False, close: bool = False,
-           reason: str = "") -> bytes:
-    """The bytes of one HTTP/1.1 response (Content-Length framing; hop-by-hop headers dropped).
-
-    The last line of defence against response splitting: a status that is not a 3-digit
-    number, or a CR, LF or NUL anywhere in the head, raises BadOutput instead of being written."""
-    if type(status) is not int or not 100 <= status <= 599:
-        raise BadOutput(f"refusing to write a response with status {status!r}")
-    if not reason:
-        try:
-            reason = HTTPStatus(status).phrase
-        except ValueError:
-            reason = ""
-    lines = [f"HTTP/1.1 {status} {reason}".rstrip()]
-    for k, v in headers:
-        if k.lower() not in HOP_BY_HOP:
-            lines.append(f"{k}: {v}")
-    if _UNSAFE.search("".join(lines)):
-        raise BadOutput("refusing to write a response head with CR, LF or NUL inside a line")
-    lines.append(f"content-length: {len(body)}")
-    if close:
-        lines.append("connection: close")
-    head_bytes = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
-    return head_bytes if head else head_bytes + body
-
-
-_UNSAFE = re.compile(r"[\r\n\x00]")
-
-
-def error_body(code: str, message: str) -> bytes:
-    import orjson
-
-    return orjson.dumps({"error": {"code": code, "message": message}})
 
 
 class HttpConnection:
@@ -412,7 +319,9 @@ class HttpConnection:
         if self.closed:
             return
         close = self.closing and seq == self.next_seq - 1
-        self.ready[seq] = render(status, headers, body, head=self.heads.pop(seq, False), close=close, reason=reason)
+        # render() may refuse (BadOutput): the caller answers again, so the request stays a HEAD until then
+        self.ready[seq] = render(status, headers, body, head=self.heads.get(seq, False), close=close, reason=reason)
+        self.heads.pop(seq, None)
         while self.next_out in self.ready:
             self.out += self.ready.pop(self.next_out)
             self.next_out += 1

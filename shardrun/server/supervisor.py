@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from itertools import count
 from pathlib import Path
 
-from . import logs
-from .procs import (
+from shardrun import logs
+from shardrun.server.procs import (
     EXIT_BOOT_ERROR,
     EXIT_OK,
     EXIT_PARENT_GONE,
@@ -33,7 +33,7 @@ from .procs import (
     fork_child,
     set_title,
 )
-from .settings import Settings, load_settings
+from shardrun.settings import Settings, load_settings
 
 log = logging.getLogger("shardrun.supervisor")
 
@@ -190,7 +190,7 @@ class Supervisor:
             serve = new.serve.model_validate({**new.serve.model_dump(), **self.flags, **kept})
             # Task sources keep what they started with (their flags are not in the file).
             new = new.model_copy(update={"serve": serve, "sources": self.settings.sources})
-        except Exception as exc:  # noqa: BLE001 - keep serving with the old settings
+        except Exception as exc:
             log.error("reload failed, keeping the old settings: %s", exc)
             return
         self._set_settings(new)
@@ -391,19 +391,19 @@ class Supervisor:
 
 # The children import their modules after fork: the supervisor never loads zmq or quickjs.
 def _router_main(settings: Settings, backend: str, fd: int, parent: int) -> int:
-    from .router import run_router
+    from shardrun.server.router import run_router
 
     return run_router(settings, backend, fd, parent)
 
 
 def _source_main(settings: Settings, name: str, endpoint: str, parent: int) -> int:
-    from .sources.process import run_source
+    from shardrun.sources.process import run_source
 
     return run_source(settings, name, endpoint, parent)
 
 
 def _shard_main(settings: Settings, slot: int, gen: int, backend: str, hb: Path, parent: int) -> int:
-    from .shard import ShardPlace, run_shard
+    from shardrun.server.shard import ShardPlace, run_shard
 
     return run_shard(settings, ShardPlace(slot, gen, backend, hb, parent))
 

@@ -30,21 +30,31 @@ from typing import Any
 
 import zmq
 
-from . import logs, protocol
-from .cache import IsolateCache, Key, RssCeilings
-from .calls import Call, LogLine
-from .egress.client import Egress
-from .egress.host import FetchHost
-from .egress.internal import InternalRoutes
-from .egress.policy import FetchPolicy
-from .errors import ShardrunError
-from .metrics import rss_bytes
-from .procs import EXIT_OK, EXIT_PARENT_GONE, EXIT_RECYCLE, EXIT_STUCK, HeartbeatFile, harden, parent_alive
-from .runtime import Prepared, WorkerIsolate, prepare
-from .settings import Settings
-from .turns import RunQueues
-from .watchdog import Watchdog
-from .workers import Registry, WorkerSpec
+from shardrun import logs, protocol
+from shardrun.egress.client import Egress
+from shardrun.egress.host import FetchHost
+from shardrun.egress.internal import InternalRoutes
+from shardrun.egress.policy import FetchPolicy
+from shardrun.engine.watchdog import Watchdog
+from shardrun.errors import ShardrunError
+from shardrun.runtime.calls import Call, LogLine
+from shardrun.runtime.isolate import Prepared, WorkerIsolate, prepare
+from shardrun.server import replies
+from shardrun.server.cache import IsolateCache, Key, RssCeilings
+from shardrun.server.metrics import rss_bytes
+from shardrun.server.procs import (
+    EXIT_OK,
+    EXIT_PARENT_GONE,
+    EXIT_RECYCLE,
+    EXIT_STUCK,
+    HeartbeatFile,
+    harden,
+    parent_alive,
+)
+from shardrun.server.replies import CallTag
+from shardrun.server.turns import RunQueues
+from shardrun.settings import Settings
+from shardrun.workers import Registry, WorkerSpec
 
 log = logging.getLogger("shardrun.shard")
 console = logs.get("shardrun.console")
@@ -54,18 +64,6 @@ SLICE_S = 0.02          # longest run of starts before the loop polls, pumps and
 FLUSH_AFTER_S = 0.002   # replies wait about this long for others to share their message ...
 SLOW_TURN_S = 0.005     # ... unless the next turn is of a tenant whose last start took this long
 DRAIN_QUIET_S = 0.5     # a recycling shard exits once idle and sent nothing new for this long
-
-
-@dataclass(frozen=True, slots=True)
-class CallTag:
-    """What the shard keeps with each call: the router's id and who it is for."""
-
-    rid: int
-    worker: str
-    tenant: str
-    console: bool
-    request_id: str | None
-    depth: int = 0          # worker-to-worker calls above this one
 
 
 @dataclass(frozen=True)
@@ -117,7 +115,7 @@ class Shard:
         self.fetch_host = FetchHost(self.egress, self._fetch_policy, self._wake, self.internal,
                                     depth_of=lambda call: call.tag.depth)
         self.watchdog = Watchdog(self._stuck)
-        from .metrics import ShardMetrics
+        from shardrun.server.metrics import ShardMetrics
 
         self.metrics = ShardMetrics(place.slot)
         self.hb_fd = os.open(place.heartbeat_file, os.O_CREAT | os.O_WRONLY, 0o600)
@@ -324,29 +322,14 @@ class Shard:
         assert r is not None
         tag: CallTag = call.tag
         self.served += 1
-        extra: dict[str, Any] = {"shard": self.place.slot, "tenant": tag.tenant, "cpu_ms": round(r.cpu_ms, 3),
-                                 "wall_ms": round(r.wall_ms, 3)}
         if tag.console:
             if r.logs:
-                extra["logs"] = [[line.level, line.text] for line in r.logs]
                 self._log_console(tag, r.logs)
             call.ext_logs_sent = len(r.logs)   # later lines (ctx.waitUntil work) are logged when it finishes
-        if r.ok:
-            body = protocol.reply_body(tag.rid, True, r.value, **extra)
-            cap = self._reply_cap(call)
-            if len(body) > cap:   # the JS side caps output; this is the host's own bound on what it sends
-                self.errors += 1
-                body = protocol.reply_body(tag.rid, False, {"code": "E_RESPONSE_TOO_LARGE", "message":
-                                           f"the result is {len(body)} bytes encoded, over the limit of {cap}"}, **extra)
-            self._out.append(body)
-        else:
-            assert r.error is not None
-            self.errors += 1
-            self._out.append(protocol.reply_body(tag.rid, False, r.error.to_dict(), **extra))
-
-    def _reply_cap(self, call: Call) -> int:
-        lim = self.registry.get(call.tag.worker).limits
-        return lim.max_output_bytes * 4 // 3 + lim.max_log_bytes * 6 + (256 << 10)
+        lim = self.registry.get(tag.worker).limits
+        body, ok = replies.result_body(tag, r, self.place.slot, replies.reply_cap(lim))
+        self.errors += not ok
+        self._out.append(body)
 
     def _log_console(self, tag: CallTag, lines: list[LogLine]) -> None:
         for line in lines:
@@ -363,13 +346,7 @@ class Shard:
 
     def _send_error(self, rid: int, code: str, message: str, stack: str = "") -> None:
         self.errors += 1
-        if code == "E_SHUTTING_DOWN":   # refused before it started: the router sends it elsewhere
-            self._out.append(protocol.refusal_body(rid, code, message, shard=self.place.slot))
-            return
-        err: dict[str, Any] = {"code": code, "message": message}
-        if stack:
-            err["stack"] = stack
-        self._out.append(protocol.reply_body(rid, False, err, shard=self.place.slot))
+        self._out.append(replies.error_body(rid, code, message, stack, self.place.slot))
 
     # ---- health ------------------------------------------------------------------
     def stats(self) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .cli import app
+app = typer.Typer()
 
 
 @app.command()
@@ -25,7 +25,7 @@ def chaos(
     from rich.progress import Progress
     from rich.table import Table
 
-    from .chaos import run_chaos
+    from shardrun.benchmarks.chaos import run_chaos
 
     if not (0 <= kills <= faults < requests and tenants >= 1):
         raise typer.BadParameter("need 0 <= kills <= faults < requests and tenants >= 1")

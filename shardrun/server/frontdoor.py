@@ -34,13 +34,15 @@ from urllib.parse import quote
 
 import orjson
 
-from . import logs, metrics, protocol
-from .calls import HttpRequest, HttpResponse
-from .boundary import BadOutput
-from .errors import CODES, ShardrunError, http_status
-from .http import HttpConnection, HttpLimits, IncomingRequest, error_body, render
-from .jsonin import parse_payload
-from .workers import NAME
+from shardrun import logs, protocol
+from shardrun.errors import CODES, ShardrunError, http_status
+from shardrun.runtime.boundary import BadOutput
+from shardrun.runtime.calls import HttpRequest, HttpResponse
+from shardrun.runtime.jsonin import parse_payload
+from shardrun.server import metrics
+from shardrun.server.http import HttpConnection, HttpLimits, IncomingRequest
+from shardrun.server.httpsyntax import error_body, render
+from shardrun.workers import NAME
 
 ADMIN = "/_shardrun/"
 access = logs.get("shardrun.access")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter, deque
 
-from . import protocol
+from shardrun import protocol
 
 
 class RunQueues:

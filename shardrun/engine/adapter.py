@@ -20,7 +20,7 @@ from typing import Any
 # make every process that imports it unsafe to fork (procs.py).
 import _quickjs as quickjs
 
-from .errors import RuntimeFault
+from shardrun.errors import RuntimeFault
 
 ENGINE_NAME = "quickjs-ng"
 

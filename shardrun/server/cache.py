@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from .settings import ServeSettings
+    from shardrun.settings import ServeSettings
 
 Key = tuple[str, str, str]
 

@@ -22,7 +22,6 @@ discarded at once; its other requests fail with E_ISOLATE_DISCARDED.
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,19 +29,25 @@ from typing import Any
 
 import orjson
 
-from . import boundary, prelude
-from .boundary import BadOutput
-from .calls import Call, HostOp, HttpRequest, HttpResponse, LogLine, Result
-from .engine import BudgetExceeded, EngineError, Interrupted, Isolate, JSHandle, OutOfMemory, StackOverflow
-from .errors import ErrorInfo, RuntimeFault, ScriptError, UsageError
-from .limits import Limits
-from .script import Script
-from .watchdog import Watchdog
+from shardrun.engine.adapter import (
+    BudgetExceeded,
+    EngineError,
+    Interrupted,
+    Isolate,
+    JSHandle,
+    OutOfMemory,
+    StackOverflow,
+)
+from shardrun.engine.limits import Limits
+from shardrun.engine.watchdog import Watchdog
+from shardrun.errors import ErrorInfo, RuntimeFault, ScriptError, UsageError
+from shardrun.runtime import prelude
+from shardrun.runtime.calls import Call, HostOp, HttpRequest, LogLine, Result
+from shardrun.runtime.outbox import Outbox
+from shardrun.runtime.script import Script
 
 BOOTSTRAP = "import * as ns from '<input>'; globalThis.__shardrun_ns = ns;"
 JOB_CHECK_EVERY = 256
-LOG_SLACK = 4096   # bytes of console text over max_log_bytes the host keeps (room for the JS cap's own notice)
-_EVENT_RID = re.compile(rb'^\["r",(\d+),')
 
 HostOps = Callable[["WorkerIsolate", HostOp], None]
 
@@ -82,7 +87,7 @@ def prepare(limits: Limits | None = None) -> Prepared:
     return Prepared(iso, handles)
 
 
-class WorkerIsolate:
+class WorkerIsolate(Outbox):
     """One worker script loaded into one isolate, with its requests in flight."""
 
     def __init__(
@@ -316,130 +321,6 @@ class WorkerIsolate:
         self._finish(call)
         if retire:
             self.retiring = True
-
-    # ---- events out of JS ----------------------------------------------------
-    # The outbox is tenant output: every event is checked here (shape and types) and the
-    # values in it by shardrun.boundary; a malformed event fails its request, never the host.
-    def _drain(self, out: str) -> None:
-        if not out:
-            self._next_timer = None  # an empty outbox also means no timers are left
-            return
-        try:
-            events = orjson.loads(out)
-        except orjson.JSONDecodeError:
-            events = self._parse_each(out)
-        if type(events) is not list:
-            events = []
-            self.bad_events += 1
-        timer = None
-        for ev in events:
-            try:
-                timer = self._event(ev)
-            except (BadOutput, TypeError, ValueError, IndexError) as exc:
-                self.bad_events += 1
-                rid = ev[1] if type(ev) is list and len(ev) > 1 and type(ev[1]) is int else None
-                call = self.inflight.get(rid) if rid is not None else None
-                if call is not None and not call.responded:
-                    self._respond(call, Result(False, error=ErrorInfo("E_BAD_OUTPUT", f"the isolate sent a malformed event: {exc}")))
-                    self.retiring = True
-        self._next_timer = timer
-
-    def _event(self, ev: Any) -> tuple[float, int] | None:
-        """Act on one outbox event; returns the next timer if this is the timer event."""
-        if type(ev) is not list or not ev:
-            raise BadOutput("an event must be a non-empty list")
-        tag = ev[0]
-        if tag == "t":
-            due, rid = ev[1], ev[2]
-            if type(due) not in (int, float) or type(rid) is not int:
-                raise BadOutput("a timer event must be [\"t\", due, rid]")
-            return float(due), rid
-        if tag == "d":   # console lines of no request that JS dropped, in all, for this isolate
-            if type(ev[1]) is not int:
-                raise BadOutput("a dropped-lines event must be [\"d\", count]")
-            self.orphan_dropped = ev[1]
-            return None
-        rid = ev[1]
-        if type(rid) is not int:
-            raise BadOutput("an event's request id must be an integer")
-        if tag == "r":
-            ok = ev[2]
-            if type(ok) is not bool:
-                raise BadOutput("a response event's ok must be true or false")
-            self._on_response(rid, ok, ev[3])
-        elif tag == "l":
-            self._on_log(rid, *boundary.log_line(ev[2], ev[3]))
-        elif tag == "o":
-            opid, op_rid, name = ev[1], ev[2], ev[3]
-            if type(op_rid) is not int or type(name) is not str:
-                raise BadOutput("a host operation event must be [\"o\", opid, rid, name, args]")
-            self._op_rid[opid] = op_rid
-            self._host_ops(self, HostOp(opid, op_rid, name, ev[4]))
-        elif tag == "f":
-            call = self.inflight.get(rid)
-            if call is not None:
-                self._finish(call)
-        else:
-            raise BadOutput(f"unknown event {tag!r}")
-        return None
-
-    def _on_log(self, rid: int, level: str, text: str) -> None:
-        """Keep a console line with its request, within the request's cap; a line of no
-        request in flight (logged after it finished) is counted and dropped."""
-        call = self.inflight.get(rid)
-        if call is None:   # JS keeps those under a per-isolate cap; the host does not keep them
-            self.orphan_logs += 1
-            return
-        cap = self.limits.max_log_bytes + LOG_SLACK   # the JS side caps first; this is the host's backstop
-        if call.log_bytes >= cap:
-            call.logs_dropped += 1
-            return
-        call.log_bytes += len(text)
-        if call.log_bytes > cap:
-            call.logs_dropped += 1
-            level, text = "warn", f"[console output over {cap} bytes for this request; the rest is dropped]"
-        call.logs.append(LogLine(level, text))
-
-    def _parse_each(self, out: str) -> list[Any]:
-        """One event at a time, when the batch holds text orjson refuses (lone surrogates)."""
-        events = []
-        for line in out[1:-1].encode("utf-8", "surrogatepass").split(b"\n,"):
-            try:
-                events.append(orjson.loads(line))
-            except orjson.JSONDecodeError:
-                m = _EVENT_RID.match(line)
-                if m:
-                    events.append(["r", int(m.group(1)), False, {
-                        "code": "E_BAD_OUTPUT", "name": "TypeError",
-                        "message": "the handler's output is not valid Unicode (it contains a lone surrogate)"}])
-                else:
-                    self.bad_events += 1
-        return events
-
-    def _on_response(self, rid: int, ok: bool, value: Any) -> None:
-        call = self.inflight.get(rid)
-        if call is None or call.responded:
-            return
-        if ok and call.kind == "fetch":
-            try:
-                value = (boundary.wire_response(value, self.limits.max_output_bytes) if self.raw_fetch
-                         else HttpResponse.from_js(value, self.limits.max_output_bytes))
-            except BadOutput as exc:
-                ok, value = False, {"code": "E_BAD_OUTPUT", "name": "TypeError", "message": str(exc)}
-        if ok:
-            result = Result(True, value)
-        else:
-            code, message, name, stack = boundary.error_info(value)
-            if code == "E_SCRIPT" and name == "Uncaught" and message == "null":
-                # Out of memory, the engine cannot even allocate the error object and throws
-                # null; by the time the host looks, the garbage is collected, so an uncaught
-                # null is reported as what it almost always is.
-                code, name, stack = "E_OOM", "InternalError", ""
-                message = (f"the request ran out of memory (isolate limit {self.limits.memory_mb} MB; "
-                           "the engine threw null because it could not allocate an error object)")
-            result = Result(False, error=ErrorInfo(code, self._clean(message), name, self._clean(stack)))
-            self.retiring = True
-        self._respond(call, result)
 
     def _respond(self, call: Call, result: Result) -> None:
         if call.responded:

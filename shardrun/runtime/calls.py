@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import boundary
-from .errors import ErrorInfo
+from shardrun.errors import ErrorInfo
+from shardrun.runtime import boundary
 
 MAX_BODY_BYTES = 64 << 20   # no body crosses the wire larger than a protocol message
 

@@ -13,7 +13,10 @@ from typing import Annotated
 
 import typer
 
-from .cli import _fail, app, run_node
+from shardrun.cli.common import fail
+from shardrun.cli.serve import run_node
+
+app = typer.Typer()
 
 Workloops = Annotated[str | None, typer.Option(help='capacity split into groups: "fast_lane:1 manual>*:4"',
                                                envvar="SHARDRUN_WORKLOOPS")]
@@ -32,15 +35,15 @@ def db_init(database_url: DatabaseUrl, table: Table = "ow_tasks") -> None:
     """Create the PostgreSQL tasks table (or add shardrun's columns to a task-executor table)."""
     import asyncpg
 
-    from .errors import ShardrunError
-    from .sources.pgsource import init_db
+    from shardrun.errors import ShardrunError
+    from shardrun.sources.pgsource import init_db
 
     try:
         asyncio.run(init_db(database_url, table))
     except ShardrunError as exc:
-        _fail(exc.code, exc.message)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
-        _fail("E_USAGE", f"cannot set up {table!r}: {type(exc).__name__}: {exc}")
+        fail(exc.code, exc.message)
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+        fail("E_USAGE", f"cannot set up {table!r}: {type(exc).__name__}: {exc}")
     typer.echo(f"table {table} is ready (NOTIFY channel {table}_created)")
 
 

@@ -31,8 +31,8 @@ from typing import Any
 import orjson
 import psutil
 
-from .benchmarks.served import Server
-from .client import AsyncClient
+from shardrun.benchmarks.served import Server
+from shardrun.client import AsyncClient
 
 WALL_MS = 2000
 WAIT_MS = 1000   # how long a request may wait for a shard (one that is being replaced) before E_OVERLOADED
@@ -155,7 +155,7 @@ async def _request(client: AsyncClient, i: int, what: str, arg: Any, secrets: li
     t0 = time.monotonic()
     try:
         r = await asyncio.wait_for(client.call(worker, "task", {"n": i}, timeout=limit + 30), limit)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         report.violations.append(f"request {i} ({worker}) got no answer within {limit:g} s (hung or lost)")
         report.outcomes["hung"] += 1
         return
@@ -187,7 +187,7 @@ async def _request(client: AsyncClient, i: int, what: str, arg: Any, secrets: li
 
 async def _kill(server: Server, client: AsyncClient, report: Report) -> None:
     """SIGKILL a random shard, then time until its slot is served by a new ready process."""
-    from .client import Client
+    from shardrun.client import Client
 
     def status() -> dict[str, Any]:
         with Client(server.endpoint, timeout=5) as c:
@@ -227,7 +227,7 @@ async def _watch_rss(pid: int, report: Report, stop: asyncio.Event) -> None:
             return
         try:
             await asyncio.wait_for(stop.wait(), 0.5)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 

@@ -26,7 +26,7 @@ LAZY_CHUNKS: dict[str, tuple[str, ...]] = {
 
 @cache
 def _chunk(name: str) -> tuple[str, str]:
-    text = resources.files("shardrun").joinpath("js", f"{name}.js").read_text("ascii")
+    text = resources.files("shardrun.runtime").joinpath("js", f"{name}.js").read_text("ascii")
     header, source = text.split("\n", 1)
     return header, source
 

@@ -134,7 +134,7 @@ def response(d: Any, max_bytes: int) -> tuple[int, str, list[tuple[str, str]], b
 
 def wire_response(d: Any, max_bytes: int) -> dict[str, Any]:
     """A checked copy of a response dict, in the form it crosses the wire (no other keys)."""
-    st, rs, hs, b = response(d, max_bytes)
+    st, rs, hs, _b = response(d, max_bytes)
     out: dict[str, Any] = {"status": st, "statusText": rs, "headers": [list(h) for h in hs]}
     if "b64" in d:
         out["b64"] = d["b64"]

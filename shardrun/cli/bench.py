@@ -10,7 +10,9 @@ from typing import Annotated, Any
 import orjson
 import typer
 
-from .cli import _fail, app
+from shardrun.cli.common import fail
+
+app = typer.Typer()
 
 
 @app.command()
@@ -30,22 +32,22 @@ def bench(
     from rich.progress import Progress
     from rich.table import Table
 
-    from .benchmarks.report import machine, measure, measure_served, summarise
-    from .benchmarks.scenarios import cases
-    from .benchmarks.served import MODES, served_cases
+    from shardrun.benchmarks.report import machine, measure, measure_served, summarise
+    from shardrun.benchmarks.scenarios import cases
+    from shardrun.benchmarks.served import MODES, served_cases
 
     if threads < 1 or repeat < 1 or requests < 1 or shards < 1:
-        _fail("E_USAGE", "--threads, --repeat, --requests and --shards must be at least 1")
+        fail("E_USAGE", "--threads, --repeat, --requests and --shards must be at least 1")
     if not set(transport) <= {"zmq", "http"}:
-        _fail("E_USAGE", f"--transport takes zmq or http, got {transport}")
+        fail("E_USAGE", f"--transport takes zmq or http, got {transport}")
     if chart is not None:
         try:
             import matplotlib  # noqa: F401
         except ImportError:
-            _fail("E_USAGE", "--chart needs matplotlib: pip install 'shardrun[chart]'")
+            fail("E_USAGE", "--chart needs matplotlib: pip install 'shardrun[chart]'")
     todo = [c for c in cases(threads, requests) if not only or c.id in only]
     if not todo:
-        _fail("E_USAGE", f"no case matches --only {only}")
+        fail("E_USAGE", f"no case matches --only {only}")
     todo_served = [c for c in served_cases(threads, requests) if c.id in {t.id for t in todo}] if serve else []
     steps = sum(len(c.archs) for c in todo) * repeat + len(todo_served) * len(MODES) * len(transport) * repeat
     served: dict[str, Any] = {}
@@ -86,7 +88,7 @@ def bench(
                               for c in cols])
         out.print(st)
     if chart is not None:
-        from .benchmarks.chart import draw
+        from shardrun.benchmarks.chart import draw
 
         draw(rows, chart)
     if json_out is not None:
@@ -115,16 +117,16 @@ def loadtest(
     from rich.console import Console
     from rich.progress import Progress
 
-    from .loadgen import check_loopback, run
+    from shardrun.benchmarks.loadgen import check_loopback, run
 
     if mode not in ("closed", "open") or kind not in ("fetch", "task"):
-        _fail("E_USAGE", "--mode is closed or open; --kind is fetch or task")
+        fail("E_USAGE", "--mode is closed or open; --kind is fetch or task")
     if concurrency < 1 or rate <= 0 or not 0 < seconds <= 3600:
-        _fail("E_USAGE", "--concurrency ≥ 1, --rate > 0 and 0 < --seconds ≤ 3600")
+        fail("E_USAGE", "--concurrency ≥ 1, --rate > 0 and 0 < --seconds ≤ 3600")
     try:
         check_loopback(target)
     except ValueError as exc:
-        _fail("E_USAGE", str(exc))
+        fail("E_USAGE", str(exc))
     names = [f"{workers[:-1]}{i}" for i in range(tenants)] if workers.endswith("*") else workers.split(",")
     with Progress(transient=True, console=Console(stderr=True)) as progress:
         bar = progress.add_task(f"{mode} loop on {target}", total=1.0)

@@ -17,11 +17,11 @@ from typing import Any
 
 import orjson
 
-from . import protocol
-from .errors import ShardrunError
-from .routing import shard_for
-from .settings import Settings
-from .workers import Registry
+from shardrun import protocol
+from shardrun.errors import ShardrunError
+from shardrun.server.routing import shard_for
+from shardrun.settings import Settings
+from shardrun.workers import Registry
 
 log = logging.getLogger("shardrun.router")
 
@@ -97,7 +97,7 @@ class RoutingTable:
             self._to_client(client, protocol.reply_body(cid, True, self.status()))
             return
         try:
-            rid_, worker, kind, arg = protocol.request_fields(msg)
+            _rid, worker, kind, _arg = protocol.request_fields(msg)
             if self.stopping:
                 raise ShardrunError("the server is shutting down", code="E_SHUTTING_DOWN")
             spec = self.registry.get(worker)
@@ -292,7 +292,7 @@ class RoutingTable:
             return
         s = self.shards[slot]
         s.restarts += 1
-        from .metrics import RESTARTS
+        from shardrun.server.metrics import RESTARTS
 
         RESTARTS.labels(str(slot)).inc()
         ident = protocol.shard_identity(slot, pid)

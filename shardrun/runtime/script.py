@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ScriptError, UsageError
+from shardrun.errors import ScriptError, UsageError
 
 MAX_SCRIPT_BYTES = 8 << 20
 

@@ -7,15 +7,15 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .calls import Call, LogLine, Result
-from .errors import ErrorInfo, ShardrunError
-from .limits import Limits
-from .egress.client import Egress
-from .egress.host import FetchHost
-from .egress.policy import FetchPolicy
-from .runtime import WorkerIsolate, deny_host_ops
-from .script import Script
-from .watchdog import Watchdog
+from shardrun.egress.client import Egress
+from shardrun.egress.host import FetchHost
+from shardrun.egress.policy import FetchPolicy
+from shardrun.engine.limits import Limits
+from shardrun.engine.watchdog import Watchdog
+from shardrun.errors import ErrorInfo, ShardrunError
+from shardrun.runtime.calls import Call, LogLine, Result
+from shardrun.runtime.isolate import WorkerIsolate, deny_host_ops
+from shardrun.runtime.script import Script
 
 
 def run_once(

@@ -50,7 +50,7 @@ def fork_safety_problems() -> list[str]:
         live = [o for o in gc.get_objects() if isinstance(o, zmq.Context) and not o.closed]
         if live:
             problems.append(f"{len(live)} live zmq context(s)")
-    engine = sys.modules.get("shardrun.engine")
+    engine = sys.modules.get("shardrun.engine.adapter")
     if engine is not None and engine.live_isolates():
         problems.append(f"{engine.live_isolates()} live isolate(s)")
     return problems
@@ -76,7 +76,7 @@ def fork_child(target: Callable[[], int], title: str) -> int:
         code = target()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else EXIT_CRASH
-    except BaseException:  # noqa: BLE001 - a child must never return into the parent's code
+    except BaseException:
         traceback.print_exc()
         code = EXIT_CRASH
     finally:
@@ -93,7 +93,7 @@ def harden(max_address_mb: int, max_open_files: int) -> None:
     if max_address_mb:
         cap = max_address_mb << 20
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     n = max_open_files if hard == resource.RLIM_INFINITY else min(max_open_files, hard)
     resource.setrlimit(resource.RLIMIT_NOFILE, (n, n))
     try:

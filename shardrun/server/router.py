@@ -24,12 +24,19 @@ from pathlib import Path
 
 import zmq
 
-from . import logs, protocol
-from .frontdoor import FrontDoor, HttpClient
-from .http import HttpLimits
-from .procs import EXIT_BOOT_ERROR, EXIT_OK, EXIT_PARENT_GONE, ROUTER_HEARTBEAT, parent_alive, touch_heartbeat
-from .settings import Settings
-from .table import Pending, RoutingTable, ShardState
+from shardrun import logs, protocol
+from shardrun.server.frontdoor import FrontDoor, HttpClient
+from shardrun.server.http import HttpLimits
+from shardrun.server.procs import (
+    EXIT_BOOT_ERROR,
+    EXIT_OK,
+    EXIT_PARENT_GONE,
+    ROUTER_HEARTBEAT,
+    parent_alive,
+    touch_heartbeat,
+)
+from shardrun.server.table import Pending, RoutingTable, ShardState
+from shardrun.settings import Settings
 
 log = logging.getLogger("shardrun.router")
 

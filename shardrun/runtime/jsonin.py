@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from .errors import UsageError
+from shardrun.errors import UsageError
 
 MAX_DEPTH = 64
 MAX_BYTES = 1 << 20

@@ -1,0 +1,33 @@
+"""The command line: one typer app per command group, put together here (nothing imports this).
+
+`run` (one request in this process; `oneshot` is its driver), `serve` (serve, invoke, status),
+`tasks` (db-init, db-listen, listen), `bench` (bench, loadtest), `chaos`.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from shardrun.cli import bench, chaos, run, serve, tasks
+
+app = typer.Typer(
+    name="shardrun",
+    help="Run many tenants' JavaScript workers from Python: dense, fast and safe.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """Run many tenants' JavaScript workers from Python: dense, fast and safe."""
+
+
+for group in (run, serve, tasks, bench, chaos):
+    app.add_typer(group.app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
