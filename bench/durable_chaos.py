@@ -35,8 +35,10 @@ from shardrun.sources.pgsource import init_db
 
 DATABASE_URL = os.environ.get("SHARDRUN_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 NATS_URL = "nats://127.0.0.1:4222"
-WORKERS = {"num": "export default { async task(p) { await new Promise(r => setTimeout(r, 2)); return { n: p.n }; } }",
-           "poison": "export default { task(p) { throw new Error('poison ' + p.n); } }"}
+WORKERS = {
+    "num": "export default { async task(p) { await new Promise(r => setTimeout(r, 2)); return { n: p.n }; } }",
+    "poison": "export default { task(p) { throw new Error('poison ' + p.n); } }",
+}
 
 
 def _port(url: str) -> int:
@@ -51,8 +53,9 @@ def _with_port(url: str, port: int) -> str:
 
 def _node(source: str, cfg: dict[str, Any]) -> Server:
     table = "".join(f"{k} = {orjson.dumps(v).decode()}\n" for k, v in cfg.items())
-    return Server("pinned", 2, WORKERS, http_enabled=False,
-                  extra_toml=f"[sources]\ncapacity = 16\n[sources.{source}]\n{table}")
+    return Server(
+        "pinned", 2, WORKERS, http_enabled=False, extra_toml=f"[sources]\ncapacity = 16\n[sources.{source}]\n{table}"
+    )
 
 
 def _counts(server: Server) -> dict[str, int]:
@@ -79,8 +82,11 @@ class Faults:
                 self.proxies[k].cut()
                 self.cuts += 1
                 continue
-            shards = [p for p in psutil.Process(self.nodes[k].proc.pid).children(recursive=True)
-                      if " ".join(p.cmdline()).startswith("shardrun: shard")]
+            shards = [
+                p
+                for p in psutil.Process(self.nodes[k].proc.pid).children(recursive=True)
+                if " ".join(p.cmdline()).startswith("shardrun: shard")
+            ]
             if shards:
                 try:
                     os.kill(random.choice(shards).pid, signal.SIGKILL)
@@ -93,8 +99,20 @@ async def postgres(n: int, poison: int, every: float) -> dict[str, Any]:
     table = f"chaos_{uuid.uuid4().hex[:8]}"
     await init_db(DATABASE_URL, table)
     proxies = [TcpProxy("127.0.0.1", _port(DATABASE_URL)) for _ in range(2)]
-    nodes = [_node("postgres", {"database_url": _with_port(DATABASE_URL, p.port), "table": table, "poll_ms": 200,
-                                "lease_s": 3, "retry_delay_ms": 50, "max_attempts": 1000}) for p in proxies]
+    nodes = [
+        _node(
+            "postgres",
+            {
+                "database_url": _with_port(DATABASE_URL, p.port),
+                "table": table,
+                "poll_ms": 200,
+                "lease_s": 3,
+                "retry_delay_ms": 50,
+                "max_attempts": 1000,
+            },
+        )
+        for p in proxies
+    ]
     conn = await asyncpg.connect(DATABASE_URL)
     faults = Faults(nodes, proxies, every)
     t0 = time.monotonic()
@@ -126,18 +144,42 @@ async def postgres(n: int, poison: int, every: float) -> dict[str, Any]:
         await conn.execute(f"DROP FUNCTION IF EXISTS {table}_notify() CASCADE")
         await conn.close()
     recorded = sum(c.get("completed", 0) for c in counts)
-    return {"source": "postgres", "tasks": n, "poison": poison, "seconds": round(seconds, 1), "kills": faults.kills,
-            "cuts": faults.cuts, "missing_or_wrong": bad, "dead_lettered": dead, "completed": completed,
-            "completions_recorded_by_nodes": recorded, "duplicates": recorded - completed,
-            "retries": sum(c.get("retry", 0) for c in counts), "stale": sum(c.get("stale", 0) for c in counts)}
+    return {
+        "source": "postgres",
+        "tasks": n,
+        "poison": poison,
+        "seconds": round(seconds, 1),
+        "kills": faults.kills,
+        "cuts": faults.cuts,
+        "missing_or_wrong": bad,
+        "dead_lettered": dead,
+        "completed": completed,
+        "completions_recorded_by_nodes": recorded,
+        "duplicates": recorded - completed,
+        "retries": sum(c.get("retry", 0) for c in counts),
+        "stale": sum(c.get("stale", 0) for c in counts),
+    }
 
 
 async def jetstream(n: int, poison: int, every: float) -> dict[str, Any]:
     subject = f"chaos{uuid.uuid4().hex[:8]}"
     stream = f"S_{subject}"
     proxies = [TcpProxy("127.0.0.1", _port(NATS_URL)) for _ in range(2)]
-    nodes = [_node("nats", {"url": f"nats://127.0.0.1:{p.port}", "subject": subject, "jetstream": True,
-                            "stream": stream, "ack_wait_s": 3, "max_deliver": 1000, "retry_delay_ms": 50}) for p in proxies]
+    nodes = [
+        _node(
+            "nats",
+            {
+                "url": f"nats://127.0.0.1:{p.port}",
+                "subject": subject,
+                "jetstream": True,
+                "stream": stream,
+                "ack_wait_s": 3,
+                "max_deliver": 1000,
+                "retry_delay_ms": 50,
+            },
+        )
+        for p in proxies
+    ]
     nc = await nats.connect(NATS_URL)
     js = nc.jetstream()
     inbox = f"r_{subject}"
@@ -148,8 +190,14 @@ async def jetstream(n: int, poison: int, every: float) -> dict[str, Any]:
     try:
         await asyncio.sleep(1.0)
         for k in range(0, n, 500):
-            await asyncio.gather(*(js.publish(subject, orjson.dumps({"worker": "num", "payload": {"n": i}}),
-                                              headers={"Reply-To": inbox}) for i in range(k, min(n, k + 500))))
+            await asyncio.gather(
+                *(
+                    js.publish(
+                        subject, orjson.dumps({"worker": "num", "payload": {"n": i}}), headers={"Reply-To": inbox}
+                    )
+                    for i in range(k, min(n, k + 500))
+                )
+            )
         injector = asyncio.create_task(faults.run())
         end = time.monotonic() + 900
         while len(seen) < n and time.monotonic() < end:
@@ -162,7 +210,7 @@ async def jetstream(n: int, poison: int, every: float) -> dict[str, Any]:
         faults.stop = True
         await injector
         seconds = time.monotonic() - t0
-        await asyncio.sleep(4)   # late duplicates, if any, arrive now
+        await asyncio.sleep(4)  # late duplicates, if any, arrive now
         while True:
             try:
                 r = orjson.loads((await sub.next_msg(timeout=0.5)).data)
@@ -178,8 +226,16 @@ async def jetstream(n: int, poison: int, every: float) -> dict[str, Any]:
             p.close()
         await remove_streams(js, stream)
         await nc.close()
-    return {"source": "jetstream", "tasks": n, "seconds": round(seconds, 1), "kills": faults.kills, "cuts": faults.cuts,
-            "missing_or_wrong": n - len(seen), "duplicates": sum(c - 1 for c in seen.values()), "left_in_stream": left}
+    return {
+        "source": "jetstream",
+        "tasks": n,
+        "seconds": round(seconds, 1),
+        "kills": faults.kills,
+        "cuts": faults.cuts,
+        "missing_or_wrong": n - len(seen),
+        "duplicates": sum(c - 1 for c in seen.values()),
+        "left_in_stream": left,
+    }
 
 
 def main() -> None:
@@ -199,8 +255,12 @@ def main() -> None:
     for r in results:
         print(orjson.dumps(r).decode())
         faults = r["kills"] + r["cuts"]
-        ok = (r["missing_or_wrong"] == 0 and r["duplicates"] == 0 and faults >= a.min_faults
-              and r.get("dead_lettered", a.poison) == a.poison)
+        ok = (
+            r["missing_or_wrong"] == 0
+            and r["duplicates"] == 0
+            and faults >= a.min_faults
+            and r.get("dead_lettered", a.poison) == a.poison
+        )
         print(f"{r['source']}: {'PASS' if ok else 'FAIL'} ({faults} faults)")
         failed |= not ok
     sys.exit(1 if failed else 0)

@@ -37,7 +37,7 @@ LOOP = "(function () { let s = 0; for (let i = 0; i < 1e5; i++) { s += i * 2 % 7
 NATIVE_HEAVY = "const a = new Array(2e6).fill(0); for (;;) a.indexOf(1)"
 HELLO = "new Response('Hello World').status"
 BUDGET = 0.2
-CAP = 10.0   # seconds after which a loop that did not stop is reported as such
+CAP = 10.0  # seconds after which a loop that did not stop is reported as such
 
 
 def median_us(fn: Callable[[], Any], seconds: float) -> float:
@@ -70,6 +70,7 @@ def load_variant(path: str) -> ModuleType:
 
 
 # ---- cold start ----------------------------------------------------------------------------
+
 
 def _init_args() -> tuple[Any, ...]:
     return (prelude.lazy_spec(), os.urandom(32).hex(), *prelude.lazy_sources())
@@ -105,6 +106,7 @@ class Bytecode:
 
 # ---- warm calls ------------------------------------------------------------------------------
 
+
 def empty_call(ctx: Any) -> Callable[[], Any]:
     f = ctx.eval("(p) => p")
     return lambda: f(1)
@@ -130,6 +132,7 @@ def warm_own(armed: bool) -> Callable[[], Any]:
         iso.run_jobs()
         iso.disarm()
         return out
+
     return turn
 
 
@@ -170,6 +173,7 @@ def loop_ms(make: Callable[[], Callable[[], Any]], seconds: float) -> float:
 
 # ---- stop times --------------------------------------------------------------------------------
 
+
 def stop_time(mod: ModuleType, source: str, jobs: bool = False) -> str:
     iso = mod.Isolate(memory_limit=256 << 20)
     cap = threading.Timer(CAP, iso.interrupt)
@@ -204,14 +208,20 @@ except Exception:
 
 def stop_time_wheel(source: str, jobs: bool = False) -> str:
     try:
-        r = subprocess.run([sys.executable, "-c", WHEEL_STOP % (BUDGET, source, jobs)], check=False,
-                           capture_output=True, text=True, timeout=CAP)
+        r = subprocess.run(
+            [sys.executable, "-c", WHEEL_STOP % (BUDGET, source, jobs)],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=CAP,
+        )
     except subprocess.TimeoutExpired:
         return f"> {CAP:g} s (killed)"
     return r.stdout.strip() or r.stderr.strip()[-80:]
 
 
 # ---- main ---------------------------------------------------------------------------------------
+
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -228,36 +238,72 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  {name}: wheel {w} | own {o}" + (f" | {vname} {v}" if v else ""), file=sys.stderr, flush=True)
 
     bc = Bytecode()
-    row("new isolate (runtime + context), µs", f"{median_us(wheel.Context, s):.0f}",
-        f"{median_us(own.Isolate, s):.0f}")
-    row("cold start: core prelude from source + `new Response()`, µs", f"{median_us(cold_wheel, s):.0f}",
-        f"{median_us(cold_own_source, s):.0f}")
+    row("new isolate (runtime + context), µs", f"{median_us(wheel.Context, s):.0f}", f"{median_us(own.Isolate, s):.0f}")
+    row(
+        "cold start: core prelude from source + `new Response()`, µs",
+        f"{median_us(cold_wheel, s):.0f}",
+        f"{median_us(cold_own_source, s):.0f}",
+    )
     row("cold start: the same from bytecode (own only), µs", "—", f"{median_us(bc.cold, s):.0f}")
-    row("empty call `(p) => p`, µs", f"{median_us(empty_call(wheel.Context()), s):.2f}",
-        f"{median_us(empty_call(own.Isolate()), s):.2f}")
-    row("warm small call `JSON.stringify(JSON.parse(p))`, µs", f"{median_us(warm_wheel(False), s):.2f}", f"{median_us(warm_own(False), s):.2f}")
-    row("warm call as a turn (wheel: time limit set; own: arm + call + run_jobs + disarm), µs",
-        f"{median_us(warm_wheel(True), s):.2f}", f"{median_us(warm_own(True), s):.2f}")
-    row("1,000 Python calls from JS (own: under an armed budget), µs per call",
-        f"{median_us(host_calls_wheel(), s) / 1000:.3f}", f"{median_us(host_calls_own(), s) / 1000:.3f}")
-    row("1 MiB bytes in and out (wheel: base64 text), ms", f"{median_us(bytes_wheel(), s) / 1000:.2f}",
-        f"{median_us(bytes_own(), s) / 1000:.2f}")
+    row(
+        "empty call `(p) => p`, µs",
+        f"{median_us(empty_call(wheel.Context()), s):.2f}",
+        f"{median_us(empty_call(own.Isolate()), s):.2f}",
+    )
+    row(
+        "warm small call `JSON.stringify(JSON.parse(p))`, µs",
+        f"{median_us(warm_wheel(False), s):.2f}",
+        f"{median_us(warm_own(False), s):.2f}",
+    )
+    row(
+        "warm call as a turn (wheel: time limit set; own: arm + call + run_jobs + disarm), µs",
+        f"{median_us(warm_wheel(True), s):.2f}",
+        f"{median_us(warm_own(True), s):.2f}",
+    )
+    row(
+        "1,000 Python calls from JS (own: under an armed budget), µs per call",
+        f"{median_us(host_calls_wheel(), s) / 1000:.3f}",
+        f"{median_us(host_calls_own(), s) / 1000:.3f}",
+    )
+    row(
+        "1 MiB bytes in and out (wheel: base64 text), ms",
+        f"{median_us(bytes_wheel(), s) / 1000:.2f}",
+        f"{median_us(bytes_own(), s) / 1000:.2f}",
+    )
 
     def own_loop(mod: ModuleType) -> Callable[[], Any]:
         return mod.Isolate().eval(LOOP)
 
-    row("1e5-iteration arithmetic loop, ms", f"{loop_ms(lambda: wheel.Context().eval(LOOP), s):.2f}",
-        f"{loop_ms(lambda: own_loop(own), s):.2f}", f"{loop_ms(lambda: own_loop(var), s):.2f}" if var else "")
-    row(f"`for (;;) {{}}` under a {BUDGET:g} s budget: CPU until stopped", stop_time_wheel("for (;;) {}"),
-        stop_time(own, "for (;;) {}"), stop_time(var, "for (;;) {}") if var else "")
+    row(
+        "1e5-iteration arithmetic loop, ms",
+        f"{loop_ms(lambda: wheel.Context().eval(LOOP), s):.2f}",
+        f"{loop_ms(lambda: own_loop(own), s):.2f}",
+        f"{loop_ms(lambda: own_loop(var), s):.2f}" if var else "",
+    )
+    row(
+        f"`for (;;) {{}}` under a {BUDGET:g} s budget: CPU until stopped",
+        stop_time_wheel("for (;;) {}"),
+        stop_time(own, "for (;;) {}"),
+        stop_time(var, "for (;;) {}") if var else "",
+    )
     aw = "(async () => { for (;;) await 0 })()"
-    row(f"`await` loop under a {BUDGET:g} s budget", stop_time_wheel(aw, True), stop_time(own, aw, True),
-        stop_time(var, aw, True) if var else "")
-    row(f"native-heavy loop (`indexOf` over 2e6) under a {BUDGET:g} s budget", stop_time_wheel(NATIVE_HEAVY),
-        stop_time(own, NATIVE_HEAVY), stop_time(var, NATIVE_HEAVY) if var else "")
+    row(
+        f"`await` loop under a {BUDGET:g} s budget",
+        stop_time_wheel(aw, True),
+        stop_time(own, aw, True),
+        stop_time(var, aw, True) if var else "",
+    )
+    row(
+        f"native-heavy loop (`indexOf` over 2e6) under a {BUDGET:g} s budget",
+        stop_time_wheel(NATIVE_HEAVY),
+        stop_time(own, NATIVE_HEAVY),
+        stop_time(var, NATIVE_HEAVY) if var else "",
+    )
 
-    print(f"\nengine {own.ENGINE_VERSION}; own build {own.ENGINE_BUILD[:12]}, poll every {own.POLL_TICKS} ticks; "
-          f"Python {sys.version.split()[0]}\n")
+    print(
+        f"\nengine {own.ENGINE_VERSION}; own build {own.ENGINE_BUILD[:12]}, poll every {own.POLL_TICKS} ticks; "
+        f"Python {sys.version.split()[0]}\n"
+    )
     head = ["measure", "wheel (quickjs-ng 0.17.0.2)", f"own ({own.POLL_TICKS} ticks)"] + ([vname] if var else [])
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" + "---:|" * (len(head) - 1))

@@ -47,14 +47,20 @@ def main() -> None:
     out: dict[str, Any] = {}
     try:
         time.sleep(0.5)
-        out["origin (node http, direct)"] = asyncio.run(run(f"http://127.0.0.1:{port}", ["x"], concurrency=a.concurrency,
-                                                            seconds=a.seconds)).summary()
-        server = Server("pinned", a.shards, {"hello": HELLO, "fetcher": FETCH.replace("{port}", str(port))},
-                        extra_toml=f'[fetch]\nallow = ["127.0.0.1:{port}"]\n')
+        out["origin (node http, direct)"] = asyncio.run(
+            run(f"http://127.0.0.1:{port}", ["x"], concurrency=a.concurrency, seconds=a.seconds)
+        ).summary()
+        server = Server(
+            "pinned",
+            a.shards,
+            {"hello": HELLO, "fetcher": FETCH.replace("{port}", str(port))},
+            extra_toml=f'[fetch]\nallow = ["127.0.0.1:{port}"]\n',
+        )
         try:
             for name, worker in (("hello worker (no fetch)", "hello"), ("worker that fetches the origin", "fetcher")):
-                out[name] = asyncio.run(run(server.endpoint, [worker], concurrency=a.concurrency,
-                                            seconds=a.seconds)).summary()
+                out[name] = asyncio.run(
+                    run(server.endpoint, [worker], concurrency=a.concurrency, seconds=a.seconds)
+                ).summary()
         finally:
             server.close()
     finally:
@@ -62,15 +68,28 @@ def main() -> None:
         origin.wait()
     print(f"{'scenario':34} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
     for k, s in out.items():
-        print(f"{k:34} {s['req_per_s']:8.0f} {s['p50_ms']:8.2f} {s['p99_ms']:8.2f} {sum(v for k, v in s['codes'].items() if k not in ('ok', '200')):7d}")
+        print(
+            f"{k:34} {s['req_per_s']:8.0f} {s['p50_ms']:8.2f} {s['p99_ms']:8.2f} {sum(v for k, v in s['codes'].items() if k not in ('ok', '200')):7d}"
+        )
     names = list(out)
     added = out[names[2]]["p50_ms"] - out[names[1]]["p50_ms"]
-    print(f"fetch adds {added:.2f} ms at p50 over the same worker without fetch "
-          f"(the origin alone: {out[names[0]]['p50_ms']:.2f} ms at this load)")
+    print(
+        f"fetch adds {added:.2f} ms at p50 over the same worker without fetch "
+        f"(the origin alone: {out[names[0]]['p50_ms']:.2f} ms at this load)"
+    )
     if a.json:
-        Path(a.json).write_bytes(orjson.dumps({"machine": platform.platform(), "cores": os.cpu_count(),
-                                               "concurrency": a.concurrency, "seconds": a.seconds, "results": out},
-                                              option=orjson.OPT_INDENT_2))
+        Path(a.json).write_bytes(
+            orjson.dumps(
+                {
+                    "machine": platform.platform(),
+                    "cores": os.cpu_count(),
+                    "concurrency": a.concurrency,
+                    "seconds": a.seconds,
+                    "results": out,
+                },
+                option=orjson.OPT_INDENT_2,
+            )
+        )
 
 
 if __name__ == "__main__":

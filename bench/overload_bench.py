@@ -60,9 +60,16 @@ def burst(c: Client) -> dict[str, Any]:
         dt = time.perf_counter() - sent.pop(r.id)
         code = r.error.code if r.error else "ok"
         (ok if code == "ok" else refused if code in ("E_OVERLOADED", "E_TENANT_LIMIT") else other).append(dt)
-    return {"sent": n, "ok": len(ok), "refused": len(refused), "other": len(other), "lost": len(sent),
-            "ok_p99_ms": pct(ok, 0.99), "refused_max_ms": max(refused) * 1000 if refused else 0.0,
-            "refused_p99_ms": pct(refused, 0.99)}
+    return {
+        "sent": n,
+        "ok": len(ok),
+        "refused": len(refused),
+        "other": len(other),
+        "lost": len(sent),
+        "ok_p99_ms": pct(ok, 0.99),
+        "refused_max_ms": max(refused) * 1000 if refused else 0.0,
+        "refused_p99_ms": pct(refused, 0.99),
+    }
 
 
 def main() -> None:
@@ -87,26 +94,41 @@ def main() -> None:
     accounted = counts.get("accepted", 0) == counts.get("answered", 0) + counts.get("failed", 0) + st["pending"]
     growth = (rss1 - rss0) / 2**20
     print(f"capacity {CAPACITY}; unloaded p99 {base_p99:.1f} ms ({len(base)} requests)")
-    print(f"{'burst':>5} {'sent':>6} {'ok':>5} {'refused':>8} {'other':>6} {'lost':>5} {'ok p99 ms':>10} "
-          f"{'refused p99 ms':>15} {'refused max ms':>15}")
+    print(
+        f"{'burst':>5} {'sent':>6} {'ok':>5} {'refused':>8} {'other':>6} {'lost':>5} {'ok p99 ms':>10} "
+        f"{'refused p99 ms':>15} {'refused max ms':>15}"
+    )
     for i, b in enumerate(bursts, 1):
-        print(f"{i:5d} {b['sent']:6d} {b['ok']:5d} {b['refused']:8d} {b['other']:6d} {b['lost']:5d} {b['ok_p99_ms']:10.1f} "
-              f"{b['refused_p99_ms']:15.1f} {b['refused_max_ms']:15.1f}")
+        print(
+            f"{i:5d} {b['sent']:6d} {b['ok']:5d} {b['refused']:8d} {b['other']:6d} {b['lost']:5d} {b['ok_p99_ms']:10.1f} "
+            f"{b['refused_p99_ms']:15.1f} {b['refused_max_ms']:15.1f}"
+        )
     worst_ok = max(b["ok_p99_ms"] for b in bursts)
     worst_refused = max(b["refused_max_ms"] for b in bursts)
     checks = {
         "excess refused within 50 ms (max)": worst_refused <= 50,
         f"accepted p99 < 3x unloaded ({worst_ok:.1f} vs {3 * base_p99:.1f} ms)": worst_ok < 3 * base_p99,
         f"router RSS grew < 50 MB ({growth:.1f} MB)": growth < 50,
-        "every request answered once, counts add up": accounted and all(b["lost"] == 0 and b["other"] == 0 for b in bursts),
+        "every request answered once, counts add up": accounted
+        and all(b["lost"] == 0 and b["other"] == 0 for b in bursts),
     }
     for k, v in checks.items():
         print(f"{'met   ' if v else 'MISSED'} {k}")
     if a.json:
         with open(a.json, "wb") as f:
-            f.write(orjson.dumps({"capacity": CAPACITY, "unloaded_p99_ms": base_p99, "bursts": bursts,
-                                  "router_rss_growth_mb": growth, "counts": counts, "checks": checks},
-                                 option=orjson.OPT_INDENT_2))
+            f.write(
+                orjson.dumps(
+                    {
+                        "capacity": CAPACITY,
+                        "unloaded_p99_ms": base_p99,
+                        "bursts": bursts,
+                        "router_rss_growth_mb": growth,
+                        "counts": counts,
+                        "checks": checks,
+                    },
+                    option=orjson.OPT_INDENT_2,
+                )
+            )
 
 
 if __name__ == "__main__":

@@ -58,7 +58,9 @@ def raw_warm() -> Callable[[], Any]:
 
 def raw_async() -> Callable[[], Any]:
     ctx = quickjs.Context()
-    f = ctx.eval("(p) => { globalThis.r = undefined; (async () => { await null; globalThis.r = JSON.stringify(JSON.parse(p)) })() }")
+    f = ctx.eval(
+        "(p) => { globalThis.r = undefined; (async () => { await null; globalThis.r = JSON.stringify(JSON.parse(p)) })() }"
+    )
     get = ctx.eval("() => globalThis.r")
 
     def call() -> Any:
@@ -66,6 +68,7 @@ def raw_async() -> Callable[[], Any]:
         while ctx.execute_pending_job():
             pass
         return get()
+
     return call
 
 
@@ -94,7 +97,10 @@ def measure(seconds: float) -> dict[str, Any]:
     rows["cold_task_us"] = per_call_us(lambda: WorkerIsolate(HELLO_TASK).submit("task", 1), seconds)
     rows["cold_fetch_us"] = per_call_us(lambda: WorkerIsolate(HELLO_FETCH).submit("fetch", REQ), seconds)
     rows["prepare_us"] = per_call_us(prepare, seconds)
-    for name, script, kind, arg in (("spare_task_us", HELLO_TASK, "task", 1), ("spare_fetch_us", HELLO_FETCH, "fetch", REQ)):
+    for name, script, kind, arg in (
+        ("spare_task_us", HELLO_TASK, "task", 1),
+        ("spare_fetch_us", HELLO_FETCH, "fetch", REQ),
+    ):
         # Spares are made before the timed region, as a shard makes them in idle time.
         runs = []
         for _ in range(5):
@@ -140,13 +146,22 @@ def main(argv: list[str] | None = None) -> None:
     print("| measurement | µs | note |\n|---|---:|---|")
     for name, us, note in table:
         print(f"| {name} | {us:,.1f} | {note} |")
-    print(f"| warm isolate heap, task / fetch worker | {rows['isolate_heap_bytes'] / 1024:,.0f} KB / {rows['isolate_heap_bytes_fetch'] / 1024:,.0f} KB | |")
+    print(
+        f"| warm isolate heap, task / fetch worker | {rows['isolate_heap_bytes'] / 1024:,.0f} KB / {rows['isolate_heap_bytes_fetch'] / 1024:,.0f} KB | |"
+    )
     print(f"| WPT urltestdata / setters | {rows['wpt_url_parsing']} / {rows['wpt_url_setters']} | |")
     if args.json:
         import os
 
-        doc = {"machine": {"cores": os.cpu_count(), "cpu": platform.processor() or platform.machine(),
-                           "python": platform.python_version()}, "seconds": args.seconds, "rows": rows}
+        doc = {
+            "machine": {
+                "cores": os.cpu_count(),
+                "cpu": platform.processor() or platform.machine(),
+                "python": platform.python_version(),
+            },
+            "seconds": args.seconds,
+            "rows": rows,
+        }
         os.makedirs(os.path.dirname(args.json) or ".", exist_ok=True)
         with open(args.json, "wb") as f:
             f.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2))

@@ -58,7 +58,7 @@ def load_client(endpoint: str, workers: list[str], seconds: float, window: int, 
     while sent < window:
         rid += 1
         f = bodies[rid % n]
-        sock.send_multipart([f[0], f[1], b'{"id":%d,' % rid + f[2][f[2].index(b",") + 1:]])
+        sock.send_multipart([f[0], f[1], b'{"id":%d,' % rid + f[2][f[2].index(b",") + 1 :]])
         started[rid] = time.perf_counter()
         sent += 1
     t0 = time.monotonic()
@@ -72,7 +72,7 @@ def load_client(endpoint: str, workers: list[str], seconds: float, window: int, 
                 break
             nxt = []
             for body in frames[2:]:
-                got = int(body[6:body.index(b",")])
+                got = int(body[6 : body.index(b",")])
                 lat.append(time.perf_counter() - started.pop(got, time.perf_counter()))
                 done += 1
                 if b'"ok":false' in body:
@@ -81,20 +81,31 @@ def load_client(endpoint: str, workers: list[str], seconds: float, window: int, 
                     codes[code] = codes.get(code, 0) + 1
                 rid += 1
                 f = bodies[rid % n]
-                nxt.append(b'{"id":%d,' % rid + f[2][f[2].index(b",") + 1:])
+                nxt.append(b'{"id":%d,' % rid + f[2][f[2].index(b",") + 1 :])
                 started[rid] = time.perf_counter()
             sock.send_multipart([protocol.HEADER, protocol.REQUEST, *nxt])
     elapsed = time.monotonic() - t0
     sock.close(0)
     ctx.term()
     lat.sort()
-    out.put({"done": done, "errors": errors, "codes": codes, "elapsed": elapsed,
-             "p50_ms": lat[len(lat) // 2] * 1000 if lat else None, "p99_ms": lat[int(len(lat) * 0.99)] * 1000 if lat else None})
+    out.put(
+        {
+            "done": done,
+            "errors": errors,
+            "codes": codes,
+            "elapsed": elapsed,
+            "p50_ms": lat[len(lat) // 2] * 1000 if lat else None,
+            "p99_ms": lat[int(len(lat) * 0.99)] * 1000 if lat else None,
+        }
+    )
 
 
 def drive(endpoint: str, workers: list[str], seconds: float, clients: int, window: int) -> dict[str, Any]:
     q: Any = mp.get_context("fork").Queue()
-    procs = [mp.get_context("fork").Process(target=load_client, args=(endpoint, workers, seconds, window, q)) for _ in range(clients)]
+    procs = [
+        mp.get_context("fork").Process(target=load_client, args=(endpoint, workers, seconds, window, q))
+        for _ in range(clients)
+    ]
     for p in procs:
         p.start()
     results = [q.get(timeout=seconds + 60) for _ in procs]
@@ -106,8 +117,14 @@ def drive(endpoint: str, workers: list[str], seconds: float, clients: int, windo
     for r in results:
         for k, v in r["codes"].items():
             codes[k] = codes.get(k, 0) + v
-    return {"req_per_s": done / elapsed, "done": done, "errors": sum(r["errors"] for r in results), "codes": codes,
-            "p50_ms": max(r["p50_ms"] or 0 for r in results), "p99_ms": max(r["p99_ms"] or 0 for r in results)}
+    return {
+        "req_per_s": done / elapsed,
+        "done": done,
+        "errors": sum(r["errors"] for r in results),
+        "codes": codes,
+        "p50_ms": max(r["p50_ms"] or 0 for r in results),
+        "p99_ms": max(r["p99_ms"] or 0 for r in results),
+    }
 
 
 def bare_echo(endpoint: str, stop: Any) -> None:
@@ -127,7 +144,7 @@ def bare_echo(endpoint: str, stop: Any) -> None:
                 ident, h, _t, body = sock.recv_multipart(zmq.NOBLOCK)
             except zmq.Again:
                 break
-            rid = body[6:body.index(b",")]
+            rid = body[6 : body.index(b",")]
             try:
                 sock.send_multipart([ident, h, b"\x03", b'{"id":' + rid + b',"ok":true,"value":1}'])
             except zmq.ZMQError:  # the client has gone (end of run)
@@ -148,7 +165,9 @@ def run_bare(seconds: float, clients: int, window: int) -> dict[str, Any]:
         p.join(5)
 
 
-def run_server(src: str, shards: int, mode: str, seconds: float, clients: int, window: int, tenants: int = 100) -> dict[str, Any]:
+def run_server(
+    src: str, shards: int, mode: str, seconds: float, clients: int, window: int, tenants: int = 100
+) -> dict[str, Any]:
     from shardrun.benchmarks.served import Server
 
     names = [f"w{i}" for i in range(tenants)]
@@ -172,12 +191,16 @@ def main(argv: list[str] | None = None) -> None:
     for mode in ("pinned", "shared", "oneshot"):
         rows[f"hello_{mode}"] = run_server(HELLO, args.shards, mode, args.seconds, args.clients, args.window)
     rows["timer5_pinned"] = run_server(TIMER5, args.shards, "pinned", args.seconds, args.clients, max(args.window, 256))
-    print(f"# serve bench — {args.shards} shards, {args.clients} clients x {args.window} in flight, {args.seconds:g}s, "
-          f"{os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"# serve bench — {args.shards} shards, {args.clients} clients x {args.window} in flight, {args.seconds:g}s, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     print("| scenario | req/s | p50 ms | p99 ms | errors | vs bare |\n|---|---:|---:|---:|---:|---:|")
     for name, r in rows.items():
-        print(f"| {name} | {r['req_per_s']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} {r['codes'] or ''} "
-              f"| {r['req_per_s'] / rows['bare']['req_per_s']:.0%} |")
+        print(
+            f"| {name} | {r['req_per_s']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['errors']} {r['codes'] or ''} "
+            f"| {r['req_per_s'] / rows['bare']['req_per_s']:.0%} |"
+        )
     if args.json:
         os.makedirs(os.path.dirname(args.json) or ".", exist_ok=True)
         Path(args.json).write_bytes(orjson.dumps({"args": vars(args), "rows": rows}, option=orjson.OPT_INDENT_2))

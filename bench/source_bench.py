@@ -47,6 +47,7 @@ async def direct(server: Server, n: int, window: int) -> float:
         async def one(i: int) -> None:
             async with sem:
                 (await c.task("echo", {"n": i}, tenant=f"t{i % 100}")).unwrap()
+
         t0 = time.perf_counter()
         await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(n))), LIMIT_S)
         return time.perf_counter() - t0
@@ -55,8 +56,11 @@ async def direct(server: Server, n: int, window: int) -> float:
 async def postgres(n: int, shards: int, capacity: int) -> float:
     table = f"bench_{uuid.uuid4().hex[:8]}"
     await init_db(DATABASE_URL, table)
-    server = node(shards, f'[sources]\ncapacity = {capacity}\n[sources.postgres]\ndatabase_url = "{DATABASE_URL}"\n'
-                          f'table = "{table}"\npoll_ms = 100\n')
+    server = node(
+        shards,
+        f'[sources]\ncapacity = {capacity}\n[sources.postgres]\ndatabase_url = "{DATABASE_URL}"\n'
+        f'table = "{table}"\npoll_ms = 100\n',
+    )
     conn = await asyncpg.connect(DATABASE_URL)
     try:
         rows = [("echo", orjson.dumps({"n": i}).decode(), f"t{i % 100}") for i in range(n)]
@@ -77,17 +81,21 @@ async def postgres(n: int, shards: int, capacity: int) -> float:
 
 async def nats_core(n: int, shards: int, capacity: int) -> float:
     subject = f"bench{uuid.uuid4().hex[:8]}"
-    server = node(shards, f'[sources]\ncapacity = {capacity}\n[sources.nats]\nurl = "{NATS_URL}"\nsubject = "{subject}"\n')
+    server = node(
+        shards, f'[sources]\ncapacity = {capacity}\n[sources.nats]\nurl = "{NATS_URL}"\nsubject = "{subject}"\n'
+    )
     nc = await nats.connect(NATS_URL)
     try:
-        await asyncio.sleep(0.5)   # the node's subscriptions
+        await asyncio.sleep(0.5)  # the node's subscriptions
         sem = asyncio.Semaphore(capacity * 2)
 
         async def one(i: int) -> None:
             async with sem:
-                r = await nc.request(subject, orjson.dumps({"worker": "echo", "payload": {"n": i}, "tenant": f"t{i % 100}"}),
-                                     timeout=60)
+                r = await nc.request(
+                    subject, orjson.dumps({"worker": "echo", "payload": {"n": i}, "tenant": f"t{i % 100}"}), timeout=60
+                )
                 assert orjson.loads(r.data)["ok"]
+
         t0 = time.perf_counter()
         await asyncio.wait_for(asyncio.gather(*(one(i) for i in range(n))), LIMIT_S)
         return time.perf_counter() - t0
@@ -99,8 +107,11 @@ async def nats_core(n: int, shards: int, capacity: int) -> float:
 async def jetstream(n: int, shards: int, capacity: int) -> float:
     subject = f"bench{uuid.uuid4().hex[:8]}"
     stream = f"S_{subject}"
-    server = node(shards, f'[sources]\ncapacity = {capacity}\n[sources.nats]\nurl = "{NATS_URL}"\nsubject = "{subject}"\n'
-                          f'jetstream = true\nstream = "{stream}"\n')
+    server = node(
+        shards,
+        f'[sources]\ncapacity = {capacity}\n[sources.nats]\nurl = "{NATS_URL}"\nsubject = "{subject}"\n'
+        f'jetstream = true\nstream = "{stream}"\n',
+    )
     nc = await nats.connect(NATS_URL)
     js = nc.jetstream()
     try:
@@ -108,10 +119,16 @@ async def jetstream(n: int, shards: int, capacity: int) -> float:
         sub = await nc.subscribe(inbox)
         await asyncio.sleep(0.5)
         t0 = time.perf_counter()
-        pubs = [js.publish(subject, orjson.dumps({"worker": "echo", "payload": {"n": i}, "tenant": f"t{i % 100}"}),
-                           headers={"Reply-To": inbox}) for i in range(n)]
+        pubs = [
+            js.publish(
+                subject,
+                orjson.dumps({"worker": "echo", "payload": {"n": i}, "tenant": f"t{i % 100}"}),
+                headers={"Reply-To": inbox},
+            )
+            for i in range(n)
+        ]
         for k in range(0, n, 256):
-            await asyncio.gather(*pubs[k:k + 256])
+            await asyncio.gather(*pubs[k : k + 256])
         for _ in range(n):
             assert orjson.loads((await sub.next_msg(timeout=60)).data)["ok"]
         return time.perf_counter() - t0
@@ -132,8 +149,15 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     results["postgres (db-listen)"] = await postgres(n, shards, cap)
     results["nats core (queue group, request-reply)"] = await nats_core(n, shards, cap)
     results["nats jetstream (ack after completion)"] = await jetstream(n, shards, cap)
-    return {"tasks": n, "shards": shards, "capacity": cap, "machine": platform.platform(),
-            "cores": os.cpu_count(), "seconds": results, "tasks_per_s": {k: n / v for k, v in results.items()}}
+    return {
+        "tasks": n,
+        "shards": shards,
+        "capacity": cap,
+        "machine": platform.platform(),
+        "cores": os.cpu_count(),
+        "seconds": results,
+        "tasks_per_s": {k: n / v for k, v in results.items()},
+    }
 
 
 def main() -> None:

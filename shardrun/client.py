@@ -33,7 +33,7 @@ from shardrun.runtime.calls import HttpRequest, HttpResponse
 
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:7700"
 DEFAULT_DOMAIN = "workers.localhost"
-HEARTBEAT_S = 1.0   # with requests in flight, ping a router silent this long; lost after two more unanswered
+HEARTBEAT_S = 1.0  # with requests in flight, ping a router silent this long; lost after two more unanswered
 
 
 @dataclass
@@ -55,10 +55,20 @@ class Reply:
         value = body.get("value")
         if body.get("ok") and kind == "fetch" and isinstance(value, dict):
             value = HttpResponse.from_js(value)
-        return cls(body.get("id", -1), bool(body.get("ok")), value,
-                   ErrorInfo(err.get("code", "E_INTERNAL"), err.get("message", ""), err.get("name", "Error"), err.get("stack", ""))
-                   if isinstance(err, dict) else None,
-                   body.get("shard"), body.get("cpu_ms"), body.get("wall_ms"), [tuple(x) for x in body.get("logs", [])])
+        return cls(
+            body.get("id", -1),
+            bool(body.get("ok")),
+            value,
+            ErrorInfo(
+                err.get("code", "E_INTERNAL"), err.get("message", ""), err.get("name", "Error"), err.get("stack", "")
+            )
+            if isinstance(err, dict)
+            else None,
+            body.get("shard"),
+            body.get("cpu_ms"),
+            body.get("wall_ms"),
+            [tuple(x) for x in body.get("logs", [])],
+        )
 
     def unwrap(self) -> Any:
         """The value, or raise the error as a ShardrunError."""
@@ -68,8 +78,9 @@ class Reply:
         return self.value
 
 
-def _fetch_arg(worker: str, method: str, url: str, headers: list[tuple[str, str]] | dict[str, str] | None,
-               body: bytes | str | None) -> dict[str, Any]:
+def _fetch_arg(
+    worker: str, method: str, url: str, headers: list[tuple[str, str]] | dict[str, str] | None, body: bytes | str | None
+) -> dict[str, Any]:
     if url.startswith("/"):
         url = f"https://{worker}.{DEFAULT_DOMAIN}{url}"
     pairs = list(headers.items()) if isinstance(headers, dict) else list(headers or [])
@@ -109,7 +120,7 @@ class Client:
         self._early: dict[int, Reply] = {}
         self._batch: list[Reply] = []  # replies that came in one message, not yet returned
         self._connected = False
-        self._heard = time.monotonic()   # the router's last message (or our connection to it)
+        self._heard = time.monotonic()  # the router's last message (or our connection to it)
         self._ping: tuple[int, float] | None = None
 
     def send(self, worker: str, kind: str, arg: Any, tenant: str | None = None) -> int:
@@ -191,7 +202,9 @@ class Client:
 
     def _lose(self, why: str) -> None:
         for rid in self._kinds:
-            self._batch.append(Reply(rid, False, error=ErrorInfo("E_ROUTER_LOST", f"{why}; the request may or may not have run")))
+            self._batch.append(
+                Reply(rid, False, error=ErrorInfo("E_ROUTER_LOST", f"{why}; the request may or may not have run"))
+            )
         self._kinds.clear()
         self._ping = None
 
@@ -212,8 +225,15 @@ class Client:
     def task(self, worker: str, payload: Any = None, timeout: float | None = None, tenant: str | None = None) -> Reply:
         return self.call(worker, "task", {} if payload is None else payload, timeout, tenant)
 
-    def fetch(self, worker: str, method: str = "GET", url: str = "/", headers: Any = None, body: bytes | str | None = None,
-              timeout: float | None = None) -> Reply:
+    def fetch(
+        self,
+        worker: str,
+        method: str = "GET",
+        url: str = "/",
+        headers: Any = None,
+        body: bytes | str | None = None,
+        timeout: float | None = None,
+    ) -> Reply:
         return self.call(worker, "fetch", _fetch_arg(worker, method, url, headers, body), timeout)
 
     def status(self, timeout: float | None = None) -> dict[str, Any]:
@@ -246,8 +266,9 @@ class AsyncClient:
         self._waiting: dict[int, tuple[asyncio.Future[Reply], str]] = {}
         self._reader: asyncio.Task[None] | None = None
 
-    async def call(self, worker: str, kind: str, arg: Any, timeout: float | None = None, tenant: str | None = None,
-                   **extra: Any) -> Reply:
+    async def call(
+        self, worker: str, kind: str, arg: Any, timeout: float | None = None, tenant: str | None = None, **extra: Any
+    ) -> Reply:
         """One request; `extra` fields go into the request (e.g. `wall_ms`, a lower wall limit)."""
         rid = next(self._ids)
         fut: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
@@ -260,11 +281,20 @@ class AsyncClient:
         finally:
             self._waiting.pop(rid, None)
 
-    async def task(self, worker: str, payload: Any = None, timeout: float | None = None, tenant: str | None = None) -> Reply:
+    async def task(
+        self, worker: str, payload: Any = None, timeout: float | None = None, tenant: str | None = None
+    ) -> Reply:
         return await self.call(worker, "task", {} if payload is None else payload, timeout, tenant)
 
-    async def fetch(self, worker: str, method: str = "GET", url: str = "/", headers: Any = None,
-                    body: bytes | str | None = None, timeout: float | None = None) -> Reply:
+    async def fetch(
+        self,
+        worker: str,
+        method: str = "GET",
+        url: str = "/",
+        headers: Any = None,
+        body: bytes | str | None = None,
+        timeout: float | None = None,
+    ) -> Reply:
         return await self.call(worker, "fetch", _fetch_arg(worker, method, url, headers, body), timeout)
 
     async def _read(self) -> None:

@@ -24,10 +24,10 @@ import orjson
 
 HEADER = b"SR1"
 
-READY = b"\x01"       # shard -> router: {"shard": n, "pid": p, "gen": g}
-REQUEST = b"\x02"     # client -> router -> shard: a request (see below)
-REPLY = b"\x03"       # shard -> router -> client: {"id", "ok", "value" | "error", ...}
-HEARTBEAT = b"\x04"   # both ways: shard -> router carries the shard's counters
+READY = b"\x01"  # shard -> router: {"shard": n, "pid": p, "gen": g}
+REQUEST = b"\x02"  # client -> router -> shard: a request (see below)
+REPLY = b"\x03"  # shard -> router -> client: {"id", "ok", "value" | "error", ...}
+HEARTBEAT = b"\x04"  # both ways: shard -> router carries the shard's counters
 DISCONNECT = b"\x05"  # shard -> router: {"reason": ..., "id": request id or null}
 
 TYPES = {READY: "READY", REQUEST: "REQUEST", REPLY: "REPLY", HEARTBEAT: "HEARTBEAT", DISCONNECT: "DISCONNECT"}
@@ -151,7 +151,6 @@ def encode_request(rid: int, worker: str, kind: str, arg: Any, **extra: Any) -> 
 
 def encode_reply(rid: Any, ok: bool, payload: Any, **extra: Any) -> list[bytes]:
     return [HEADER, REPLY, reply_body(rid, ok, payload, **extra)]
-
 
 
 def encode_heartbeat(**stats: Any) -> list[bytes]:

@@ -49,54 +49,92 @@ class ServeSettings(BaseModel):
     """`shardrun serve`: processes, routing, backpressure and failure handling."""
 
     shards: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1, le=256, description="shard processes")
-    mode: Literal["pinned", "shared", "oneshot"] = Field("pinned", description="pinned: tenant affinity + warm cache; "
-                                                        "shared: any shard; oneshot: fresh isolate per request")
+    mode: Literal["pinned", "shared", "oneshot"] = Field(
+        "pinned",
+        description="pinned: tenant affinity + warm cache; shared: any shard; oneshot: fresh isolate per request",
+    )
     workers: Path = Field(Path("configs/workers"), description="the workers directory")
-    client_endpoint: str = Field("tcp://127.0.0.1:7700", description="ZeroMQ endpoint of the client API (loopback); "
-                                 "empty: an ipc socket in the runtime dir")
+    client_endpoint: str = Field(
+        "tcp://127.0.0.1:7700",
+        description="ZeroMQ endpoint of the client API (loopback); empty: an ipc socket in the runtime dir",
+    )
     runtime_dir: Path | None = Field(None, description="ipc sockets and heartbeat files (default: a new temp dir)")
-    max_inflight_per_shard: int = Field(256, ge=1, description="requests a shard runs at once (async handlers interleave)")
+    max_inflight_per_shard: int = Field(
+        256, ge=1, description="requests a shard runs at once (async handlers interleave)"
+    )
     max_queued: int | None = Field(None, ge=0, description="requests waiting for a shard, in all (default shards x 10)")
-    wait_timeout_ms: float = Field(10_000, gt=0, description="how long a request may wait for a shard before E_OVERLOADED")
+    wait_timeout_ms: float = Field(
+        10_000, gt=0, description="how long a request may wait for a shard before E_OVERLOADED"
+    )
     tenant_max_concurrency: int = Field(100, ge=1, description="requests of one tenant in flight before E_TENANT_LIMIT")
-    tenant_max_share: float = Field(0.5, gt=0, le=1, description="the largest share of a shard's slots and of the "
-                                    "queue one tenant may hold (then its requests wait, or get E_TENANT_LIMIT)")
-    reply_grace_ms: float = Field(5_000, gt=0, description="after a request's wall limit, how long the router waits for its shard")
+    tenant_max_share: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="the largest share of a shard's slots and of the "
+        "queue one tenant may hold (then its requests wait, or get E_TENANT_LIMIT)",
+    )
+    reply_grace_ms: float = Field(
+        5_000, gt=0, description="after a request's wall limit, how long the router waits for its shard"
+    )
     heartbeat_ms: float = Field(200, gt=0, description="shard heartbeat interval")
     heartbeat_timeout_ms: float = Field(10_000, gt=0, description="a shard silent this long is killed and replaced")
-    tenant_max_running: int = Field(128, ge=1, description="requests of one tenant a shard has started and not finished; "
-                                    "the rest wait in the tenant's run queue in that shard (turns are shared "
-                                    "round-robin between tenants)")
-    shard_rss_soft_mb: int | None = Field(None, ge=0, description="shard RSS over this: evict cold isolates "
-                                          "(default: 75% of the hard ceiling; 0: never)")
-    shard_rss_hard_mb: int | None = Field(None, ge=0, description="shard RSS over this: the shard hands its slot to a "
-                                          "replacement, finishes what it runs and exits (default: 75% of "
-                                          "shard_max_address_mb, else half the machine's memory; 0: never)")
+    tenant_max_running: int = Field(
+        128,
+        ge=1,
+        description="requests of one tenant a shard has started and not finished; "
+        "the rest wait in the tenant's run queue in that shard (turns are shared "
+        "round-robin between tenants)",
+    )
+    shard_rss_soft_mb: int | None = Field(
+        None, ge=0, description="shard RSS over this: evict cold isolates (default: 75% of the hard ceiling; 0: never)"
+    )
+    shard_rss_hard_mb: int | None = Field(
+        None,
+        ge=0,
+        description="shard RSS over this: the shard hands its slot to a "
+        "replacement, finishes what it runs and exits (default: 75% of "
+        "shard_max_address_mb, else half the machine's memory; 0: never)",
+    )
     graceful_timeout_s: float = Field(30, ge=0, description="SIGTERM: how long in-flight work may drain")
-    respawn_burst: int = Field(5, ge=1, description="deaths of one shard within respawn_window_s before respawns slow down")
+    respawn_burst: int = Field(
+        5, ge=1, description="deaths of one shard within respawn_window_s before respawns slow down"
+    )
     respawn_window_s: float = Field(10, gt=0)
     http_enabled: bool = Field(True, description="serve HTTP (the front door) from the router")
     access_log: bool = Field(True, description="one structured log line per HTTP request")
     http_host: str = Field("127.0.0.1", description="HTTP listen address (loopback by default)")
     http_port: int = Field(8080, ge=0, le=65535, description="HTTP port (0: any free port)")
-    admin_port: int | None = Field(None, ge=0, le=65535, description="serve health, stats and /metrics only on this port")
-    worker_domains: list[str] = Field(default_factory=lambda: ["workers.localhost"],
-                                      description="Host: <worker>.<domain> routes to that worker")
+    admin_port: int | None = Field(
+        None, ge=0, le=65535, description="serve health, stats and /metrics only on this port"
+    )
+    worker_domains: list[str] = Field(
+        default_factory=lambda: ["workers.localhost"], description="Host: <worker>.<domain> routes to that worker"
+    )
     http_max_header_bytes: int = Field(16 << 10, ge=1024, description="request headers over this get 431")
-    http_max_body_bytes: int = Field(1 << 20, ge=0, description="request bodies over this get 413 (before they are read)")
+    http_max_body_bytes: int = Field(
+        1 << 20, ge=0, description="request bodies over this get 413 (before they are read)"
+    )
     http_header_timeout_s: float = Field(10, gt=0, description="a request's headers must arrive within this (else 408)")
     http_body_timeout_s: float = Field(30, gt=0, description="a request's body must arrive within this (else 408)")
     http_max_connections_per_ip: int = Field(256, ge=1, description="open connections from one address before 503")
     http_keepalive_timeout_s: float = Field(5, gt=0, description="idle keep-alive connections are closed after this")
-    http_max_connections: int | None = Field(None, ge=1, description="open HTTP connections in all before 503 (default: "
-                                             "min(10000, the router's open-files limit less a reserve))")
-    http_max_open_files: int = Field(0, ge=0, description="the router's soft RLIMIT_NOFILE (0: raised to the hard limit)")
+    http_max_connections: int | None = Field(
+        None,
+        ge=1,
+        description="open HTTP connections in all before 503 (default: "
+        "min(10000, the router's open-files limit less a reserve))",
+    )
+    http_max_open_files: int = Field(
+        0, ge=0, description="the router's soft RLIMIT_NOFILE (0: raised to the hard limit)"
+    )
     cache_max_isolates: int = Field(5_000, ge=1, description="warm isolates per shard (seed: SNAPSHOT_CACHE_MAX)")
     cache_max_mb: int = Field(1_024, ge=1, description="engine heap of a shard's warm isolates")
     reuse_cap: int = Field(1_000, ge=1, description="requests an isolate serves before it is replaced")
     spare_isolates: int = Field(4, ge=0, description="prepared isolates a shard keeps ready for cold starts")
-    shard_max_address_mb: int = Field(4096, ge=0, description="RLIMIT_AS of a shard process, the backstop behind "
-                                                               "the per-isolate heap cap (0: none)")
+    shard_max_address_mb: int = Field(
+        4096, ge=0, description="RLIMIT_AS of a shard process, the backstop behind the per-isolate heap cap (0: none)"
+    )
     shard_max_open_files: int = Field(1024, ge=64, description="RLIMIT_NOFILE of a shard process")
 
     def queue_cap(self) -> int:
@@ -106,13 +144,18 @@ class ServeSettings(BaseModel):
 class EgressSettings(BaseModel):
     """The operator's controls over fetch(): what no worker.toml allow entry can open."""
 
-    deny: list[str] = Field(default_factory=lambda: list(DEFAULT_DENY),
-                            description="networks (CIDR), addresses and hosts (or *.suffix) no fetch reaches: "
-                                        "checked after the worker's allow list, on every address of every hop")
-    deny_server_ports: bool = Field(True, description="refuse this server's own ports (HTTP, admin, client API) "
-                                                      "on any address")
-    internal_requires_allow: bool = Field(False, description="worker-to-worker fetch needs the callee's host "
-                                                             "(<worker>.<domain>) in the caller's [fetch] allow")
+    deny: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_DENY),
+        description="networks (CIDR), addresses and hosts (or *.suffix) no fetch reaches: "
+        "checked after the worker's allow list, on every address of every hop",
+    )
+    deny_server_ports: bool = Field(
+        True, description="refuse this server's own ports (HTTP, admin, client API) on any address"
+    )
+    internal_requires_allow: bool = Field(
+        False,
+        description="worker-to-worker fetch needs the callee's host (<worker>.<domain>) in the caller's [fetch] allow",
+    )
 
     @field_validator("deny")
     @classmethod
@@ -126,8 +169,15 @@ class EgressSettings(BaseModel):
         ports: set[int] = set()
         if self.deny_server_ports:
             api = serve.client_endpoint.rpartition(":")[2] if serve.client_endpoint.startswith("tcp://") else ""
-            ports = {p for p in (serve.http_port if serve.http_enabled else 0, serve.admin_port or 0,
-                                 int(api) if api.isdigit() else 0) if p}
+            ports = {
+                p
+                for p in (
+                    serve.http_port if serve.http_enabled else 0,
+                    serve.admin_port or 0,
+                    int(api) if api.isdigit() else 0,
+                )
+                if p
+            }
         return Operator.build(self.deny, ports, self.internal_requires_allow)
 
 
@@ -137,8 +187,11 @@ class PostgresSourceSettings(BaseModel):
     database_url: str | None = Field(None, description="postgres://... ; unset: no Postgres source")
     table: str = Field("ow_tasks", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="the tasks table (see db-init)")
     poll_ms: float = Field(1_000, gt=0, description="claim this often even without a NOTIFY (they get lost)")
-    lease_s: float = Field(30, ge=1, description="a claim's lease; renewed while the task runs, "
-                                                  "a task whose lease ran out is claimed again")
+    lease_s: float = Field(
+        30,
+        ge=1,
+        description="a claim's lease; renewed while the task runs, a task whose lease ran out is claimed again",
+    )
     retry_delay_ms: float = Field(1_000, ge=0, description="backoff after the first failure; doubles each attempt")
     retry_max_ms: float = Field(60_000, ge=0, description="longest backoff between attempts")
     max_attempts: int = Field(3, ge=1, description="attempts of a task whose row and worker say nothing")
@@ -148,8 +201,11 @@ class NatsSourceSettings(BaseModel):
     """A NATS subject as a task queue (`shardrun listen`): a queue group, or JetStream."""
 
     url: str | None = Field(None, description="nats://... ; unset: no NATS source")
-    subject: str = Field("tasks", pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$",
-                         description="tasks of queue Q arrive on SUBJECT.Q; SUBJECT alone is the default queue")
+    subject: str = Field(
+        "tasks",
+        pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$",
+        description="tasks of queue Q arrive on SUBJECT.Q; SUBJECT alone is the default queue",
+    )
     group: str = Field("shardrun", pattern=r"^[A-Za-z0-9_-]+$", description="queue group (nodes share its work)")
     jetstream: bool = Field(False, description="durable: ack after completion, redelivery, dead letters")
     stream: str = Field("SHARDRUN_TASKS", pattern=r"^[A-Za-z0-9_-]+$", description="JetStream stream (made if missing)")
@@ -181,10 +237,13 @@ class Settings(BaseSettings):
     payload: PayloadSettings = Field(default_factory=PayloadSettings)
     serve: ServeSettings = Field(default_factory=ServeSettings)
     sources: SourceSettings = Field(default_factory=SourceSettings)
-    fetch: FetchPolicy = Field(default_factory=FetchPolicy, description="fetch() defaults and upper limits; "
-                                                                         "a worker.toml [fetch] overrides or lowers them")
-    egress: EgressSettings = Field(default_factory=EgressSettings, description="the operator's egress controls, "
-                                                                               "above every worker's [fetch]")
+    fetch: FetchPolicy = Field(
+        default_factory=FetchPolicy,
+        description="fetch() defaults and upper limits; a worker.toml [fetch] overrides or lowers them",
+    )
+    egress: EgressSettings = Field(
+        default_factory=EgressSettings, description="the operator's egress controls, above every worker's [fetch]"
+    )
 
     @classmethod
     def settings_customise_sources(

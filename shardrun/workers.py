@@ -57,8 +57,12 @@ class TaskPolicy(BaseModel):
     timeout_ms: float | None = Field(None, gt=0, description="wall limit of a task (a task's own timeout still wins)")
     max_retries: int | None = Field(None, ge=0, le=100, description="retries after the first attempt")
     retry_delay_ms: float | None = Field(None, ge=0, description="backoff before the first retry; doubles")
-    priority: int = Field(0, ge=-1000, le=1000, description="its tasks' place in a busy shard's queue: higher first "
-                                                            "(a task's own priority wins)")
+    priority: int = Field(
+        0,
+        ge=-1000,
+        le=1000,
+        description="its tasks' place in a busy shard's queue: higher first (a task's own priority wins)",
+    )
 
     def attempts(self, default: int) -> int:
         """Attempts of a task: this worker's retries + 1, else the source's default."""
@@ -77,13 +81,17 @@ class WorkerConfig(BaseModel):
     tenant: str | None = Field(None, min_length=1, max_length=256, description="the user_id that picks the shard")
     max_concurrency: int | None = Field(None, ge=1, le=100_000)
     console: bool = Field(True, description="log this worker's console output (with tenant and worker)")
-    idempotent: bool = Field(False, description="its requests may run twice: when its shard dies under one, "
-                                                "the router sends it once more to the replacement")
+    idempotent: bool = Field(
+        False,
+        description="its requests may run twice: when its shard dies under one, "
+        "the router sends it once more to the replacement",
+    )
     limits: dict[str, float] = Field(default_factory=dict)
     env: dict[str, str] = Field(default_factory=dict)
     secrets: dict[str, str] = Field(default_factory=dict)
-    fetch: dict[str, Any] = Field(default_factory=dict, description="over the [fetch] of the settings; "
-                                                                    "its limits can only be lowered")
+    fetch: dict[str, Any] = Field(
+        default_factory=dict, description="over the [fetch] of the settings; its limits can only be lowered"
+    )
     task: TaskPolicy = Field(default_factory=TaskPolicy)
 
 
@@ -101,7 +109,9 @@ class WorkerSpec:
     fetch: FetchPolicy = field(default_factory=FetchPolicy)
     task: TaskPolicy = field(default_factory=TaskPolicy)
     idempotent: bool = False
-    clamped: tuple[str, ...] = ()   # limits its worker.toml asked to raise (the operator's apply): cpu_ms, fetch.timeout_ms...
+    clamped: tuple[
+        str, ...
+    ] = ()  # limits its worker.toml asked to raise (the operator's apply): cpu_ms, fetch.timeout_ms...
 
     @property
     def version(self) -> str:
@@ -112,8 +122,10 @@ def check_name(name: str) -> str:
     """The name, if it is a valid worker name; else E_BAD_NAME."""
     if not isinstance(name, str) or not NAME.fullmatch(name):
         shown = name[:80] if isinstance(name, str) else type(name).__name__
-        raise UsageError(f"invalid worker name {shown!r}: use 1-64 of a-z, 0-9, '_' and '-', starting with a letter or digit",
-                         code="E_BAD_NAME")
+        raise UsageError(
+            f"invalid worker name {shown!r}: use 1-64 of a-z, 0-9, '_' and '-', starting with a letter or digit",
+            code="E_BAD_NAME",
+        )
     return name
 
 
@@ -181,7 +193,9 @@ class Registry:
         return (st.st_mtime_ns, st.st_size, st.st_ino)
 
     def _load(self, name: str, script_path: Path, toml_path: Path | None) -> WorkerSpec:
-        script = Script.from_bytes(script_path.read_bytes(), f"{name}.js" if script_path.name != "index.js" else f"{name}/index.js")
+        script = Script.from_bytes(
+            script_path.read_bytes(), f"{name}.js" if script_path.name != "index.js" else f"{name}/index.js"
+        )
         cfg = WorkerConfig()
         if toml_path is not None:
             try:
@@ -193,16 +207,23 @@ class Registry:
         fields = Limits.__dataclass_fields__
         unknown = set(cfg.limits) - set(fields)
         if unknown:
-            raise ScriptError(f"{name}/worker.toml: unknown limits {sorted(unknown)} (known: {sorted(fields)})", code="E_WORKER_CONFIG")
+            raise ScriptError(
+                f"{name}/worker.toml: unknown limits {sorted(unknown)} (known: {sorted(fields)})",
+                code="E_WORKER_CONFIG",
+            )
         bad = [k for k, v in cfg.limits.items() if v <= 0 or (fields[k].type == "int" and v != int(v))]
         if bad:
-            raise ScriptError(f"{name}/worker.toml: limits must be positive (and whole numbers for sizes): {sorted(bad)}",
-                              code="E_WORKER_CONFIG")
+            raise ScriptError(
+                f"{name}/worker.toml: limits must be positive (and whole numbers for sizes): {sorted(bad)}",
+                code="E_WORKER_CONFIG",
+            )
         # A worker's own limits can lower the operator's, never raise them: asking for more gets the operator's.
         asked = {k: int(v) if fields[k].type == "int" else float(v) for k, v in cfg.limits.items()}
         clamped = tuple(sorted(k for k, v in asked.items() if v > getattr(self.defaults, k)))
         if clamped:
-            log.warning("%s/worker.toml asks for more than the operator's limits %s; the operator's apply", name, list(clamped))
+            log.warning(
+                "%s/worker.toml asks for more than the operator's limits %s; the operator's apply", name, list(clamped)
+            )
         limits = self.defaults.with_(**{k: min(v, getattr(self.defaults, k)) for k, v in asked.items()})
         both = set(cfg.env) & set(cfg.secrets)
         if both:
@@ -211,12 +232,26 @@ class Registry:
             fetch, fetch_clamped = merge(self.fetch_defaults, cfg.fetch)
         except ValidationError as exc:
             raise ScriptError(f"{name}/worker.toml: [fetch] {_problems(exc)}", code="E_WORKER_CONFIG") from None
-        if fetch_clamped:   # once per load of the file: the spec is cached until it changes
-            log.warning("%s/worker.toml: [fetch] asks for more than the server's [fetch] allows, clamped: %s", name,
-                        ", ".join(f"{k} {a:.15g} -> {kept:.15g}" for k, (a, kept) in sorted(fetch_clamped.items())))
+        if fetch_clamped:  # once per load of the file: the spec is cached until it changes
+            log.warning(
+                "%s/worker.toml: [fetch] asks for more than the server's [fetch] allows, clamped: %s",
+                name,
+                ", ".join(f"{k} {a:.15g} -> {kept:.15g}" for k, (a, kept) in sorted(fetch_clamped.items())),
+            )
         clamped += tuple(f"fetch.{k}" for k in sorted(fetch_clamped))
-        return WorkerSpec(name, cfg.tenant or name, script, limits, {**cfg.env, **cfg.secrets}, cfg.max_concurrency,
-                          cfg.console, fetch, cfg.task, cfg.idempotent, clamped)
+        return WorkerSpec(
+            name,
+            cfg.tenant or name,
+            script,
+            limits,
+            {**cfg.env, **cfg.secrets},
+            cfg.max_concurrency,
+            cfg.console,
+            fetch,
+            cfg.task,
+            cfg.idempotent,
+            clamped,
+        )
 
 
 def _problems(exc: ValidationError) -> str:

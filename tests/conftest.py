@@ -19,8 +19,9 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKERS = ROOT / "configs" / "workers"
 
 
-def run_js(source: str, arg: Any = None, *, kind: str = "task", limits: Limits | None = None,
-           env: dict[str, Any] | None = None) -> Result:
+def run_js(
+    source: str, arg: Any = None, *, kind: str = "task", limits: Limits | None = None, env: dict[str, Any] | None = None
+) -> Result:
     """Run one request of a worker given as source, in a fresh isolate."""
     return run_once(Script.from_source(source, "worker.js"), kind, {} if arg is None else arg, limits, env)
 
@@ -35,8 +36,15 @@ def eval_js(body: str) -> Any:
 def run_cli(*args: str, timeout: float = 30, input: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
     """Run `shardrun ARGS...` in a child process."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.run([sys.executable, "-m", "shardrun", *args], check=False, capture_output=True, timeout=timeout,
-                          input=input, env=env, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "shardrun", *args],
+        check=False,
+        capture_output=True,
+        timeout=timeout,
+        input=input,
+        env=env,
+        cwd=ROOT,
+    )
 
 
 @pytest.fixture

@@ -48,12 +48,20 @@ class Origin:
                 if u.path == "/hello":
                     self._send(200, b"hello", {"Content-Type": "text/plain", "X-Test": "1"})
                 elif u.path == "/echo":
-                    self._send(200, json.dumps({"method": self.command, "headers": {k.lower(): v for k, v in self.headers.items()},
-                                                "body": body.decode("utf-8", "replace")}).encode(),
-                               {"Content-Type": "application/json"})
+                    self._send(
+                        200,
+                        json.dumps(
+                            {
+                                "method": self.command,
+                                "headers": {k.lower(): v for k, v in self.headers.items()},
+                                "body": body.decode("utf-8", "replace"),
+                            }
+                        ).encode(),
+                        {"Content-Type": "application/json"},
+                    )
                 elif u.path == "/redirect":
                     self._send(int(q.get("code", 302)), b"", {"Location": q["to"]})
-                elif u.path == "/slow":   # counts how many wait at once (until just before answering)
+                elif u.path == "/slow":  # counts how many wait at once (until just before answering)
                     with origin.lock:
                         origin.active += 1
                         origin.max_active = max(origin.max_active, origin.active)
@@ -68,12 +76,12 @@ class Origin:
                         self.send_header("Transfer-Encoding", "chunked")
                         self.end_headers()
                         for i in range(0, len(data), 1000):
-                            part = data[i:i + 1000]
+                            part = data[i : i + 1000]
                             self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
                         self.wfile.write(b"0\r\n\r\n")
                     else:
                         self._send(200, data)
-                elif u.path.startswith("/w/"):   # what `shardrun loadtest` asks for, chunked
+                elif u.path.startswith("/w/"):  # what `shardrun loadtest` asks for, chunked
                     self.send_response(200)
                     self.send_header("Transfer-Encoding", "chunked")
                     self.end_headers()

@@ -32,6 +32,7 @@ class Db:
                 return await fn(conn)
             finally:
                 await conn.close()
+
         return asyncio.run(go())
 
     def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
@@ -46,8 +47,17 @@ class Db:
     def add(self, tasks: list[dict[str, Any]]) -> None:
         """Insert tasks: dicts of script, payload (JSON text), and optional queue, tenant, max_attempts, timeout_ms."""
         cols = ["script", "payload", "queue", "tenant", "max_attempts", "timeout_ms"]
-        rows = [(t["script"], t.get("payload", "{}"), t.get("queue", "default"), t.get("tenant"),
-                 t.get("max_attempts"), t.get("timeout_ms")) for t in tasks]
+        rows = [
+            (
+                t["script"],
+                t.get("payload", "{}"),
+                t.get("queue", "default"),
+                t.get("tenant"),
+                t.get("max_attempts"),
+                t.get("timeout_ms"),
+            )
+            for t in tasks
+        ]
         self.run(lambda c: c.copy_records_to_table(self.table, records=rows, columns=cols))
 
     def counts(self) -> dict[str, int]:

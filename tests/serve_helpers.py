@@ -46,12 +46,20 @@ class _Exited(AssertionError):
 class Server:
     """A running `shardrun serve` child process."""
 
-    def __init__(self, tmp: Path, workers: dict[str, str], *, shards: int = 2, limits: dict[str, Any] | None = None,
-                 sources: dict[str, Any] | None = None, tables: dict[str, dict[str, Any]] | None = None,
-                 **serve: Any) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        workers: dict[str, str],
+        *,
+        shards: int = 2,
+        limits: dict[str, Any] | None = None,
+        sources: dict[str, Any] | None = None,
+        tables: dict[str, dict[str, Any]] | None = None,
+        **serve: Any,
+    ) -> None:
         self.dir = tmp
         self.sources = sources or {}
-        self.tables = tables or {}   # more tables of the settings file, e.g. {"egress": {"deny": [...]}}
+        self.tables = tables or {}  # more tables of the settings file, e.g. {"egress": {"deny": [...]}}
         self.workers = tmp / "workers"
         self.workers.mkdir(exist_ok=True)
         for name, src in workers.items():
@@ -77,8 +85,15 @@ class Server:
         self.endpoint = f"tcp://127.0.0.1:{free_port()}"
         self.http_port = free_port()
         self.http = f"http://127.0.0.1:{self.http_port}"
-        opts = {"shards": shards, "workers": str(self.workers), "client_endpoint": self.endpoint,
-                "runtime_dir": str(tmp / "run"), "heartbeat_ms": 100, "http_port": self.http_port, **serve}
+        opts = {
+            "shards": shards,
+            "workers": str(self.workers),
+            "client_endpoint": self.endpoint,
+            "runtime_dir": str(tmp / "run"),
+            "heartbeat_ms": 100,
+            "http_port": self.http_port,
+            **serve,
+        }
         lines = ["[serve]"] + [f"{k} = {toml_value(v)}" for k, v in opts.items()]
         if limits:
             lines += ["[limits]"] + [f"{k} = {toml_value(v)}" for k, v in limits.items()]
@@ -92,9 +107,14 @@ class Server:
         self.config = tmp / "shardrun.toml"
         self.config.write_text("\n".join(lines) + "\n")
         env = {k: v for k, v in os.environ.items() if not k.startswith("SHARDRUN_")}
-        self.proc = subprocess.Popen([sys.executable, "-m", "shardrun", "serve", "--config", str(self.config)],
-                                     stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT, env=env,
-                                     preexec_fn=_die_with_parent)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "shardrun", "serve", "--config", str(self.config)],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+            preexec_fn=_die_with_parent,
+        )
         self.client = Client(self.endpoint, timeout=30)
 
     def wait_ready(self, timeout: float = 20.0) -> dict[str, Any]:
@@ -107,8 +127,10 @@ class Server:
             except TimeoutError:
                 continue
             sources = sum(1 for v in self.sources.values() if isinstance(v, dict))
-            if all(s["ready"] and s.get("pid") for s in st["shards"]) and \
-                    len(self.events("task source running")) >= sources:
+            if (
+                all(s["ready"] and s.get("pid") for s in st["shards"])
+                and len(self.events("task source running")) >= sources
+            ):
                 return st
             time.sleep(0.05)
         raise AssertionError(f"server not ready within {timeout}s: {self.logs()}")
@@ -139,8 +161,11 @@ class Server:
         """Child processes of this server whose title starts with `title` (e.g. "shardrun: source")."""
         import psutil
 
-        return [p.pid for p in psutil.Process(self.proc.pid).children(recursive=True)
-                if " ".join(p.cmdline()).startswith(title)]
+        return [
+            p.pid
+            for p in psutil.Process(self.proc.pid).children(recursive=True)
+            if " ".join(p.cmdline()).startswith(title)
+        ]
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
         if self.proc.poll() is None:

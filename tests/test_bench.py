@@ -19,12 +19,28 @@ from .conftest import run_cli
 
 def test_the_scripts_compute_what_the_seed_defines():
     assert PinnedArch(1).run("k", SIMPLE) == sum(range(1000))
-    assert abs(PinnedArch(1).run("k", CPU_HEAVY) - sum(i ** 0.5 * __import__("math").sin(i) for i in range(10000))) < 1e-6
+    assert abs(PinnedArch(1).run("k", CPU_HEAVY) - sum(i**0.5 * __import__("math").sin(i) for i in range(10000))) < 1e-6
 
 
 def test_every_case_runs_on_every_architecture_at_a_tiny_size():
-    tiny = [Case(c.id, c.title, c.table, c.script, min(c.iterations, 3), c.keys, c.sleep_ms, c.prewarm, min(c.threads, 2),
-                 min(c.per_thread, 3), c.pool_size, c.isolates, c.archs) for c in cases()]
+    tiny = [
+        Case(
+            c.id,
+            c.title,
+            c.table,
+            c.script,
+            min(c.iterations, 3),
+            c.keys,
+            c.sleep_ms,
+            c.prewarm,
+            min(c.threads, 2),
+            min(c.per_thread, 3),
+            c.pool_size,
+            c.isolates,
+            c.archs,
+        )
+        for c in cases()
+    ]
     for case in tiny:
         for arch in case.archs:
             n, seconds = run_case(case, arch)
@@ -120,8 +136,12 @@ def test_chart(tmp_path):
 
     from shardrun.benchmarks.chart import draw
 
-    rows = summarise({"mt_4x20": {"worker": [100.0], "shared": [200.0], "pinned": [400.0]},
-                      "warm_cache": {"shared": [900.0], "pinned": [950.0]}})
+    rows = summarise(
+        {
+            "mt_4x20": {"worker": [100.0], "shared": [200.0], "pinned": [400.0]},
+            "warm_cache": {"shared": [900.0], "pinned": [950.0]},
+        }
+    )
     out = Path(tmp_path) / "c.png"
     draw(rows, out)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 5000

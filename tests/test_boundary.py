@@ -21,17 +21,32 @@ from shardrun.server.httpsyntax import render
 
 pytestmark = pytest.mark.hostile
 
-json_scalars = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=40)
-json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=5)
-                           | st.dictionaries(st.text(max_size=10), inner, max_size=5), max_leaves=20)
-nasty_text = st.text(alphabet=st.sampled_from(["a", "b", " ", "\t", "\r", "\n", "\x00", "\x7f", "é", "\u2028",
-                                                "\ud800", ":", "\x0b", "Ā", "\u0100", "💥"]), max_size=20)
+json_scalars = (
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=40)
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5),
+    max_leaves=20,
+)
+nasty_text = st.text(
+    alphabet=st.sampled_from(
+        ["a", "b", " ", "\t", "\r", "\n", "\x00", "\x7f", "é", "\u2028", "\ud800", ":", "\x0b", "Ā", "\u0100", "💥"]
+    ),
+    max_size=20,
+)
 header_pairs = st.lists(st.lists(nasty_text | json_values, min_size=0, max_size=3), max_size=6)
 statuses = st.sampled_from([0, 99, 100, 101, 199, 200, 204, 299, 404, 599, 600, 1000, -5, True, 200.0, "200", None])
 response_dicts = st.fixed_dictionaries(
-    {}, optional={"status": statuses | json_values, "statusText": nasty_text | json_values,
-                  "headers": header_pairs | json_values, "text": nasty_text | json_values,
-                  "b64": st.text(alphabet="AZaz09+/=\n -_", max_size=12) | json_values})
+    {},
+    optional={
+        "status": statuses | json_values,
+        "statusText": nasty_text | json_values,
+        "headers": header_pairs | json_values,
+        "text": nasty_text | json_values,
+        "b64": st.text(alphabet="AZaz09+/=\n -_", max_size=12) | json_values,
+    },
+)
 
 
 @settings(max_examples=600, suppress_health_check=[HealthCheck.too_slow])
@@ -40,7 +55,7 @@ def test_any_response_shape_is_clean_or_bad_output(d):
     try:
         status, reason, headers, body = boundary.response(d, 1 << 20)
     except BadOutput as exc:
-        assert str(exc)      # a message that names the problem
+        assert str(exc)  # a message that names the problem
         return
     assert type(status) is int and 200 <= status <= 599
     assert isinstance(body, bytes)
@@ -58,9 +73,14 @@ def test_header_bytes_that_split_a_response_are_refused(name, value):
     try:
         n, v = boundary.header_name(name), boundary.header_value(value)
     except BadOutput:
-        assert re.search(r"[\r\n\x00]", name + value) or not re.fullmatch(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+", name) \
-            or value != value.strip(" \t") or any(ord(c) > 255 for c in value) or re.search(r"[\r\n\x00]", value) \
+        assert (
+            re.search(r"[\r\n\x00]", name + value)
+            or not re.fullmatch(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+", name)
+            or value != value.strip(" \t")
+            or any(ord(c) > 255 for c in value)
+            or re.search(r"[\r\n\x00]", value)
             or not name
+        )
         return
     assert "\r" not in n + v and "\n" not in n + v and "\x00" not in n + v
 
@@ -71,14 +91,32 @@ def test_statuses_outside_200_599_are_bad_output(status):
         HttpResponse.from_js({"status": status, "statusText": "", "headers": []})
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("statusText", "OK\r\nSet-Cookie: a=b"), ("statusText", "x\n"), ("statusText", 5), ("statusText", "\x00"),
-    ("headers", [["x", "a\r\nset-cookie: sid=evil"]]), ("headers", [["x\r\nset-cookie", "v"]]),
-    ("headers", [["x", "\x00"]]), ("headers", [["", "v"]]), ("headers", [["a b", "v"]]), ("headers", [["x", 5]]),
-    ("headers", [["x"]]), ("headers", {"x": "y"}), ("headers", "x: y"), ("headers", [["x", "y", "z"]]),
-    ("headers", [["x", "Ā"]]), ("headers", [["x", " padded"]]),
-    ("b64", "not base64!"), ("b64", "QQ"), ("b64", 5), ("text", 5), ("text", "\ud800"),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("statusText", "OK\r\nSet-Cookie: a=b"),
+        ("statusText", "x\n"),
+        ("statusText", 5),
+        ("statusText", "\x00"),
+        ("headers", [["x", "a\r\nset-cookie: sid=evil"]]),
+        ("headers", [["x\r\nset-cookie", "v"]]),
+        ("headers", [["x", "\x00"]]),
+        ("headers", [["", "v"]]),
+        ("headers", [["a b", "v"]]),
+        ("headers", [["x", 5]]),
+        ("headers", [["x"]]),
+        ("headers", {"x": "y"}),
+        ("headers", "x: y"),
+        ("headers", [["x", "y", "z"]]),
+        ("headers", [["x", "Ā"]]),
+        ("headers", [["x", " padded"]]),
+        ("b64", "not base64!"),
+        ("b64", "QQ"),
+        ("b64", 5),
+        ("text", 5),
+        ("text", "\ud800"),
+    ],
+)
 def test_each_malformed_field_is_named(field, value):
     d = {"status": 200, "statusText": "", "headers": [], field: value}
     with pytest.raises(BadOutput):
@@ -97,12 +135,21 @@ def test_sizes_are_capped():
 
 
 def test_a_clean_response_comes_through_unchanged():
-    d = {"status": 201, "statusText": "Made", "headers": [["Set-Cookie", "a=1"], ["set-cookie", "b=2"], ["x", "é"]],
-         "b64": base64.b64encode(b"\x00\xff").decode()}
-    assert HttpResponse.from_js(d) == HttpResponse(201, "Made", [("set-cookie", "a=1"), ("set-cookie", "b=2"), ("x", "é")],
-                                                   b"\x00\xff")
-    assert boundary.wire_response({**d, "extra": 1}, 100) == {"status": 201, "statusText": "Made", "headers": [
-        ["set-cookie", "a=1"], ["set-cookie", "b=2"], ["x", "é"]], "b64": d["b64"]}
+    d = {
+        "status": 201,
+        "statusText": "Made",
+        "headers": [["Set-Cookie", "a=1"], ["set-cookie", "b=2"], ["x", "é"]],
+        "b64": base64.b64encode(b"\x00\xff").decode(),
+    }
+    assert HttpResponse.from_js(d) == HttpResponse(
+        201, "Made", [("set-cookie", "a=1"), ("set-cookie", "b=2"), ("x", "é")], b"\x00\xff"
+    )
+    assert boundary.wire_response({**d, "extra": 1}, 100) == {
+        "status": 201,
+        "statusText": "Made",
+        "headers": [["set-cookie", "a=1"], ["set-cookie", "b=2"], ["x", "é"]],
+        "b64": d["b64"],
+    }
 
 
 @pytest.mark.parametrize("status", [0, 99, 1000, -5, "200", None])
@@ -119,5 +166,7 @@ def test_error_info_keeps_only_codes_an_isolate_may_claim():
     assert boundary.error_info({"code": "E_SHUTTING_DOWN", "message": "m"})[0] == "E_SCRIPT"
     assert boundary.error_info({"code": "E_CPU_LIMIT", "message": "m"})[0] == "E_CPU_LIMIT"
     assert boundary.error_info("boom")[0] == "E_SCRIPT"
-    code, message, name, stack = boundary.error_info({"code": 5, "message": {"x": 1}, "name": None, "stack": "s" * 10**6})
+    code, message, name, stack = boundary.error_info(
+        {"code": 5, "message": {"x": 1}, "name": None, "stack": "s" * 10**6}
+    )
     assert (code, name) == ("E_SCRIPT", "Error") and len(stack) < 20_000 and isinstance(message, str)

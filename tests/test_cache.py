@@ -29,8 +29,8 @@ def test_hit_miss_and_lru_order():
     a, b, d = FakeIsolate(), FakeIsolate(), FakeIsolate()
     c.put(k(1), a, 10)
     c.put(k(2), b, 10)
-    assert c.get(k(1)) is a          # 1 is now most recent
-    evicted = c.put(k(3), d, 10)     # evicts 2
+    assert c.get(k(1)) is a  # 1 is now most recent
+    evicted = c.put(k(3), d, 10)  # evicts 2
     assert evicted == [b] and b.discarded and k(2) not in c
     assert c.get(k(2)) is None
     assert (c.stats.hits, c.stats.misses, c.stats.evictions) == (1, 1, 1)

@@ -14,10 +14,10 @@ def test_a_small_storm_passes_the_oracle() -> None:
     r = run_chaos(requests=1500, tenants=100, faults=36, kills=3, concurrency=32, max_seconds=120)
     assert r.violations == []
     answered = sum(v for k, v in r.outcomes.items() if k != "console lines checked")
-    assert answered == 1500 - 3                         # every request answered (the 3 kills are not requests)
-    assert r.kills >= 1 and len(r.respawn_s) == r.kills     # (a kill is skipped when its victim is already gone)
+    assert answered == 1500 - 3  # every request answered (the 3 kills are not requests)
+    assert r.kills >= 1 and len(r.respawn_s) == r.kills  # (a kill is skipped when its victim is already gone)
     assert r.outcomes["ok"] > 1000
-    assert all(any(k.startswith(f"fault {kind} -> ") for k in r.outcomes) for kind in FAULTS)   # each kind was judged
+    assert all(any(k.startswith(f"fault {kind} -> ") for k in r.outcomes) for kind in FAULTS)  # each kind was judged
     assert r.outcomes["console lines checked"] > 1000 and r.rss_mb["shard"] > 0 and r.rss_mb["router"] > 0
 
 

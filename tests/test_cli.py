@@ -28,15 +28,27 @@ def test_quiet_drops_console_output(workers_dir):
 
 
 def test_fetch_request_prints_status_headers_and_body(workers_dir):
-    p = run_cli("run", str(workers_dir / "echo.js"), "--request", "POST https://echo.workers.localhost/a?b=1",
-                "-H", "X-Test: yes", "--body", "hello body")
+    p = run_cli(
+        "run",
+        str(workers_dir / "echo.js"),
+        "--request",
+        "POST https://echo.workers.localhost/a?b=1",
+        "-H",
+        "X-Test: yes",
+        "--body",
+        "hello body",
+    )
     assert p.returncode == 0, p.stderr
     head, _, body = p.stdout.partition(b"\n\n")
     assert head.splitlines()[0] == b"200"
     assert b"content-type: application/json" in head
     echoed = orjson.loads(body)
-    assert echoed == {"method": "POST", "url": "https://echo.workers.localhost/a?b=1",
-                      "headers": {"x-test": "yes"}, "body": "hello body"}
+    assert echoed == {
+        "method": "POST",
+        "url": "https://echo.workers.localhost/a?b=1",
+        "headers": {"x-test": "yes"},
+        "body": "hello body",
+    }
 
 
 def test_env_bindings(workers_dir):
@@ -44,13 +56,16 @@ def test_env_bindings(workers_dir):
     assert orjson.loads(p.stdout) == {"payload": [1], "env": ["API_KEY"]}
 
 
-@pytest.mark.parametrize("payload,words", [
-    ("{bad", "invalid JSON payload"),
-    ('{"a": NaN}', "invalid JSON payload"),
-    ("1e400", "infinity"),
-    ('{"a": 1, "a": 2}', "duplicate key 'a'"),
-    ("[" * 100 + "]" * 100, "nests 100 levels deep"),
-])
+@pytest.mark.parametrize(
+    "payload,words",
+    [
+        ("{bad", "invalid JSON payload"),
+        ('{"a": NaN}', "invalid JSON payload"),
+        ("1e400", "infinity"),
+        ('{"a": 1, "a": 2}', "duplicate key 'a'"),
+        ("[" * 100 + "]" * 100, "nests 100 levels deep"),
+    ],
+)
 def test_bad_payload_is_a_usage_error(workers_dir, payload, words):
     p = run_cli("run", str(workers_dir / "hello.js"), "--payload", payload)
     assert p.returncode == 2
@@ -97,7 +112,9 @@ def test_native_heavy_loop_is_stopped_by_the_watchdog(tmp_path):
     # indexOf over a large array runs in native code and dodges the engine's interrupt
     # counter (fault matrix row 2): the watchdog must stop it near budget + grace.
     f = tmp_path / "native.js"
-    f.write_text("export default { task() { const a = new Array(2e6).fill(1); for (let i = 0; i < 9000; i++) a.indexOf(2); return 1 } }")
+    f.write_text(
+        "export default { task() { const a = new Array(2e6).fill(1); for (let i = 0; i < 9000; i++) a.indexOf(2); return 1 } }"
+    )
     t0 = time.monotonic()
     p = run_cli("run", str(f), "--cpu-ms", "300", "--timeout", "60000")
     elapsed = time.monotonic() - t0

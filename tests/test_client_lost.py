@@ -54,7 +54,7 @@ def test_router_killed_with_a_request_in_flight(server):
         assert time.monotonic() - t0 < 2
         assert not r.ok and r.error is not None and r.error.code == "E_ROUTER_LOST" and "router" in r.error.message
         router_back(c, router)
-        r = c.task("slow", {"ms": 1})   # the same Client, the new router
+        r = c.task("slow", {"ms": 1})  # the same Client, the new router
         assert r.ok and r.value == {"slept": 1}
 
 
@@ -75,4 +75,4 @@ def test_router_frozen_with_a_request_in_flight(server):
         r = c.task("slow", {"ms": 1})
         assert r.ok and r.value == {"slept": 1}
         with pytest.raises(TimeoutError):
-            c.recv(timeout=0.3)   # nothing stray left over
+            c.recv(timeout=0.3)  # nothing stray left over

@@ -92,7 +92,10 @@ def shardrun_answer(app: str, req: dict[str, Any]) -> dict[str, Any]:
         return {"error": f"{r.error.code}: {r.error.message}"[:300]}
     res: HttpResponse = r.value
     errors = [line.text for line in r.logs if line.level == "error"]
-    return {**normalise(app, res.status, res.headers, res.body), "log": errors[0].splitlines()[0][:200] if errors else None}
+    return {
+        **normalise(app, res.status, res.headers, res.body),
+        "log": errors[0].splitlines()[0][:200] if errors else None,
+    }
 
 
 def first_difference(want: dict[str, Any], got: dict[str, Any]) -> str | None:
@@ -110,7 +113,7 @@ def first_difference(want: dict[str, Any], got: dict[str, Any]) -> str | None:
     if got["body"] != want["body"]:
         w, g = body_text(want["body"]), body_text(got["body"])
         at = next((i for i, (a, b) in enumerate(zip(w, g, strict=False)) if a != b), min(len(w), len(g)))
-        return f"body differs at {at}: {short(g[max(0, at - 20):at + 40])}, workerd {short(w[max(0, at - 20):at + 40])}"
+        return f"body differs at {at}: {short(g[max(0, at - 20) : at + 40])}, workerd {short(w[max(0, at - 20) : at + 40])}"
     return None
 
 
@@ -154,8 +157,10 @@ def cases() -> list[Case]:
 
 
 def params() -> list[Any]:
-    return [pytest.param(c, id=c.id, marks=[pytest.mark.xfail(strict=True, reason=KNOWN[c.id])] if c.id in KNOWN else [])
-            for c in cases()]
+    return [
+        pytest.param(c, id=c.id, marks=[pytest.mark.xfail(strict=True, reason=KNOWN[c.id])] if c.id in KNOWN else [])
+        for c in cases()
+    ]
 
 
 @pytest.mark.parametrize("case", params())
@@ -168,8 +173,12 @@ def test_answer_matches_workerd(case: Case) -> None:
 def test_fixture_was_recorded_from_this_bundle_and_these_requests(app: str) -> None:
     fx = fixture(app)
     digest = hashlib.sha256((COMPAT / "bundles" / f"{app}.js").read_bytes()).hexdigest()
-    assert fx["bundle_sha256"] == digest, f"compat/bundles/{app}.js changed since it was recorded: run compat/record.mjs"
-    assert [c["name"] for c in fx["cases"]] == [r["name"] for r in REQUESTS[app]], f"requests of {app} changed: re-record"
+    assert fx["bundle_sha256"] == digest, (
+        f"compat/bundles/{app}.js changed since it was recorded: run compat/record.mjs"
+    )
+    assert [c["name"] for c in fx["cases"]] == [r["name"] for r in REQUESTS[app]], (
+        f"requests of {app} changed: re-record"
+    )
 
 
 def test_every_app_has_requests_and_every_known_failure_names_a_case() -> None:

@@ -28,8 +28,12 @@ HOG, CANARY = "hog", "canary"
 @pytest.fixture
 def server(tmp_path):
     assert shard_for(HOG, 2) == shard_for(CANARY, 2)  # co-located: the point of the test
-    s = Server(tmp_path, {"spin/index.js": SPIN, "spin/worker.toml": "[limits]\ncpu_ms = 200\n", "hello.js": HELLO},
-               shards=2, heartbeat_timeout_ms=2000)
+    s = Server(
+        tmp_path,
+        {"spin/index.js": SPIN, "spin/worker.toml": "[limits]\ncpu_ms = 200\n", "hello.js": HELLO},
+        shards=2,
+        heartbeat_timeout_ms=2000,
+    )
     yield s
     s.close()
 
@@ -76,8 +80,12 @@ def test_a_cpu_bound_tenant_does_not_starve_its_shard_neighbour(server):
 def test_one_long_guarded_turn_does_not_look_like_a_dead_shard(tmp_path):
     # A worker may be given a CPU budget longer than the heartbeat timeout: the watchdog
     # bounds that turn, so the shard's heartbeat goes on while it runs.
-    s = Server(tmp_path, {"long/index.js": SPIN, "long/worker.toml": "[limits]\ncpu_ms = 2500\n", "hello.js": HELLO},
-               shards=2, heartbeat_timeout_ms=1000)
+    s = Server(
+        tmp_path,
+        {"long/index.js": SPIN, "long/worker.toml": "[limits]\ncpu_ms = 2500\n", "hello.js": HELLO},
+        shards=2,
+        heartbeat_timeout_ms=1000,
+    )
     try:
         slot = shard_for("long", 2)
         pid = s.shard_pids()[slot]
@@ -101,14 +109,14 @@ def test_the_heartbeat_stops_when_the_loop_is_wedged_outside_js(tmp_path):
         beat.start()
         os.utime(fd, (0, 0))
         time.sleep(0.03)
-        assert path.stat().st_mtime > 0          # the loop just made progress: it beats
+        assert path.stat().st_mtime > 0  # the loop just made progress: it beats
 
-        time.sleep(0.1)                          # no progress, not in JS: wedged
+        time.sleep(0.1)  # no progress, not in JS: wedged
         os.utime(fd, (0, 0))
         time.sleep(0.1)
         assert path.stat().st_mtime == 0
 
-        busy.set()                               # inside a turn the watchdog bounds
+        busy.set()  # inside a turn the watchdog bounds
         time.sleep(0.1)
         assert path.stat().st_mtime > 0
     finally:

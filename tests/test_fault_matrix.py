@@ -80,8 +80,10 @@ EVIL = r"""export default {
 };"""
 
 WORKERS = {
-    "canary/index.js": CANARY, "canary/worker.toml": f'tenant = "tenant-b"\n[secrets]\nSECRET = "{SECRET_B}"\n',
-    "evil/index.js": EVIL, "evil/worker.toml": f'tenant = "tenant-a"\n[secrets]\nSECRET = "{SECRET_EVIL}"\n',
+    "canary/index.js": CANARY,
+    "canary/worker.toml": f'tenant = "tenant-b"\n[secrets]\nSECRET = "{SECRET_B}"\n',
+    "evil/index.js": EVIL,
+    "evil/worker.toml": f'tenant = "tenant-a"\n[secrets]\nSECRET = "{SECRET_EVIL}"\n',
     "syntax.js": "export default { task( { return 1 } }",
     "topthrow.js": "throw new Error('at the top'); export default { task() { return 1 } };",
     "toploop.js": "for (;;) {} export default { task() { return 1 } };",
@@ -93,14 +95,19 @@ WORKERS = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    s = Server(tmp_path_factory.mktemp("faults"), WORKERS, shards=1,
-               limits={"cpu_ms": 200, "wall_ms": 3000, "memory_mb": 32, "grace_ms": 100})
+    s = Server(
+        tmp_path_factory.mktemp("faults"),
+        WORKERS,
+        shards=1,
+        limits={"cpu_ms": 200, "wall_ms": 3000, "memory_mb": 32, "grace_ms": 100},
+    )
     yield s
     s.close()
 
 
-def http_req(s: Server, method: str, path: str, body: bytes | None = None,
-             headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+def http_req(
+    s: Server, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
     c = http.client.HTTPConnection("127.0.0.1", s.http_port, timeout=30)
     try:
         c.request(method, path, body=body, headers=headers or {})
@@ -149,13 +156,13 @@ def test_request_faults(server: Server, row: str, mode: str, code: str, survives
     assert not r.ok and r.error is not None and r.error.code == code, (r.error, took)
     assert SECRET_B not in r.error.message + r.error.stack
     if code == "E_CPU_LIMIT":
-        assert took < 0.2 + 1.5, took                 # budget + grace, with room for a noisy machine
+        assert took < 0.2 + 1.5, took  # budget + grace, with room for a noisy machine
     if code == "E_NEVER_RESPONDS":
-        assert took < 1.0                             # at once, not at the 3 s deadline
+        assert took < 1.0  # at once, not at the 3 s deadline
     canary(server)
     if survives:
-        assert server.shard_pids() == pids            # the same process served the canary
-    assert fault(server, "globals").value == ["undefined"] * 6   # and the tenant itself works again
+        assert server.shard_pids() == pids  # the same process served the canary
+    assert fault(server, "globals").value == ["undefined"] * 6  # and the tenant itself works again
 
 
 def test_row13_unhandled_rejection_and_row14_host_misuse(server: Server) -> None:
@@ -166,7 +173,7 @@ def test_row13_unhandled_rejection_and_row14_host_misuse(server: Server) -> None
 
 def test_row22_pollution_stays_in_its_tenant(server: Server) -> None:
     assert fault(server, "pollute").value == "polluted"
-    canary(server)                                    # clean realm: nothing of tenant A's changes
+    canary(server)  # clean realm: nothing of tenant A's changes
 
 
 def test_row23_errors_carry_only_the_callers_data(server: Server) -> None:
@@ -174,7 +181,7 @@ def test_row23_errors_carry_only_the_callers_data(server: Server) -> None:
     assert r.error is not None and SECRET_EVIL in r.error.message and SECRET_B not in r.error.message
     canary(server)
     log = (server.dir / "serve.log").read_text(errors="replace")
-    assert SECRET_B not in log                        # secrets never logged (the canary does not log them)
+    assert SECRET_B not in log  # secrets never logged (the canary does not log them)
 
 
 def test_row24_26_no_way_out(server: Server) -> None:
@@ -192,13 +199,20 @@ def test_row6_huge_http_response(server: Server) -> None:
     canary(server)
 
 
-@pytest.mark.parametrize(("body", "status", "code"), [
-    (b'{"a": 1, "a": 2}', 400, "E_BAD_JSON"), (b"NaN", 400, "E_BAD_JSON"), (b"1e400", 400, "E_BAD_JSON"),
-    (b"[" * 100 + b"]" * 100, 400, "E_BAD_JSON"), (b'{"a": "\xff\xfe"}', 400, "E_BAD_JSON"),
-    (b'{"a": "\xc0\xaf"}', 400, "E_BAD_JSON"), (b'{"a": 1', 400, "E_BAD_JSON"),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (b'{"a": 1, "a": 2}', 400, "E_BAD_JSON"),
+        (b"NaN", 400, "E_BAD_JSON"),
+        (b"1e400", 400, "E_BAD_JSON"),
+        (b"[" * 100 + b"]" * 100, 400, "E_BAD_JSON"),
+        (b'{"a": "\xff\xfe"}', 400, "E_BAD_JSON"),
+        (b'{"a": "\xc0\xaf"}', 400, "E_BAD_JSON"),
+        (b'{"a": 1', 400, "E_BAD_JSON"),
+    ],
+)
 def test_rows5_8_9_bad_payloads_never_reach_a_shard(server: Server, body: bytes, status: int, code: str) -> None:
-    accepted = server.status()["counts"]["accepted"]    # requests the routing table took in
+    accepted = server.status()["counts"]["accepted"]  # requests the routing table took in
     got, out = http_req(server, "POST", "/_shardrun/tasks/canary", body, {"content-type": "application/json"})
     assert got == status and orjson.loads(out)["error"]["code"] == code
     assert server.status()["counts"]["accepted"] == accepted
@@ -213,10 +227,15 @@ def test_row7_huge_body_and_headers(server: Server) -> None:
     canary(server)
 
 
-@pytest.mark.parametrize(("worker", "code", "status"), [
-    ("nope", "E_NOT_FOUND", 404), ("syntax", "E_COMPILE", 500), ("topthrow", "E_SCRIPT", 500),
-    ("toploop", "E_CPU_LIMIT", 504),
-])
+@pytest.mark.parametrize(
+    ("worker", "code", "status"),
+    [
+        ("nope", "E_NOT_FOUND", 404),
+        ("syntax", "E_COMPILE", 500),
+        ("topthrow", "E_SCRIPT", 500),
+        ("toploop", "E_CPU_LIMIT", 504),
+    ],
+)
 def test_rows10_11_unknown_and_broken_scripts(server: Server, worker: str, code: str, status: int) -> None:
     r = server.client.task(worker, {})
     assert r.error is not None and r.error.code == code
@@ -233,7 +252,7 @@ def test_row25_bad_names(server: Server, path: str) -> None:
 
 
 def test_row15_shard_killed_mid_request(server: Server) -> None:
-    rid = server.client.send("evil", "task", {"fault": "microtasks"})   # busy for its 200 ms budget
+    rid = server.client.send("evil", "task", {"fault": "microtasks"})  # busy for its 200 ms budget
     time.sleep(0.05)
     os.kill(server.shard_pids()[0], signal.SIGKILL)
     r = server.client.wait(rid, timeout=10)
@@ -257,25 +276,53 @@ def test_row28_timing_stance_is_documented() -> None:
 def test_row4_24_shards_run_under_resource_limits(server: Server) -> None:
     pid = server.shard_pids()[0]
     limits = {line[:26].strip(): line[26:].split() for line in Path(f"/proc/{pid}/limits").read_text().splitlines()[1:]}
-    assert limits["Max address space"][:2] == [str(4096 << 20)] * 2      # serve.shard_max_address_mb
-    assert limits["Max open files"][:2] == ["1024", "1024"]               # serve.shard_max_open_files
+    assert limits["Max address space"][:2] == [str(4096 << 20)] * 2  # serve.shard_max_address_mb
+    assert limits["Max open files"][:2] == ["1024", "1024"]  # serve.shard_max_open_files
     assert "NoNewPrivs:\t1" in Path(f"/proc/{pid}/status").read_text()
 
 
 def _frames(types: list[bytes]) -> Any:
     from hypothesis import strategies as st
 
-    scalar = st.one_of(st.none(), st.booleans(), st.integers(-2**63, 2**63 - 1), st.floats(allow_nan=False, allow_infinity=False),
-                       st.text(max_size=20))
-    value = st.recursive(scalar, lambda v: st.one_of(st.lists(v, max_size=4), st.dictionaries(st.text(max_size=8), v,
-                                                                                                max_size=4)), max_leaves=8)
-    keys = st.sampled_from(["id", "worker", "kind", "arg", "tenant", "depth", "wall_ms", "admin", "ok", "value",
-                            "error", "reason", "shard", "pid"])
-    body = st.one_of(st.binary(max_size=64),
-                     st.dictionaries(keys, st.one_of(value, st.sampled_from(["canary", "evil", "task", "fetch"])),
-                                     max_size=6).map(orjson.dumps))
+    scalar = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**63), 2**63 - 1),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=20),
+    )
+    value = st.recursive(
+        scalar,
+        lambda v: st.one_of(st.lists(v, max_size=4), st.dictionaries(st.text(max_size=8), v, max_size=4)),
+        max_leaves=8,
+    )
+    keys = st.sampled_from(
+        [
+            "id",
+            "worker",
+            "kind",
+            "arg",
+            "tenant",
+            "depth",
+            "wall_ms",
+            "admin",
+            "ok",
+            "value",
+            "error",
+            "reason",
+            "shard",
+            "pid",
+        ]
+    )
+    body = st.one_of(
+        st.binary(max_size=64),
+        st.dictionaries(keys, st.one_of(value, st.sampled_from(["canary", "evil", "task", "fetch"])), max_size=6).map(
+            orjson.dumps
+        ),
+    )
     good = st.tuples(st.sampled_from(types), st.lists(body, min_size=1, max_size=3)).map(
-        lambda t: [b"SR1", t[0], *t[1]])
+        lambda t: [b"SR1", t[0], *t[1]]
+    )
     junk = st.lists(st.binary(max_size=32), min_size=1, max_size=4)
     return st.lists(st.one_of(good, junk), min_size=1, max_size=8)
 
@@ -316,9 +363,24 @@ def test_fuzzed_frames_against_the_router_and_its_shard_side(server: Server) -> 
         front.close()
         back.close()
         ctx.term()
-    assert codes <= {"E_BAD_REQUEST", "E_BAD_NAME", "E_NOT_FOUND", "E_BAD_JSON", "E_SCRIPT", "E_NO_HANDLER",
-                     "E_CPU_LIMIT", "E_OOM", "E_STACK", "E_BAD_OUTPUT", "E_NEVER_RESPONDS", "E_TENANT_LIMIT",
-                     "E_RESPONSE_TOO_LARGE", "E_COMPILE", "E_WALL_TIMEOUT", "E_SHARD_LOST", "E_OVERLOADED"}, codes
+    assert codes <= {
+        "E_BAD_REQUEST",
+        "E_BAD_NAME",
+        "E_NOT_FOUND",
+        "E_BAD_JSON",
+        "E_SCRIPT",
+        "E_NO_HANDLER",
+        "E_CPU_LIMIT",
+        "E_OOM",
+        "E_STACK",
+        "E_BAD_OUTPUT",
+        "E_NEVER_RESPONDS",
+        "E_TENANT_LIMIT",
+        "E_RESPONSE_TOO_LARGE",
+        "E_COMPILE",
+        "E_WALL_TIMEOUT",
+        "E_SHARD_LOST",
+        "E_OVERLOADED",
+    }, codes
     canary(server)
-    assert server.shard_pids() == pids                  # the shard process survived it all
-
+    assert server.shard_pids() == pids  # the shard process survived it all

@@ -54,7 +54,8 @@ def allow(o: Origin, **kw: Any) -> FetchPolicy:
 
 
 def test_allowed_get_and_post_with_fetch_semantics(origin: Origin) -> None:
-    v = value("""
+    v = value(
+        """
         const r = await fetch(p.base + "/hello");
         const e = await fetch(new Request(p.base + "/echo", {method: "POST", body: JSON.stringify({a: 1}),
                                                               headers: {"x-one": "1", "content-type": "application/json"}}));
@@ -66,10 +67,26 @@ def test_allowed_get_and_post_with_fetch_semantics(origin: Origin) -> None:
                 method: j.method, body: j.body, one: j.headers["x-one"], ua: j.headers["user-agent"],
                 gz: await g.text(), ce: g.headers.get("content-encoding"), bytes: bytes.length,
                 missing: [missing.status, missing.ok, await missing.text()], used: r.bodyUsed};
-    """, allow(origin), {"base": origin.base})
-    assert v == {"status": 200, "ok": True, "text": "hello", "xtest": "1", "type": "basic", "method": "POST",
-                 "body": '{"a":1}', "one": "1", "ua": "shardrun", "gz": "unzipped " * 10, "ce": None, "bytes": 5,
-                 "missing": [404, False, "not here"], "used": True}
+    """,
+        allow(origin),
+        {"base": origin.base},
+    )
+    assert v == {
+        "status": 200,
+        "ok": True,
+        "text": "hello",
+        "xtest": "1",
+        "type": "basic",
+        "method": "POST",
+        "body": '{"a":1}',
+        "one": "1",
+        "ua": "shardrun",
+        "gz": "unzipped " * 10,
+        "ce": None,
+        "bytes": 5,
+        "missing": [404, False, "not here"],
+        "used": True,
+    }
 
 
 def test_everything_is_denied_by_default(origin: Origin) -> None:
@@ -77,14 +94,17 @@ def test_everything_is_denied_by_default(origin: Origin) -> None:
     assert e[:2] == ["TypeError", "E_EGRESS_DENIED"] and "nothing (fetch is denied by default)" in e[2]
 
 
-@pytest.mark.parametrize(("url", "words"), [
-    ("file:///etc/passwd", "file: URL is not allowed"),
-    ("data:text/plain,hi", "data: URL is not allowed"),
-    ("ftp://127.0.0.1/", "ftp: URL is not allowed"),
-    ("http://127.0.0.2:{port}/", "not allowed for this worker"),
-    ("http://127.0.0.1:1/", "not allowed for this worker"),
-    ("http://169.254.169.254/latest/meta-data", "not allowed for this worker"),
-])
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("file:///etc/passwd", "file: URL is not allowed"),
+        ("data:text/plain,hi", "data: URL is not allowed"),
+        ("ftp://127.0.0.1/", "ftp: URL is not allowed"),
+        ("http://127.0.0.2:{port}/", "not allowed for this worker"),
+        ("http://127.0.0.1:1/", "not allowed for this worker"),
+        ("http://169.254.169.254/latest/meta-data", "not allowed for this worker"),
+    ],
+)
 def test_other_targets_are_denied(origin: Origin, url: str, words: str) -> None:
     e = caught(f"await fetch({url.format(port=origin.port)!r})", allow(origin))
     assert e[1] == "E_EGRESS_DENIED" and words in e[2]
@@ -97,14 +117,18 @@ def test_an_uncaught_denial_is_the_requests_error(origin: Origin) -> None:
 
 def test_redirects_are_followed_and_each_hop_is_checked(origin: Origin) -> None:
     b = origin.base
-    v = value("""
+    v = value(
+        """
         const r = await fetch(p.base + "/redirect?to=" + encodeURIComponent(p.base + "/hello"));
         const m = await fetch(p.base + "/redirect?to=/hello", {redirect: "manual"});
         const post = await (await fetch(p.base + "/redirect?code=303&to=/echo", {method: "POST", body: "x"})).json();
         const keep = await (await fetch(p.base + "/redirect?code=307&to=/echo", {method: "POST", body: "x"})).json();
         return [r.status, await r.text(), r.redirected, r.url, m.status, m.headers.get("location"),
                 post.method, post.body, keep.method, keep.body];
-    """, allow(origin), {"base": b})
+    """,
+        allow(origin),
+        {"base": b},
+    )
     assert v == [200, "hello", True, b + "/hello", 302, "/hello", "GET", "", "POST", "x"]
     for to in ("http://169.254.169.254/", "http://127.0.0.1:1/", "file:///etc/passwd"):
         e = caught(f"await fetch(p.base + '/redirect?to=' + encodeURIComponent({to!r}))", allow(origin), {"base": b})
@@ -126,51 +150,81 @@ def test_oversize_responses_are_refused(origin: Origin) -> None:
     for q in ("n=5000", "n=5000&chunked=1"):
         e = caught(f"await fetch(p.base + '/big?{q}')", allow(origin, max_response_bytes=1000), {"base": origin.base})
         assert e[1] == "E_RESPONSE_TOO_LARGE", (q, e)
-    assert value("return (await (await fetch(p.base + '/big?n=1000')).text()).length",
-                 allow(origin, max_response_bytes=1000), {"base": origin.base}) == 1000
+    assert (
+        value(
+            "return (await (await fetch(p.base + '/big?n=1000')).text()).length",
+            allow(origin, max_response_bytes=1000),
+            {"base": origin.base},
+        )
+        == 1000
+    )
 
 
 def test_subrequest_cap(origin: Origin) -> None:
-    v = value("""
+    v = value(
+        """
         const out = [];
         for (let i = 0; i < 4; i++) {
           try { out.push((await fetch(p.base + "/hello")).status); } catch (e) { out.push(e.code); }
         }
         return out;
-    """, allow(origin, max_subrequests=3), {"base": origin.base})
+    """,
+        allow(origin, max_subrequests=3),
+        {"base": origin.base},
+    )
     assert v == [200, 200, 200, "E_SUBREQUEST_LIMIT"]
 
 
 def test_concurrency_cap_makes_extra_fetches_wait(origin: Origin) -> None:
     end = time.monotonic() + 5
-    while origin.active and time.monotonic() < end:   # a slow request an earlier test gave up on
+    while origin.active and time.monotonic() < end:  # a slow request an earlier test gave up on
         time.sleep(0.05)
     origin.max_active = 0
-    v = value("""
+    v = value(
+        """
         const rs = await Promise.all(Array.from({length: 6}, () => fetch(p.base + "/slow?ms=150")));
         return rs.map((r) => r.status);
-    """, allow(origin, max_concurrent=2), {"base": origin.base})
+    """,
+        allow(origin, max_concurrent=2),
+        {"base": origin.base},
+    )
     assert v == [200] * 6 and origin.max_active == 2
 
 
 def test_abort(origin: Origin) -> None:
     t0 = time.monotonic()
-    v = value("""
+    v = value(
+        """
         const c = new AbortController();
         setTimeout(() => c.abort(), 50);
         const out = [];
         try { await fetch(p.base + "/slow?ms=2000", {signal: c.signal}); } catch (e) { out.push(e.name); }
         try { await fetch(p.base + "/hello", {signal: AbortSignal.abort()}); } catch (e) { out.push(e.name); }
         return out;
-    """, allow(origin), {"base": origin.base})
+    """,
+        allow(origin),
+        {"base": origin.base},
+    )
     assert v == ["AbortError", "AbortError"] and time.monotonic() - t0 < 1.5
 
 
-@pytest.mark.parametrize(("entry", "ok"), [
-    ("api.example.com", True), ("*.example.org", True), ("127.0.0.1:8080", True), ("[::1]:8080", True), ("::1", True),
-    ("http://x.com", False), ("*.1.2.3.4", False), ("x.com:99999", False), ("x.com:abc", False), ("*.", False),
-    ("exa mple.com", False), ("*.127.0.0.1", False),
-])
+@pytest.mark.parametrize(
+    ("entry", "ok"),
+    [
+        ("api.example.com", True),
+        ("*.example.org", True),
+        ("127.0.0.1:8080", True),
+        ("[::1]:8080", True),
+        ("::1", True),
+        ("http://x.com", False),
+        ("*.1.2.3.4", False),
+        ("x.com:99999", False),
+        ("x.com:abc", False),
+        ("*.", False),
+        ("exa mple.com", False),
+        ("*.127.0.0.1", False),
+    ],
+)
 def test_allow_entries_are_validated(entry: str, ok: bool) -> None:
     if ok:
         parse_entry(entry)
@@ -182,11 +236,15 @@ def test_allow_entries_are_validated(entry: str, ok: bool) -> None:
 def test_matching_rules() -> None:
     p = FetchPolicy(allow=("api.example.com", "*.example.org", "pinned.example.net:8443", "*.0.0.1"))
     assert check_url("https://api.example.com/x", p).exact
-    assert check_url("http://api.example.com:9000/", p).port == 9000           # no port: any port
-    assert not check_url("https://a.b.example.org/", p).exact                   # via the wildcard
+    assert check_url("http://api.example.com:9000/", p).port == 9000  # no port: any port
+    assert not check_url("https://a.b.example.org/", p).exact  # via the wildcard
     assert check_url("https://pinned.example.net:8443/", p).port == 8443
-    for url in ("https://example.org/", "https://pinned.example.net/", "https://api.example.com.evil.test/",
-                "https://127.0.0.1/"):                                          # apex, port, suffix trick, wildcard IP
+    for url in (
+        "https://example.org/",
+        "https://pinned.example.net/",
+        "https://api.example.com.evil.test/",
+        "https://127.0.0.1/",
+    ):  # apex, port, suffix trick, wildcard IP
         with pytest.raises(ShardrunError) as e:
             check_url(url, p)
         assert e.value.code == "E_EGRESS_DENIED", url
@@ -199,6 +257,7 @@ def test_hosts_allowed_by_a_wildcard_never_resolve_to_private_addresses() -> Non
             await r.resolve("localhost", 80)
         finally:
             await r.close()
+
     with pytest.raises(EgressDenied, match="non-public addresses only"):
         asyncio.run(go())
 

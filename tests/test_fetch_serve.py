@@ -63,9 +63,17 @@ def origin() -> Any:
 
 @pytest.fixture
 def server(tmp_path: Path, origin: Origin) -> Any:
-    s = Server(tmp_path, {"a/index.js": A, "a/worker.toml": A_TOML.format(origin=origin.base, allow=origin.allow),
-                          "b/index.js": B, "b/worker.toml": B_TOML.format(origin=origin.base), "loop.js": LOOP},
-               tables={"egress": {"deny": [d for d in DEFAULT_DENY if d not in LOOPBACK]}})   # the origin is on loopback
+    s = Server(
+        tmp_path,
+        {
+            "a/index.js": A,
+            "a/worker.toml": A_TOML.format(origin=origin.base, allow=origin.allow),
+            "b/index.js": B,
+            "b/worker.toml": B_TOML.format(origin=origin.base),
+            "loop.js": LOOP,
+        },
+        tables={"egress": {"deny": [d for d in DEFAULT_DENY if d not in LOOPBACK]}},
+    )  # the origin is on loopback
     yield s
     s.close()
 
@@ -78,7 +86,7 @@ def test_worker_to_worker_call_keeps_each_workers_env(server: Server) -> None:
     b = out["b"]
     assert b["url"] == "https://b.workers.localhost/hi?x=1" and (b["method"], b["body"]) == ("POST", "from a")
     assert b["keys"] == ["B_VAR", "ORIGIN"] and "s3cret-a" not in b["values"]
-    assert b["external"] == "E_EGRESS_DENIED"          # b's policy: nothing allowed
+    assert b["external"] == "E_EGRESS_DENIED"  # b's policy: nothing allowed
 
 
 def test_external_fetch_from_a_shard(server: Server, origin: Origin) -> None:
@@ -92,4 +100,4 @@ def test_a_worker_that_calls_itself_stops_at_the_depth_limit(server: Server) -> 
     assert r.ok, r.error
     body = r.value.body.decode()
     assert r.value.status == 508 and body.startswith("d" * 8 + "{") and "E_LOOP_LIMIT" in body
-    assert server.client.fetch("loop", "GET", "/").value.status == 508   # and the server is fine after
+    assert server.client.fetch("loop", "GET", "/").value.status == 508  # and the server is fine after

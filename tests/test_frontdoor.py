@@ -29,9 +29,20 @@ QUIET = "export default { fetch() { console.log('said by quiet'); return new Res
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
-    s = Server(tmp_path_factory.mktemp("fd"), {"echo.js": ECHO, "throws.js": THROWS, "slow.js": SLOW, "talk.js": TALK,
-                                                "quiet/index.js": QUIET, "quiet/worker.toml": "console = false\n"}, shards=2,
-               limits={"wall_ms": 500}, http_max_body_bytes=100_000)
+    s = Server(
+        tmp_path_factory.mktemp("fd"),
+        {
+            "echo.js": ECHO,
+            "throws.js": THROWS,
+            "slow.js": SLOW,
+            "talk.js": TALK,
+            "quiet/index.js": QUIET,
+            "quiet/worker.toml": "console = false\n",
+        },
+        shards=2,
+        limits={"wall_ms": 500},
+        http_max_body_bytes=100_000,
+    )
     yield s
     s.close()
 
@@ -66,16 +77,19 @@ def test_tasks_over_http(srv):
     assert r.status == 200 and json.loads(data) == {"got": {"n": [1, 2]}}
 
 
-@pytest.mark.parametrize("method,path,body,status,code", [
-    ("GET", "/w/nope/", None, 404, "E_NOT_FOUND"),
-    ("GET", "/nothing-here", None, 404, "E_NOT_FOUND"),
-    ("GET", "/w/Bad..Name/", None, 400, "E_BAD_NAME"),
-    ("POST", "/_shardrun/tasks/echo", b'{"a": NaN}', 400, "E_BAD_JSON"),
-    ("POST", "/_shardrun/tasks/echo", b"[" * 100 + b"]" * 100, 400, "E_BAD_JSON"),
-    ("GET", "/w/throws/", None, 500, "E_SCRIPT"),
-    ("GET", "/w/slow/", None, 504, "E_WALL_TIMEOUT"),
-    ("POST", "/w/echo/", b"x" * 200_000, 413, "E_BODY_TOO_LARGE"),
-])
+@pytest.mark.parametrize(
+    "method,path,body,status,code",
+    [
+        ("GET", "/w/nope/", None, 404, "E_NOT_FOUND"),
+        ("GET", "/nothing-here", None, 404, "E_NOT_FOUND"),
+        ("GET", "/w/Bad..Name/", None, 400, "E_BAD_NAME"),
+        ("POST", "/_shardrun/tasks/echo", b'{"a": NaN}', 400, "E_BAD_JSON"),
+        ("POST", "/_shardrun/tasks/echo", b"[" * 100 + b"]" * 100, 400, "E_BAD_JSON"),
+        ("GET", "/w/throws/", None, 500, "E_SCRIPT"),
+        ("GET", "/w/slow/", None, 504, "E_WALL_TIMEOUT"),
+        ("POST", "/w/echo/", b"x" * 200_000, 413, "E_BODY_TOO_LARGE"),
+    ],
+)
 def test_error_mapping(srv, method, path, body, status, code):
     r, data = request(srv, method, path, body)
     assert r.status == status, data
@@ -127,7 +141,12 @@ def test_structured_access_and_console_logs(srv):
     assert access and access[0]["worker"] == "talk" and access[0]["tenant"] == "talk" and access[0]["status"] == 200
     assert access[0]["role"] == "router" and isinstance(access[0]["shard"], int) and access[0]["duration_ms"] > 0
     said = [x for x in lines if x.get("event") == "console" and x.get("text") == "said by talk"]
-    assert said and said[0]["request_id"] == "log-test-1" and said[0]["tenant"] == "talk" and said[0]["role"].startswith("shard")
+    assert (
+        said
+        and said[0]["request_id"] == "log-test-1"
+        and said[0]["tenant"] == "talk"
+        and said[0]["role"].startswith("shard")
+    )
     assert not any(x.get("text") == "said by quiet" for x in lines)  # console = false in its worker.toml
 
 
@@ -142,7 +161,7 @@ def test_prometheus_metrics_from_every_process(srv):
     assert "shardrun_http_request_seconds_bucket" in text and "shardrun_requests_inflight" in text
     hits = sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith("shardrun_cache_hits_total"))
     assert hits >= 2
-    assert text.count('shardrun_process_rss_bytes{') >= 3  # router and both shards
+    assert text.count("shardrun_process_rss_bytes{") >= 3  # router and both shards
 
 
 def test_a_worker_host_owns_its_metrics_path(srv):
@@ -194,8 +213,21 @@ def test_loadtest_over_http_and_zeromq(srv, mode):
     from .conftest import run_cli
 
     for target in (srv.http, srv.endpoint):
-        p = run_cli("loadtest", target, "--workers", "echo", "--mode", mode, "--concurrency", "4", "--rate", "200",
-                    "--seconds", "1", timeout=60)
+        p = run_cli(
+            "loadtest",
+            target,
+            "--workers",
+            "echo",
+            "--mode",
+            mode,
+            "--concurrency",
+            "4",
+            "--rate",
+            "200",
+            "--seconds",
+            "1",
+            timeout=60,
+        )
         assert p.returncode == 0, p.stderr
         out = json.loads(p.stdout)
         assert out["requests"] > 20 and out["p50_ms"] is not None and out["p99_ms"] >= out["p50_ms"]

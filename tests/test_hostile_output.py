@@ -74,8 +74,10 @@ CANARY = """export default {
 def worker_files(tmp: Path) -> dict[str, str]:
     return {
         f"{EVIL0}.js": TRICKS,
-        f"{CANARY1}/index.js": CANARY, f"{CANARY1}/worker.toml": '[env]\nWHO = "one"\n',
-        f"{CANARY0}/index.js": CANARY, f"{CANARY0}/worker.toml": '[env]\nWHO = "zero"\n',
+        f"{CANARY1}/index.js": CANARY,
+        f"{CANARY1}/worker.toml": '[env]\nWHO = "one"\n',
+        f"{CANARY0}/index.js": CANARY,
+        f"{CANARY0}/worker.toml": '[env]\nWHO = "zero"\n',
         f"{CALLER1}/index.js": f"""export default {{ async fetch(req) {{
             const r = await fetch("http://{EVIL0}.workers.localhost/");
             return new Response(r.status + " " + r.headers.get("x-shardrun-error") + " " + (await r.text()).length); }} }};""",
@@ -147,7 +149,7 @@ def get(host: str, path: str = "/") -> bytes:
 def test_1_a_tenant_cannot_inject_a_response_into_the_next_one(server: Server, trick: str) -> None:
     raw = pipelined(server.http_port, get(EVIL0, "/" + trick), get(CANARY0), expect=2)
     got = responses(raw)
-    assert len(got) == 2, raw                           # exactly one response per request, nothing injected
+    assert len(got) == 2, raw  # exactly one response per request, nothing injected
     (status, headers, _), (status2, headers2, body2) = got
     # The trick fails in JS (an error) or is ignored (the real response); it never reaches the wire.
     assert status in (200, 500, 502) and "set-cookie" not in headers, raw
@@ -156,10 +158,19 @@ def test_1_a_tenant_cannot_inject_a_response_into_the_next_one(server: Server, t
 
 # ---- 2 and 4: malformed replies, from a stand-in shard ----------------------------------------
 BAD_VALUES: list[Any] = [
-    {"status": "200"}, {"status": 0, "statusText": "", "headers": []}, {"status": 200, "headers": "x"},
-    {"status": 200, "headers": [["a"]]}, {"status": 200, "headers": [[1, 2]]}, {"status": 200, "b64": "@@@"},
-    {"status": 200, "headers": [["x", "a\r\nset-cookie: sid=evil"]]}, {"status": 200, "statusText": "\r\n"},
-    None, "a string", [1, 2], {"status": 1e30}, {"status": 200.0},
+    {"status": "200"},
+    {"status": 0, "statusText": "", "headers": []},
+    {"status": 200, "headers": "x"},
+    {"status": 200, "headers": [["a"]]},
+    {"status": 200, "headers": [[1, 2]]},
+    {"status": 200, "b64": "@@@"},
+    {"status": 200, "headers": [["x", "a\r\nset-cookie: sid=evil"]]},
+    {"status": 200, "statusText": "\r\n"},
+    None,
+    "a string",
+    [1, 2],
+    {"status": 1e30},
+    {"status": 200.0},
 ]
 
 
@@ -168,9 +179,9 @@ def bad_reply(rid: int, i: int) -> bytes:
     if k == len(BAD_VALUES):
         return b'{"id":%d,not json at all' % rid
     if k == len(BAD_VALUES) + 1:
-        return b'{"id":%d,"ok":true}' % rid                      # no value at all
+        return b'{"id":%d,"ok":true}' % rid  # no value at all
     if k == len(BAD_VALUES) + 2:
-        return b'{"id":%d,"ok":false,"error":[1]}' % rid         # an error that is not an object
+        return b'{"id":%d,"ok":false,"error":[1]}' % rid  # an error that is not an object
     return protocol.reply_body(rid, True, BAD_VALUES[k], shard=0)
 
 
@@ -198,7 +209,9 @@ class StandIn:
             frames = self.sock.recv_multipart()
             for msg in protocol.decode_all(frames):
                 if isinstance(msg, protocol.Message) and msg.type == protocol.REQUEST:
-                    self.sock.send_multipart([protocol.HEADER, protocol.REPLY, bad_reply(msg.body["id"], self.answered)])
+                    self.sock.send_multipart(
+                        [protocol.HEADER, protocol.REPLY, bad_reply(msg.body["id"], self.answered)]
+                    )
                     self.answered += 1
 
     def close(self) -> None:
@@ -242,13 +255,13 @@ def test_2_malformed_replies_fail_their_request_only(server: Server, standin: St
     n = 3 * (len(BAD_VALUES) + 3)
     for _i in range(n):
         status, body = http(server, EVIL0)
-        assert status in (500, 502), body              # an error for that request ...
+        assert status in (500, 502), body  # an error for that request ...
         code = orjson.loads(body)["error"]["code"]
         assert code in ("E_BAD_OUTPUT", "E_INTERNAL"), body
-        canary_ok += http(server, CANARY1) == (200, b"canary one")   # ... and nothing for anyone else
+        canary_ok += http(server, CANARY1) == (200, b"canary one")  # ... and nothing for anyone else
     assert standin.answered >= n
     assert canary_ok == n
-    assert server.status()["router_pid"] == router      # the router never died
+    assert server.status()["router_pid"] == router  # the router never died
 
 
 def test_4_a_malformed_worker_to_worker_response_fails_the_caller_only(server: Server, standin: StandIn) -> None:
@@ -256,7 +269,7 @@ def test_4_a_malformed_worker_to_worker_response_fails_the_caller_only(server: S
     for _ in range(len(BAD_VALUES) + 3):
         status, body = http(server, CALLER1)
         assert status == 200 and body.split()[0] in (b"500", b"502"), body
-    assert server.shard_pids()[1] == pids[1]            # the caller's shard survived every one
+    assert server.shard_pids()[1] == pids[1]  # the caller's shard survived every one
     assert http(server, CANARY1) == (200, b"canary one")
 
 
@@ -283,7 +296,7 @@ def test_5_console_output_after_the_response_is_not_kept() -> None:
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
-        for _ in range(20):        # 20 MB logged after the responses
+        for _ in range(20):  # 20 MB logged after the responses
             call = iso.submit("fetch", HttpRequest("GET", "http://late.test/"))
             end = time.monotonic() + 5
             while not call.finished:
@@ -300,11 +313,15 @@ def test_8_worker_toml_cannot_raise_operator_limits(tmp_path: Path) -> None:
     (tmp_path / "greedy").mkdir()
     (tmp_path / "greedy" / "index.js").write_text("export default { task() {} }")
     (tmp_path / "greedy" / "worker.toml").write_text(
-        "max_concurrency = 100000\n[limits]\ncpu_ms = 1e9\nmemory_mb = 4096\nwall_ms = 10\n")
-    settings = load_settings(None, serve={"workers": str(tmp_path), "shards": 1, "tenant_max_concurrency": 3},
-                             limits={"cpu_ms": 50, "memory_mb": 32})
+        "max_concurrency = 100000\n[limits]\ncpu_ms = 1e9\nmemory_mb = 4096\nwall_ms = 10\n"
+    )
+    settings = load_settings(
+        None,
+        serve={"workers": str(tmp_path), "shards": 1, "tenant_max_concurrency": 3},
+        limits={"cpu_ms": 50, "memory_mb": 32},
+    )
     spec = Registry(tmp_path, settings.limits.to_limits()).get("greedy")
-    assert (spec.limits.cpu_ms, spec.limits.memory_mb, spec.limits.wall_ms) == (50, 32, 10)   # lowered: yes
+    assert (spec.limits.cpu_ms, spec.limits.memory_mb, spec.limits.wall_ms) == (50, 32, 10)  # lowered: yes
     assert spec.clamped == ("cpu_ms", "memory_mb")
     t = RoutingTable(settings)
     t.on_alive(b"shard-0-1", protocol.decode(protocol.encode_ready(0, 1, 0)))
@@ -312,14 +329,22 @@ def test_8_worker_toml_cannot_raise_operator_limits(tmp_path: Path) -> None:
         raw = protocol.request_body(i, "greedy", "task", {})
         t.accept(b"c", protocol.decode_body(protocol.REQUEST, raw), raw)
     codes = [orjson.loads(b)["error"]["code"] for b in t.client_out.pop(b"c", [])]
-    assert codes == ["E_TENANT_LIMIT"] * 2                # the operator's 3, not the worker's 100,000
+    assert codes == ["E_TENANT_LIMIT"] * 2  # the operator's 3, not the worker's 100,000
 
 
 def test_8_one_tenant_cannot_take_a_shards_slots_or_the_queue(tmp_path: Path) -> None:
     for w in ("hog", "other"):
         (tmp_path / f"{w}.js").write_text("export default { task() {} }")
-    settings = load_settings(None, serve={"workers": str(tmp_path), "shards": 1, "max_inflight_per_shard": 4,
-                                          "max_queued": 8, "tenant_max_concurrency": 1000})
+    settings = load_settings(
+        None,
+        serve={
+            "workers": str(tmp_path),
+            "shards": 1,
+            "max_inflight_per_shard": 4,
+            "max_queued": 8,
+            "tenant_max_concurrency": 1000,
+        },
+    )
     t = RoutingTable(settings)
     t.on_alive(b"shard-0-1", protocol.decode(protocol.encode_ready(0, 1, 0)))
 
@@ -329,9 +354,9 @@ def test_8_one_tenant_cannot_take_a_shards_slots_or_the_queue(tmp_path: Path) ->
             t.accept(worker.encode(), protocol.decode_body(protocol.REQUEST, raw), raw)
         return [orjson.loads(b)["error"]["code"] for b in t.client_out.pop(worker.encode(), [])]
 
-    assert send("hog", 50) == ["E_TENANT_LIMIT"] * 44     # 2 of 4 slots running, 4 of 8 queue places waiting
+    assert send("hog", 50) == ["E_TENANT_LIMIT"] * 44  # 2 of 4 slots running, 4 of 8 queue places waiting
     assert sum(len(b) for b in t.shard_out.values()) == 2
-    assert send("other", 3) == []                          # another tenant still gets the free slots at once
+    assert send("other", 3) == []  # another tenant still gets the free slots at once
     assert [p.tenant for p in t.shard_out[0]].count("other") == 2
     assert t.tenant_queued["other"] == 1
     # A hog's request finishing frees its slot for its own next one, never the other tenant's.

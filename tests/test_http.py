@@ -26,7 +26,9 @@ class Harness:
     def _on_request(self, req: IncomingRequest) -> None:
         self.requests.append(req)
         if self.auto:
-            req.conn.respond(req.seq, 200, [("x-seq", str(req.seq))], f"{req.method} {req.target} {len(req.body)}".encode())
+            req.conn.respond(
+                req.seq, 200, [("x-seq", str(req.seq))], f"{req.method} {req.target} {len(req.body)}".encode()
+            )
 
     def send(self, data: bytes) -> None:
         self.client.sendall(data)
@@ -184,6 +186,14 @@ def test_fuzzed_bytes_never_crash_and_get_only_defined_statuses(data):
 def test_every_code_the_front_door_sends_has_its_status_in_the_error_table():
     from shardrun.errors import CODES, http_status
 
-    for code, status in [("E_TIMEOUT", 408), ("E_BODY_TOO_LARGE", 413), ("E_HEADERS_TOO_LARGE", 431), ("E_BAD_REQUEST", 400),
-                         ("E_OVERLOADED", 503), ("E_TENANT_LIMIT", 429), ("E_SHARD_LOST", 502), ("E_WALL_TIMEOUT", 504)]:
+    for code, status in [
+        ("E_TIMEOUT", 408),
+        ("E_BODY_TOO_LARGE", 413),
+        ("E_HEADERS_TOO_LARGE", 431),
+        ("E_BAD_REQUEST", 400),
+        ("E_OVERLOADED", 503),
+        ("E_TENANT_LIMIT", 429),
+        ("E_SHARD_LOST", 502),
+        ("E_WALL_TIMEOUT", 504),
+    ]:
         assert code in CODES and http_status(code) == status

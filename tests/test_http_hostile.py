@@ -22,6 +22,7 @@ from .test_http import Harness
 def statuses(raw: bytes) -> list[int]:
     return [int(x) for x in re.findall(rb"HTTP/1\.1 ([0-9]{3}) ", raw)]
 
+
 pytestmark = [pytest.mark.hostile, pytest.mark.timeout(120)]
 
 ECHO = """export default {
@@ -68,13 +69,20 @@ def hold(port: int, n: int, source: str) -> list[socket.socket]:
 
 @pytest.fixture(scope="module")
 def capped(tmp_path_factory):
-    s = Server(tmp_path_factory.mktemp("caps"), {"echo.js": ECHO}, shards=1, http_max_connections_per_ip=8,
-               http_max_connections=16, http_keepalive_timeout_s=30)
+    s = Server(
+        tmp_path_factory.mktemp("caps"),
+        {"echo.js": ECHO},
+        shards=1,
+        http_max_connections_per_ip=8,
+        http_max_connections=16,
+        http_keepalive_timeout_s=30,
+    )
     yield s
     s.close()
 
 
 # ---- finding 6: descriptors and connection caps ----------------------------------------------------
+
 
 def test_past_the_per_address_cap_503_and_another_address_is_served(capped):
     held = hold(capped.http_port, 8, "127.0.0.2")
@@ -107,13 +115,20 @@ def test_past_the_global_cap_503_and_the_router_keeps_serving(capped):
 
 def test_out_of_descriptors_the_router_rests_and_serves_again(tmp_path):
     # The router may hold 100 descriptors, its caps let 1000 connections in: accept() meets EMFILE.
-    s = Server(tmp_path, {"echo.js": ECHO}, shards=1, http_max_open_files=100, http_max_connections=1000,
-               http_max_connections_per_ip=1000, http_keepalive_timeout_s=30)
+    s = Server(
+        tmp_path,
+        {"echo.js": ECHO},
+        shards=1,
+        http_max_open_files=100,
+        http_max_connections=1000,
+        http_max_connections_per_ip=1000,
+        http_keepalive_timeout_s=30,
+    )
     held: list[socket.socket] = []
     try:
         router = s.status()["router_pid"]
         assert get(s.http_port)[0] == 200
-        held = [connect(s.http_port) for _ in range(200)]   # the kernel's backlog takes what the router cannot
+        held = [connect(s.http_port) for _ in range(200)]  # the kernel's backlog takes what the router cannot
         end = time.monotonic() + 10
         while not s.events("accept paused") and time.monotonic() < end:
             time.sleep(0.05)
@@ -148,7 +163,7 @@ def test_two_thousand_idle_connections_do_not_stop_a_canary(tmp_path):
     s = Server(tmp_path, {"echo.js": ECHO}, shards=1, http_keepalive_timeout_s=60)
     idle: list[socket.socket] = []
     try:
-        for i in range(2000):   # 250 from each of 8 addresses (the per-address cap is 256)
+        for i in range(2000):  # 250 from each of 8 addresses (the per-address cap is 256)
             idle.append(connect(s.http_port, f"127.0.1.{i % 8 + 1}"))
         canary = connect(s.http_port, "127.0.2.1")
         for i in range(50):
@@ -169,10 +184,27 @@ def test_two_thousand_idle_connections_do_not_stop_a_canary(tmp_path):
 
 # ---- finding 10: Host and request-target ------------------------------------------------------------
 
-@pytest.mark.parametrize("host", [
-    b"w.workers.localhost:/admin?", b"w.workers.localhost/admin", b"user@w.workers.localhost", b"a:99999", b"a:",
-    b"a:8x", b"a?b", b"a#b", b"a b", b"[::1", b"[zz]:80", b"[::1]x", b"a:1:2", b"\xe9.localhost", b"a%zz",
-])
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        b"w.workers.localhost:/admin?",
+        b"w.workers.localhost/admin",
+        b"user@w.workers.localhost",
+        b"a:99999",
+        b"a:",
+        b"a:8x",
+        b"a?b",
+        b"a#b",
+        b"a b",
+        b"[::1",
+        b"[zz]:80",
+        b"[::1]x",
+        b"a:1:2",
+        b"\xe9.localhost",
+        b"a%zz",
+    ],
+)
 def test_a_bad_host_gets_400_naming_it(host):
     h = Harness()
     h.send(b"GET /public HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
@@ -182,16 +214,19 @@ def test_a_bad_host_gets_400_naming_it(host):
     h.close()
 
 
-@pytest.mark.parametrize("data,words", [
-    (b"GET / HTTP/1.1\r\n\r\n", b"without a Host"),
-    (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", b"more than one Host"),
-    (b"GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", b"more than one Host"),
-    (b"GET * HTTP/1.1\r\nHost: a\r\n\r\n", b"only for OPTIONS"),
-    (b"GET http://u@a/x HTTP/1.1\r\nHost: a\r\n\r\n", b"no user name"),
-    (b"GET http:///x HTTP/1.1\r\nHost: a\r\n\r\n", b"needs a host"),
-    (b"GET ftp://a/x HTTP/1.1\r\nHost: a\r\n\r\n", b"absolute http URL"),
-    (b"GET /x#frag HTTP/1.1\r\nHost: a\r\n\r\n", b"fragment"),
-])
+@pytest.mark.parametrize(
+    "data,words",
+    [
+        (b"GET / HTTP/1.1\r\n\r\n", b"without a Host"),
+        (b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", b"more than one Host"),
+        (b"GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", b"more than one Host"),
+        (b"GET * HTTP/1.1\r\nHost: a\r\n\r\n", b"only for OPTIONS"),
+        (b"GET http://u@a/x HTTP/1.1\r\nHost: a\r\n\r\n", b"no user name"),
+        (b"GET http:///x HTTP/1.1\r\nHost: a\r\n\r\n", b"needs a host"),
+        (b"GET ftp://a/x HTTP/1.1\r\nHost: a\r\n\r\n", b"absolute http URL"),
+        (b"GET /x#frag HTTP/1.1\r\nHost: a\r\n\r\n", b"fragment"),
+    ],
+)
 def test_missing_repeated_host_and_bad_targets_get_400(data, words):
     h = Harness()
     h.send(data)
@@ -201,15 +236,30 @@ def test_missing_repeated_host_and_bad_targets_get_400(data, words):
     h.close()
 
 
-@pytest.mark.parametrize("data,host,authority,path,query", [
-    (b"GET /p?q=1 HTTP/1.1\r\nHost: W.Workers.Localhost.\r\n\r\n", "w.workers.localhost", "w.workers.localhost", "/p", "q=1"),
-    (b"GET / HTTP/1.1\r\nHost: 127.0.0.1:08080\r\n\r\n", "127.0.0.1", "127.0.0.1:8080", "/", ""),
-    (b"GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n", "[::1]", "[::1]:80", "/", ""),
-    (b"GET /x HTTP/1.0\r\n\r\n", "", "", "/x", ""),
-    # absolute-form: its authority, the Host header ignored (RFC 9112 3.2.2)
-    (b"GET http://w.workers.localhost/x?y HTTP/1.1\r\nHost: other\r\n\r\n", "w.workers.localhost", "w.workers.localhost", "/x", "y"),
-    (b"GET HTTPS://a.b:81 HTTP/1.1\r\nHost: other\r\n\r\n", "a.b", "a.b:81", "/", ""),
-])
+@pytest.mark.parametrize(
+    "data,host,authority,path,query",
+    [
+        (
+            b"GET /p?q=1 HTTP/1.1\r\nHost: W.Workers.Localhost.\r\n\r\n",
+            "w.workers.localhost",
+            "w.workers.localhost",
+            "/p",
+            "q=1",
+        ),
+        (b"GET / HTTP/1.1\r\nHost: 127.0.0.1:08080\r\n\r\n", "127.0.0.1", "127.0.0.1:8080", "/", ""),
+        (b"GET / HTTP/1.1\r\nHost: [::1]:80\r\n\r\n", "[::1]", "[::1]:80", "/", ""),
+        (b"GET /x HTTP/1.0\r\n\r\n", "", "", "/x", ""),
+        # absolute-form: its authority, the Host header ignored (RFC 9112 3.2.2)
+        (
+            b"GET http://w.workers.localhost/x?y HTTP/1.1\r\nHost: other\r\n\r\n",
+            "w.workers.localhost",
+            "w.workers.localhost",
+            "/x",
+            "y",
+        ),
+        (b"GET HTTPS://a.b:81 HTTP/1.1\r\nHost: other\r\n\r\n", "a.b", "a.b:81", "/", ""),
+    ],
+)
 def test_good_hosts_and_targets_are_parsed(data, host, authority, path, query):
     h = Harness()
     h.send(data)
@@ -222,14 +272,16 @@ def test_the_worker_sees_only_validated_parts_and_options_star_stays_in_the_serv
     status, body = get(capped.http_port, "/public", host="echo.workers.localhost:/admin?")
     assert status == 400 and json.loads(body)["error"]["code"] == "E_BAD_REQUEST"
     s = connect(capped.http_port)
-    s.sendall(b"GET http://echo.workers.localhost./a%2Fb?x=%22 HTTP/1.1\r\nHost: nobody\r\n\r\n"
-              b"OPTIONS * HTTP/1.1\r\nHost: echo.workers.localhost\r\n\r\n")
+    s.sendall(
+        b"GET http://echo.workers.localhost./a%2Fb?x=%22 HTTP/1.1\r\nHost: nobody\r\n\r\n"
+        b"OPTIONS * HTTP/1.1\r\nHost: echo.workers.localhost\r\n\r\n"
+    )
     data, end = b"", time.monotonic() + 10
     while data.count(b"HTTP/1.1 ") < 2 and time.monotonic() < end:
         data += s.recv(65536)
     s.close()
     assert b"x-url: http://echo.workers.localhost/a%2Fb?x=%22\r\n" in data, data
-    second = data[data.index(b"HTTP/1.1 ", 1):]
+    second = data[data.index(b"HTTP/1.1 ", 1) :]
     assert second.startswith(b"HTTP/1.1 204") and b"allow: GET, HEAD, POST" in second and b"x-url" not in second
 
 
@@ -238,15 +290,18 @@ def test_the_worker_sees_only_validated_parts_and_options_star_stays_in_the_serv
 CHUNKED = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
 
 
-@pytest.mark.parametrize("pieces,status", [
-    ([CHUNKED + b"FFFFFFFF\r\n"], 413),                       # refused before a byte of its data
-    ([CHUNKED + b"0", b"fffff"], 413),                        # even before its line ends
-    ([CHUNKED + b"10\r\n" + b"x" * 16 + b"\r\n", b"60;ext=1\r\n"], 413),  # 16 + 96 over 100
-    ([CHUNKED + b"1" * 17 + b"\r\n"], 400),
-    ([CHUNKED + b"5;" + b"e" * 2000], 400),                   # a chunk-size line without end
-    # the chunked request comes after another one on the same bytes
-    ([b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello" + CHUNKED + b"FFFFFF\r\n"], 413),
-])
+@pytest.mark.parametrize(
+    "pieces,status",
+    [
+        ([CHUNKED + b"FFFFFFFF\r\n"], 413),  # refused before a byte of its data
+        ([CHUNKED + b"0", b"fffff"], 413),  # even before its line ends
+        ([CHUNKED + b"10\r\n" + b"x" * 16 + b"\r\n", b"60;ext=1\r\n"], 413),  # 16 + 96 over 100
+        ([CHUNKED + b"1" * 17 + b"\r\n"], 400),
+        ([CHUNKED + b"5;" + b"e" * 2000], 400),  # a chunk-size line without end
+        # the chunked request comes after another one on the same bytes
+        ([b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello" + CHUNKED + b"FFFFFF\r\n"], 413),
+    ],
+)
 def test_an_absurd_chunk_size_is_refused_at_once(pieces, status):
     h = Harness(HttpLimits(max_body_bytes=100))
     for p in pieces:
@@ -258,24 +313,32 @@ def test_an_absurd_chunk_size_is_refused_at_once(pieces, status):
 
 def test_chunked_bodies_still_parse_fed_byte_by_byte_and_pipelined():
     h = Harness(HttpLimits(max_body_bytes=100))
-    data = (CHUNKED + b"5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: t\r\n\r\n" + CHUNKED + b"3\r\nabc\r\n0\r\n\r\n" +
-            b"POST /cl HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n\r\n\r\n")
+    data = (
+        CHUNKED
+        + b"5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: t\r\n\r\n"
+        + CHUNKED
+        + b"3\r\nabc\r\n0\r\n\r\n"
+        + b"POST /cl HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n\r\n\r\n"
+    )
     for i in range(len(data)):
-        h.send(data[i:i + 1])
+        h.send(data[i : i + 1])
     assert [r.body for r in h.requests] == [b"hello world", b"abc", b"\r\n\r\n"]
     assert statuses(h.read_all()) == [200, 200, 200]
     h.close()
 
 
-@pytest.mark.parametrize("headers,status", [
-    (b"Content-Length: abc\r\n", 400),
-    (b"Content-Length: +3\r\n", 400),
-    (b"Content-Length: 3\r\nContent-Length: 4\r\n", 400),
-    (b"Content-Length: 3\r\nContent-Length: 3\r\n", 400),
-    (b"Content-Length: 3\r\nTransfer-Encoding: chunked\r\n", 400),
-    (b"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n", 400),
-    (b"Content-Length: 1000000 \r\n", 413),   # trailing space: still a length, refused before the body
-])
+@pytest.mark.parametrize(
+    "headers,status",
+    [
+        (b"Content-Length: abc\r\n", 400),
+        (b"Content-Length: +3\r\n", 400),
+        (b"Content-Length: 3\r\nContent-Length: 4\r\n", 400),
+        (b"Content-Length: 3\r\nContent-Length: 3\r\n", 400),
+        (b"Content-Length: 3\r\nTransfer-Encoding: chunked\r\n", 400),
+        (b"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n", 400),
+        (b"Content-Length: 1000000 \r\n", 413),  # trailing space: still a length, refused before the body
+    ],
+)
 def test_content_length_must_be_one_number_and_alone(headers, status):
     h = Harness(HttpLimits(max_body_bytes=100))
     h.send(b"POST / HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n")
@@ -300,26 +363,41 @@ def test_a_failure_above_the_parser_is_a_500_not_an_exception():
 STATUS_LINE = re.compile(rb"HTTP/1\.1 [1-5][0-9][0-9] [^\r\n]*\r\n")
 header_line = st.one_of(
     st.binary(max_size=40),
-    st.tuples(st.sampled_from([b"Host", b"Content-Length", b"Transfer-Encoding", b"Expect", b"Connection", b"X-A"]),
-              st.sampled_from([b": ", b":", b" : "]),
-              st.one_of(st.binary(max_size=20), st.sampled_from([b"chunked", b"5", b"-1", b"100-continue", b"close",
-                                                                   b"a.b:80", b"[::1]", b"ffffffffff"]))).map(b"".join),
+    st.tuples(
+        st.sampled_from([b"Host", b"Content-Length", b"Transfer-Encoding", b"Expect", b"Connection", b"X-A"]),
+        st.sampled_from([b": ", b":", b" : "]),
+        st.one_of(
+            st.binary(max_size=20),
+            st.sampled_from([b"chunked", b"5", b"-1", b"100-continue", b"close", b"a.b:80", b"[::1]", b"ffffffffff"]),
+        ),
+    ).map(b"".join),
 )
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from([b"GET / HTTP/1.1", b"POST /x?y HTTP/1.1", b"OPTIONS * HTTP/1.1", b"GET http://a/b HTTP/1.0",
-                        b"PUT /%00 HTTP/1.1"]),
-       st.lists(header_line, max_size=8), st.binary(max_size=60), st.integers(1, 7))
+@given(
+    st.sampled_from(
+        [
+            b"GET / HTTP/1.1",
+            b"POST /x?y HTTP/1.1",
+            b"OPTIONS * HTTP/1.1",
+            b"GET http://a/b HTTP/1.0",
+            b"PUT /%00 HTTP/1.1",
+        ]
+    ),
+    st.lists(header_line, max_size=8),
+    st.binary(max_size=60),
+    st.integers(1, 7),
+)
 def test_garbage_gets_a_well_formed_answer_or_a_close(line, headers, body, cut):
     h = Harness(HttpLimits(max_body_bytes=50, max_header_bytes=1024))
     try:
         data = line + b"\r\n" + b"".join(x + b"\r\n" for x in headers) + b"\r\n" + body
         step = max(1, len(data) // cut)
-        for i in range(0, len(data), step):   # the same bytes in a few pieces
+        for i in range(0, len(data), step):  # the same bytes in a few pieces
             if h.conn.closed:
                 break
-            h.send(data[i:i + step])
+            h.send(data[i : i + step])
         raw = h.read_all()
         while raw:
             raw = raw.removeprefix(b"HTTP/1.1 100 Continue\r\n\r\n")
@@ -345,4 +423,3 @@ def test_random_bytes_never_raise_out_of_the_connection(data):
         assert not out or STATUS_LINE.match(out) or out.startswith(b"HTTP/1.1 100 Continue\r\n\r\n"), out
     finally:
         h.close()
-

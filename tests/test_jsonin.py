@@ -11,7 +11,11 @@ from shardrun.errors import UsageError
 from shardrun.runtime.jsonin import depth_of, parse_payload
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
     max_leaves=30,
 )
@@ -32,8 +36,9 @@ def test_arbitrary_bytes_parse_or_fail_cleanly(data):
         assert exc.code == "E_BAD_JSON" and exc.message
 
 
-@pytest.mark.parametrize("text", ["", "{", "NaN", "[Infinity]", "1e400", '{"a":1,"a":2}', '"\\ud800"', '"a\x00"',
-                                  "[" * 65 + "]" * 65])
+@pytest.mark.parametrize(
+    "text", ["", "{", "NaN", "[Infinity]", "1e400", '{"a":1,"a":2}', '"\\ud800"', '"a\x00"', "[" * 65 + "]" * 65]
+)
 def test_rejected(text):
     with pytest.raises(UsageError) as exc:
         parse_payload(text)

@@ -13,7 +13,7 @@ import pytest
 
 from shardrun.engine import _quickjs as qjs
 
-ASAN = os.environ.get("SHARDRUN_ASAN_RUN") == "1"   # scripts/asan-test: RSS says nothing under ASAN
+ASAN = os.environ.get("SHARDRUN_ASAN_RUN") == "1"  # scripts/asan-test: RSS says nothing under ASAN
 NATIVE_HEAVY = "const a = new Array(2e6).fill(0); for (;;) a.indexOf(1)"
 
 
@@ -22,6 +22,7 @@ def iso(**kw) -> qjs.Isolate:
 
 
 # ---- values ---------------------------------------------------------------------------
+
 
 def test_values_cross_both_ways():
     i = iso()
@@ -34,7 +35,7 @@ def test_values_cross_both_ways():
     echo = i.eval("(x) => x")
     for v in (None, True, 0, -7, 2**53, 1.5, "", "a\u0000b", "😀"):
         assert echo(v) == v
-    assert i.eval(r"'\ud800x'") == "\ud800x"     # a lone surrogate comes out as one
+    assert i.eval(r"'\ud800x'") == "\ud800x"  # a lone surrogate comes out as one
     describe = i.eval("(x) => JSON.stringify(x)")
     assert describe({"a": [1, "x", None, {"b": False}], "c": 2.5}) == '{"a":[1,"x",null,{"b":false}],"c":2.5}'
     assert describe((1, 2)) == "[1,2]"
@@ -50,7 +51,9 @@ def test_values_cross_both_ways():
 def test_a_mebibyte_of_bytes_round_trips_without_text():
     i = iso()
     blob = bytes(range(256)) * 4096
-    flip = i.eval("(b) => { const o = new Uint8Array(b.length); for (let k = 0; k < b.length; k++) o[k] = 255 - b[k]; return o }")
+    flip = i.eval(
+        "(b) => { const o = new Uint8Array(b.length); for (let k = 0; k < b.length; k++) o[k] = 255 - b[k]; return o }"
+    )
     assert flip(blob) == bytes(255 - x for x in blob)
     assert i.eval("(b) => b.byteLength")(blob) == 1 << 20
 
@@ -85,6 +88,7 @@ def test_js_errors_carry_name_message_stack_and_code():
 
 # ---- host functions ---------------------------------------------------------------------
 
+
 def test_host_functions_work_under_an_armed_budget():
     i = iso()
     seen = []
@@ -114,12 +118,13 @@ def test_a_raising_host_function_is_a_js_error_with_a_stable_code():
     assert i.eval(catch % "secret").json() == '["Error","E_INTERNAL","host function \'secret\' failed (ValueError)"]'
     assert isinstance(i.host_error, ValueError) and "internal detail" in str(i.host_error)
     assert i.eval(catch % "denied").json() == (
-        '["Error","E_EGRESS_DENIED","host function \'denied\' failed: egress to 10.0.0.1 is not allowed"]')
+        '["Error","E_EGRESS_DENIED","host function \'denied\' failed: egress to 10.0.0.1 is not allowed"]'
+    )
     assert "cannot pass a object to JS" in i.eval(catch % "weird").get(2)
     with pytest.raises(qjs.JSError) as e:
         i.eval("secret()")
     assert e.value.code == "E_INTERNAL"
-    assert i.eval("1 + 1") == 2   # still usable
+    assert i.eval("1 + 1") == 2  # still usable
 
 
 def test_a_host_function_may_call_back_into_its_isolate():
@@ -130,6 +135,7 @@ def test_a_host_function_may_call_back_into_its_isolate():
 
 
 # ---- limits -----------------------------------------------------------------------------
+
 
 @pytest.fixture
 def guarded():
@@ -176,7 +182,7 @@ def test_the_cpu_deadline_stops_an_await_loop_across_jobs(guarded):
 def test_the_deadline_spans_every_call_of_a_turn(guarded):
     i = guarded()
     spin = i.eval("() => { let s = 0; for (let k = 0; k < 3e5; k++) s += k; return s }")
-    one = min(_cpu(spin) for _ in range(3))     # CPU seconds of one call
+    one = min(_cpu(spin) for _ in range(3))  # CPU seconds of one call
     i.arm(one * 4.5)
     calls = 0
     with pytest.raises(qjs.BudgetExceeded):
@@ -185,7 +191,7 @@ def test_the_deadline_spans_every_call_of_a_turn(guarded):
             calls += 1
     assert 2 <= calls <= 8
     i.arm(one * 4.5)
-    spin()     # a new turn, a new budget
+    spin()  # a new turn, a new budget
     i.disarm()
 
 
@@ -203,7 +209,7 @@ def test_a_deadline_hit_inside_a_host_function_cannot_be_caught_by_js(guarded):
 def test_cpu_used_is_charged_from_arm(guarded):
     i = guarded()
     i.arm(1.0)
-    assert 0 <= i.cpu_used() < 0.01            # nothing ran yet
+    assert 0 <= i.cpu_used() < 0.01  # nothing ran yet
     i.eval("let s = 0; for (let k = 0; k < 2e5; k++) s += k")
     used = i.disarm()
     assert 0 < used < 1.0 and i.cpu_used() == 0.0
@@ -266,7 +272,7 @@ def test_values_dropped_by_another_thread_while_js_runs_are_freed_later():
 
     def other():
         time.sleep(0.05)
-        objs.clear()        # frees Values while the engine runs on the main thread
+        objs.clear()  # frees Values while the engine runs on the main thread
         i.interrupt()
 
     t = threading.Thread(target=other)
@@ -302,9 +308,12 @@ def test_memory_figures():
 
 # ---- the rejection tracker ---------------------------------------------------------------
 
+
 def test_unhandled_rejections_and_their_later_handling_are_recorded():
     i = iso()
-    i.eval("Promise.reject(new RangeError('nope')); Promise.reject(1).catch(() => {}); globalThis.p = Promise.reject('late')")
+    i.eval(
+        "Promise.reject(new RangeError('nope')); Promise.reject(1).catch(() => {}); globalThis.p = Promise.reject('late')"
+    )
     i.run_jobs()
     first = i.take_rejections()
     assert [(r["event"], r["reason"]) for r in first] == [("unhandled", "RangeError: nope"), ("unhandled", "late")]
@@ -323,6 +332,7 @@ def test_a_rejection_flood_is_capped():
 
 # ---- lifetime and refcounts ----------------------------------------------------------------
 
+
 def test_closing_frees_the_engine_and_kills_its_values():
     i = iso()
     f = i.eval("() => 1")
@@ -340,7 +350,7 @@ def test_values_created_and_dropped_leave_no_trace():
     host_args = []
     i.set_global("keep", i.function("keep", lambda o: host_args.append(o)))
     take = i.eval("(k) => keep({ k })")
-    for k in range(1000):   # warm up allocator pools
+    for k in range(1000):  # warm up allocator pools
         make(k)
     gc.collect()
     objs = i.memory()["obj_count"]
@@ -374,7 +384,7 @@ def test_isolates_in_reference_cycles_are_collected():
     def one() -> weakref.ref:
         i = qjs.Isolate(memory_limit=8 << 20)
         v = i.eval("({ big: 'x'.repeat(1000) })")
-        i.set_global("f", i.function("f", lambda: v))   # isolate -> fn -> value -> isolate
+        i.set_global("f", i.function("f", lambda: v))  # isolate -> fn -> value -> isolate
         return weakref.ref(i)
 
     gc.collect()

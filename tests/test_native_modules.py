@@ -13,6 +13,7 @@ def iso(**kw) -> qjs.Isolate:
 
 # ---- modules ----------------------------------------------------------------------------
 
+
 def _modules(files: dict[str, str], main: str = "main.js", **kw) -> tuple[qjs.Isolate, list[tuple[str, str]]]:
     i = iso()
     asked: list[tuple[str, str]] = []
@@ -39,13 +40,16 @@ def test_relative_imports_are_normalised_against_the_importer():
     assert asked == [("lib/a.js", "main.js"), ("b.js", "lib/a.js"), ("lib/c.js", "main.js")]
 
 
-@pytest.mark.parametrize(("source", "message"), [
-    ("import './missing.js'", "cannot import './missing.js' from 'main.js': there is no module 'missing.js'"),
-    ("import '/etc/passwd'", "cannot import '/etc/passwd' from 'main.js': absolute import paths are not allowed"),
-    ("import 'lodash'", "cannot import 'lodash' from 'main.js': bare module specifiers are not allowed"),
-    ("import '../up.js'", "cannot import '../up.js' from 'main.js': the path leaves the worker's directory"),
-    ("import './a.js'", "import cycle: b.js -> main.js -> a.js -> b.js"),
-])
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("import './missing.js'", "cannot import './missing.js' from 'main.js': there is no module 'missing.js'"),
+        ("import '/etc/passwd'", "cannot import '/etc/passwd' from 'main.js': absolute import paths are not allowed"),
+        ("import 'lodash'", "cannot import 'lodash' from 'main.js': bare module specifiers are not allowed"),
+        ("import '../up.js'", "cannot import '../up.js' from 'main.js': the path leaves the worker's directory"),
+        ("import './a.js'", "import cycle: b.js -> main.js -> a.js -> b.js"),
+    ],
+)
 def test_bad_imports_fail_with_a_clear_error(source, message):
     files = {"main.js": source, "a.js": "import './b.js'", "b.js": "import './main.js'"}
     with pytest.raises(qjs.JSError) as e:
@@ -54,11 +58,18 @@ def test_bad_imports_fail_with_a_clear_error(source, message):
 
 
 def test_bare_specifiers_named_by_the_host_and_cycles_when_allowed():
-    i, asked = _modules({"main.js": "import { v } from 'shardrun:kv'; globalThis.r = v", "shardrun:kv": "export const v = 1"},
-                        bare=["shardrun:kv"])
+    i, asked = _modules(
+        {"main.js": "import { v } from 'shardrun:kv'; globalThis.r = v", "shardrun:kv": "export const v = 1"},
+        bare=["shardrun:kv"],
+    )
     assert i.get_global("r") == 1 and asked == [("shardrun:kv", "main.js")]
-    i, _ = _modules({"main.js": "import { b } from './b.js'; export const a = 1; globalThis.r = b",
-                     "b.js": "import { a } from './main.js'; export const b = 2"}, allow_cycles=True)
+    i, _ = _modules(
+        {
+            "main.js": "import { b } from './b.js'; export const a = 1; globalThis.r = b",
+            "b.js": "import { a } from './main.js'; export const b = 2",
+        },
+        allow_cycles=True,
+    )
     assert i.get_global("r") == 2
 
 
@@ -91,13 +102,14 @@ def test_a_module_top_level_throw_raises_and_is_no_unhandled_rejection():
 
 # ---- bytecode ---------------------------------------------------------------------------
 
+
 def test_bytecode_round_trips_scripts_and_modules():
     compiler = iso()
     compiler.set_module_loader(lambda name, base: "export const y = 2")
     script = compiler.compile("globalThis.s = 40; s + 1", "s.js")
     main = compiler.compile("import { y } from './y.js'; globalThis.m = s + y", "main.js", module=True)
     lib = compiler.compile("export const y = 2", "y.js", module=True)
-    assert script.startswith(b"SHRDQJS1") and qjs.ENGINE_BUILD.encode() in script[:qjs.BYTECODE_HEADER_SIZE]
+    assert script.startswith(b"SHRDQJS1") and qjs.ENGINE_BUILD.encode() in script[: qjs.BYTECODE_HEADER_SIZE]
     i = iso()
     i.set_module_loader(lambda name, base: {"y.js": lib}.get(name))
     assert i.load(script) == 41
@@ -107,7 +119,7 @@ def test_bytecode_round_trips_scripts_and_modules():
 
 
 def _tamper(data: bytes, at: int) -> bytes:
-    return data[:at] + bytes([data[at] ^ 1]) + data[at + 1:]
+    return data[:at] + bytes([data[at] ^ 1]) + data[at + 1 :]
 
 
 def test_tampered_truncated_and_foreign_bytecode_is_refused():
@@ -119,14 +131,14 @@ def test_tampered_truncated_and_foreign_bytecode_is_refused():
         "its sha256 does not match": _tamper(good, len(good) - 3),
         "truncated bytecode": good[:-5],
         "another engine build": foreign_build,
-        "not shardrun bytecode": good[hdr:],           # the engine's own format, no header
+        "not shardrun bytecode": good[hdr:],  # the engine's own format, no header
         "not shardrun bytecode ": b"",
     }
     for message, data in cases.items():
         with pytest.raises(qjs.BytecodeError, match=message.strip()):
             i.load(data)
     mod = i.compile("export const v = 1", "v.js", module=True)
-    i.set_module_loader(lambda name, base: good)       # a script where a module is wanted
+    i.set_module_loader(lambda name, base: good)  # a script where a module is wanted
     with pytest.raises(qjs.JSError, match="a script's bytecode, not a module's"):
         i.eval_module("import './v.js'", "main.js")
     j = iso()

@@ -34,13 +34,22 @@ def subject() -> Any:
         nc = await nats.connect(NATS_URL)
         await remove_streams(nc.jetstream(), f"S_{name}")
         await nc.close()
+
     asyncio.run(cleanup())
 
 
 def node(tmp: Path, subject: str, *, jetstream: bool = False, **nats_cfg: Any) -> Server:
     tmp.mkdir(exist_ok=True)
-    cfg = {"url": NATS_URL, "subject": subject, "group": f"g_{subject}", "jetstream": jetstream,
-           "stream": f"S_{subject}", "durable": "d", "retry_delay_ms": 50, **nats_cfg}
+    cfg = {
+        "url": NATS_URL,
+        "subject": subject,
+        "group": f"g_{subject}",
+        "jetstream": jetstream,
+        "stream": f"S_{subject}",
+        "durable": "d",
+        "retry_delay_ms": 50,
+        **nats_cfg,
+    }
     return Server(tmp, WORKERS, shards=2, http_enabled=False, sources={"capacity": 4, "nats": cfg})
 
 
@@ -63,10 +72,18 @@ def test_core_request_reply_and_bad_messages(tmp_path: Path, subject: str) -> No
     async def go() -> tuple[list[dict[str, Any]], dict[str, Any], list[dict[str, Any]]]:
         nc = await nats.connect(NATS_URL)
         dead = await nc.subscribe(f"{subject}_dead")
-        ok = await requests(subject, [{"script": "ok.js", "payload": {"n": 1}}, {"worker": "ok", "payload": {"n": 2}},
-                                      {"worker": "ok", "payload": {"n": 3}, "tenant": "acme"}])
-        bad = [orjson.loads((await nc.request(subject, body, timeout=10)).data)
-               for body in (b"not json", b'{"worker": "nope"}', b'{"worker": "ok", "extra": 1}', b'[1]')]
+        ok = await requests(
+            subject,
+            [
+                {"script": "ok.js", "payload": {"n": 1}},
+                {"worker": "ok", "payload": {"n": 2}},
+                {"worker": "ok", "payload": {"n": 3}, "tenant": "acme"},
+            ],
+        )
+        bad = [
+            orjson.loads((await nc.request(subject, body, timeout=10)).data)
+            for body in (b"not json", b'{"worker": "nope"}', b'{"worker": "ok", "extra": 1}', b"[1]")
+        ]
         first_dead = orjson.loads((await dead.next_msg(timeout=5)).data)
         await nc.close()
         return ok + bad, first_dead, bad
@@ -92,7 +109,7 @@ def test_two_core_nodes_in_a_queue_group_run_each_task_once(tmp_path: Path, subj
         a.close()
         b.close()
     per_node = completed([a, b])
-    assert sum(per_node) == n and min(per_node) > 0     # shared, and no task ran on both
+    assert sum(per_node) == n and min(per_node) > 0  # shared, and no task ran on both
 
 
 def _js_publish(subject: str, bodies: list[dict[str, Any]], reply_to: str) -> None:
@@ -102,6 +119,7 @@ def _js_publish(subject: str, bodies: list[dict[str, Any]], reply_to: str) -> No
         for b in bodies:
             await js.publish(subject, orjson.dumps(b), headers={"Reply-To": reply_to})
         await nc.close()
+
     asyncio.run(go())
 
 
@@ -124,12 +142,16 @@ def test_jetstream_acks_after_completion_and_dead_letters_poison(tmp_path: Path,
     async def go() -> tuple[list[dict[str, Any]], int, list[dict[str, Any]]]:
         collector = asyncio.create_task(_collect(inbox, 51, 20))
         await asyncio.sleep(0.2)
-        await asyncio.to_thread(_js_publish, subject, [{"worker": "ok", "payload": {"n": i}} for i in range(50)]
-                                + [{"worker": "boom", "payload": {"n": 7}}], inbox)
+        await asyncio.to_thread(
+            _js_publish,
+            subject,
+            [{"worker": "ok", "payload": {"n": i}} for i in range(50)] + [{"worker": "boom", "payload": {"n": 7}}],
+            inbox,
+        )
         results = await collector
         nc = await nats.connect(NATS_URL)
         js = nc.jetstream()
-        for _ in range(100):   # the last acks follow the last replies
+        for _ in range(100):  # the last acks follow the last replies
             left = (await js.stream_info(f"S_{subject}")).state.messages
             if left == 0:
                 break
@@ -142,7 +164,7 @@ def test_jetstream_acks_after_completion_and_dead_letters_poison(tmp_path: Path,
     try:
         results, left, dead = asyncio.run(go())
         assert sorted(r["value"]["n"] for r in results if r["ok"]) == list(range(50))
-        assert left == 0                                # every message acked, the poison one after its dead letter
+        assert left == 0  # every message acked, the poison one after its dead letter
         assert dead[0]["status"] == "dead" and dead[0]["attempts"] == 2 and "poison 7" in dead[0]["error"]["message"]
     finally:
         s.close()
@@ -157,7 +179,7 @@ def test_jetstream_redelivers_after_a_crash(tmp_path: Path, subject: str) -> Non
         await asyncio.sleep(0.2)
         await asyncio.to_thread(_js_publish, subject, [{"worker": "slow", "payload": {"n": 1, "ms": 1500}}], inbox)
         await asyncio.to_thread(_wait_for_ack_pending, subject)
-        a.stop(signal.SIGKILL)          # the whole node dies mid-task: no ack, no reply
+        a.stop(signal.SIGKILL)  # the whole node dies mid-task: no ack, no reply
         b = node(tmp_path / "b", subject, jetstream=True, ack_wait_s=2)
         try:
             return await collector
@@ -183,11 +205,13 @@ def _wait_for_ack_pending(subject: str) -> None:
             await asyncio.sleep(0.05)
         await nc.close()
         raise AssertionError("the task was never claimed")
+
     asyncio.run(go())
 
 
 def test_listen_refuses_a_bad_subject() -> None:
     from .conftest import run_cli
+
     r = run_cli("listen", "--nats", NATS_URL, "--subject", "bad subject!", "--shards", "1")
     assert r.returncode == 2 and b"subject" in r.stderr
 
@@ -204,6 +228,7 @@ def test_streams_are_made_once(subject: str) -> None:
         names = [s.config.name for s in await js.streams_info()]
         await nc.close()
         return names
+
     assert asyncio.run(go()).count(f"S_{subject}") == 1
 
 
@@ -218,17 +243,18 @@ def test_jetstream_survives_a_cut_connection(tmp_path: Path, subject: str) -> No
     async def go() -> list[dict[str, Any]]:
         nc = await nats.connect(NATS_URL)
         sub = await nc.subscribe(inbox)
-        await asyncio.to_thread(_js_publish, subject, [{"worker": "slow", "payload": {"n": i, "ms": 20}}
-                                                       for i in range(n)], inbox)
+        await asyncio.to_thread(
+            _js_publish, subject, [{"worker": "slow", "payload": {"n": i, "ms": 20}} for i in range(n)], inbox
+        )
         seen: dict[int, dict[str, Any]] = {}
         cut = False
         while len(seen) < n:
             r = orjson.loads((await sub.next_msg(timeout=30)).data)
             seen[r["value"]["n"]] = r
             if len(seen) >= 20 and not cut:
-                assert proxy.cut() >= 1      # mid-run: the node loses NATS, reconnects, carries on
+                assert proxy.cut() >= 1  # mid-run: the node loses NATS, reconnects, carries on
                 cut = True
-        for _ in range(100):   # the last acks follow the last replies
+        for _ in range(100):  # the last acks follow the last replies
             left = (await nc.jetstream().stream_info(f"S_{subject}")).state.messages
             if left == 0:
                 break
@@ -252,8 +278,9 @@ def test_jetstream_records_each_completion_once(subject: str) -> None:
     from shardrun.sources.natssource import NatsSource
     from shardrun.sources.workloops import parse
 
-    cfg = NatsSourceSettings(url=NATS_URL, subject=subject, jetstream=True, stream=f"S_{subject}", durable="d",
-                             ack_wait_s=30)
+    cfg = NatsSourceSettings(
+        url=NATS_URL, subject=subject, jetstream=True, stream=f"S_{subject}", durable="d", ack_wait_s=30
+    )
 
     class Loops:
         groups = parse("*:4")
@@ -268,9 +295,9 @@ def test_jetstream_records_each_completion_once(subject: str) -> None:
         (first,) = await a.claim(Loops.groups[0], 4)
         seq = first.handle.metadata.sequence.stream
         recorded = await a._record(seq, first.attempt, {"ok": True, "value": 1})
-        again = await a._record(seq, first.attempt, {"ok": True, "value": 1})      # its own retry: still its
-        other = await b._record(seq, 2, {"ok": True, "value": 2})                  # another delivery: not
-        await first.handle.nak()                                                    # as if the ack was lost
+        again = await a._record(seq, first.attempt, {"ok": True, "value": 1})  # its own retry: still its
+        other = await b._record(seq, 2, {"ok": True, "value": 2})  # another delivery: not
+        await first.handle.nak()  # as if the ack was lost
         redelivered = await a.claim(Loops.groups[0], 4)
         resent = orjson.loads((await inbox.next_msg(timeout=5)).data)
         left = 1

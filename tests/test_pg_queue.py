@@ -14,8 +14,14 @@ from shardrun.sources.pgqueue import Statements, schema, table_name
 from .queues import Db
 
 
-def claim(d: Db, queues: list[str] = [], wildcard: bool = True, n: int = 10, lease: float = 30,  # noqa: B006
-          node: str = "n1") -> list[Any]:
+def claim(
+    d: Db,
+    queues: list[str] = [],  # noqa: B006  (never mutated)
+    wildcard: bool = True,
+    n: int = 10,
+    lease: float = 30,
+    node: str = "n1",
+) -> list[Any]:
     return d.fetch(Statements(d.table).claim, queues, wildcard, n, lease, node)
 
 
@@ -31,13 +37,13 @@ def test_claim_takes_each_task_once_and_fences_by_attempt(db: Db) -> None:
     db.add([{"script": "w", "payload": '{"n": 1}'}])
     (row,) = claim(db)
     assert row["attempts"] == 1 and row["was"] == "pending" and row["payload"] == '{"n": 1}'
-    assert claim(db) == []                                   # running, lease held: nobody else gets it
-    db.exec("UPDATE {t} SET lease_until = now() - interval '1 second'")   # its worker went silent
+    assert claim(db) == []  # running, lease held: nobody else gets it
+    db.exec("UPDATE {t} SET lease_until = now() - interval '1 second'")  # its worker went silent
     (again,) = claim(db, node="n2")
     assert again["attempts"] == 2 and again["was"] == "running"
-    assert complete(db, row["id"], 1, '"late"') == 0      # the stale worker is rejected
+    assert complete(db, row["id"], 1, '"late"') == 0  # the stale worker is rejected
     assert complete(db, row["id"], 2, '"ok"') == 1
-    assert complete(db, row["id"], 2, '"again"') == 1     # the same attempt again (a retried write): a no-op
+    assert complete(db, row["id"], 2, '"again"') == 1  # the same attempt again (a retried write): a no-op
     assert db.val("SELECT result FROM {t}") == '"ok"'
     (done,) = db.fetch("SELECT status, result, claimed_by FROM {t}")
     assert (done["status"], done["result"], done["claimed_by"]) == ("completed", '"ok"', "n2")
@@ -47,7 +53,7 @@ def test_renew_keeps_only_leases_still_held(db: Db) -> None:
     db.add([{"script": "w"}, {"script": "w"}])
     a, b = claim(db)
     s = Statements(db.table)
-    db.exec("UPDATE {t} SET attempts = attempts + 1 WHERE id = $1", b["id"])   # b was taken over
+    db.exec("UPDATE {t} SET attempts = attempts + 1 WHERE id = $1", b["id"])  # b was taken over
     kept = db.fetch(s.renew, [a["id"], b["id"]], [a["attempts"], b["attempts"]], 60.0)
     assert [r["id"] for r in kept] == [a["id"]]
 
@@ -56,7 +62,7 @@ def test_retry_backs_off_then_dead_letters_with_the_reason(db: Db) -> None:
     db.add([{"script": "w", "max_attempts": 2}])
     (row,) = claim(db)
     assert fail(db, row, delay=30) == "pending"
-    assert claim(db) == []                                   # not before its run_after
+    assert claim(db) == []  # not before its run_after
     db.exec("UPDATE {t} SET run_after = now()")
     (row,) = claim(db)
     assert fail(db, row) == "dead"
@@ -87,7 +93,7 @@ def test_queue_preference_and_strict_groups(db: Db) -> None:
     strict = claim(db, ["fast_lane"], wildcard=False)
     assert [r["queue"] for r in strict] == ["fast_lane"]
     first = claim(db, ["manual"], wildcard=True, n=1)
-    assert [r["queue"] for r in first] == ["manual"]          # preferred before the wildcard's oldest
+    assert [r["queue"] for r in first] == ["manual"]  # preferred before the wildcard's oldest
     assert sorted(r["queue"] for r in claim(db)) == ["default", "other"]
 
 
@@ -100,8 +106,9 @@ def test_db_init_upgrades_a_task_executor_table() -> None:
         d.exec("INSERT INTO {t} (script, payload) VALUES ('hello.js', '{\"name\": \"world\"}')")
 
         async def init(conn: asyncpg.Connection) -> None:
-            for stmt in schema(d.table) + schema(d.table):   # twice: it is idempotent
+            for stmt in schema(d.table) + schema(d.table):  # twice: it is idempotent
                 await conn.execute(stmt)
+
         d.run(init)
         (row,) = claim(d)
         assert (row["script"], row["queue"], row["attempts"], row["max_attempts"]) == ("hello.js", "default", 1, None)
@@ -121,6 +128,7 @@ def test_notify_on_insert(db: Db) -> None:
             await other.close()
         assert await asyncio.wait_for(got, 5) == str(rid)
         return "ok"
+
     assert db.run(listen) == "ok"
 
 

@@ -29,8 +29,13 @@ def node(tmp: Path, d: Db, *, shards: int = 2, lease_s: float = 5, **sources: An
     """A node (serve + the Postgres source) in its own directory."""
     tmp.mkdir(exist_ok=True)
     pg = {"database_url": d.url, "table": d.table, "poll_ms": 200, "retry_delay_ms": 50, "lease_s": lease_s}
-    return Server(tmp, WORKERS, shards=shards, http_enabled=False,
-                  sources={**({} if "workloops" in sources else {"capacity": 4}), **sources, "postgres": pg})
+    return Server(
+        tmp,
+        WORKERS,
+        shards=shards,
+        http_enabled=False,
+        sources={**({} if "workloops" in sources else {"capacity": 4}), **sources, "postgres": pg},
+    )
 
 
 def node_counts(servers: list[Server]) -> dict[str, int]:
@@ -44,24 +49,36 @@ def node_counts(servers: list[Server]) -> dict[str, int]:
 
 def test_tasks_complete_and_bad_ones_fail_with_the_reason(tmp_path: Path, db: Db) -> None:
     deep = "[" * 100 + "]" * 100
-    db.add([{"script": "ok", "payload": f'{{"n": {i}}}', "tenant": f"t{i}"} for i in range(5)] + [
-        {"script": "nope.js", "payload": '{"n": 0}'},
-        {"script": "ok", "payload": f'{{"n": {deep}}}'},
-        {"script": "ok", "payload": orjson.dumps({"n": "x" * (1 << 20)}).decode()},
-        {"script": "ok", "tenant": "not a tenant!"},
-        {"script": "boom", "payload": '{"n": 7}', "max_attempts": 2},
-        {"script": "slow", "payload": '{"n": 8, "ms": 5000}', "timeout_ms": 200, "max_attempts": 1},
-    ])
+    db.add(
+        [{"script": "ok", "payload": f'{{"n": {i}}}', "tenant": f"t{i}"} for i in range(5)]
+        + [
+            {"script": "nope.js", "payload": '{"n": 0}'},
+            {"script": "ok", "payload": f'{{"n": {deep}}}'},
+            {"script": "ok", "payload": orjson.dumps({"n": "x" * (1 << 20)}).decode()},
+            {"script": "ok", "tenant": "not a tenant!"},
+            {"script": "boom", "payload": '{"n": 7}', "max_attempts": 2},
+            {"script": "slow", "payload": '{"n": 8, "ms": 5000}', "timeout_ms": 200, "max_attempts": 1},
+        ]
+    )
     s = node(tmp_path, db)
     try:
         db.wait_done(11, timeout=30)
-        rows = {(r["script"], r["status"], r["error_code"]) for r in db.fetch("SELECT * FROM {t} WHERE status <> 'completed'")}
-        assert rows == {("nope.js", "failed", "E_NOT_FOUND"), ("ok", "failed", "E_BAD_JSON"),
-                        ("ok", "failed", "E_BAD_REQUEST"), ("boom", "dead", "E_SCRIPT"),
-                        ("slow", "dead", "E_WALL_TIMEOUT")}   # the task's own timeout, below the worker's
+        rows = {
+            (r["script"], r["status"], r["error_code"])
+            for r in db.fetch("SELECT * FROM {t} WHERE status <> 'completed'")
+        }
+        assert rows == {
+            ("nope.js", "failed", "E_NOT_FOUND"),
+            ("ok", "failed", "E_BAD_JSON"),
+            ("ok", "failed", "E_BAD_REQUEST"),
+            ("boom", "dead", "E_SCRIPT"),
+            ("slow", "dead", "E_WALL_TIMEOUT"),
+        }  # the task's own timeout, below the worker's
         assert len(db.fetch("SELECT 1 FROM {t} WHERE status = 'failed' AND error_code = 'E_BAD_JSON'")) == 2
         boom = db.fetch("SELECT * FROM {t} WHERE script = 'boom'")[0]
-        assert boom["attempts"] == 2 and "poison 7" in boom["error"] and boom["error"].startswith("dead-lettered after 2")
+        assert (
+            boom["attempts"] == 2 and "poison 7" in boom["error"] and boom["error"].startswith("dead-lettered after 2")
+        )
         done = db.fetch("SELECT payload::text AS p, result::text AS r FROM {t} WHERE status = 'completed'")
         assert sorted(orjson.loads(r["r"])["n"] for r in done) == [0, 1, 2, 3, 4]
         # a poison task does not hold the queue up: later tasks keep flowing
@@ -72,9 +89,13 @@ def test_tasks_complete_and_bad_ones_fail_with_the_reason(tmp_path: Path, db: Db
 
 
 def test_the_workers_task_policy_applies(tmp_path: Path, db: Db) -> None:
-    db.add([{"script": "strict", "payload": '{"ms": 5000}'},                       # the worker's timeout and retries
-            {"script": "strict", "payload": '{"ms": 5000}', "max_attempts": 3},    # the row's attempts win
-            {"script": "strict", "payload": '{"ms": 400}', "timeout_ms": 2000}])   # and so does its own timeout
+    db.add(
+        [
+            {"script": "strict", "payload": '{"ms": 5000}'},  # the worker's timeout and retries
+            {"script": "strict", "payload": '{"ms": 5000}', "max_attempts": 3},  # the row's attempts win
+            {"script": "strict", "payload": '{"ms": 400}', "timeout_ms": 2000},
+        ]
+    )  # and so does its own timeout
     s = node(tmp_path, db)
     try:
         db.wait_done(3, timeout=30)
@@ -103,7 +124,7 @@ def test_the_lease_is_renewed_for_long_tasks(tmp_path: Path, db: Db) -> None:
     try:
         db.wait_done(1, timeout=20)
         (row,) = db.fetch("SELECT status, attempts FROM {t}")
-        assert (row["status"], row["attempts"]) == ("completed", 1)   # never taken over, though it ran 2.5 leases
+        assert (row["status"], row["attempts"]) == ("completed", 1)  # never taken over, though it ran 2.5 leases
     finally:
         s.close()
 
@@ -116,7 +137,7 @@ def test_two_nodes_share_1000_tasks_exactly_once_while_a_shard_is_killed(tmp_pat
     try:
         db.add([{"script": "slow", "payload": f'{{"n": {i}, "ms": 5}}', "tenant": f"t{i % 50}"} for i in range(n)])
         db.wait_until(lambda: db.counts().get("completed", 0) >= 150, 30, "150 tasks completed")
-        os.kill(a.shard_pids()[0], signal.SIGKILL)   # its running tasks fail with E_SHARD_LOST and are retried
+        os.kill(a.shard_pids()[0], signal.SIGKILL)  # its running tasks fail with E_SHARD_LOST and are retried
         db.wait_done(n, timeout=120)
         assert db.counts() == {"completed": n}
         results = db.fetch("SELECT payload->'n' AS p, result->'n' AS r FROM {t}")
@@ -125,9 +146,9 @@ def test_two_nodes_share_1000_tasks_exactly_once_while_a_shard_is_killed(tmp_pat
         a.close()
         b.close()
     counts = node_counts([a, b])
-    assert counts["completed"] == n                 # no task's completion was recorded twice
+    assert counts["completed"] == n  # no task's completion was recorded twice
     assert counts["claimed"] == n + counts.get("retry", 0) + counts.get("stale", 0)
-    assert all(s.events("task source stopped")[0].get("completed", 0) > 0 for s in (a, b))   # both did work
+    assert all(s.events("task source stopped")[0].get("completed", 0) > 0 for s in (a, b))  # both did work
 
 
 def test_the_database_connection_drops_mid_run(tmp_path: Path, db: Db) -> None:
@@ -138,7 +159,7 @@ def test_the_database_connection_drops_mid_run(tmp_path: Path, db: Db) -> None:
         db.wait_until(lambda: db.counts().get("completed", 0) >= 20, 30, "20 tasks completed")
         killed = db.val("""SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
                            WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'""")
-        assert killed >= 2   # the pool's and the LISTEN connection
+        assert killed >= 2  # the pool's and the LISTEN connection
         db.wait_done(n, timeout=60)
         assert db.counts() == {"completed": n}
     finally:
@@ -166,11 +187,29 @@ def test_db_listen_command(tmp_path: Path, db: Db) -> None:
     wdir.mkdir()
     (wdir / "ok.js").write_text(WORKERS["ok.js"])
     env = {k: v for k, v in os.environ.items() if not k.startswith("SHARDRUN_")}
-    args = [sys.executable, "-m", "shardrun", "db-listen", "--database-url", db.url, "--workers", str(wdir),
-            "--shards", "1", "--capacity", "2", "--poll-ms", "100"]
-    missing = subprocess.run([*args, "--table", "no_such_table"], check=False, capture_output=True, timeout=60, cwd=ROOT, env=env)
+    args = [
+        sys.executable,
+        "-m",
+        "shardrun",
+        "db-listen",
+        "--database-url",
+        db.url,
+        "--workers",
+        str(wdir),
+        "--shards",
+        "1",
+        "--capacity",
+        "2",
+        "--poll-ms",
+        "100",
+    ]
+    missing = subprocess.run(
+        [*args, "--table", "no_such_table"], check=False, capture_output=True, timeout=60, cwd=ROOT, env=env
+    )
     assert missing.returncode == 3 and b"run `shardrun db-init` first" in missing.stderr
-    proc = subprocess.Popen([*args, "--table", db.table], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+    proc = subprocess.Popen(
+        [*args, "--table", db.table], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=ROOT, env=env
+    )
     try:
         db.add([{"script": "ok.js", "payload": '{"n": 5}'}])
         db.wait_done(1, timeout=20)
@@ -190,12 +229,12 @@ def test_a_paused_node_cannot_complete_a_task_another_node_took_over(tmp_path: P
         db.add([{"script": "slow", "payload": '{"n": 1, "ms": 2500}'}])
         db.wait_until(lambda: db.counts().get("running", 0) == 1, 10, "node a running the task")
         (source,) = a.pids("shardrun: source")
-        os.kill(source, signal.SIGSTOP)       # a stops renewing its lease (its shard keeps running the task)
+        os.kill(source, signal.SIGSTOP)  # a stops renewing its lease (its shard keeps running the task)
         b = node(tmp_path / "b", db, shards=1, lease_s=1)
         db.wait_until(lambda: db.val("SELECT attempts FROM {t}") == 2, 15, "node b taking the task over")
         os.kill(source, signal.SIGCONT)
         db.wait_done(1, timeout=20)
-        time.sleep(1.0)                       # a's late result arrives and is refused
+        time.sleep(1.0)  # a's late result arrives and is refused
     finally:
         a.close()
         if b is not None:

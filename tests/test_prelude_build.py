@@ -12,9 +12,13 @@ from shardrun.runtime import prelude
 
 JS = Path(__file__).resolve().parent.parent / "js"
 INPUTS = {
-    "core": ["src/core.js"], "fetch_api": ["src/fetch_api.js"], "encoding": ["src/encoding.js"],
-    "events": ["src/events.js"], "crypto": ["src/crypto.js"],
-    "url": ["vendor/url.js", "package-lock.json"], "structured_clone": ["vendor/structured_clone.js", "package-lock.json"],
+    "core": ["src/core.js"],
+    "fetch_api": ["src/fetch_api.js"],
+    "encoding": ["src/encoding.js"],
+    "events": ["src/events.js"],
+    "crypto": ["src/crypto.js"],
+    "url": ["vendor/url.js", "package-lock.json"],
+    "structured_clone": ["vendor/structured_clone.js", "package-lock.json"],
 }
 
 

@@ -75,13 +75,19 @@ def test_no_double_underscore_name_on_any_global_constructor_or_its_prototypes()
 
 
 # ---- the fetch handler's Response is the runtime's own --------------------------------
-@pytest.mark.parametrize("src", [
-    "export default { fetch() { globalThis.Response = class { __serialize() { return '{\"status\":\"x\"}' } }; return new Response() } }",
-    ("globalThis.Response = class Response { __serialize() { return '{\"status\":\"x\"}' } };\n"
-     "export default { fetch() { return new Response() } }"),
-    "export default { fetch() { return { status: 200, headers: [], text: 'forged' } } }",
-    "export default { fetch() { return Object.create(Response.prototype) } }",
-], ids=["tenant-class-in-handler", "tenant-class-at-top-level", "plain-object", "forged-prototype"])
+@pytest.mark.parametrize(
+    "src",
+    [
+        'export default { fetch() { globalThis.Response = class { __serialize() { return \'{"status":"x"}\' } }; return new Response() } }',
+        (
+            'globalThis.Response = class Response { __serialize() { return \'{"status":"x"}\' } };\n'
+            "export default { fetch() { return new Response() } }"
+        ),
+        "export default { fetch() { return { status: 200, headers: [], text: 'forged' } } }",
+        "export default { fetch() { return Object.create(Response.prototype) } }",
+    ],
+    ids=["tenant-class-in-handler", "tenant-class-at-top-level", "plain-object", "forged-prototype"],
+)
 def test_a_fetch_handler_must_return_a_real_response(src):
     r = run(src, "fetch")
     assert not r.ok
@@ -120,16 +126,21 @@ PATCHES = """
 
 
 def test_patched_builtins_do_not_change_the_responses_or_add_events():
-    w = worker(PATCHES + """
+    w = worker(
+        PATCHES
+        + """
       export default {
         async task(p, env, ctx) {
-          (function () {""" + PATCHES + """})();
+          (function () {"""
+        + PATCHES
+        + """})();
           await new Promise((r) => setTimeout(r, p.ms));
           console.log('done', p.id);
           return p.id;
         },
         fetch(req) { return new Response('real body', { status: 201, headers: { 'x-id': 'real' } }) },
-      }""")
+      }"""
+    )
     events = outbox(w)
     calls = [w.submit("task", {"id": f"id{i}", "ms": 30 - 10 * i}) for i in range(3)]
     drive(w, calls)
@@ -180,14 +191,18 @@ HOSTILE_VALUES = {
 
 
 @pytest.mark.parametrize("value", HOSTILE_VALUES.values(), ids=HOSTILE_VALUES.keys())
-@pytest.mark.parametrize("how", [
-    "task() { throw V }",                                                   # dispatch
-    "async task() { await null; throw V }",                                # a promise job
-    "task() { return new Promise((_, no) => setTimeout(() => no(V), 1)) }",  # fire
-    "task() { return new Promise(() => setTimeout(() => { throw V }, 1)) }",  # fire, the callback throws
-    "async task() { try { await fetch('https://x.test/') } catch (_) {} throw V }",  # settle
-    "fetch() { throw V }",
-], ids=["sync", "async", "timer-reject", "timer-throw", "after-host-op", "fetch"])
+@pytest.mark.parametrize(
+    "how",
+    [
+        "task() { throw V }",  # dispatch
+        "async task() { await null; throw V }",  # a promise job
+        "task() { return new Promise((_, no) => setTimeout(() => no(V), 1)) }",  # fire
+        "task() { return new Promise(() => setTimeout(() => { throw V }, 1)) }",  # fire, the callback throws
+        "async task() { try { await fetch('https://x.test/') } catch (_) {} throw V }",  # settle
+        "fetch() { throw V }",
+    ],
+    ids=["sync", "async", "timer-reject", "timer-throw", "after-host-op", "fetch"],
+)
 def test_a_hostile_exception_is_a_script_error(how, value):
     src = "const V = " + value + ";\nexport default { " + how + " }"
     r = run(src, "fetch" if how.startswith("fetch") else "task")
@@ -209,7 +224,11 @@ def test_each_readable_part_of_a_hostile_error_is_kept():
 
 @pytest.mark.parametrize("value", HOSTILE_VALUES.values(), ids=HOSTILE_VALUES.keys())
 def test_hostile_values_in_logs_and_wait_until_are_printed_not_thrown(value):
-    r = run("const V = " + value + ";\nexport default { task(p, env, ctx) { console.log('v', V); ctx.waitUntil(Promise.reject(V)); return 1 } }")
+    r = run(
+        "const V = "
+        + value
+        + ";\nexport default { task(p, env, ctx) { console.log('v', V); ctx.waitUntil(Promise.reject(V)); return 1 } }"
+    )
     assert r.ok and r.value == 1
     assert r.logs[0].text.startswith("v ")
 
@@ -227,16 +246,19 @@ def test_a_hostile_top_level_or_default_export_fails_the_load_as_a_script_error(
 # ---- 4. console output of finished requests is capped per isolate ----------------------
 def test_console_output_after_the_request_finished_is_capped_per_isolate():
     lim = Limits(max_log_bytes=10_000)
-    w = worker("""export default { task() {
+    w = worker(
+        """export default { task() {
       (async () => { for (let i = 0; i < 1000; i++) { await null; console.log('x'.repeat(100)) } })();
       return 1;
-    } }""", limits=lim)
+    } }""",
+        limits=lim,
+    )
     events = outbox(w)
-    for _ in range(2):   # the budget is the isolate's: the second request gets nothing more through
+    for _ in range(2):  # the budget is the isolate's: the second request gets nothing more through
         call = w.submit("task", {})
         drive(w, [call])
         assert call.result.value == 1
-    lines = [e for e in events if e[0] == "l"]     # what JS let out, none of it kept by the host
+    lines = [e for e in events if e[0] == "l"]  # what JS let out, none of it kept by the host
     kept = [e[3] for e in lines if e[2] == "log"]
     warnings = [e[3] for e in lines if e[2] == "warn"]
     assert sum(len(text) for text in kept) <= lim.max_log_bytes
@@ -279,12 +301,15 @@ FORGED_FETCHES = {
 @pytest.mark.parametrize("call", FORGED_FETCHES.values(), ids=FORGED_FETCHES.keys())
 def test_a_forged_fetch_call_rejects_at_once_with_a_type_error(call):
     t0 = time.monotonic()
-    r = run("export default { async task() { try { await " + call + "; return 'resolved' }"
-            " catch (e) { return [e.name, e.code ?? null, e.message] } } }", limits=Limits(wall_ms=20_000))
+    r = run(
+        "export default { async task() { try { await " + call + "; return 'resolved' }"
+        " catch (e) { return [e.name, e.code ?? null, e.message] } } }",
+        limits=Limits(wall_ms=20_000),
+    )
     assert time.monotonic() - t0 < 2, "must not wait for the wall-clock limit"
     assert r.ok, r.error
     name, code, message = r.value
-    assert (name, code) == ("TypeError", None), message   # refused in JS, before the host saw it
+    assert (name, code) == ("TypeError", None), message  # refused in JS, before the host saw it
 
 
 def test_a_request_subclass_overriding_url_still_sends_its_real_url():

@@ -46,7 +46,9 @@ def test_a_live_isolate_makes_forking_unsafe():
 
 @pytest.fixture
 def sup(tmp_path):
-    s = Supervisor(load_settings(None, serve={"runtime_dir": str(tmp_path), "respawn_burst": 3, "respawn_window_s": 10}))
+    s = Supervisor(
+        load_settings(None, serve={"runtime_dir": str(tmp_path), "respawn_burst": 3, "respawn_window_s": 10})
+    )
     yield s
     s.cleanup()
 

@@ -8,12 +8,26 @@ from hypothesis import strategies as st
 
 from shardrun import protocol as p
 
-json_scalars = st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=20) | \
-    st.floats(allow_nan=False, allow_infinity=False)
-json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=20)
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.text(max_size=20)
+    | st.floats(allow_nan=False, allow_infinity=False)
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
 
 
-@given(st.integers(0, 2**53), st.from_regex(r"[a-z0-9][a-z0-9_-]{0,20}", fullmatch=True), st.sampled_from(["fetch", "task", "scheduled"]), json_values)
+@given(
+    st.integers(0, 2**53),
+    st.from_regex(r"[a-z0-9][a-z0-9_-]{0,20}", fullmatch=True),
+    st.sampled_from(["fetch", "task", "scheduled"]),
+    json_values,
+)
 def test_request_round_trip(rid, worker, kind, arg):
     msg = p.decode(p.encode_request(rid, worker, kind, arg, tenant="t"))
     assert msg.type == p.REQUEST and msg.name == "REQUEST"
@@ -42,20 +56,30 @@ def test_garbage_never_crashes(frames):
         assert str(exc)
 
 
-@pytest.mark.parametrize("frames,words", [
-    ([b"SR1", p.REQUEST], "expected 3 frames"),
-    ([b"XX9", p.REQUEST, b"{}"], "bad header"),
-    ([b"SR1", b"\x09", b"{}"], "unknown message type"),
-    ([b"SR1", p.REQUEST, b"{nope"], "not JSON"),
-    ([b"SR1", p.REQUEST, b"[1]"], "not a JSON object"),
-])
+@pytest.mark.parametrize(
+    "frames,words",
+    [
+        ([b"SR1", p.REQUEST], "expected 3 frames"),
+        ([b"XX9", p.REQUEST, b"{}"], "bad header"),
+        ([b"SR1", b"\x09", b"{}"], "unknown message type"),
+        ([b"SR1", p.REQUEST, b"{nope"], "not JSON"),
+        ([b"SR1", p.REQUEST, b"[1]"], "not a JSON object"),
+    ],
+)
 def test_malformed_frames_say_why(frames, words):
     with pytest.raises(p.ProtocolError, match=words):
         p.decode(frames)
 
 
-@pytest.mark.parametrize("body", [{"id": "1", "worker": "a", "kind": "task"}, {"id": 1, "worker": "", "kind": "task"},
-                                  {"id": 1, "worker": "a", "kind": "eval"}, {"id": True, "worker": "a", "kind": "task"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"id": "1", "worker": "a", "kind": "task"},
+        {"id": 1, "worker": "", "kind": "task"},
+        {"id": 1, "worker": "a", "kind": "eval"},
+        {"id": True, "worker": "a", "kind": "task"},
+    ],
+)
 def test_bad_request_fields(body):
     with pytest.raises(p.ProtocolError):
         p.request_fields(p.decode(p.encode(p.REQUEST, body)))

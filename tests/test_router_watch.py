@@ -24,13 +24,13 @@ TIMEOUT_S = 1.5
 
 
 def _served_by_a_new_router(endpoint: str, old: int) -> bool:
-    with Client(endpoint, timeout=0.5) as c:   # a fresh connection: the old one died with the router
+    with Client(endpoint, timeout=0.5) as c:  # a fresh connection: the old one died with the router
         try:
             st = c.status(timeout=0.5)
             return st["router_pid"] != old and c.task("hello", {"n": 1}, timeout=1).value == "hello 1"
         except TimeoutError:
             return False
-        except ShardrunError as exc:   # connected to the frozen router's socket, which then closed
+        except ShardrunError as exc:  # connected to the frozen router's socket, which then closed
             if exc.code != "E_ROUTER_LOST":
                 raise
             return False

@@ -35,8 +35,13 @@ def test_growing_by_one_moves_only_about_one_in_n():
 
 def test_jump_hash_reference_vectors():
     # The test vectors used by the public Go implementations of the paper's algorithm.
-    assert [jump_hash(1, 1), jump_hash(42, 57), jump_hash(0xDEAD10CC, 1), jump_hash(0xDEAD10CC, 666), jump_hash(256, 1024)] \
-        == [0, 43, 0, 361, 520]
+    assert [
+        jump_hash(1, 1),
+        jump_hash(42, 57),
+        jump_hash(0xDEAD10CC, 1),
+        jump_hash(0xDEAD10CC, 666),
+        jump_hash(256, 1024),
+    ] == [0, 43, 0, 361, 520]
     assert all(0 <= jump_hash(key_of(t), 5) < 5 for t in TENANTS[:100])
     with pytest.raises(ValueError):
         jump_hash(1, 0)

@@ -86,8 +86,10 @@ def test_wait_until_runs_after_the_response_and_the_request_finishes_after_it():
 
 
 def test_wait_until_is_cut_off_at_the_deadline():
-    w = worker("export default { task(p, env, ctx) { ctx.waitUntil(new Promise((r) => setTimeout(r, 10_000))); return 1 } }",
-               limits=Limits(wall_ms=200))
+    w = worker(
+        "export default { task(p, env, ctx) { ctx.waitUntil(new Promise((r) => setTimeout(r, 10_000))); return 1 } }",
+        limits=Limits(wall_ms=200),
+    )
     c = w.submit("task", {})
     drive(w, [c])
     assert c.result.ok and any("cut off" in line.text for line in c.logs)
@@ -100,13 +102,21 @@ def test_console_is_captured_per_request_with_levels():
     } }""")
     assert r.ok
     got = [(line.level, line.text.splitlines()[0]) for line in r.logs]
-    assert got == [("log", 'plain 1 {"a":[1,2]}'), ("warn", "careful"), ("error", "TypeError: bad"),
-                   ("info", "undefined null 10n"), ("debug", "dbg"), ("log", '{"o":"[Circular]"}')]
+    assert got == [
+        ("log", 'plain 1 {"a":[1,2]}'),
+        ("warn", "careful"),
+        ("error", "TypeError: bad"),
+        ("info", "undefined null 10n"),
+        ("debug", "dbg"),
+        ("log", '{"o":"[Circular]"}'),
+    ]
 
 
 def test_console_output_is_capped():
-    r = run_js("export default { task() { for (let i = 0; i < 10000; i++) console.log('x'.repeat(100)) } }",
-               limits=Limits(max_log_bytes=5000))
+    r = run_js(
+        "export default { task() { for (let i = 0; i < 10000; i++) console.log('x'.repeat(100)) } }",
+        limits=Limits(max_log_bytes=5000),
+    )
     assert r.ok
     assert len(r.logs) <= 52 and "dropped" in r.logs[-1].text
 
@@ -134,8 +144,10 @@ def test_a_second_thread_gets_an_error_not_a_crash():
 def test_an_isolate_that_hit_a_limit_is_discarded_and_its_other_requests_fail_explicitly():
     w = worker(SLEEPER, limits=Limits(cpu_ms=100))
     other = w.submit("task", {"ms": 1000, "id": "other"})
-    w2 = worker("export default { async task(p) { if (p.spin) for (;;) {} await new Promise(r => setTimeout(r, 1000)); return 1 } }",
-                limits=Limits(cpu_ms=100))
+    w2 = worker(
+        "export default { async task(p) { if (p.spin) for (;;) {} await new Promise(r => setTimeout(r, 1000)); return 1 } }",
+        limits=Limits(cpu_ms=100),
+    )
     waiting = w2.submit("task", {})
     spinning = w2.submit("task", {"spin": True})
     assert spinning.result.error.code == "E_CPU_LIMIT"
@@ -149,7 +161,9 @@ def test_an_isolate_that_hit_a_limit_is_discarded_and_its_other_requests_fail_ex
 
 
 def test_an_isolate_whose_request_threw_is_retired_after_its_other_requests_finish():
-    w = worker("export default { async task(p) { if (p.fail) throw new Error('x'); await new Promise(r => setTimeout(r, 50)); return 'ok' } }")
+    w = worker(
+        "export default { async task(p) { if (p.fail) throw new Error('x'); await new Promise(r => setTimeout(r, 50)); return 'ok' } }"
+    )
     ok = w.submit("task", {})
     bad = w.submit("task", {"fail": True})
     assert bad.result.error.code == "E_SCRIPT"
@@ -163,20 +177,26 @@ def test_an_isolate_whose_request_threw_is_retired_after_its_other_requests_fini
 
 
 def test_prototype_pollution_stays_in_its_own_isolate():
-    a = worker("export default { task() { Object.prototype.polluted = 'yes'; Array.prototype.map = null; JSON.parse = () => 42; return 1 } }")
+    a = worker(
+        "export default { task() { Object.prototype.polluted = 'yes'; Array.prototype.map = null; JSON.parse = () => 42; return 1 } }"
+    )
     b = worker("export default { task() { return [({}).polluted ?? 'clean', typeof [].map, JSON.parse('7')] } }")
     assert a.submit("task", {}).result.ok
     assert b.submit("task", {}).result.value == ["clean", "function", 7]
 
 
 def test_polluted_json_does_not_confuse_the_host():
-    w = worker("export default { task() { JSON.stringify = () => 'lies'; JSON.parse = () => ({}); return {real: true} } }")
+    w = worker(
+        "export default { task() { JSON.stringify = () => 'lies'; JSON.parse = () => ({}); return {real: true} } }"
+    )
     assert w.submit("task", {}).result.value == {"real": True}
     assert w.submit("task", {}).result.value == {"real": True}
 
 
 def test_env_is_passed_to_handlers():
-    r = run_js("export default { task(p, env) { return env.GREETING + ' ' + p.name } }", {"name": "x"}, env={"GREETING": "hi"})
+    r = run_js(
+        "export default { task(p, env) { return env.GREETING + ' ' + p.name } }", {"name": "x"}, env={"GREETING": "hi"}
+    )
     assert r.value == "hi x"
 
 

@@ -76,8 +76,12 @@ def test_never_settling_promise_is_reported_at_once():
 
 def test_never_settling_with_a_live_timer_waits_for_the_deadline():
     t0 = time.monotonic()
-    e = err(run_js("export default { task() { setInterval(() => {}, 10); return new Promise(() => {}) } }",
-                   limits=Limits(wall_ms=300)))
+    e = err(
+        run_js(
+            "export default { task() { setInterval(() => {}, 10); return new Promise(() => {}) } }",
+            limits=Limits(wall_ms=300),
+        )
+    )
     assert e.code == "E_WALL_TIMEOUT"
     assert 0.25 < time.monotonic() - t0 < 3
 
@@ -106,13 +110,16 @@ def test_cpu_budget_is_summed_over_timer_turns():
     assert time.monotonic() - t0 < 2
 
 
-@pytest.mark.parametrize("bomb", [
-    "const a = []; for (;;) a.push('xxxxxxxxxxxxxxxx' + a.length)",
-    "return 'x'.repeat(2 ** 28)",
-    "return new ArrayBuffer(2 ** 30)",
-    "return new Array(2 ** 25).fill(1.5)",
-    "const m = new Map(); for (let i = 0; ; i++) m.set(i, {i})",
-])
+@pytest.mark.parametrize(
+    "bomb",
+    [
+        "const a = []; for (;;) a.push('xxxxxxxxxxxxxxxx' + a.length)",
+        "return 'x'.repeat(2 ** 28)",
+        "return new ArrayBuffer(2 ** 30)",
+        "return new Array(2 ** 25).fill(1.5)",
+        "const m = new Map(); for (let i = 0; ; i++) m.set(i, {i})",
+    ],
+)
 def test_memory_bombs_hit_the_memory_limit(bomb):
     e = err(run_js("export default { task() { " + bomb + " } }", limits=Limits(memory_mb=32, cpu_ms=5_000)))
     assert e.code == "E_OOM", e
@@ -128,12 +135,15 @@ def test_deeply_nested_json_parse_in_js_is_a_stack_error():
     assert e.code == "E_STACK"
 
 
-@pytest.mark.parametrize("value,words", [
-    ("() => 1", "function"),
-    ("10n", "BigInt"),
-    ("(() => { const a = {}; a.self = a; return a })()", "circular"),
-    ("Symbol('s')", "symbol"),
-])
+@pytest.mark.parametrize(
+    "value,words",
+    [
+        ("() => 1", "function"),
+        ("10n", "BigInt"),
+        ("(() => { const a = {}; a.self = a; return a })()", "circular"),
+        ("Symbol('s')", "symbol"),
+    ],
+)
 def test_results_json_cannot_carry(value, words):
     e = err(run_js(f"export default {{ task() {{ return {value} }} }}"))
     assert e.code == "E_BAD_OUTPUT" and words in e.message
@@ -155,23 +165,35 @@ def test_oversize_result_is_refused():
 
 
 def test_oversize_response_body_is_refused():
-    e = err(run_js("export default { fetch() { return new Response('y'.repeat(5000)) } }", kind="fetch",
-                   arg=__import__("shardrun").HttpRequest("GET", "https://a.test/"), limits=Limits(max_output_bytes=1000)))
+    e = err(
+        run_js(
+            "export default { fetch() { return new Response('y'.repeat(5000)) } }",
+            kind="fetch",
+            arg=__import__("shardrun").HttpRequest("GET", "https://a.test/"),
+            limits=Limits(max_output_bytes=1000),
+        )
+    )
     assert e.code == "E_RESPONSE_TOO_LARGE"
 
 
 def test_fetch_handler_must_return_a_response():
     from shardrun import HttpRequest
 
-    e = err(run_js("export default { fetch() { return 'hi' } }", kind="fetch", arg=HttpRequest("GET", "https://a.test/")))
+    e = err(
+        run_js("export default { fetch() { return 'hi' } }", kind="fetch", arg=HttpRequest("GET", "https://a.test/"))
+    )
     assert e.code == "E_BAD_OUTPUT" and "must return a Response" in e.message
 
 
 def test_fetch_without_a_host_policy_is_refused_and_says_so():
-    r = run_js("export default { async task() { try { await fetch('https://example.com/') } catch (e) { return [e.name, e.code, e.message] } } }")
+    r = run_js(
+        "export default { async task() { try { await fetch('https://example.com/') } catch (e) { return [e.name, e.code, e.message] } } }"
+    )
     assert r.ok and r.value == ["TypeError", "E_FETCH_DISABLED", "fetch() is not enabled for this worker"]
 
 
 def test_host_operation_arguments_are_capped():
-    r = run_js("export default { async task() { try { await fetch('https://example.com/', {method: 'POST', body: 'x'.repeat(2e6)}) } catch (e) { return e.name + ': ' + e.message } } }")
+    r = run_js(
+        "export default { async task() { try { await fetch('https://example.com/', {method: 'POST', body: 'x'.repeat(2e6)}) } catch (e) { return e.name + ': ' + e.message } } }"
+    )
     assert r.ok and r.value.startswith("RangeError: fetch(): arguments are")

@@ -109,8 +109,15 @@ def test_stuck_native_loop_is_killed_and_replaced(server):
 
 
 def test_flood_is_refused_quickly_with_overloaded(server):
-    s = server({"sleepy.js": SLEEPY}, shards=1, max_inflight_per_shard=4, max_queued=10, wait_timeout_ms=2000,
-               tenant_max_concurrency=10_000, tenant_max_share=1)
+    s = server(
+        {"sleepy.js": SLEEPY},
+        shards=1,
+        max_inflight_per_shard=4,
+        max_queued=10,
+        wait_timeout_ms=2000,
+        tenant_max_concurrency=10_000,
+        tenant_max_share=1,
+    )
     with Client(s.endpoint, timeout=30) as c:
         t0 = time.monotonic()
         ids = [c.send("sleepy", "task", {"ms": 300}) for _ in range(200)]
@@ -180,7 +187,12 @@ def test_malformed_client_frames_are_dropped_not_fatal(server):
     sock = ctx.socket(zmq.DEALER)
     sock.setsockopt(zmq.LINGER, 0)
     sock.connect(s.endpoint)
-    for frames in ([b"junk"], [b"SR1", b"\x02", b"{not json"], [b"SR1", b"\x09", b"{}"], [b"SR1", b"\x02", b'{"id": 1}']):
+    for frames in (
+        [b"junk"],
+        [b"SR1", b"\x02", b"{not json"],
+        [b"SR1", b"\x09", b"{}"],
+        [b"SR1", b"\x02", b'{"id": 1}'],
+    ):
         sock.send_multipart(frames)
     assert sock.poll(3000)
     assert b"E_BAD_REQUEST" in sock.recv_multipart()[2]
@@ -254,7 +266,9 @@ def test_sighup_rolls_shards_without_failing_requests(server):
     t.start()
     time.sleep(0.3)
     s.proc.send_signal(signal.SIGHUP)
-    eventually(lambda: all(p not in before for p in s.shard_pids()) and all(x["ready"] for x in s.status()["shards"]), 20)
+    eventually(
+        lambda: all(p not in before for p in s.shard_pids()) and all(x["ready"] for x in s.status()["shards"]), 20
+    )
     time.sleep(0.3)
     stop.set()
     t.join(30)
@@ -274,7 +288,9 @@ def test_a_stalled_shard_is_aborted_and_replaced(server):
         codes = {(r.error.code if r.error else "ok") for r in (c.recv() for _ in ids)}
     assert codes <= {"E_SHARD_LOST", "ok"} and "E_SHARD_LOST" in codes
     assert time.monotonic() - t0 < 5
-    eventually(lambda: s.status()["shards"][slot]["pid"] not in (pids[slot], 0) and s.status()["shards"][slot]["ready"], 5)
+    eventually(
+        lambda: s.status()["shards"][slot]["pid"] not in (pids[slot], 0) and s.status()["shards"][slot]["ready"], 5
+    )
     assert s.client.task("sleepy", {"ms": 1, "n": 3}).value == 3
 
 
@@ -295,8 +311,14 @@ def test_process_roles_titles_and_a_fork_safe_supervisor(server):
 def test_flood_keeps_router_memory_flat(server):
     import psutil
 
-    s = server({"sleepy.js": SLEEPY}, shards=1, max_inflight_per_shard=8, max_queued=20, tenant_max_concurrency=100_000,
-               tenant_max_share=1)
+    s = server(
+        {"sleepy.js": SLEEPY},
+        shards=1,
+        max_inflight_per_shard=8,
+        max_queued=20,
+        tenant_max_concurrency=100_000,
+        tenant_max_share=1,
+    )
     router = psutil.Process(s.status()["router_pid"])
     with Client(s.endpoint, timeout=30) as c:
         for _ in range(3):  # warm up the router's allocations
@@ -334,11 +356,18 @@ def test_a_port_in_use_stops_the_server_with_a_boot_error(tmp_path):
     taken.bind(("127.0.0.1", 0))
     taken.listen()
     cfg = tmp_path / "c.toml"
-    cfg.write_text(f'[serve]\nshards = 1\nworkers = "configs/workers"\nhttp_port = {taken.getsockname()[1]}\n'
-                   f'client_endpoint = "ipc://{tmp_path}/c.ipc"\nruntime_dir = "{tmp_path}/run"\n')
+    cfg.write_text(
+        f'[serve]\nshards = 1\nworkers = "configs/workers"\nhttp_port = {taken.getsockname()[1]}\n'
+        f'client_endpoint = "ipc://{tmp_path}/c.ipc"\nruntime_dir = "{tmp_path}/run"\n'
+    )
     try:
-        p = subprocess.run([sys.executable, "-m", "shardrun", "serve", "--config", str(cfg)], check=False, capture_output=True,
-                           timeout=60, cwd=Path(__file__).resolve().parent.parent)
+        p = subprocess.run(
+            [sys.executable, "-m", "shardrun", "serve", "--config", str(cfg)],
+            check=False,
+            capture_output=True,
+            timeout=60,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
     finally:
         taken.close()
     assert p.returncode == 3  # EXIT_BOOT_ERROR: no respawn loop
@@ -348,7 +377,7 @@ def test_a_port_in_use_stops_the_server_with_a_boot_error(tmp_path):
 def test_sighup_applies_edited_settings_to_the_new_shards(server):
     spin = "export default { task() { const end = Date.now() + 300; while (Date.now() < end) {} return 'done' } }"
     s = server({"spin.js": spin}, shards=1)
-    assert s.client.task("spin").value == "done"           # the default 1,000 ms CPU budget
+    assert s.client.task("spin").value == "done"  # the default 1,000 ms CPU budget
     before = s.shard_pids()
     s.config.write_text(s.config.read_text() + "[limits]\ncpu_ms = 100\n")
     s.proc.send_signal(signal.SIGHUP)

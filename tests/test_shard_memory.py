@@ -51,7 +51,7 @@ def test_rss_over_the_soft_ceiling_evicts_cold_isolates(tmp_path):
         # ~90 MB of arrays the engine-heap count does not see: the shard evicts by its RSS
         assert _eventually(lambda: _shard(s)["evictions"] > 0, 5), _shard(s)
         assert _eventually(lambda: _shard(s)["rss_bytes"] < 110 << 20, 5), _shard(s)
-        assert s.client.task("grow", tenant=GROWERS[0]).value == 1   # its cold isolate was evicted
+        assert s.client.task("grow", tenant=GROWERS[0]).value == 1  # its cold isolate was evicted
         assert _shard(s)["pid"] == pid
     finally:
         s.close()
@@ -81,8 +81,8 @@ def test_rss_over_the_hard_ceiling_recycles_the_shard_without_failing_requests(t
                 r = s.client.task("grow", tenant=t)
                 grown.append(r.value if r.ok else r.error.code)
         assert _shard(s)["pid"] not in (pid, 0), f"never recycled: {_shard(s)} {grown}"
-        assert all(isinstance(v, int) for v in grown), grown   # its tenants' requests were not failed either
-        time.sleep(0.5)   # the canary keeps going on the replacement
+        assert all(isinstance(v, int) for v in grown), grown  # its tenants' requests were not failed either
+        time.sleep(0.5)  # the canary keeps going on the replacement
     finally:
         stop.set()
         if canary.ident is not None:

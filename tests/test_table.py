@@ -52,13 +52,15 @@ def test_requests_go_to_the_tenants_shard_and_replies_back_with_the_clients_id(t
 
 
 def test_queue_cap_and_wait_timeout_give_overloaded(table):
-    t = table(max_inflight_per_shard=1, max_queued=2, wait_timeout_ms=100, tenant_max_concurrency=100, tenant_max_share=1)
+    t = table(
+        max_inflight_per_shard=1, max_queued=2, wait_timeout_ms=100, tenant_max_concurrency=100, tenant_max_share=1
+    )
     for i in range(5):
         submit(t, i)
     codes = [r["error"]["code"] for r in replies(t)]
-    assert codes == ["E_OVERLOADED", "E_OVERLOADED"]       # 1 running, 2 queued, 2 refused at once
+    assert codes == ["E_OVERLOADED", "E_OVERLOADED"]  # 1 running, 2 queued, 2 refused at once
     assert t.queued == 2
-    t.expire(time.monotonic() + 1)                         # the queued ones waited too long
+    t.expire(time.monotonic() + 1)  # the queued ones waited too long
     assert [r["error"]["code"] for r in replies(t)] == ["E_OVERLOADED"] * 2
     assert t.queued == 0 and len(t.pending) == 1
 
@@ -97,12 +99,12 @@ def test_an_idempotent_workers_request_is_sent_once_more_after_its_shard_dies(ta
     slot = shard_for("a", 2)
     t.shard_lost(slot, 1, "killed by SIGKILL")
     got = replies(t)
-    assert [r["id"] for r in got] == [2] and got[0]["error"]["code"] == "E_SHARD_LOST"   # only the other one
+    assert [r["id"] for r in got] == [2] and got[0]["error"]["code"] == "E_SHARD_LOST"  # only the other one
     t.shard_out.clear()
     t.on_alive(b"shard-%d-2" % slot, protocol.decode(protocol.encode_ready(slot, 2, 0)))
     (p,) = t.shard_out[slot]
     assert p.sent_to == b"shard-%d-2" % slot and t.counts["retried"] == 1
-    t.shard_lost(slot, 2, "killed again")                   # it had its one retry
+    t.shard_lost(slot, 2, "killed again")  # it had its one retry
     assert [r["error"]["code"] for r in replies(t)] == ["E_SHARD_LOST"]
     assert t.counts["accepted"] == t.counts["answered"] + t.counts["failed"] + len(t.pending)
 
@@ -113,15 +115,15 @@ def test_a_busy_shards_queue_serves_higher_priorities_first(table, tmp_path):
     (tmp_path / "urgent" / "index.js").write_text("export default { task() {} }")
     (tmp_path / "urgent" / "worker.toml").write_text('tenant = "a"\n[task]\npriority = 5\n')
     slot = shard_for("a", 2)
-    submit(t, 1)                                  # runs
-    submit(t, 2)                                  # waits, priority 0
-    submit(t, 3, worker="urgent")                 # the worker's priority 5
-    submit(t, 4, priority=9)                      # its own priority
-    submit(t, 5, worker="urgent", priority=-1)    # its own priority wins over the worker's
-    submit(t, 6, priority=1001)                   # out of range
+    submit(t, 1)  # runs
+    submit(t, 2)  # waits, priority 0
+    submit(t, 3, worker="urgent")  # the worker's priority 5
+    submit(t, 4, priority=9)  # its own priority
+    submit(t, 5, worker="urgent", priority=-1)  # its own priority wins over the worker's
+    submit(t, 6, priority=1001)  # out of range
     assert [r["error"]["code"] for r in replies(t)] == ["E_BAD_REQUEST"]
     assert [t.pending[r].client_id for r in [p.rid for p in t.shards[slot].queue]] == [4, 3, 2, 5]
-    for _ in range(4):                            # each answer lets the next one in
+    for _ in range(4):  # each answer lets the next one in
         (p,) = t.shard_out.pop(slot)
         answer(t, p)
     assert [r["id"] for r in replies(t)] == [1, 4, 3, 2]

@@ -17,12 +17,19 @@ def test_headers_are_case_insensitive_combined_and_sorted():
       h.append('x-b', '2'); h.append('Set-Cookie', 'a=1'); h.append('set-cookie', 'b=2');
       return { b: h.get('X-B'), a: h.get('x-a'), has: h.has('X-A'), missing: h.get('nope'),
                cookies: h.getSetCookie(), entries: [...h] };
-    """) == {"b": "1, 2", "a": "spaced", "has": True, "missing": None, "cookies": ["a=1", "b=2"],
-             "entries": [["set-cookie", "a=1"], ["set-cookie", "b=2"], ["x-a", "spaced"], ["x-b", "1, 2"]]}
+    """) == {
+        "b": "1, 2",
+        "a": "spaced",
+        "has": True,
+        "missing": None,
+        "cookies": ["a=1", "b=2"],
+        "entries": [["set-cookie", "a=1"], ["set-cookie", "b=2"], ["x-a", "spaced"], ["x-b", "1, 2"]],
+    }
 
 
-@pytest.mark.parametrize("bad", ["new Headers({'bad name': 'x'})", "new Headers({'x': 'a\\r\\nb'})",
-                                 "new Headers([['only-one']])"])
+@pytest.mark.parametrize(
+    "bad", ["new Headers({'bad name': 'x'})", "new Headers({'x': 'a\\r\\nb'})", "new Headers([['only-one']])"]
+)
 def test_headers_reject_invalid_input(bad):
     assert eval_js(f"try {{ {bad}; return 'accepted' }} catch (e) {{ return e.name }}") == "TypeError"
 
@@ -39,8 +46,16 @@ def test_response_bodies_from_every_kind_of_source():
       out.blob = await new Response(new Blob(['ab', new Uint8Array([99])])).text();
       out.bytes = [...await new Response('hi').bytes()];
       return out;
-    """) == {"text": "héllo", "u8": "hi", "ab": [1, 2, 3], "params": "a=1&b=x+y",
-             "paramsType": "application/x-www-form-urlencoded;charset=UTF-8", "empty": "", "blob": "abc", "bytes": [104, 105]}
+    """) == {
+        "text": "héllo",
+        "u8": "hi",
+        "ab": [1, 2, 3],
+        "params": "a=1&b=x+y",
+        "paramsType": "application/x-www-form-urlencoded;charset=UTF-8",
+        "empty": "",
+        "blob": "abc",
+        "bytes": [104, 105],
+    }
 
 
 def test_response_helpers_and_status_rules():
@@ -55,8 +70,13 @@ def test_response_helpers_and_status_rules():
       return { j: [j.status, j.headers.get('content-type'), await j.json()], r: [r.status, r.headers.get('location')],
                ok: [new Response('', { status: 299 }).ok, new Response('', { status: 300 }).ok], errs,
                err: Response.error().type };
-    """) == {"j": [201, "application/json", {"a": 1}], "r": [301, "https://example.com/x"], "ok": [True, False],
-             "errs": ["RangeError", "RangeError", "RangeError", "TypeError", "TypeError"], "err": "error"}
+    """) == {
+        "j": [201, "application/json", {"a": 1}],
+        "r": [301, "https://example.com/x"],
+        "ok": [True, False],
+        "errs": ["RangeError", "RangeError", "RangeError", "TypeError", "TypeError"],
+        "err": "error",
+    }
 
 
 def test_request_construction_and_clone():
@@ -104,14 +124,27 @@ def test_text_encoder_and_decoder():
       out.into = e.encodeInto('a€b', buf);
       try { new TextDecoder('latin1') } catch (e) { out.label = e.name }
       return out;
-    """) == {"ascii": [65], "two": [0xC3, 0xA9], "three": [0xE2, 0x82, 0xAC], "four": [0xF0, 0x9F, 0x98, 0x80],
-             "lone": [0xEF, 0xBF, 0xBD], "round": "héllo €😀", "bad": "a\ufffdb\ufffd", "overlong": "\ufffd\ufffd",
-             "bom": "a", "fatal": "TypeError", "stream": "€", "into": {"read": 2, "written": 4}, "label": "RangeError"}
+    """) == {
+        "ascii": [65],
+        "two": [0xC3, 0xA9],
+        "three": [0xE2, 0x82, 0xAC],
+        "four": [0xF0, 0x9F, 0x98, 0x80],
+        "lone": [0xEF, 0xBF, 0xBD],
+        "round": "héllo €😀",
+        "bad": "a\ufffdb\ufffd",
+        "overlong": "\ufffd\ufffd",
+        "bom": "a",
+        "fatal": "TypeError",
+        "stream": "€",
+        "into": {"read": 2, "written": 4},
+        "label": "RangeError",
+    }
 
 
 def test_base64():
-    assert eval_js("return [btoa('hello'), atob('aGVsbG8='), (() => { try { atob('***') } catch (e) { return e.name } })()]") \
-        == ["aGVsbG8=", "hello", "InvalidCharacterError"]
+    assert eval_js(
+        "return [btoa('hello'), atob('aGVsbG8='), (() => { try { atob('***') } catch (e) { return e.name } })()]"
+    ) == ["aGVsbG8=", "hello", "InvalidCharacterError"]
 
 
 def test_crypto_random_values_and_uuid():
@@ -123,7 +156,9 @@ def test_crypto_random_values_and_uuid():
       return { a: [...a], b: [...b], u: [crypto.randomUUID(), crypto.randomUUID()], errs };
     """)
     assert out["a"] != out["b"] and len(set(out["a"])) > 10
-    assert all(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", u) for u in out["u"])
+    assert all(
+        re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", u) for u in out["u"]
+    )
     assert out["u"][0] != out["u"][1]
     assert out["errs"] == ["QuotaExceededError", "TypeMismatchError"]
 
@@ -163,8 +198,13 @@ def test_events_and_abort():
       await new Promise((r) => setTimeout(r, 20));
       const any = AbortSignal.any([new AbortController().signal, AbortSignal.abort('why')]);
       return { log, reason, thrown, timeout: [ts.aborted, ts.reason.name], any: any.reason };
-    """) == {"log": ["ping:true", "once", "ping:true", "aborted"], "reason": "AbortError", "thrown": "AbortError",
-             "timeout": [True, "TimeoutError"], "any": "why"}
+    """) == {
+        "log": ["ping:true", "once", "ping:true", "aborted"],
+        "reason": "AbortError",
+        "thrown": "AbortError",
+        "timeout": [True, "TimeoutError"],
+        "any": "why",
+    }
 
 
 def test_structured_clone():

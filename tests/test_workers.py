@@ -30,7 +30,9 @@ def test_names_and_specs(root):
     assert (a.tenant, a.limits.cpu_ms, a.env, a.max_concurrency) == ("user-7", 50, {"K": "v"}, 5)
 
 
-@pytest.mark.parametrize("name", ["../etc/passwd", "%2e%2e%2f", "..\\\\x", "/abs", "a\x00b", "Hello", "", "a" * 65, "ｈello", "a.js"])
+@pytest.mark.parametrize(
+    "name", ["../etc/passwd", "%2e%2e%2f", "..\\\\x", "/abs", "a\x00b", "Hello", "", "a" * 65, "ｈello", "a.js"]
+)
 def test_bad_names(root, name):
     with pytest.raises(UsageError) as exc:
         Registry(root).get(name)
@@ -52,13 +54,23 @@ def test_symlink_out_of_the_directory_is_not_a_worker(root, tmp_path_factory):
     assert exc.value.code == "E_NOT_FOUND"
 
 
-@pytest.mark.parametrize("toml,words", [
-    ("tenant = 5", "tenant"), ("nonsense = 1", "nonsense"), ("[limits]\ncpu_msx = 1", "unknown limits"), ("tenant = ", "not valid TOML"),
-    ("[limits]\ncpu_ms = -1", "must be positive"), ("[limits]\nmemory_mb = 1.5", "whole numbers"),
-    ('[fetch]\nallow = ["http://x.com"]', "[fetch] allow"), ("[fetch]\nmax_concurrent = 0", "[fetch] max_concurrent"),
-    ("[fetch]\nnope = 1", "[fetch] nope"), ('[env]\nK = "a"\n[secrets]\nK = "b"', "in both [env] and [secrets]"),
-    ("[task]\nmax_retries = -1", "task.max_retries"), ("[task]\npriority = 5000", "task.priority"),
-])
+@pytest.mark.parametrize(
+    "toml,words",
+    [
+        ("tenant = 5", "tenant"),
+        ("nonsense = 1", "nonsense"),
+        ("[limits]\ncpu_msx = 1", "unknown limits"),
+        ("tenant = ", "not valid TOML"),
+        ("[limits]\ncpu_ms = -1", "must be positive"),
+        ("[limits]\nmemory_mb = 1.5", "whole numbers"),
+        ('[fetch]\nallow = ["http://x.com"]', "[fetch] allow"),
+        ("[fetch]\nmax_concurrent = 0", "[fetch] max_concurrent"),
+        ("[fetch]\nnope = 1", "[fetch] nope"),
+        ('[env]\nK = "a"\n[secrets]\nK = "b"', "in both [env] and [secrets]"),
+        ("[task]\nmax_retries = -1", "task.max_retries"),
+        ("[task]\npriority = 5000", "task.priority"),
+    ],
+)
 def test_bad_worker_toml(root, toml, words):
     (root / "api" / "worker.toml").write_text(toml)
     with pytest.raises(ScriptError) as exc:
@@ -69,8 +81,10 @@ def test_bad_worker_toml(root, toml, words):
 def test_policy_secrets_and_fetch_defaults(root):
     from shardrun.egress.policy import FetchPolicy
 
-    (root / "api" / "worker.toml").write_text('[env]\nK = "v"\n[secrets]\nS = "x"\n[fetch]\nallow = ["a.example.com"]\n'
-                                              '[task]\ntimeout_ms = 5\nmax_retries = 0\n')
+    (root / "api" / "worker.toml").write_text(
+        '[env]\nK = "v"\n[secrets]\nS = "x"\n[fetch]\nallow = ["a.example.com"]\n'
+        "[task]\ntimeout_ms = 5\nmax_retries = 0\n"
+    )
     reg = Registry(root, fetch=FetchPolicy(max_subrequests=7))
     a = reg.get("api")
     assert a.env == {"K": "v", "S": "x"} and a.fetch.allow == ("a.example.com",) and a.fetch.max_subrequests == 7

@@ -18,18 +18,21 @@ def test_the_documented_examples() -> None:
     assert named_queues(parse("fast_lane:2 manual>*:3")) == ["fast_lane", "manual", "default"]
 
 
-@pytest.mark.parametrize(("spec", "words"), [
-    ("", "empty"),
-    ("fast_lane", "needs '<queues>:<slots>'"),
-    (":3", "needs '<queues>:<slots>'"),
-    ("a:x", "whole number"),
-    ("a:0", "at least 1"),
-    ("*>a:2", "may only come last"),
-    ("a>>b:1", "bad queue name"),
-    ("a b:1", "needs"),
-    ("bad.name:1", "bad queue name"),
-    ("a>a:1", "twice"),
-])
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ("", "empty"),
+        ("fast_lane", "needs '<queues>:<slots>'"),
+        (":3", "needs '<queues>:<slots>'"),
+        ("a:x", "whole number"),
+        ("a:0", "at least 1"),
+        ("*>a:2", "may only come last"),
+        ("a>>b:1", "bad queue name"),
+        ("a b:1", "needs"),
+        ("bad.name:1", "bad queue name"),
+        ("a>a:1", "twice"),
+    ],
+)
 def test_bad_specs_name_the_problem(spec: str, words: str) -> None:
     with pytest.raises(UsageError) as e:
         parse(spec)
@@ -54,11 +57,11 @@ def test_strict_groups_accept_only_their_queues_and_rank_by_preference() -> None
 
 def test_claims_take_slots_before_they_complete() -> None:
     g = parse("q:3")[0]
-    assert g.reserve(5) == 3 and g.free == 0      # a claim of 5 gets only the 3 free slots
+    assert g.reserve(5) == 3 and g.free == 0  # a claim of 5 gets only the 3 free slots
     assert g.reserve(1) == 0
-    g.release(2)                                  # the claim found one task: two come back at once
+    g.release(2)  # the claim found one task: two come back at once
     assert g.free == 2 and g.busy == 1
-    g.release()                                   # the task finished
+    g.release()  # the task finished
     assert g.free == 3
     with pytest.raises(ValueError, match="only 0 are taken"):
         g.release()

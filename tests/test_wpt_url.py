@@ -8,9 +8,14 @@ from . import wpt
 # six cases need them (an "xn--" label that is not valid punycode must fail). Two more
 # are percent-encoding differences in the path of a URL with every ASCII symbol.
 KNOWN_PARSING_FAILURES = {
-    "http://a.b.c.xn--pokxncvks", "http://10.0.0.xn--pokxncvks", "http://a.b.c.XN--pokxncvks",
-    "http://a.b.c.Xn--pokxncvks", "http://10.0.0.XN--pokxncvks", "http://10.0.0.xN--pokxncvks",
-    "foo://host/ !\"$%&'()*+,-./:;<=>@[\\]^_`{|}~", "wss://host/ !\"$%&'()*+,-./:;<=>@[\\]^_`{|}~",
+    "http://a.b.c.xn--pokxncvks",
+    "http://10.0.0.xn--pokxncvks",
+    "http://a.b.c.XN--pokxncvks",
+    "http://a.b.c.Xn--pokxncvks",
+    "http://10.0.0.XN--pokxncvks",
+    "http://10.0.0.xN--pokxncvks",
+    "foo://host/ !\"$%&'()*+,-./:;<=>@[\\]^_`{|}~",
+    "wss://host/ !\"$%&'()*+,-./:;<=>@[\\]^_`{|}~",
 }
 
 

@@ -35,22 +35,26 @@ from shardrun.benchmarks.served import Server
 from shardrun.client import AsyncClient
 
 WALL_MS = 2000
-WAIT_MS = 1000   # how long a request may wait for a shard (one that is being replaced) before E_OVERLOADED
+WAIT_MS = 1000  # how long a request may wait for a shard (one that is being replaced) before E_OVERLOADED
 LIMITS = f"[limits]\ncpu_ms = 100\nwall_ms = {WALL_MS}\nmemory_mb = 32\ngrace_ms = 100\n"
 TENANT_WORKER = """export default {
   task(p, env) { console.log("serving", env.SECRET); return { tenant: env.TENANT, secret: env.SECRET, n: p.n }; },
 };"""
-FAULTS: dict[str, tuple[str, frozenset[str]]] = {   # kind: (worker source, the codes it may end with)
+FAULTS: dict[str, tuple[str, frozenset[str]]] = {  # kind: (worker source, the codes it may end with)
     "loop": ("export default { task() { while (true) {} } };", frozenset({"E_CPU_LIMIT"})),
-    "oom": ("export default { task() { const a = []; for (;;) a.push([1, 2, 3]); } };",
-            frozenset({"E_OOM", "E_CPU_LIMIT"})),   # (on a busy machine the CPU budget may run out first)
+    "oom": (
+        "export default { task() { const a = []; for (;;) a.push([1, 2, 3]); } };",
+        frozenset({"E_OOM", "E_CPU_LIMIT"}),
+    ),  # (on a busy machine the CPU budget may run out first)
     "stack": ("export default { task() { const f = (n) => f(n + 1); return f(0); } };", frozenset({"E_STACK"})),
     "never": ("export default { task() { return new Promise(() => {}); } };", frozenset({"E_NEVER_RESPONDS"})),
     "poison": ("throw new Error('poison at the top level'); export default {};", frozenset({"E_SCRIPT"})),
-    "native": ("export default { task() { const a = new Array(1e6).fill(0); for (let i = 0; i < 1e5; i++) a.indexOf(1); } };",
-               frozenset({"E_CPU_LIMIT"})),
+    "native": (
+        "export default { task() { const a = new Array(1e6).fill(0); for (let i = 0; i < 1e5; i++) a.indexOf(1); } };",
+        frozenset({"E_CPU_LIMIT"}),
+    ),
 }
-COLLATERAL = frozenset({"E_SHARD_LOST", "E_OVERLOADED"})   # its shard was killed under it, or was being replaced
+COLLATERAL = frozenset({"E_SHARD_LOST", "E_OVERLOADED"})  # its shard was killed under it, or was being replaced
 SECRET = re.compile(r"sk[0-9a-f]{24}")
 
 
@@ -84,28 +88,53 @@ def _workers(tenants: int, secrets: list[str]) -> dict[str, str]:
     for i in range(tenants):
         name = f"t{i:04d}"
         files[f"{name}/index.js"] = TENANT_WORKER
-        idem = "idempotent = true\n" if i % 2 else ""   # half may be retried after a shard dies under them
-        files[f"{name}/worker.toml"] = (f'tenant = "{name}"\n{idem}[env]\nTENANT = "{name}"\n'
-                                        f'[secrets]\nSECRET = "{secrets[i]}"\n')
+        idem = "idempotent = true\n" if i % 2 else ""  # half may be retried after a shard dies under them
+        files[f"{name}/worker.toml"] = (
+            f'tenant = "{name}"\n{idem}[env]\nTENANT = "{name}"\n[secrets]\nSECRET = "{secrets[i]}"\n'
+        )
     for kind, (src, _) in FAULTS.items():
         files[f"fault-{kind}/index.js"] = src
         files[f"fault-{kind}/worker.toml"] = f'tenant = "fault-{kind}"\n'
     return files
 
 
-def run_chaos(*, requests: int = 20_000, tenants: int = 1_000, faults: int = 200, kills: int = 10, shards: int = 2,
-              concurrency: int = 64, seed: int = 1, max_seconds: float = 600, shard_rss_mb: float = 512,
-              router_rss_mb: float = 256, progress: Any = None) -> Report:
+def run_chaos(
+    *,
+    requests: int = 20_000,
+    tenants: int = 1_000,
+    faults: int = 200,
+    kills: int = 10,
+    shards: int = 2,
+    concurrency: int = 64,
+    seed: int = 1,
+    max_seconds: float = 600,
+    shard_rss_mb: float = 512,
+    router_rss_mb: float = 256,
+    progress: Any = None,
+) -> Report:
     rng = random.Random(seed)
     secrets = [f"sk{rng.getrandbits(96):024x}" for _ in range(tenants)]
     owner = {s: f"t{i:04d}" for i, s in enumerate(secrets)}
-    server = Server("pinned", shards, _workers(tenants, secrets), extra_toml=LIMITS, http_enabled=False,
-                    wait_timeout_ms=WAIT_MS)
+    server = Server(
+        "pinned", shards, _workers(tenants, secrets), extra_toml=LIMITS, http_enabled=False, wait_timeout_ms=WAIT_MS
+    )
     report = Report(requests=requests)
     try:
         t0 = time.monotonic()
-        asyncio.run(_storm(server, _plan(requests, tenants, faults, kills, rng), secrets, owner, report, concurrency,
-                           t0 + max_seconds, shard_rss_mb, router_rss_mb, progress))
+        asyncio.run(
+            _storm(
+                server,
+                _plan(requests, tenants, faults, kills, rng),
+                secrets,
+                owner,
+                report,
+                concurrency,
+                t0 + max_seconds,
+                shard_rss_mb,
+                router_rss_mb,
+                progress,
+            )
+        )
         report.seconds = time.monotonic() - t0
         server.stop()
         _check_logs((server.dir / "serve.log").read_text(errors="replace"), owner, report)
@@ -114,8 +143,18 @@ def run_chaos(*, requests: int = 20_000, tenants: int = 1_000, faults: int = 200
     return report
 
 
-async def _storm(server: Server, plan: list[tuple[str, Any]], secrets: list[str], owner: dict[str, str], report: Report,
-                 concurrency: int, end: float, shard_rss_mb: float, router_rss_mb: float, progress: Any) -> None:
+async def _storm(
+    server: Server,
+    plan: list[tuple[str, Any]],
+    secrets: list[str],
+    owner: dict[str, str],
+    report: Report,
+    concurrency: int,
+    end: float,
+    shard_rss_mb: float,
+    router_rss_mb: float,
+    progress: Any,
+) -> None:
     client = AsyncClient(server.endpoint, timeout=60)
     sem = asyncio.Semaphore(concurrency)
     stop = asyncio.Event()
@@ -148,10 +187,11 @@ async def _storm(server: Server, plan: list[tuple[str, Any]], secrets: list[str]
             report.violations.append(f"RSS of the {role} reached {mb:.0f} MB, over its ceiling of {ceiling:.0f} MB")
 
 
-async def _request(client: AsyncClient, i: int, what: str, arg: Any, secrets: list[str], owner: dict[str, str],
-                   report: Report) -> None:
+async def _request(
+    client: AsyncClient, i: int, what: str, arg: Any, secrets: list[str], owner: dict[str, str], report: Report
+) -> None:
     worker = f"t{arg:04d}" if what == "req" else f"fault-{arg}"
-    limit = (WAIT_MS + WALL_MS) / 1000 + 1.0   # its deadline (queue wait + wall limit) + 1 s
+    limit = (WAIT_MS + WALL_MS) / 1000 + 1.0  # its deadline (queue wait + wall limit) + 1 s
     t0 = time.monotonic()
     try:
         r = await asyncio.wait_for(client.call(worker, "task", {"n": i}, timeout=limit + 30), limit)
@@ -176,7 +216,7 @@ async def _request(client: AsyncClient, i: int, what: str, arg: Any, secrets: li
             report.violations.append(f"request {i} ({worker}) failed: {r.error}")
     else:
         code = r.error.code if r.error else "ok"
-        if code in COLLATERAL:   # a shard killed under it (by a kill or another fault)
+        if code in COLLATERAL:  # a shard killed under it (by a kill or another fault)
             report.outcomes[f"collateral {code}"] += 1
         elif code in FAULTS[arg][1]:
             report.outcomes[f"fault {arg} -> {code}"] += 1

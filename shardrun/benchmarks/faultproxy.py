@@ -27,7 +27,7 @@ class TcpProxy:
                 return
             try:
                 server = socket.create_connection(self.target, timeout=5)
-                server.settimeout(None)   # (idle connections, like a LISTEN, stay open)
+                server.settimeout(None)  # (idle connections, like a LISTEN, stay open)
             except OSError:
                 client.close()
                 continue

@@ -37,10 +37,16 @@ class Stats:
         def pct(p: float) -> float | None:
             return round(lat[min(len(lat) - 1, int(len(lat) * p))] * 1000, 3) if lat else None
 
-        return {"requests": len(lat), "req_per_s": round(len(lat) / self.elapsed, 1) if self.elapsed else 0.0,
-                "p50_ms": pct(0.50), "p90_ms": pct(0.90), "p99_ms": pct(0.99),
-                "max_ms": round(lat[-1] * 1000, 3) if lat else None, "codes": dict(self.codes),
-                "seconds": round(self.elapsed, 3)}
+        return {
+            "requests": len(lat),
+            "req_per_s": round(len(lat) / self.elapsed, 1) if self.elapsed else 0.0,
+            "p50_ms": pct(0.50),
+            "p90_ms": pct(0.90),
+            "p99_ms": pct(0.99),
+            "max_ms": round(lat[-1] * 1000, 3) if lat else None,
+            "codes": dict(self.codes),
+            "seconds": round(self.elapsed, 3),
+        }
 
 
 def check_loopback(target: str) -> None:
@@ -96,7 +102,7 @@ async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
     while True:
         size = int((await reader.readuntil(b"\r\n")).split(b";", 1)[0].strip(), 16)
         if size == 0:
-            await reader.readuntil(b"\r\n")   # (no trailers expected)
+            await reader.readuntil(b"\r\n")  # (no trailers expected)
             return b"".join(parts)
         parts.append(await reader.readexactly(size))
         await reader.readexactly(2)
@@ -120,9 +126,18 @@ async def _one(send: Callable[[str], Any], worker: str, stats: Stats, due: float
     stats.codes[code] += 1
 
 
-async def run(target: str, workers: list[str], *, mode: str = "closed", concurrency: int = 64, rate: float = 1000.0,
-              seconds: float = 10.0, max_inflight: int = 10_000, kind: str = "fetch",
-              progress: Callable[[float], None] = lambda _: None) -> Stats:
+async def run(
+    target: str,
+    workers: list[str],
+    *,
+    mode: str = "closed",
+    concurrency: int = 64,
+    rate: float = 1000.0,
+    seconds: float = 10.0,
+    max_inflight: int = 10_000,
+    kind: str = "fetch",
+    progress: Callable[[float], None] = lambda _: None,
+) -> Stats:
     """One load run against `target` (http://HOST:PORT or a ZeroMQ endpoint)."""
     check_loopback(target)
     stats = Stats()
@@ -131,6 +146,7 @@ async def run(target: str, workers: list[str], *, mode: str = "closed", concurre
 
         async def send(worker: str) -> str:
             return await http.get(f"/w/{worker}/")
+
         closer: Callable[[], Any] = http.close
     else:
         zc = AsyncClient(target, timeout=max(30.0, seconds))
@@ -138,12 +154,14 @@ async def run(target: str, workers: list[str], *, mode: str = "closed", concurre
         async def send(worker: str) -> str:
             r = await (zc.fetch(worker, "GET", "/") if kind == "fetch" else zc.task(worker, {}))
             return "ok" if r.ok else (r.error.code if r.error else "error")
+
         closer = zc.close
     t0 = time.perf_counter()
     end = t0 + seconds
     n = len(workers)
     try:
         if mode == "closed":
+
             async def loop(i: int) -> None:
                 k = i
                 while time.perf_counter() < end:
@@ -154,6 +172,7 @@ async def run(target: str, workers: list[str], *, mode: str = "closed", concurre
                 while time.perf_counter() < end:
                     progress(min(1.0, (time.perf_counter() - t0) / seconds))
                     await asyncio.sleep(0.25)
+
             await asyncio.gather(tick(), *(loop(i) for i in range(concurrency)))
         else:
             tasks: set[asyncio.Task[None]] = set()

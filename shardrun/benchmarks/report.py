@@ -25,8 +25,13 @@ def measure(case_list: list[Case], repeat: int, tick: Callable[[str], None] = la
     return out
 
 
-def measure_served(case_list: list[Case], repeat: int, shards: int, transports: tuple[str, ...],
-                   tick: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+def measure_served(
+    case_list: list[Case],
+    repeat: int,
+    shards: int,
+    transports: tuple[str, ...],
+    tick: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
     """{case id: {"<mode> <transport>": [req/s per repetition]}} through real servers, one per mode."""
     from shardrun.benchmarks.served import MODES, ServedArch, Server, case_workers
 
@@ -56,9 +61,13 @@ def summarise(results: dict[str, dict[str, list[float]]]) -> list[dict[str, Any]
     for cid, by_arch in results.items():
         med = {a: statistics.median(v) for a, v in by_arch.items() if v}
         seed = SEED.get(cid, {})
-        row: dict[str, Any] = {"case": cid, "median": med,
-                               "min": {a: min(v) for a, v in by_arch.items() if v},
-                               "max": {a: max(v) for a, v in by_arch.items() if v}, "seed": seed}
+        row: dict[str, Any] = {
+            "case": cid,
+            "median": med,
+            "min": {a: min(v) for a, v in by_arch.items() if v},
+            "max": {a: max(v) for a, v in by_arch.items() if v},
+            "seed": seed,
+        }
         for num, den in (("pinned", "worker"), ("pinned", "shared")):
             if num in med and den in med:
                 row[f"{num}/{den}"] = med[num] / med[den]
@@ -83,5 +92,10 @@ def machine() -> dict[str, Any]:
         engine = f"quickjs-ng {version('quickjs-ng')}"
     except Exception:
         engine = "quickjs-ng"
-    return {"cores": os.cpu_count(), "cpu": cpu, "python": platform.python_version(), "engine": engine,
-            "shardrun": __version__}
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "engine": engine,
+        "shardrun": __version__,
+    }

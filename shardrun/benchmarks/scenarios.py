@@ -26,39 +26,105 @@ class Case:
 
     id: str
     title: str
-    table: str                   # "real workers" | "multithread" | "synthetic"
+    table: str  # "real workers" | "multithread" | "synthetic"
     script: Script | None = None
-    iterations: int = 0          # sequential cases
-    keys: int = 1                # distinct keys (sequential) or workers per thread (multithread)
-    sleep_ms: float = 0.0        # inside the timed loop, after each request
+    iterations: int = 0  # sequential cases
+    keys: int = 1  # distinct keys (sequential) or workers per thread (multithread)
+    sleep_ms: float = 0.0  # inside the timed loop, after each request
     prewarm: bool = False
-    threads: int = 0             # multithread / synthetic
+    threads: int = 0  # multithread / synthetic
     per_thread: int = 0
     pool_size: int = 20
-    isolates: int = 0            # synthetic
+    isolates: int = 0  # synthetic
     archs: tuple[str, ...] = ("worker", "shared", "pinned")
 
 
 def cases(threads: int = 4, scale: int = 1) -> list[Case]:
     """Every row, with `threads` driving the main multithread case and `scale` multiplying counts."""
     return [
-        Case("cpu_bound", "CPU-bound (CPU_HEAVY, 30 requests, 10 keys)", "real workers", CPU_HEAVY, 30 * scale, 10,
-             pool_size=100),
-        Case("standard_5ms", "Standard (SIMPLE + 5 ms sleep, 20 requests, 10 keys)", "real workers", SIMPLE, 20 * scale, 10,
-             sleep_ms=5, pool_size=100),
-        Case("warm_cache", "Warm cache (SIMPLE, 50 requests, one pre-warmed key)", "real workers", SIMPLE, 50 * scale, 1,
-             prewarm=True, pool_size=100, archs=("shared", "pinned")),
-        Case("mt_4x20", f"{threads} threads x 20 requests, 5 workers/thread", "multithread", SIMPLE, keys=5, threads=threads,
-             per_thread=20 * scale),
-        Case("mt_cpu_4x25", "CPU-bound, 4 x 25, 5 workers/thread", "multithread", CPU_HEAVY, keys=5, threads=4, per_thread=25 * scale),
-        Case("mt_contention_8x50", "High contention, 8 x 50, 5 workers/thread, pool 10", "multithread", SIMPLE, keys=5,
-             threads=8, per_thread=50 * scale, pool_size=10),
-        Case("mt_warm_4x50", "Warm cache, 4 x 50, 1 worker/thread", "multithread", SIMPLE, keys=1, threads=4,
-             per_thread=50 * scale),
-        Case("synthetic_8t4i", "Synthetic 8 threads / 4 isolates (re-created from the description)", "synthetic",
-             threads=8, per_thread=100 * scale, isolates=4),
-        Case("synthetic_8t1i", "Synthetic 8 threads / 1 isolate (re-created from the description)", "synthetic",
-             threads=8, per_thread=100 * scale, isolates=1),
+        Case(
+            "cpu_bound",
+            "CPU-bound (CPU_HEAVY, 30 requests, 10 keys)",
+            "real workers",
+            CPU_HEAVY,
+            30 * scale,
+            10,
+            pool_size=100,
+        ),
+        Case(
+            "standard_5ms",
+            "Standard (SIMPLE + 5 ms sleep, 20 requests, 10 keys)",
+            "real workers",
+            SIMPLE,
+            20 * scale,
+            10,
+            sleep_ms=5,
+            pool_size=100,
+        ),
+        Case(
+            "warm_cache",
+            "Warm cache (SIMPLE, 50 requests, one pre-warmed key)",
+            "real workers",
+            SIMPLE,
+            50 * scale,
+            1,
+            prewarm=True,
+            pool_size=100,
+            archs=("shared", "pinned"),
+        ),
+        Case(
+            "mt_4x20",
+            f"{threads} threads x 20 requests, 5 workers/thread",
+            "multithread",
+            SIMPLE,
+            keys=5,
+            threads=threads,
+            per_thread=20 * scale,
+        ),
+        Case(
+            "mt_cpu_4x25",
+            "CPU-bound, 4 x 25, 5 workers/thread",
+            "multithread",
+            CPU_HEAVY,
+            keys=5,
+            threads=4,
+            per_thread=25 * scale,
+        ),
+        Case(
+            "mt_contention_8x50",
+            "High contention, 8 x 50, 5 workers/thread, pool 10",
+            "multithread",
+            SIMPLE,
+            keys=5,
+            threads=8,
+            per_thread=50 * scale,
+            pool_size=10,
+        ),
+        Case(
+            "mt_warm_4x50",
+            "Warm cache, 4 x 50, 1 worker/thread",
+            "multithread",
+            SIMPLE,
+            keys=1,
+            threads=4,
+            per_thread=50 * scale,
+        ),
+        Case(
+            "synthetic_8t4i",
+            "Synthetic 8 threads / 4 isolates (re-created from the description)",
+            "synthetic",
+            threads=8,
+            per_thread=100 * scale,
+            isolates=4,
+        ),
+        Case(
+            "synthetic_8t1i",
+            "Synthetic 8 threads / 1 isolate (re-created from the description)",
+            "synthetic",
+            threads=8,
+            per_thread=100 * scale,
+            isolates=1,
+        ),
     ]
 
 
@@ -134,6 +200,7 @@ def _synthetic(case: Case, arch: str) -> tuple[int, float]:
     new = lambda: Isolate(memory_limit=64 << 20, stack_limit=1 << 20)  # noqa: E731
 
     if arch == "worker":
+
         def body(t: int) -> None:
             for _ in range(case.per_thread):
                 iso = new()
@@ -146,15 +213,16 @@ def _synthetic(case: Case, arch: str) -> tuple[int, float]:
 
         def body(t: int) -> None:
             for _ in range(case.per_thread):
-                iso = pool.get()          # the global pool's lock; waits when every isolate is taken
+                iso = pool.get()  # the global pool's lock; waits when every isolate is taken
                 try:
                     with iso:
                         iso.eval(expr)
                 finally:
                     pool.put(iso)
     else:
+
         def body(t: int) -> None:
-            iso = new()                   # the thread's own isolate
+            iso = new()  # the thread's own isolate
             for _ in range(case.per_thread):
                 with iso:
                     iso.eval(expr)

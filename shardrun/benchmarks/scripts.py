@@ -6,10 +6,12 @@ from shardrun.runtime.script import Script
 
 # SIMPLE: sums i for i in 0..1000. CPU_HEAVY: sums sqrt(i) * sin(i) for i in 0..10000.
 SIMPLE = Script.from_source(
-    "export default { task() { let s = 0; for (let i = 0; i < 1000; i++) s += i; return s } }", "simple.js")
+    "export default { task() { let s = 0; for (let i = 0; i < 1000; i++) s += i; return s } }", "simple.js"
+)
 CPU_HEAVY = Script.from_source(
     "export default { task() { let s = 0; for (let i = 0; i < 10000; i++) s += Math.sqrt(i) * Math.sin(i); return s } }",
-    "cpu_heavy.js")
+    "cpu_heavy.js",
+)
 
 # Seed figures (req/s) per row and architecture, from seed 001 / bench-definitions.md.
 SEED: dict[str, dict[str, float | None]] = {

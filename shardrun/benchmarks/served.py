@@ -64,27 +64,46 @@ def case_workers(case_list: list[Case], mode: str) -> dict[str, str]:
 class Server:
     """A `shardrun serve` child for benchmarks, serving the given worker files; ready on return."""
 
-    def __init__(self, mode: str, shards: int, workers: dict[str, str], client_endpoint: str | None = None,
-                 extra_toml: str = "", **serve: object) -> None:
+    def __init__(
+        self,
+        mode: str,
+        shards: int,
+        workers: dict[str, str],
+        client_endpoint: str | None = None,
+        extra_toml: str = "",
+        **serve: object,
+    ) -> None:
         """`serve` overrides [serve] settings; `extra_toml` is appended (other tables, e.g. [limits])."""
         self.dir = Path(tempfile.mkdtemp(prefix="shardrun-bench-"))
         wdir = self.dir / "workers"
         wdir.mkdir()
-        for name, source in workers.items():   # "name": name.js; "dir/file": that path (folders, worker.toml)
+        for name, source in workers.items():  # "name": name.js; "dir/file": that path (folders, worker.toml)
             path = wdir / (name if "/" in name else f"{name}.js")
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(source)
         self.endpoint = client_endpoint or f"ipc://{self.dir}/client.ipc"
         self.http_port = free_port()
-        opts: dict[str, object] = {"shards": shards, "mode": mode, "workers": str(wdir), "client_endpoint": self.endpoint,
-                                   "http_port": self.http_port, "access_log": False, "tenant_max_concurrency": 100000,
-                                   "max_queued": 100000, "max_inflight_per_shard": 1024, **serve}
+        opts: dict[str, object] = {
+            "shards": shards,
+            "mode": mode,
+            "workers": str(wdir),
+            "client_endpoint": self.endpoint,
+            "http_port": self.http_port,
+            "access_log": False,
+            "tenant_max_concurrency": 100000,
+            "max_queued": 100000,
+            "max_inflight_per_shard": 1024,
+            **serve,
+        }
         lines = "".join(f"{k} = {orjson.dumps(v).decode()}\n" for k, v in opts.items())
         (self.dir / "shardrun.toml").write_text(f"[serve]\n{lines}{extra_toml}")
         self.log = open(self.dir / "serve.log", "wb")  # noqa: SIM115  (closed in close(): it outlives this method)
-        self.proc = subprocess.Popen([sys.executable, "-m", "shardrun", "serve", "--config", str(self.dir / "shardrun.toml")],
-                                     stdout=self.log, stderr=subprocess.STDOUT,
-                                     preexec_fn=lambda: ctypes.CDLL(None).prctl(1, signal.SIGKILL))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "shardrun", "serve", "--config", str(self.dir / "shardrun.toml")],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=lambda: ctypes.CDLL(None).prctl(1, signal.SIGKILL),
+        )
         with Client(self.endpoint, timeout=2) as c:
             end = time.monotonic() + 30
             while time.monotonic() < end:

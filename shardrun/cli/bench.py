@@ -22,7 +22,9 @@ def bench(
     requests: Annotated[int, typer.Option(help="multiply every request count")] = 1,
     only: Annotated[list[str], typer.Option(help="run only these case ids (repeatable)")] = [],  # noqa: B006
     json_out: Annotated[Path | None, typer.Option("--json", help="write every repetition and the machine here")] = None,
-    serve: Annotated[bool, typer.Option(help="also run the scenarios through real servers (oneshot/shared/pinned)")] = True,
+    serve: Annotated[
+        bool, typer.Option(help="also run the scenarios through real servers (oneshot/shared/pinned)")
+    ] = True,
     shards: Annotated[int, typer.Option(help="shards of the servers")] = 2,
     transport: Annotated[list[str], typer.Option(help="zmq and/or http (repeatable)")] = ["zmq", "http"],  # noqa: B006
     chart: Annotated[Path | None, typer.Option(help="draw grouped bars to this PNG (needs shardrun[chart])")] = None,
@@ -66,15 +68,23 @@ def bench(
         if arch not in row["median"]:
             return "N/A"
         seed = row["seed"].get(arch)
-        return f"{row['median'][arch]:,.0f} ({row['min'][arch]:,.0f}–{row['max'][arch]:,.0f})" + (f" [{seed:,.0f}]" if seed else "")
+        return f"{row['median'][arch]:,.0f} ({row['min'][arch]:,.0f}–{row['max'][arch]:,.0f})" + (
+            f" [{seed:,.0f}]" if seed else ""
+        )
 
     def ratio(row: dict[str, Any], key: str) -> str:
         ours, seed = row.get(key), row.get(f"seed {key}")
         return "—" if ours is None else f"{ours:.2f}×" + (f" ({seed:.2f}×)" if seed else "")
 
     for row in rows:
-        t.add_row(row["case"], cell(row, "worker"), cell(row, "shared"), cell(row, "pinned"),
-                  ratio(row, "pinned/worker"), ratio(row, "pinned/shared"))
+        t.add_row(
+            row["case"],
+            cell(row, "worker"),
+            cell(row, "shared"),
+            cell(row, "pinned"),
+            ratio(row, "pinned/worker"),
+            ratio(row, "pinned/shared"),
+        )
     out = Console() if sys.stdout.isatty() else Console(width=160)
     out.print(t)
     if served:
@@ -84,8 +94,13 @@ def bench(
         for col in cols:
             st.add_column(col, justify="right")
         for cid, by in served.items():
-            st.add_row(cid, *[f"{statistics.median(by[c]):,.0f} ({min(by[c]):,.0f}–{max(by[c]):,.0f})" if by.get(c) else "—"
-                              for c in cols])
+            st.add_row(
+                cid,
+                *[
+                    f"{statistics.median(by[c]):,.0f} ({min(by[c]):,.0f}–{max(by[c]):,.0f})" if by.get(c) else "—"
+                    for c in cols
+                ],
+            )
         out.print(st)
     if chart is not None:
         from shardrun.benchmarks.chart import draw
@@ -93,9 +108,20 @@ def bench(
         draw(rows, chart)
     if json_out is not None:
         json_out.parent.mkdir(parents=True, exist_ok=True)
-        doc = {"machine": machine(), "args": {"threads": threads, "repeat": repeat, "requests": requests, "shards": shards,
-                                              "transport": transport, "serve": serve},
-               "results": results, "summary": rows, "served": served}
+        doc = {
+            "machine": machine(),
+            "args": {
+                "threads": threads,
+                "repeat": repeat,
+                "requests": requests,
+                "shards": shards,
+                "transport": transport,
+                "serve": serve,
+            },
+            "results": results,
+            "summary": rows,
+            "served": served,
+        }
         json_out.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
 
 
@@ -130,10 +156,19 @@ def loadtest(
     names = [f"{workers[:-1]}{i}" for i in range(tenants)] if workers.endswith("*") else workers.split(",")
     with Progress(transient=True, console=Console(stderr=True)) as progress:
         bar = progress.add_task(f"{mode} loop on {target}", total=1.0)
-        stats = asyncio.run(run(target, names, mode=mode, concurrency=concurrency, rate=rate, seconds=seconds, kind=kind,
-                                progress=lambda f: progress.update(bar, completed=f)))
+        stats = asyncio.run(
+            run(
+                target,
+                names,
+                mode=mode,
+                concurrency=concurrency,
+                rate=rate,
+                seconds=seconds,
+                kind=kind,
+                progress=lambda f: progress.update(bar, completed=f),
+            )
+        )
     summary = stats.summary()
     sys.stdout.buffer.write(orjson.dumps(summary, option=orjson.OPT_INDENT_2) + b"\n")
     if json_out is not None:
         json_out.write_bytes(orjson.dumps({"target": target, "mode": mode, "workers": len(names), **summary}))
-

@@ -32,11 +32,20 @@ def chaos(
     console = Console(stderr=True)
     with Progress(console=console, transient=True) as progress:
         bar = progress.add_task(f"{requests} requests, {faults} faults, {tenants} tenants", total=1.0)
-        report = run_chaos(requests=requests, tenants=tenants, faults=faults, kills=kills, shards=shards,
-                           concurrency=concurrency, seed=seed, max_seconds=max_seconds,
-                           progress=lambda f: progress.update(bar, completed=f))
-    table = Table(title=f"chaos: {requests} requests, {tenants} tenants, {faults} faults ({kills} kills), "
-                        f"{report.seconds:.1f} s")
+        report = run_chaos(
+            requests=requests,
+            tenants=tenants,
+            faults=faults,
+            kills=kills,
+            shards=shards,
+            concurrency=concurrency,
+            seed=seed,
+            max_seconds=max_seconds,
+            progress=lambda f: progress.update(bar, completed=f),
+        )
+    table = Table(
+        title=f"chaos: {requests} requests, {tenants} tenants, {faults} faults ({kills} kills), {report.seconds:.1f} s"
+    )
     table.add_column("outcome")
     table.add_column("count", justify="right")
     for k, v in sorted(report.outcomes.items()):

@@ -72,5 +72,3 @@ def print_outcome(ok: bool, value: Any, err: Any) -> None:
     else:
         sys.stdout.buffer.write(orjson.dumps(value) + b"\n")
     sys.stdout.flush()
-
-

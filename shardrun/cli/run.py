@@ -21,8 +21,10 @@ app = typer.Typer()
 
 def _stuck(call: Call) -> None:
     """The watchdog found JS that will not yield: report and end the process at once."""
-    msg = (f"the request used more than its CPU budget of {call.cpu_budget * 1000:g} ms in code the engine "
-           "could not interrupt; the process was stopped")
+    msg = (
+        f"the request used more than its CPU budget of {call.cpu_budget * 1000:g} ms in code the engine "
+        "could not interrupt; the process was stopped"
+    )
     os.write(2, orjson.dumps({"error": {"code": "E_CPU_LIMIT", "message": msg}}) + b"\n")
     os._exit(EXIT_LIMIT)
 
@@ -32,7 +34,9 @@ def run(
     file: Annotated[Path, typer.Argument(help="the worker script (an ES module with a default export)")],
     payload: Annotated[str, typer.Option(help="JSON payload for the task handler")] = "{}",
     request: Annotated[str | None, typer.Option(help="call the fetch handler instead: 'METHOD URL'")] = None,
-    header: Annotated[list[str], typer.Option("--header", "-H", help="a request header 'Name: value' (repeatable)")] = [],  # noqa: B006
+    header: Annotated[
+        list[str], typer.Option("--header", "-H", help="a request header 'Name: value' (repeatable)")
+    ] = [],  # noqa: B006
     body: Annotated[str | None, typer.Option(help="request body text, or @FILE")] = None,
     scheduled: Annotated[bool, typer.Option(help="call the scheduled handler (payload is the event)")] = False,
     timeout: Annotated[float | None, typer.Option(help="wall-clock limit in ms")] = None,
@@ -40,8 +44,10 @@ def run(
     memory_mb: Annotated[int | None, typer.Option(help="isolate heap cap in MB")] = None,
     env: Annotated[list[str], typer.Option("--env", "-e", help="an env binding NAME=value (repeatable)")] = [],  # noqa: B006
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="do not print console output")] = False,
-    allow: Annotated[list[str], typer.Option("--allow", help="a host fetch() may reach: host, host:port, *.suffix "
-                                                            "(repeatable; default: none)")] = [],  # noqa: B006
+    allow: Annotated[
+        list[str],
+        typer.Option("--allow", help="a host fetch() may reach: host, host:port, *.suffix (repeatable; default: none)"),
+    ] = [],  # noqa: B006
     config: Annotated[Path | None, typer.Option(help="settings file (TOML)")] = None,
 ) -> None:
     """Run one task (or one fetch) in a fresh isolate and print its result.
@@ -51,7 +57,9 @@ def run(
     """
     try:
         settings = load_settings(config)
-        flags = {k: v for k, v in {"wall_ms": timeout, "cpu_ms": cpu_ms, "memory_mb": memory_mb}.items() if v is not None}
+        flags = {
+            k: v for k, v in {"wall_ms": timeout, "cpu_ms": cpu_ms, "memory_mb": memory_mb}.items() if v is not None
+        }
         if timeout is not None and cpu_ms is None:
             flags["cpu_ms"] = min(settings.limits.cpu_ms, timeout)
         for k, v in flags.items():
@@ -71,8 +79,9 @@ def run(
             kind = "scheduled" if scheduled else "task"
             arg = parse_payload(payload, max_depth=settings.payload.max_depth, max_bytes=settings.payload.max_bytes)
         script = Script.from_path(file)
-        policy = settings.fetch.model_validate({**settings.fetch.model_dump(), "allow": (*settings.fetch.allow, *allow)}
-                                               ).under(settings.egress.controls(settings.serve))
+        policy = settings.fetch.model_validate(
+            {**settings.fetch.model_dump(), "allow": (*settings.fetch.allow, *allow)}
+        ).under(settings.egress.controls(settings.serve))
     except ShardrunError as exc:
         fail(exc.code, exc.message)
     except ValueError as exc:  # a bad --allow entry
@@ -80,8 +89,7 @@ def run(
 
     from shardrun.cli.oneshot import run_once
 
-    result = run_once(script, kind, arg, limits, bindings, on_stuck=_stuck, on_log=None if quiet else print_log,
-                      fetch=policy)
+    result = run_once(
+        script, kind, arg, limits, bindings, on_stuck=_stuck, on_log=None if quiet else print_log, fetch=policy
+    )
     print_outcome(result.ok, result.value, result.error)
-
-

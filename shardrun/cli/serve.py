@@ -42,7 +42,7 @@ def run_node(config: Path | None, serve_flags: dict[str, Any], source_flags: dic
         update = {k: v for k, v in serve_flags.items() if v is not None}
         merged = settings.model_dump()
         merged["serve"].update(update)
-        for name, value in (source_flags or {}).items():   # {"capacity": 4, "postgres": {"table": ...}}
+        for name, value in (source_flags or {}).items():  # {"capacity": 4, "postgres": {"table": ...}}
             if isinstance(value, dict):
                 merged["sources"][name].update({k: v for k, v in value.items() if v is not None})
             elif value is not None:
@@ -51,6 +51,7 @@ def run_node(config: Path | None, serve_flags: dict[str, Any], source_flags: dic
         if not settings.serve.workers.is_dir():
             raise UsageError(f"workers directory not found: {settings.serve.workers}", code="E_NOT_FOUND")
         from shardrun.sources.workloops import from_flags
+
         from_flags(settings.sources.workloops, settings.sources.capacity)
     except ShardrunError as exc:
         fail(exc.code, exc.message)
@@ -126,7 +127,20 @@ def status(
         sys.stdout.buffer.write(orjson.dumps(st, option=orjson.OPT_INDENT_2) + b"\n")
         return
     t = Table(title=f"shardrun ({st['mode']}) — pending {st['pending']}, queued {st['queued']}")
-    cols = ["slot", "pid", "ready", "rss_mb", "cpu_percent", "cached", "hits", "misses", "evictions", "inflight", "served", "restarts"]
+    cols = [
+        "slot",
+        "pid",
+        "ready",
+        "rss_mb",
+        "cpu_percent",
+        "cached",
+        "hits",
+        "misses",
+        "evictions",
+        "inflight",
+        "served",
+        "restarts",
+    ]
     for col in cols:
         t.add_column(col, justify="right")
     for s in st["shards"]:

@@ -18,8 +18,9 @@ from shardrun.cli.serve import run_node
 
 app = typer.Typer()
 
-Workloops = Annotated[str | None, typer.Option(help='capacity split into groups: "fast_lane:1 manual>*:4"',
-                                               envvar="SHARDRUN_WORKLOOPS")]
+Workloops = Annotated[
+    str | None, typer.Option(help='capacity split into groups: "fast_lane:1 manual>*:4"', envvar="SHARDRUN_WORKLOOPS")
+]
 Capacity = Annotated[int | None, typer.Option(help='task slots (same as --workloops "*:N"; default 5)')]
 Shards = Annotated[int | None, typer.Option(help="shard processes (default: cores)")]
 Workers = Annotated[Path | None, typer.Option(help="workers directory")]
@@ -62,17 +63,27 @@ def db_listen(
     config: Config = None,
 ) -> None:
     """Run tasks from a PostgreSQL table (SKIP LOCKED claims, leases, retries, dead letters)."""
-    run_node(config, _node_flags(shards, workers, http, endpoint),
-             {"workloops": workloops, "capacity": capacity,
-              "postgres": {"database_url": database_url, "table": table, "lease_s": lease_s, "poll_ms": poll_ms}})
+    run_node(
+        config,
+        _node_flags(shards, workers, http, endpoint),
+        {
+            "workloops": workloops,
+            "capacity": capacity,
+            "postgres": {"database_url": database_url, "table": table, "lease_s": lease_s, "poll_ms": poll_ms},
+        },
+    )
 
 
 @app.command("listen")
 def listen(
     nats: Annotated[str, typer.Option(help="nats://host:port", envvar="NATS_URL")],
-    subject: Annotated[str, typer.Option(help="tasks of queue Q arrive on SUBJECT.Q (SUBJECT: default queue)")] = "tasks",
+    subject: Annotated[
+        str, typer.Option(help="tasks of queue Q arrive on SUBJECT.Q (SUBJECT: default queue)")
+    ] = "tasks",
     group: Annotated[str | None, typer.Option(help="queue group shared by the nodes")] = None,
-    jetstream: Annotated[bool, typer.Option("--jetstream/--core", help="durable JetStream consumer, or core NATS")] = False,
+    jetstream: Annotated[
+        bool, typer.Option("--jetstream/--core", help="durable JetStream consumer, or core NATS")
+    ] = False,
     stream: Annotated[str | None, typer.Option(help="JetStream stream (created if missing)")] = None,
     max_deliver: Annotated[int | None, typer.Option(help="JetStream deliveries before a dead letter")] = None,
     workloops: Workloops = None,
@@ -84,10 +95,22 @@ def listen(
     config: Config = None,
 ) -> None:
     """Run tasks from NATS: a queue group with request-reply, or a JetStream durable consumer."""
-    run_node(config, _node_flags(shards, workers, http, endpoint),
-             {"workloops": workloops, "capacity": capacity,
-              "nats": {"url": nats, "subject": subject, "group": group, "jetstream": jetstream, "stream": stream,
-                       "max_deliver": max_deliver}})
+    run_node(
+        config,
+        _node_flags(shards, workers, http, endpoint),
+        {
+            "workloops": workloops,
+            "capacity": capacity,
+            "nats": {
+                "url": nats,
+                "subject": subject,
+                "group": group,
+                "jetstream": jetstream,
+                "stream": stream,
+                "max_deliver": max_deliver,
+            },
+        },
+    )
 
 
 def _node_flags(shards: int | None, workers: Path | None, http: bool, endpoint: str) -> dict[str, object]:

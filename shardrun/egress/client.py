@@ -40,11 +40,22 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("shardrun.egress")
 USER_AGENT = "shardrun"
-DROP_REQUEST = frozenset({"host", "content-length", "transfer-encoding", "connection", "keep-alive", "upgrade",
-                          "proxy-connection", "te", "trailer"})
+DROP_REQUEST = frozenset(
+    {
+        "host",
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "keep-alive",
+        "upgrade",
+        "proxy-connection",
+        "te",
+        "trailer",
+    }
+)
 REDIRECTS = (301, 302, 303, 307, 308)
 CROSS_ORIGIN_DROP = frozenset({"authorization", "proxy-authorization", "cookie"})
-CONNECTION_BOUND_AUTH = ("ntlm", "negotiate")   # schemes that authenticate the TCP connection, not the request
+CONNECTION_BOUND_AUTH = ("ntlm", "negotiate")  # schemes that authenticate the TCP connection, not the request
 
 
 class GuardedResolver(AbstractResolver):
@@ -63,10 +74,14 @@ class GuardedResolver(AbstractResolver):
             name, shown = host.rstrip("."), ", ".join(sorted({r["host"] for r in found}))
             why = self._refused(ipaddress.ip_address(found[0]["host"]))
             if why == "non-public":
-                raise EgressDenied(f"{name} resolves to non-public addresses only ({shown}); "
-                                   "list the host exactly in [fetch] allow to reach it")
-            raise EgressDenied(f"{name} resolves to {shown}, which the server's egress settings deny "
-                               f"({found[0]['host']} is in {why}), whatever the worker's allow list says")
+                raise EgressDenied(
+                    f"{name} resolves to non-public addresses only ({shown}); "
+                    "list the host exactly in [fetch] allow to reach it"
+                )
+            raise EgressDenied(
+                f"{name} resolves to {shown}, which the server's egress settings deny "
+                f"({found[0]['host']} is in {why}), whatever the worker's allow list says"
+            )
         return ok
 
     def _refused(self, ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
@@ -141,7 +156,7 @@ class Egress:
             try:
                 os.write(self.w, b"x")
             except BlockingIOError:
-                pass    # the pipe is full of wake-ups already
+                pass  # the pipe is full of wake-ups already
 
         fut.add_done_callback(finished)
 
@@ -167,11 +182,16 @@ class Egress:
     def _session(self, exact: bool, operator: Operator) -> aiohttp.ClientSession:
         s = self.sessions.get((exact, operator))
         if s is None:
-            connector = aiohttp.TCPConnector(resolver=GuardedResolver(operator, public_only=not exact), limit=256,
-                                             ttl_dns_cache=10)
+            connector = aiohttp.TCPConnector(
+                resolver=GuardedResolver(operator, public_only=not exact), limit=256, ttl_dns_cache=10
+            )
             s = self.sessions[exact, operator] = aiohttp.ClientSession(
-                connector=connector, auto_decompress=True, headers={"user-agent": USER_AGENT},
-                cookie_jar=aiohttp.DummyCookieJar(), trust_env=False)
+                connector=connector,
+                auto_decompress=True,
+                headers={"user-agent": USER_AGENT},
+                cookie_jar=aiohttp.DummyCookieJar(),
+                trust_env=False,
+            )
         return s
 
     async def _fetch(self, req: FetchRequest, policy: FetchPolicy, timeout_s: float) -> tuple[bool, Any]:
@@ -181,8 +201,9 @@ class Egress:
         except ShardrunError as exc:
             return False, fetch_error(exc.code, exc.message)
         except TimeoutError:
-            return False, fetch_error("E_FETCH_TIMEOUT", f"fetch to {req.url[:200]} took longer than "
-                                                         f"{timeout_s * 1000:g} ms")
+            return False, fetch_error(
+                "E_FETCH_TIMEOUT", f"fetch to {req.url[:200]} took longer than {timeout_s * 1000:g} ms"
+            )
         except aiohttp.ClientConnectorError as exc:
             cause = exc.os_error if isinstance(exc.os_error, EgressDenied) else exc.__cause__
             if isinstance(cause, EgressDenied):
@@ -194,17 +215,21 @@ class Egress:
     async def _follow(self, req: FetchRequest, policy: FetchPolicy) -> dict[str, Any]:
         url, method, body, mode = req.url, req.method, req.body or None, req.redirect
         headers = [(k, v) for k, v in req.headers if k.lower() not in DROP_REQUEST]
-        if any(k.lower() == "authorization" and v.strip().lower().startswith(CONNECTION_BOUND_AUTH) for k, v in headers):
-            headers.append(("connection", "close"))     # an authenticated connection is never pooled
+        if any(
+            k.lower() == "authorization" and v.strip().lower().startswith(CONNECTION_BOUND_AUTH) for k, v in headers
+        ):
+            headers.append(("connection", "close"))  # an authenticated connection is never pooled
         for hop in range(policy.max_redirects + 1):
             target = check_url(url, policy)
-            async with self._session(target.exact, policy.operator).request(method, url, headers=headers, data=body,
-                                                                            allow_redirects=False) as resp:
+            async with self._session(target.exact, policy.operator).request(
+                method, url, headers=headers, data=body, allow_redirects=False
+            ) as resp:
                 location = resp.headers.get("location")
                 if resp.status in REDIRECTS and location and mode != "manual":
                     if mode == "error":
-                        raise ShardrunError(f"fetch to {url[:200]} was redirected (redirect: \"error\")",
-                                            code="E_FETCH_FAILED")
+                        raise ShardrunError(
+                            f'fetch to {url[:200]} was redirected (redirect: "error")', code="E_FETCH_FAILED"
+                        )
                     nxt = str(resp.url.join(URL(location)))
                     if resp.status == 303 or (resp.status in (301, 302) and method == "POST"):
                         method, body = ("GET" if method != "HEAD" else "HEAD"), None
@@ -214,26 +239,38 @@ class Egress:
                     url = nxt
                     continue
                 data = await _read_capped(resp, policy.max_response_bytes, url)
-                out_headers = [[k.lower(), v] for k, v in resp.headers.items()
-                               if not (resp.headers.get("content-encoding") and k.lower() in
-                                       ("content-encoding", "content-length"))]
-                return {"status": resp.status, "statusText": resp.reason or "", "headers": out_headers,
-                        "body": base64.b64encode(data).decode("ascii") if data else None, "url": url,
-                        "redirected": hop > 0}
-        raise ShardrunError(f"fetch to {req.url[:200]}: more than {policy.max_redirects} redirects",
-                            code="E_FETCH_FAILED")
+                out_headers = [
+                    [k.lower(), v]
+                    for k, v in resp.headers.items()
+                    if not (
+                        resp.headers.get("content-encoding") and k.lower() in ("content-encoding", "content-length")
+                    )
+                ]
+                return {
+                    "status": resp.status,
+                    "statusText": resp.reason or "",
+                    "headers": out_headers,
+                    "body": base64.b64encode(data).decode("ascii") if data else None,
+                    "url": url,
+                    "redirected": hop > 0,
+                }
+        raise ShardrunError(
+            f"fetch to {req.url[:200]}: more than {policy.max_redirects} redirects", code="E_FETCH_FAILED"
+        )
 
     def close(self) -> None:
         if self.loop is not None:
+
             async def shut() -> None:
                 for task in [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]:
-                    task.cancel()              # fetches still running (their requests are gone)
+                    task.cancel()  # fetches still running (their requests are gone)
                 for s in self.sessions.values():
                     await s.close()
-                await asyncio.sleep(0.05)      # let the closed connections' transports finish closing
+                await asyncio.sleep(0.05)  # let the closed connections' transports finish closing
+
             try:
                 asyncio.run_coroutine_threadsafe(shut(), self.loop).result(2)
-            except Exception as exc:   # closing: nothing is waiting for these any more
+            except Exception as exc:  # closing: nothing is waiting for these any more
                 log.debug("egress shutdown did not finish cleanly: %s", exc)
             self.loop.call_soon_threadsafe(self.loop.stop)
             if self.thread is not None:
@@ -249,8 +286,9 @@ def _origin(u: URL) -> tuple[str | None, str | None, int | None]:
 
 
 async def _read_capped(resp: aiohttp.ClientResponse, cap: int, url: str) -> bytes:
-    too_big = ShardrunError(f"the response of {url[:200]} is larger than the limit of {cap} bytes",
-                            code="E_RESPONSE_TOO_LARGE")
+    too_big = ShardrunError(
+        f"the response of {url[:200]} is larger than the limit of {cap} bytes", code="E_RESPONSE_TOO_LARGE"
+    )
     if resp.content_length is not None and resp.content_length > cap:
         raise too_big
     chunks, size = [], 0
@@ -260,4 +298,3 @@ async def _read_capped(resp: aiohttp.ClientResponse, cap: int, url: str) -> byte
             raise too_big
         chunks.append(chunk)
     return b"".join(chunks)
-

@@ -39,9 +39,9 @@ log = logging.getLogger("shardrun.egress")
 MAX_URL_CHARS = 8192
 MAX_METHOD_CHARS = 32
 MAX_HEADERS = 256
-MAX_HEADER_CHARS = 64 << 10                 # names and values, in all
-TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")     # RFC 9110 token (a method, a header name)
-URL_CHARS = re.compile(r"[^\x00-\x20\x7f]+")           # what a URL serialiser emits: no space, no control
+MAX_HEADER_CHARS = 64 << 10  # names and values, in all
+TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token (a method, a header name)
+URL_CHARS = re.compile(r"[^\x00-\x20\x7f]+")  # what a URL serialiser emits: no space, no control
 BAD_VALUE = re.compile(r"[\x00\r\n]")
 FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
 REDIRECT_MODES = ("follow", "error", "manual")
@@ -127,8 +127,13 @@ def _headers(raw: Any) -> tuple[tuple[str, str], ...]:
 
 
 def _kind(v: Any) -> str:
-    return "null" if v is None else {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(v), "a number" if isinstance(v, (int, float)) else type(v).__name__)
+    return (
+        "null"
+        if v is None
+        else {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+            type(v), "a number" if isinstance(v, (int, float)) else type(v).__name__
+        )
+    )
 
 
 def _shown(v: Any) -> str:
@@ -147,9 +152,14 @@ class Subrequests:
 class FetchHost:
     """host_ops for WorkerIsolates: fetch() with the worker's policy."""
 
-    def __init__(self, egress: Egress, policy_of: Callable[[WorkerIsolate, Call], FetchPolicy],
-                 wake: Callable[[WorkerIsolate], None], internal: InternalRoutes | None = None,
-                 depth_of: Callable[[Call], int] = lambda call: 0) -> None:
+    def __init__(
+        self,
+        egress: Egress,
+        policy_of: Callable[[WorkerIsolate, Call], FetchPolicy],
+        wake: Callable[[WorkerIsolate], None],
+        internal: InternalRoutes | None = None,
+        depth_of: Callable[[Call], int] = lambda call: 0,
+    ) -> None:
         self.egress = egress
         self.policy_of = policy_of
         self.wake = wake
@@ -178,16 +188,21 @@ class FetchHost:
         if st is None:
             st = call.ext = Subrequests()
         if st.total >= policy.max_subrequests:
-            return self._fail(iso, op, "E_SUBREQUEST_LIMIT",
-                              f"this request already made {st.total} fetches, its limit (max_subrequests)")
+            return self._fail(
+                iso,
+                op,
+                "E_SUBREQUEST_LIMIT",
+                f"this request already made {st.total} fetches, its limit (max_subrequests)",
+            )
         st.total += 1
         if st.active >= policy.max_concurrent:
             st.waiting.append((op, req, policy))
             return
         self._start(iso, call, st, op, req, policy)
 
-    def _start(self, iso: WorkerIsolate, call: Call, st: Subrequests, op: HostOp, req: FetchRequest,
-               policy: FetchPolicy) -> None:
+    def _start(
+        self, iso: WorkerIsolate, call: Call, st: Subrequests, op: HostOp, req: FetchRequest, policy: FetchPolicy
+    ) -> None:
         timeout = min(policy.timeout_ms / 1000, call.deadline - time.monotonic())
         if timeout <= 0:
             return self._fail(iso, op, "E_WALL_TIMEOUT", "fetch(): the request has no time left")
@@ -196,13 +211,22 @@ class FetchHost:
         if worker is not None:
             assert self.internal is not None
             if policy.operator.internal_requires_allow and not _allowed(policy, req.url):
-                return self._fail(iso, op, "E_EGRESS_DENIED",
-                                  f"fetch to worker {worker!r} is not allowed for this worker: the server's egress "
-                                  "settings (internal_requires_allow) need its host in the [fetch] allow list")
+                return self._fail(
+                    iso,
+                    op,
+                    "E_EGRESS_DENIED",
+                    f"fetch to worker {worker!r} is not allowed for this worker: the server's egress "
+                    "settings (internal_requires_allow) need its host in the [fetch] allow list",
+                )
             depth = self.depth_of(call) + 1
             if depth > policy.max_depth:
-                return self._fail(iso, op, "E_LOOP_LIMIT", f"fetch to worker {worker!r}: worker-to-worker calls "
-                                                           f"are {depth} deep, over the limit of {policy.max_depth}")
+                return self._fail(
+                    iso,
+                    op,
+                    "E_LOOP_LIMIT",
+                    f"fetch to worker {worker!r}: worker-to-worker calls "
+                    f"are {depth} deep, over the limit of {policy.max_depth}",
+                )
             st.active += 1
             self.internal.send(key, worker, req, depth, timeout)
             return

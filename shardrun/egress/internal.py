@@ -54,10 +54,15 @@ class InternalRoutes:
     def send(self, key: Any, worker: str, req: FetchRequest, depth: int, timeout_s: float) -> None:
         rid = next(self.ids)
         self.pending[rid] = (key, time.monotonic() + timeout_s + 1.0)
-        arg = {"method": req.method, "url": req.url, "headers": [list(h) for h in req.headers],
-               "body": base64.b64encode(req.body).decode("ascii") if req.body else None}
-        self.sock.send_multipart(protocol.encode_request(rid, worker, "fetch", arg, depth=depth,
-                                                         wall_ms=max(1.0, timeout_s * 1000)))
+        arg = {
+            "method": req.method,
+            "url": req.url,
+            "headers": [list(h) for h in req.headers],
+            "body": base64.b64encode(req.body).decode("ascii") if req.body else None,
+        }
+        self.sock.send_multipart(
+            protocol.encode_request(rid, worker, "fetch", arg, depth=depth, wall_ms=max(1.0, timeout_s * 1000))
+        )
 
     def drain(self) -> list[tuple[Any, bool, Any]]:
         """Replies that arrived, as (key, ok, fetch result or error)."""
@@ -74,9 +79,12 @@ class InternalRoutes:
             for raw in bodies:
                 try:
                     body = protocol.decode_body(protocol.REPLY, raw).body
-                except protocol.ProtocolError as exc:   # a reply we can still match to its call fails that call
-                    body = {"id": protocol.reply_id(raw), "ok": False,
-                            "error": {"code": "E_BAD_OUTPUT", "message": f"the called worker's reply is malformed: {exc}"}}
+                except protocol.ProtocolError as exc:  # a reply we can still match to its call fails that call
+                    body = {
+                        "id": protocol.reply_id(raw),
+                        "ok": False,
+                        "error": {"code": "E_BAD_OUTPUT", "message": f"the called worker's reply is malformed: {exc}"},
+                    }
                 rid = body.get("id")
                 entry = self.pending.pop(rid, None) if type(rid) is int else None
                 if entry is not None:
@@ -89,8 +97,10 @@ class InternalRoutes:
             return []
         now = time.monotonic()
         late = [rid for rid, (_, deadline) in self.pending.items() if deadline < now]
-        return [(self.pending.pop(rid)[0], False, fetch_error("E_FETCH_TIMEOUT", "the worker-to-worker call got no answer"))
-                for rid in late]
+        return [
+            (self.pending.pop(rid)[0], False, fetch_error("E_FETCH_TIMEOUT", "the worker-to-worker call got no answer"))
+            for rid in late
+        ]
 
     def close(self) -> None:
         self.sock.close(0)
@@ -106,8 +116,12 @@ def as_fetch_result(body: dict[str, Any]) -> dict[str, Any]:
             r = HttpResponse.from_js(value)
         except BadOutput as exc:
             return _error_response("E_BAD_OUTPUT", f"the called worker's response is malformed: {exc}")
-        return {"status": r.status, "statusText": r.status_text, "headers": [list(h) for h in r.headers],
-                "body": base64.b64encode(r.body).decode("ascii") if r.body else None}
+        return {
+            "status": r.status,
+            "statusText": r.status_text,
+            "headers": [list(h) for h in r.headers],
+            "body": base64.b64encode(r.body).decode("ascii") if r.body else None,
+        }
     err = body.get("error")
     code = err.get("code") if isinstance(err, dict) else None
     message = err.get("message") if isinstance(err, dict) else None
@@ -119,5 +133,9 @@ def as_fetch_result(body: dict[str, Any]) -> dict[str, Any]:
 def _error_response(code: str, message: str) -> dict[str, Any]:
     status = CODES[code][2]
     data = orjson.dumps({"error": {"code": code, "message": message}})
-    return {"status": status, "statusText": "", "headers": [["content-type", "application/json"], ["x-shardrun-error", code]],
-            "body": base64.b64encode(data).decode("ascii")}
+    return {
+        "status": status,
+        "statusText": "",
+        "headers": [["content-type", "application/json"], ["x-shardrun-error", code]],
+        "body": base64.b64encode(data).decode("ascii"),
+    }

@@ -38,12 +38,17 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 LOOPBACK = ("127.0.0.0/8", "::1/128")
 DEFAULT_DENY = (
-    "169.254.0.0/16", "fe80::/10",                 # link-local, 169.254.169.254 (cloud metadata) inside
-    "fd00:ec2::254/128",                           # the IPv6 metadata address (inside fc00::/7 too)
+    "169.254.0.0/16",
+    "fe80::/10",  # link-local, 169.254.169.254 (cloud metadata) inside
+    "fd00:ec2::254/128",  # the IPv6 metadata address (inside fc00::/7 too)
     *LOOPBACK,
-    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7",   # private
-    "100.64.0.0/10",                               # shared (carrier-grade NAT)
-    "0.0.0.0/8", "::/128",                         # "this network" (0.0.0.0 and :: reach the host itself)
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "fc00::/7",  # private
+    "100.64.0.0/10",  # shared (carrier-grade NAT)
+    "0.0.0.0/8",
+    "::/128",  # "this network" (0.0.0.0 and :: reach the host itself)
 )
 
 
@@ -60,12 +65,16 @@ class Operator:
     networks: tuple[Network, ...] = ()
     hosts: frozenset[str] = frozenset()
     suffixes: tuple[str, ...] = ()
-    ports: frozenset[int] = frozenset()            # the server's own: refused on any address
+    ports: frozenset[int] = frozenset()  # the server's own: refused on any address
     internal_requires_allow: bool = False
 
     @classmethod
-    def build(cls, deny: tuple[str, ...] | list[str], ports: frozenset[int] | set[int] = frozenset(),
-              internal_requires_allow: bool = False) -> Operator:
+    def build(
+        cls,
+        deny: tuple[str, ...] | list[str],
+        ports: frozenset[int] | set[int] = frozenset(),
+        internal_requires_allow: bool = False,
+    ) -> Operator:
         """Controls from deny entries (CIDR, address, host or *.suffix; ValueError names a bad one)."""
         nets: list[Network] = []
         hosts: set[str] = set()
@@ -94,8 +103,10 @@ class Operator:
         why = self.why(host, port)
         if why:
             where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-            raise denied(f"fetch to {where} is denied by the server's egress settings ({why}), "
-                         "whatever the worker's allow list says")
+            raise denied(
+                f"fetch to {where} is denied by the server's egress settings ({why}), "
+                "whatever the worker's allow list says"
+            )
 
     def why(self, host: str, port: int) -> str:
         """What the operator's controls deny about host:port ('' if nothing)."""
@@ -162,8 +173,15 @@ class FetchPolicy(BaseModel):
 
 
 # The limits a worker.toml may lower but never raise above the operator's [fetch].
-LIMITS = ("max_subrequests", "max_concurrent", "timeout_ms", "max_response_bytes", "max_request_bytes",
-          "max_redirects", "max_depth")
+LIMITS = (
+    "max_subrequests",
+    "max_concurrent",
+    "timeout_ms",
+    "max_response_bytes",
+    "max_request_bytes",
+    "max_redirects",
+    "max_depth",
+)
 
 
 def merge(defaults: FetchPolicy, tenant: dict[str, Any]) -> tuple[FetchPolicy, dict[str, tuple[Any, Any]]]:
@@ -194,7 +212,7 @@ def parse_entry(entry: str) -> tuple[str, int | None, bool]:
     if wildcard:
         e = e[2:]
     port: int | None = None
-    if e.startswith("["):                      # [v6]:port
+    if e.startswith("["):  # [v6]:port
         host, _, rest = e[1:].partition("]")
         if rest:
             if not rest.startswith(":") or not rest[1:].isdigit():

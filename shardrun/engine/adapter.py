@@ -78,7 +78,9 @@ def _translate(exc: BaseException) -> EngineError:
     name = (m and m.group("name")) or "Error"
     message = m.group("message") if m else first
     stack = rest
-    if isinstance(exc, quickjs.StackOverflow) or (name == "RangeError" and message.startswith("Maximum call stack size")):
+    if isinstance(exc, quickjs.StackOverflow) or (
+        name == "RangeError" and message.startswith("Maximum call stack size")
+    ):
         return StackOverflow(name, message, stack)
     if name == "InternalError" and message == "interrupted":
         return Interrupted(name, message, stack)
@@ -159,7 +161,9 @@ class Isolate:
         except (quickjs.JSException, quickjs.StackOverflow) as exc:
             raise _translate(exc) from None
 
-    def turn(self, fn: JSHandle, args: tuple[Any, ...], budget: float, check_every: int = 256) -> tuple[Any, int, float]:
+    def turn(
+        self, fn: JSHandle, args: tuple[Any, ...], budget: float, check_every: int = 256
+    ) -> tuple[Any, int, float]:
         """One host turn: call fn, then run promise jobs until none is left.
 
         The engine's tripwire is armed to `budget` CPU seconds; the time used is also

@@ -9,16 +9,16 @@ from dataclasses import asdict, dataclass, replace
 class Limits:
     """What a request may use. Times in milliseconds, sizes in bytes unless named."""
 
-    cpu_ms: float = 1_000          # CPU budget of one request, summed over all its JS turns
-    wall_ms: float = 30_000        # wall-clock deadline of one request
-    memory_mb: int = 64            # heap cap of one isolate
-    stack_kb: int = 1_024          # JS stack cap of one isolate
-    startup_ms: float = 1_000      # CPU budget for evaluating the script's top level
-    grace_ms: float = 100          # after the budget, how long JS that will not yield may run before the watchdog acts
-    max_output_bytes: int = 10 << 20   # task result JSON or response body
-    max_log_bytes: int = 64 << 10      # console output kept per request
-    max_timers: int = 10_000           # live timers per isolate
-    max_op_bytes: int = 1 << 20        # arguments of one host operation
+    cpu_ms: float = 1_000  # CPU budget of one request, summed over all its JS turns
+    wall_ms: float = 30_000  # wall-clock deadline of one request
+    memory_mb: int = 64  # heap cap of one isolate
+    stack_kb: int = 1_024  # JS stack cap of one isolate
+    startup_ms: float = 1_000  # CPU budget for evaluating the script's top level
+    grace_ms: float = 100  # after the budget, how long JS that will not yield may run before the watchdog acts
+    max_output_bytes: int = 10 << 20  # task result JSON or response body
+    max_log_bytes: int = 64 << 10  # console output kept per request
+    max_timers: int = 10_000  # live timers per isolate
+    max_op_bytes: int = 1 << 20  # arguments of one host operation
 
     def with_(self, **changes: object) -> Limits:
         """A copy with some limits changed."""

@@ -54,8 +54,10 @@ def status(v: Any) -> int:
 def reason(v: Any) -> str:
     """A reason phrase (statusText): no control characters but HTAB."""
     if type(v) is not str or len(v) > MAX_REASON or not REASON.fullmatch(v):
-        raise BadOutput(f"the response statusText must be at most {MAX_REASON} characters without CR, LF or other "
-                        f"control characters, got {_show(v)}")
+        raise BadOutput(
+            f"the response statusText must be at most {MAX_REASON} characters without CR, LF or other "
+            f"control characters, got {_show(v)}"
+        )
     return v
 
 
@@ -69,8 +71,10 @@ def header_name(v: Any) -> str:
 def header_value(v: Any) -> str:
     """A header value: latin-1, no NUL, CR or LF, no surrounding whitespace."""
     if type(v) is not str or len(v) > MAX_VALUE or not VALUE.fullmatch(v) or not LATIN1.fullmatch(v):
-        raise BadOutput(f"invalid response header value {_show(v)} (at most {MAX_VALUE} latin-1 characters "
-                        "without NUL, CR or LF, nor whitespace at either end)")
+        raise BadOutput(
+            f"invalid response header value {_show(v)} (at most {MAX_VALUE} latin-1 characters "
+            "without NUL, CR or LF, nor whitespace at either end)"
+        )
     return v
 
 
@@ -162,11 +166,27 @@ def error_info(v: Any) -> tuple[str, str, str, str]:
 
 # The codes an isolate may report for its own request; every other code (E_SHUTTING_DOWN,
 # E_SHARD_LOST, ...) is the host's to give, so JS claiming it means E_SCRIPT.
-SCRIPT_CODES = frozenset({
-    "E_SCRIPT", "E_BAD_OUTPUT", "E_NEVER_RESPONDS", "E_RESPONSE_TOO_LARGE", "E_CPU_LIMIT", "E_OOM", "E_STACK",
-    "E_NO_HANDLER", "E_EGRESS_DENIED", "E_FETCH_FAILED", "E_FETCH_TIMEOUT", "E_FETCH_DISABLED",
-    "E_SUBREQUEST_LIMIT", "E_LOOP_LIMIT", "E_WALL_TIMEOUT", "E_BAD_REQUEST", "E_INTERNAL",
-})
+SCRIPT_CODES = frozenset(
+    {
+        "E_SCRIPT",
+        "E_BAD_OUTPUT",
+        "E_NEVER_RESPONDS",
+        "E_RESPONSE_TOO_LARGE",
+        "E_CPU_LIMIT",
+        "E_OOM",
+        "E_STACK",
+        "E_NO_HANDLER",
+        "E_EGRESS_DENIED",
+        "E_FETCH_FAILED",
+        "E_FETCH_TIMEOUT",
+        "E_FETCH_DISABLED",
+        "E_SUBREQUEST_LIMIT",
+        "E_LOOP_LIMIT",
+        "E_WALL_TIMEOUT",
+        "E_BAD_REQUEST",
+        "E_INTERNAL",
+    }
+)
 
 
 def _text(v: Any, limit: int) -> str:

@@ -10,7 +10,8 @@ from typing import Any
 from shardrun.errors import ErrorInfo
 from shardrun.runtime import boundary
 
-MAX_BODY_BYTES = 64 << 20   # no body crosses the wire larger than a protocol message
+MAX_BODY_BYTES = 64 << 20  # no body crosses the wire larger than a protocol message
+
 
 @dataclass(frozen=True)
 class HttpRequest:
@@ -52,7 +53,12 @@ class HttpResponse:
             body: dict[str, str] = {"text": self.body.decode("utf-8")}
         except UnicodeDecodeError:
             body = {"base64": base64.b64encode(self.body).decode("ascii")}
-        return {"status": self.status, "statusText": self.status_text, "headers": [list(h) for h in self.headers], **body}
+        return {
+            "status": self.status,
+            "statusText": self.status_text,
+            "headers": [list(h) for h in self.headers],
+            **body,
+        }
 
 
 @dataclass(frozen=True)
@@ -101,10 +107,10 @@ class Call:
     result: Result | None = None
     finished: bool = False
     logs: list[LogLine] = field(default_factory=list)
-    log_bytes: int = 0         # console text kept so far (capped by the limits' max_log_bytes)
-    logs_dropped: int = 0      # console lines over the cap
-    ext_logs_sent: int = 0     # console lines the host already passed on (with the result)
-    ext: Any = None            # the host's own state for this call (e.g. its fetches)
+    log_bytes: int = 0  # console text kept so far (capped by the limits' max_log_bytes)
+    logs_dropped: int = 0  # console lines over the cap
+    ext_logs_sent: int = 0  # console lines the host already passed on (with the result)
+    ext: Any = None  # the host's own state for this call (e.g. its fetches)
 
     @property
     def responded(self) -> bool:

@@ -54,11 +54,15 @@ HostOps = Callable[["WorkerIsolate", HostOp], None]
 
 def deny_host_ops(worker: WorkerIsolate, op: HostOp) -> None:
     """The default host: no operation is enabled."""
-    worker.settle(op.opid, False, {
-        "name": "TypeError",
-        "code": "E_FETCH_DISABLED",
-        "message": f"{op.name}() is not enabled for this worker",
-    })
+    worker.settle(
+        op.opid,
+        False,
+        {
+            "name": "TypeError",
+            "code": "E_FETCH_DISABLED",
+            "message": f"{op.name}() is not enabled for this worker",
+        },
+    )
 
 
 @dataclass(frozen=True)
@@ -81,9 +85,13 @@ def prepare(limits: Limits | None = None) -> Prepared:
         iso.set_time_limit(lim.startup_ms / 1000)
         init = iso.eval(prelude.chunk_source("core"))
         init(prelude.lazy_spec(), os.urandom(32).hex(), *prelude.lazy_sources())
-        api = iso.unwrap(iso.eval("(() => { const a = globalThis.__shardrun; delete globalThis.__shardrun; return a; })()"))
+        api = iso.unwrap(
+            iso.eval("(() => { const a = globalThis.__shardrun; delete globalThis.__shardrun; return a; })()")
+        )
         get = iso.eval("(o, k) => o[k]")
-        handles = tuple(JSHandle(get(api, n)) for n in ("boot", "booted", "dispatch", "fire", "settle", "take", "cancel"))
+        handles = tuple(
+            JSHandle(get(api, n)) for n in ("boot", "booted", "dispatch", "fire", "settle", "take", "cancel")
+        )
     return Prepared(iso, handles)
 
 
@@ -107,15 +115,15 @@ class WorkerIsolate(Outbox):
         self.clock = clock
         self.watchdog = watchdog
         self.raw_fetch = raw_fetch  # fetch results stay the JS view (dict) instead of HttpResponse
-        self.tag: Any = None        # the owner's label (a shard keeps its cache key here)
+        self.tag: Any = None  # the owner's label (a shard keeps its cache key here)
         self._host_ops = host_ops
         self.inflight: dict[int, Call] = {}
         self.retiring = False
         self.discarded = False
         self.requests = 0
-        self.orphan_logs = 0       # console lines of no request in flight: counted, not kept by the host
-        self.orphan_dropped = 0    # such lines JS dropped over its per-isolate cap (before they got here)
-        self.bad_events = 0        # malformed outbox events (each failed its request, if it named one)
+        self.orphan_logs = 0  # console lines of no request in flight: counted, not kept by the host
+        self.orphan_dropped = 0  # such lines JS dropped over its per-isolate cap (before they got here)
+        self.bad_events = 0  # malformed outbox events (each failed its request, if it named one)
         self._rid = 0
         self._settlements: list[tuple[int, list[Any]]] = []
         self._next_timer: tuple[float, int] | None = None
@@ -142,23 +150,34 @@ class WorkerIsolate(Outbox):
                 self._boot(iso.unwrap(boot_promise), orjson.dumps(env).decode(), orjson.dumps(lim.js_view()).decode())
                 while iso.run_job():
                     if time.thread_time() - t0 > lim.startup_ms / 1000:
-                        raise ScriptError(f"the script's top level used more than {lim.startup_ms:g} ms of CPU", code="E_CPU_LIMIT")
+                        raise ScriptError(
+                            f"the script's top level used more than {lim.startup_ms:g} ms of CPU", code="E_CPU_LIMIT"
+                        )
                 state = orjson.loads(self._booted())
             except EngineError as exc:
                 raise self._load_error(exc) from None
         if "handlers" not in state:
-            if state.get("code") == "E_CPU_LIMIT":   # the time limit, caught by the boot code
-                raise ScriptError(f"the script's top level used more than {lim.startup_ms:g} ms of CPU", code="E_CPU_LIMIT")
-            raise ScriptError(self._clean(state.get("message", "")), code=state.get("code", "E_SCRIPT"),
-                              stack=self._clean(state.get("stack", "")))
+            if state.get("code") == "E_CPU_LIMIT":  # the time limit, caught by the boot code
+                raise ScriptError(
+                    f"the script's top level used more than {lim.startup_ms:g} ms of CPU", code="E_CPU_LIMIT"
+                )
+            raise ScriptError(
+                self._clean(state.get("message", "")),
+                code=state.get("code", "E_SCRIPT"),
+                stack=self._clean(state.get("stack", "")),
+            )
         self.handlers = frozenset(state["handlers"])
         self._drain(self._take(False))
 
     def _load_error(self, exc: EngineError) -> ScriptError:
         if isinstance(exc, Interrupted):
-            return ScriptError(f"the script's top level used more than {self.limits.startup_ms:g} ms of CPU", code="E_CPU_LIMIT")
+            return ScriptError(
+                f"the script's top level used more than {self.limits.startup_ms:g} ms of CPU", code="E_CPU_LIMIT"
+            )
         if isinstance(exc, OutOfMemory):
-            return ScriptError(f"the script's top level ran out of memory (limit {self.limits.memory_mb} MB)", code="E_OOM")
+            return ScriptError(
+                f"the script's top level ran out of memory (limit {self.limits.memory_mb} MB)", code="E_OOM"
+            )
         if isinstance(exc, StackOverflow):
             return ScriptError("the script's top level overflowed the stack", code="E_STACK")
         code = "E_COMPILE" if exc.name == "SyntaxError" else "E_SCRIPT"
@@ -186,7 +205,9 @@ class WorkerIsolate(Outbox):
             raise RuntimeFault("this isolate is retired and takes no new requests", code="E_ISOLATE_DISCARDED")
         if kind not in self.handlers:
             have = ", ".join(sorted(self.handlers)) or "none"
-            raise ScriptError(f"{self.script.name} has no {kind} handler in its default export (it has: {have})", code="E_NO_HANDLER")
+            raise ScriptError(
+                f"{self.script.name} has no {kind} handler in its default export (it has: {have})", code="E_NO_HANDLER"
+            )
         lim = limits or self.limits
         now = self.clock()
         self._rid += 1
@@ -243,7 +264,9 @@ class WorkerIsolate(Outbox):
             wake.append(now)
         return min(wake) if wake else None
 
-    def discard(self, code: str = "E_ISOLATE_DISCARDED", message: str = "the isolate running this request was discarded") -> None:
+    def discard(
+        self, code: str = "E_ISOLATE_DISCARDED", message: str = "the isolate running this request was discarded"
+    ) -> None:
         """Drop the isolate; requests still in flight fail with `code`."""
         if self.discarded:
             return
@@ -310,7 +333,15 @@ class WorkerIsolate(Outbox):
             self._abandon(call, retire=False)
             return
         wall = (call.deadline - call.started) * 1000
-        self._respond(call, Result(False, error=ErrorInfo("E_WALL_TIMEOUT", f"the request did not finish within its wall-clock limit of {wall:g} ms")))
+        self._respond(
+            call,
+            Result(
+                False,
+                error=ErrorInfo(
+                    "E_WALL_TIMEOUT", f"the request did not finish within its wall-clock limit of {wall:g} ms"
+                ),
+            ),
+        )
         self._abandon(call)
 
     def _abandon(self, call: Call, retire: bool = True) -> None:

@@ -55,7 +55,9 @@ def parse_payload(text: str | bytes, *, max_depth: int = MAX_DEPTH, max_bytes: i
     if isinstance(value, (dict, list)):
         d = depth_of(value)
         if d > max_depth:
-            raise UsageError(f"the JSON payload nests {d} levels deep, over the limit of {max_depth}", code="E_BAD_JSON")
+            raise UsageError(
+                f"the JSON payload nests {d} levels deep, over the limit of {max_depth}", code="E_BAD_JSON"
+            )
         if b"{" in (text.encode() if isinstance(text, str) else text):
             json.loads(text, object_pairs_hook=_no_duplicates)
     return value

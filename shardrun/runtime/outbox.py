@@ -27,7 +27,7 @@ from shardrun.runtime.calls import Call, HostOp, HttpResponse, LogLine, Result
 if TYPE_CHECKING:
     from shardrun.engine.limits import Limits
 
-LOG_SLACK = 4096   # bytes of console text over max_log_bytes the host keeps (room for the JS cap's own notice)
+LOG_SLACK = 4096  # bytes of console text over max_log_bytes the host keeps (room for the JS cap's own notice)
 _EVENT_RID = re.compile(rb'^\["r",(\d+),')
 
 
@@ -74,7 +74,10 @@ class Outbox:
                 rid = ev[1] if type(ev) is list and len(ev) > 1 and type(ev[1]) is int else None
                 call = self.inflight.get(rid) if rid is not None else None
                 if call is not None and not call.responded:
-                    self._respond(call, Result(False, error=ErrorInfo("E_BAD_OUTPUT", f"the isolate sent a malformed event: {exc}")))
+                    self._respond(
+                        call,
+                        Result(False, error=ErrorInfo("E_BAD_OUTPUT", f"the isolate sent a malformed event: {exc}")),
+                    )
                     self.retiring = True
         self._next_timer = timer
 
@@ -86,11 +89,11 @@ class Outbox:
         if tag == "t":
             due, rid = ev[1], ev[2]
             if type(due) not in (int, float) or type(rid) is not int:
-                raise BadOutput("a timer event must be [\"t\", due, rid]")
+                raise BadOutput('a timer event must be ["t", due, rid]')
             return float(due), rid
-        if tag == "d":   # console lines of no request that JS dropped, in all, for this isolate
+        if tag == "d":  # console lines of no request that JS dropped, in all, for this isolate
             if type(ev[1]) is not int:
-                raise BadOutput("a dropped-lines event must be [\"d\", count]")
+                raise BadOutput('a dropped-lines event must be ["d", count]')
             self.orphan_dropped = ev[1]
             return None
         rid = ev[1]
@@ -106,7 +109,7 @@ class Outbox:
         elif tag == "o":
             opid, op_rid, name = ev[1], ev[2], ev[3]
             if type(op_rid) is not int or type(name) is not str:
-                raise BadOutput("a host operation event must be [\"o\", opid, rid, name, args]")
+                raise BadOutput('a host operation event must be ["o", opid, rid, name, args]')
             self._op_rid[opid] = op_rid
             self._host_ops(self, HostOp(opid, op_rid, name, ev[4]))
         elif tag == "f":
@@ -121,10 +124,10 @@ class Outbox:
         """Keep a console line with its request, within the request's cap; a line of no
         request in flight (logged after it finished) is counted and dropped."""
         call = self.inflight.get(rid)
-        if call is None:   # JS keeps those under a per-isolate cap; the host does not keep them
+        if call is None:  # JS keeps those under a per-isolate cap; the host does not keep them
             self.orphan_logs += 1
             return
-        cap = self.limits.max_log_bytes + LOG_SLACK   # the JS side caps first; this is the host's backstop
+        cap = self.limits.max_log_bytes + LOG_SLACK  # the JS side caps first; this is the host's backstop
         if call.log_bytes >= cap:
             call.logs_dropped += 1
             return
@@ -143,9 +146,18 @@ class Outbox:
             except orjson.JSONDecodeError:
                 m = _EVENT_RID.match(line)
                 if m:
-                    events.append(["r", int(m.group(1)), False, {
-                        "code": "E_BAD_OUTPUT", "name": "TypeError",
-                        "message": "the handler's output is not valid Unicode (it contains a lone surrogate)"}])
+                    events.append(
+                        [
+                            "r",
+                            int(m.group(1)),
+                            False,
+                            {
+                                "code": "E_BAD_OUTPUT",
+                                "name": "TypeError",
+                                "message": "the handler's output is not valid Unicode (it contains a lone surrogate)",
+                            },
+                        ]
+                    )
                 else:
                     self.bad_events += 1
         return events
@@ -156,8 +168,11 @@ class Outbox:
             return
         if ok and call.kind == "fetch":
             try:
-                value = (boundary.wire_response(value, self.limits.max_output_bytes) if self.raw_fetch
-                         else HttpResponse.from_js(value, self.limits.max_output_bytes))
+                value = (
+                    boundary.wire_response(value, self.limits.max_output_bytes)
+                    if self.raw_fetch
+                    else HttpResponse.from_js(value, self.limits.max_output_bytes)
+                )
             except BadOutput as exc:
                 ok, value = False, {"code": "E_BAD_OUTPUT", "name": "TypeError", "message": str(exc)}
         if ok:
@@ -169,8 +184,10 @@ class Outbox:
                 # null; by the time the host looks, the garbage is collected, so an uncaught
                 # null is reported as what it almost always is.
                 code, name, stack = "E_OOM", "InternalError", ""
-                message = (f"the request ran out of memory (isolate limit {self.limits.memory_mb} MB; "
-                           "the engine threw null because it could not allocate an error object)")
+                message = (
+                    f"the request ran out of memory (isolate limit {self.limits.memory_mb} MB; "
+                    "the engine threw null because it could not allocate an error object)"
+                )
             result = Result(False, error=ErrorInfo(code, self._clean(message), name, self._clean(stack)))
             self.retiring = True
         self._respond(call, result)

@@ -29,7 +29,9 @@ class Script:
     def from_bytes(cls, data: bytes, name: str = "worker.js") -> Script:
         """A script from file bytes: strict UTF-8, else E_SCRIPT_ENCODING naming where."""
         if len(data) > MAX_SCRIPT_BYTES:
-            raise ScriptError(f"{name} is {len(data)} bytes, over the limit of {MAX_SCRIPT_BYTES}", code="E_SCRIPT_ENCODING")
+            raise ScriptError(
+                f"{name} is {len(data)} bytes, over the limit of {MAX_SCRIPT_BYTES}", code="E_SCRIPT_ENCODING"
+            )
         try:
             source = data.decode("utf-8")
         except UnicodeDecodeError as exc:

@@ -47,8 +47,8 @@ from shardrun.workers import NAME
 ADMIN = "/_shardrun/"
 access = logs.get("shardrun.access")
 log = logs.get("shardrun.router")
-ACCEPT_PAUSE_S = 0.1      # how long the listener rests when accept() is out of descriptors
-RECHECK_S = 0.05          # a deadline that has come but did not act is looked at again this much later
+ACCEPT_PAUSE_S = 0.1  # how long the listener rests when accept() is out of descriptors
+RECHECK_S = 0.05  # a deadline that has come but did not act is looked at again this much later
 ALLOW = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 JSON = [("content-type", "application/json")]
@@ -78,14 +78,26 @@ class FrontDoor:
     of deadlines. Past `max_conns` (in all) or `max_per_ip`, a new connection gets a 503 at
     once; when accept() runs out of descriptors the listener rests for ACCEPT_PAUSE_S."""
 
-    def __init__(self, host: str, port: int, domains: list[str], limits: HttpLimits, payload_depth: int,
-                 admit: Callable[[Any, protocol.Message, bytes], None], status: Callable[[], dict[str, Any]], now: float,
-                 access_log: bool = True, admin: bool = True, workers: bool = True, max_per_ip: int = 256,
-                 max_conns: int = 1024) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        domains: list[str],
+        limits: HttpLimits,
+        payload_depth: int,
+        admit: Callable[[Any, protocol.Message, bytes], None],
+        status: Callable[[], dict[str, Any]],
+        now: float,
+        access_log: bool = True,
+        admin: bool = True,
+        workers: bool = True,
+        max_per_ip: int = 256,
+        max_conns: int = 1024,
+    ) -> None:
         self.limits = limits
         self.access_log = access_log
-        self.admin = admin        # serve /_shardrun/* and /metrics here
-        self.workers = workers    # route to workers here
+        self.admin = admin  # serve /_shardrun/* and /metrics here
+        self.workers = workers  # route to workers here
         self.domains = [d.lower().strip(".") for d in domains]
         self.payload_depth = payload_depth
         self.admit = admit
@@ -98,14 +110,14 @@ class FrontDoor:
         self.per_ip: Counter[str] = Counter()
         self.max_per_ip = max_per_ip
         self.max_conns = max_conns
-        self.counts: Counter[str] = Counter()   # refused_per_ip, refused_total, accept_paused
+        self.counts: Counter[str] = Counter()  # refused_per_ip, refused_total, accept_paused
         self._ep = select.epoll()
-        self._flags: dict[int, int] = {}        # fds in the epoll set -> their flags
+        self._flags: dict[int, int] = {}  # fds in the epoll set -> their flags
         self._dirty: set[HttpConnection] = set()
-        self._due: dict[HttpConnection, float] = {}   # each connection's earliest deadline in the heap
+        self._due: dict[HttpConnection, float] = {}  # each connection's earliest deadline in the heap
         self._timers: list[tuple[float, int, HttpConnection]] = []
         self._tie = itertools.count()
-        self._accept_at = 0.0                   # the listener rests until then (out of descriptors)
+        self._accept_at = 0.0  # the listener rests until then (out of descriptors)
         self._in_poller = False
         self.now = now
 
@@ -158,7 +170,7 @@ class FrontDoor:
             if c is None:
                 continue
             if ev & (select.EPOLLHUP | select.EPOLLERR):
-                c.close()   # reset, or both ways shut: nothing can go out any more
+                c.close()  # reset, or both ways shut: nothing can go out any more
                 continue
             if ev & select.EPOLLIN:
                 c.on_readable(now)
@@ -176,12 +188,13 @@ class FrontDoor:
             except OSError as exc:
                 if exc.errno in (errno.ECONNABORTED, errno.EPROTO):
                     continue
-                return self._rest(now, exc)   # EMFILE, ENFILE, ENOBUFS...: not a reason to end the router
+                return self._rest(now, exc)  # EMFILE, ENFILE, ENOBUFS...: not a reason to end the router
             ip = addr[0] if isinstance(addr, tuple) else ""
             # One client, or many, holding every socket must not starve the rest or the process.
             if len(self.conns) >= self.max_conns:
-                self._refuse(sock, "refused_total", f"the server has {len(self.conns)} open connections "
-                                                    f"(limit {self.max_conns})")
+                self._refuse(
+                    sock, "refused_total", f"the server has {len(self.conns)} open connections (limit {self.max_conns})"
+                )
                 continue
             if self.per_ip[ip] >= self.max_per_ip:
                 self._refuse(sock, "refused_per_ip", f"too many connections from {ip} (limit {self.max_per_ip})")
@@ -209,7 +222,9 @@ class FrontDoor:
         """Out of descriptors: take the listener out of the poll set for a moment (connections queue in the backlog)."""
         self.counts["accept_paused"] += 1
         if self.counts["accept_paused"] == 1:
-            log.warning("accept paused", reason=str(exc), open_connections=len(self.conns), pause_ms=ACCEPT_PAUSE_S * 1000)
+            log.warning(
+                "accept paused", reason=str(exc), open_connections=len(self.conns), pause_ms=ACCEPT_PAUSE_S * 1000
+            )
         self._unwatch(self.listener.fileno())
         self._accept_at = now + ACCEPT_PAUSE_S
 
@@ -240,7 +255,7 @@ class FrontDoor:
         while self._timers and self._timers[0][0] <= now:
             d, _, c = heapq.heappop(self._timers)
             if self._due.get(c) != d:
-                continue   # closed, or rescheduled earlier
+                continue  # closed, or rescheduled earlier
             del self._due[c]
             c.expire(now)
             if not c.closed:
@@ -266,8 +281,15 @@ class FrontDoor:
         except ShardrunError as exc:
             self._error(req.conn, req.seq, rid, exc.code, exc.message)
             if self.access_log:
-                access.info("request", request_id=rid, method=req.method, path=req.path[:200],
-                            status=http_status(exc.code), code=exc.code, duration_ms=0.0)
+                access.info(
+                    "request",
+                    request_id=rid,
+                    method=req.method,
+                    path=req.path[:200],
+                    status=http_status(exc.code),
+                    code=exc.code,
+                    duration_ms=0.0,
+                )
 
     def _route(self, req: IncomingRequest, rid: str) -> None:
         path, query, host = req.path, req.query, req.host
@@ -275,7 +297,7 @@ class FrontDoor:
             return req.conn.respond(req.seq, 204, [("allow", ALLOW), ("x-request-id", rid)], b"")
         worker = self._worker_from_host(host)
         if worker is None and self.admin and (path.startswith(ADMIN) or path == "/metrics"):
-            return self._admin(req, rid, path[len(ADMIN):] if path.startswith(ADMIN) else "metrics")
+            return self._admin(req, rid, path[len(ADMIN) :] if path.startswith(ADMIN) else "metrics")
         if worker is None and not self.workers:
             raise ShardrunError(f"no admin endpoint {path[:200]} on this port", code="E_NOT_FOUND")
         if worker is None:
@@ -284,15 +306,20 @@ class FrontDoor:
                 worker = parts[2]
                 path = "/" + (parts[3] if len(parts) > 3 else "")
             else:
-                raise ShardrunError(f"no worker for {host or 'this host'}{path[:200]}: use http://<worker>.{self.domains[0] if self.domains else 'DOMAIN'}/ "
-                                    "or /w/<worker>/", code="E_NOT_FOUND")
+                raise ShardrunError(
+                    f"no worker for {host or 'this host'}{path[:200]}: use http://<worker>.{self.domains[0] if self.domains else 'DOMAIN'}/ "
+                    "or /w/<worker>/",
+                    code="E_NOT_FOUND",
+                )
         if not NAME.fullmatch(worker):
             raise ShardrunError(f"invalid worker name {worker[:80]!r}", code="E_BAD_NAME")
         # Only validated parts: the authority as parsed, the path and query re-quoted.
         url = f"http://{req.authority or 'localhost'}{quote(path, safe=URL_SAFE, encoding='latin-1')}"
         if query:
             url += "?" + quote(query, safe=URL_SAFE + "?", encoding="latin-1")
-        arg = HttpRequest(req.method, url, req.headers, req.body if req.body or req.method not in ("GET", "HEAD") else None).to_js()
+        arg = HttpRequest(
+            req.method, url, req.headers, req.body if req.body or req.method not in ("GET", "HEAD") else None
+        ).to_js()
         self._call(req, rid, worker, "fetch", arg)
 
     def _worker_from_host(self, host: str) -> str | None:
@@ -304,13 +331,17 @@ class FrontDoor:
 
     def _admin(self, req: IncomingRequest, rid: str, what: str) -> None:
         if what.startswith("tasks/") and req.method == "POST":
-            worker = what[len("tasks/"):]
-            payload = parse_payload(req.body or b"null", max_depth=self.payload_depth, max_bytes=self.limits.max_body_bytes)
+            worker = what[len("tasks/") :]
+            payload = parse_payload(
+                req.body or b"null", max_depth=self.payload_depth, max_bytes=self.limits.max_body_bytes
+            )
             return self._call(req, rid, worker, "task", payload)
         if what == "health" and req.method in ("GET", "HEAD"):
             st = self.status()
             ready = all(s["ready"] for s in st["shards"])
-            body = orjson.dumps({"ready": ready, "shards": [{"slot": s["slot"], "ready": s["ready"]} for s in st["shards"]]})
+            body = orjson.dumps(
+                {"ready": ready, "shards": [{"slot": s["slot"], "ready": s["ready"]} for s in st["shards"]]}
+            )
             return req.conn.respond(req.seq, 200 if ready else 503, [*JSON, ("x-request-id", rid)], body)
         if what == "stats" and req.method in ("GET", "HEAD"):
             return req.conn.respond(req.seq, 200, [*JSON, ("x-request-id", rid)], orjson.dumps(self.status()))
@@ -319,7 +350,9 @@ class FrontDoor:
             metrics.INFLIGHT.set(st["pending"])
             metrics.QUEUED.set(st["queued"])
             metrics.RSS.labels("router").set(metrics.rss_bytes())
-            return req.conn.respond(req.seq, 200, [("content-type", "text/plain; version=0.0.4; charset=utf-8")], metrics.render())
+            return req.conn.respond(
+                req.seq, 200, [("content-type", "text/plain; version=0.0.4; charset=utf-8")], metrics.render()
+            )
         raise ShardrunError(f"no admin endpoint {req.method} {ADMIN}{what}", code="E_NOT_FOUND")
 
     def _call(self, req: IncomingRequest, rid: str, worker: str, kind: str, arg: Any) -> None:
@@ -338,9 +371,11 @@ class FrontDoor:
         except BadOutput as exc:
             self._error(client.conn, client.seq, client.request_id, "E_BAD_OUTPUT", str(exc))
             self._access(client, http_status("E_BAD_OUTPUT"), {}, "E_BAD_OUTPUT")
-        except Exception:   # never the router's death: fail this request and say so in the log
+        except Exception:  # never the router's death: fail this request and say so in the log
             log.exception("reply undeliverable", request_id=client.request_id)
-            self._error(client.conn, client.seq, client.request_id, "E_INTERNAL", "the server could not deliver the reply")
+            self._error(
+                client.conn, client.seq, client.request_id, "E_INTERNAL", "the server could not deliver the reply"
+            )
             self._access(client, 500, {}, "E_INTERNAL")
 
     def _deliver(self, client: HttpClient, body: bytes) -> None:
@@ -361,11 +396,18 @@ class FrontDoor:
         if client.kind == "fetch":
             res = HttpResponse.from_js(r.get("value"))
             headers = [h for h in res.headers if h[0] != "x-request-id"]
-            client.conn.respond(client.seq, res.status, [*headers, ("x-request-id", client.request_id)], res.body,
-                                reason=res.status_text)
+            client.conn.respond(
+                client.seq,
+                res.status,
+                [*headers, ("x-request-id", client.request_id)],
+                res.body,
+                reason=res.status_text,
+            )
             status = res.status
         else:
-            client.conn.respond(client.seq, 200, [*JSON, ("x-request-id", client.request_id)], orjson.dumps(r.get("value")))
+            client.conn.respond(
+                client.seq, 200, [*JSON, ("x-request-id", client.request_id)], orjson.dumps(r.get("value"))
+            )
             status = 200
         self._access(client, status, r, None)
 
@@ -374,9 +416,18 @@ class FrontDoor:
         metrics.HTTP_REQUESTS.labels(client.worker, str(status)).inc()
         metrics.HTTP_SECONDS.labels(client.worker).observe(elapsed)
         if self.access_log:
-            access.info("request", request_id=client.request_id, method=client.method, path=client.path,
-                        worker=client.worker, tenant=reply.get("tenant"), shard=reply.get("shard"), status=status,
-                        code=code, duration_ms=round(elapsed * 1000, 3))
+            access.info(
+                "request",
+                request_id=client.request_id,
+                method=client.method,
+                path=client.path,
+                worker=client.worker,
+                tenant=reply.get("tenant"),
+                shard=reply.get("shard"),
+                status=status,
+                code=code,
+                duration_ms=round(elapsed * 1000, 3),
+            )
 
     def _error(self, conn: HttpConnection, seq: int, rid: str, code: str, message: str) -> None:
         headers = [*JSON, ("x-request-id", rid)]

@@ -29,8 +29,8 @@ from shardrun.server.httpsyntax import error_body, parse_authority, parse_target
 log = logging.getLogger("shardrun.http")
 
 READ_CHUNK = 65536
-MAX_CHUNK_LINE = 1024      # a chunk-size line, extensions included
-MAX_CHUNK_DIGITS = 16      # hex digits of a chunk size (64 bits)
+MAX_CHUNK_LINE = 1024  # a chunk-size line, extensions included
+MAX_CHUNK_DIGITS = 16  # hex digits of a chunk size (64 bits)
 HEX = re.compile(rb"[0-9A-Fa-f]*")
 
 
@@ -40,10 +40,10 @@ class HttpLimits:
 
     max_header_bytes: int = 16 << 10
     max_body_bytes: int = 1 << 20
-    header_timeout_s: float = 10.0     # from the first byte of a request to its last header
-    body_timeout_s: float = 30.0       # from the end of the headers to the end of the body
-    keepalive_timeout_s: float = 5.0   # idle between requests
-    max_pipelined: int = 32            # requests read ahead of their responses
+    header_timeout_s: float = 10.0  # from the first byte of a request to its last header
+    body_timeout_s: float = 30.0  # from the end of the headers to the end of the body
+    keepalive_timeout_s: float = 5.0  # idle between requests
+    max_pipelined: int = 32  # requests read ahead of their responses
 
 
 @dataclass
@@ -57,9 +57,9 @@ class IncomingRequest:
     headers: list[tuple[str, str]]
     body: bytes
     keep_alive: bool
-    host: str = ""        # validated, lower case, no trailing dot, no port ("" when the client gave none)
-    authority: str = ""   # host[:port], the same validated parts
-    path: str = "/"       # the target's path ("*" for OPTIONS *)
+    host: str = ""  # validated, lower case, no trailing dot, no port ("" when the client gave none)
+    authority: str = ""  # host[:port], the same validated parts
+    path: str = "/"  # the target's path ("*" for OPTIONS *)
     query: str = ""
 
     def header(self, name: str) -> str | None:
@@ -99,8 +99,14 @@ class HttpConnection:
     connection closes (before its socket does), so the owner can update its poll set
     for this connection alone."""
 
-    def __init__(self, sock: socket.socket, limits: HttpLimits, on_request: Callable[[IncomingRequest], None],
-                 now: float, on_change: Callable[[HttpConnection], None] | None = None) -> None:
+    def __init__(
+        self,
+        sock: socket.socket,
+        limits: HttpLimits,
+        on_request: Callable[[IncomingRequest], None],
+        now: float,
+        on_change: Callable[[HttpConnection], None] | None = None,
+    ) -> None:
         self.sock = sock
         self.fd = sock.fileno()
         self.limits = limits
@@ -108,10 +114,10 @@ class HttpConnection:
         self.on_change = on_change
         self.parser = httptools.HttpRequestParser(self)
         self.closed = False
-        self.closing = False          # no more requests: close once the responses are out
+        self.closing = False  # no more requests: close once the responses are out
         self.out = bytearray()
-        self.next_seq = 0             # the seq the next parsed request gets
-        self.next_out = 0             # the seq whose response goes out next
+        self.next_seq = 0  # the seq the next parsed request gets
+        self.next_out = 0  # the seq whose response goes out next
         self.ready: dict[int, bytes] = {}
         self.heads: dict[int, bool] = {}
         self.cur: _Parsing | None = None
@@ -122,9 +128,9 @@ class HttpConnection:
         # chunk data and its CRLF), or "off" (lost track: the parser's own limits only).
         self.frame = "head"
         self.left = 0
-        self.tail = b""               # the last bytes fed in "head", for a CRLFCRLF split by recv
+        self.tail = b""  # the last bytes fed in "head", for a CRLFCRLF split by recv
         self.line = bytearray()
-        self.chunks = 0               # chunk headers the parser reported
+        self.chunks = 0  # chunk headers the parser reported
 
     # ---- reading -----------------------------------------------------------------
     def on_readable(self, now: float) -> None:
@@ -163,7 +169,7 @@ class HttpConnection:
         pos, n = 0, len(data)
         while pos < n and not self.closing:
             if self.frame == "head":
-                k = (self.tail + data[pos:pos + 3]).find(b"\r\n\r\n")
+                k = (self.tail + data[pos : pos + 3]).find(b"\r\n\r\n")
                 if k >= 0:
                     end = pos + k + 4 - len(self.tail)
                 else:
@@ -223,8 +229,11 @@ class HttpConnection:
             raise _Reject(400, "E_BAD_REQUEST", f"a chunk-size line over {MAX_CHUNK_LINE} bytes")
         size = int(digits, 16) if digits else 0
         if c.body_bytes + size > self.limits.max_body_bytes:
-            raise _Reject(413, "E_BODY_TOO_LARGE", f"a chunk of {size} bytes takes the request body over the limit "
-                                                    f"of {self.limits.max_body_bytes} bytes")
+            raise _Reject(
+                413,
+                "E_BODY_TOO_LARGE",
+                f"a chunk of {size} bytes takes the request body over the limit of {self.limits.max_body_bytes} bytes",
+            )
         return size
 
     # httptools callbacks
@@ -266,7 +275,11 @@ class HttpConnection:
         self._check_target(c)
         length = next((v for k, v in c.headers if k == "content-length"), None)
         if length is not None and length.isdigit() and int(length) > self.limits.max_body_bytes:
-            raise _Reject(413, "E_BODY_TOO_LARGE", f"the request body is {length} bytes, over the limit of {self.limits.max_body_bytes}")
+            raise _Reject(
+                413,
+                "E_BODY_TOO_LARGE",
+                f"the request body is {length} bytes, over the limit of {self.limits.max_body_bytes}",
+            )
         c.chunked = any(k == "transfer-encoding" and "chunked" in v.lower() for k, v in c.headers)
         if any(k == "expect" and v.lower() == "100-continue" for k, v in c.headers):
             self.out += b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -292,7 +305,9 @@ class HttpConnection:
         c = self._current()
         c.body_bytes += len(body)
         if c.body_bytes > self.limits.max_body_bytes:
-            raise _Reject(413, "E_BODY_TOO_LARGE", f"the request body is over the limit of {self.limits.max_body_bytes} bytes")
+            raise _Reject(
+                413, "E_BODY_TOO_LARGE", f"the request body is over the limit of {self.limits.max_body_bytes} bytes"
+            )
         c.body.append(body)
 
     def on_message_complete(self) -> None:
@@ -305,13 +320,30 @@ class HttpConnection:
         if not keep:
             self.closing = True
         try:
-            self.on_request(IncomingRequest(self, seq, c.method, c.target.decode("latin-1"), c.headers, b"".join(c.body),
-                                            keep, c.host, c.authority, c.path, c.query))
+            self.on_request(
+                IncomingRequest(
+                    self,
+                    seq,
+                    c.method,
+                    c.target.decode("latin-1"),
+                    c.headers,
+                    b"".join(c.body),
+                    keep,
+                    c.host,
+                    c.authority,
+                    c.path,
+                    c.query,
+                )
+            )
         except Exception:  # a bug above us: this request fails, the process goes on
             log.exception("handling an HTTP request failed")
             self.closing = True
-            self.respond(seq, 500, [("content-type", "application/json")],
-                         error_body("E_INTERNAL", "the server failed while handling the request"))
+            self.respond(
+                seq,
+                500,
+                [("content-type", "application/json")],
+                error_body("E_INTERNAL", "the server failed while handling the request"),
+            )
 
     # ---- writing ----------------------------------------------------------------
     def respond(self, seq: int, status: int, headers: list[tuple[str, str]], body: bytes, reason: str = "") -> None:
@@ -392,7 +424,7 @@ class HttpConnection:
             return
         self.closed = True
         if self.on_change is not None:
-            self.on_change(self)   # while the fd is still ours: the owner unregisters it first
+            self.on_change(self)  # while the fd is still ours: the owner unregisters it first
         try:
             self.sock.close()
         except OSError as exc:  # pragma: no cover

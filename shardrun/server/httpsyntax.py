@@ -19,8 +19,9 @@ from shardrun.runtime.boundary import BadOutput
 HOST_CHARS = re.compile(r"(?:[a-z0-9\-._~!$&'()*+,;=]|%[0-9a-f]{2}){0,255}")  # RFC 3986 reg-name (IPv4 too)
 PORT = re.compile(r"[0-9]{1,5}")
 ABSOLUTE = re.compile(r"(?i)https?://([^/?#]*)(.*)")
-HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "content-length", "upgrade", "te", "trailer",
-                        "proxy-connection"})
+HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "transfer-encoding", "content-length", "upgrade", "te", "trailer", "proxy-connection"}
+)
 
 
 def parse_authority(value: str) -> tuple[str, str]:
@@ -33,7 +34,7 @@ def parse_authority(value: str) -> tuple[str, str]:
         end = v.find("]")
         if end < 0:
             raise ValueError("an IPv6 literal without its closing ']'")
-        host, rest = v[: end + 1], v[end + 1:]
+        host, rest = v[: end + 1], v[end + 1 :]
         try:
             ipaddress.IPv6Address(host[1:-1])
         except ValueError:
@@ -74,8 +75,15 @@ def parse_target(target: str, method: str) -> tuple[str | None, str, str]:
     return authority, path or "/", query
 
 
-def render(status: int, headers: list[tuple[str, str]], body: bytes, *, head: bool = False, close: bool = False,
-           reason: str = "") -> bytes:
+def render(
+    status: int,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    *,
+    head: bool = False,
+    close: bool = False,
+    reason: str = "",
+) -> bytes:
     """The bytes of one HTTP/1.1 response (Content-Length framing; hop-by-hop headers dropped).
 
     The last line of defence against response splitting: a status that is not a 3-digit

@@ -12,17 +12,27 @@ import resource
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 
 HTTP_REQUESTS = Counter("shardrun_http_requests", "HTTP requests answered, by worker and status", ["worker", "status"])
-HTTP_SECONDS = Histogram("shardrun_http_request_seconds", "HTTP request latency at the front door", ["worker"],
-                         buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+HTTP_SECONDS = Histogram(
+    "shardrun_http_request_seconds",
+    "HTTP request latency at the front door",
+    ["worker"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 INFLIGHT = Gauge("shardrun_requests_inflight", "requests accepted and not answered yet", multiprocess_mode="livesum")
 QUEUED = Gauge("shardrun_requests_queued", "requests waiting for a shard", multiprocess_mode="livesum")
 RESTARTS = Counter("shardrun_shard_restarts", "shard processes that died and were replaced", ["shard"])
 CACHE_HITS = Counter("shardrun_cache_hits", "warm isolate reused", ["shard"])
 CACHE_MISSES = Counter("shardrun_cache_misses", "no warm isolate: a new one was loaded", ["shard"])
 CACHE_EVICTIONS = Counter("shardrun_cache_evictions", "isolates evicted by the LRU limits", ["shard"])
-ISOLATES = Gauge("shardrun_isolates_cached", "warm isolates in the shard caches", ["shard"], multiprocess_mode="livesum")
-TASKS = Counter("shardrun_tasks", "queued tasks finished by a task source, by source and outcome", ["source", "outcome"])
-RSS = Gauge("shardrun_process_rss_bytes", "resident memory of each shardrun process", ["role"], multiprocess_mode="liveall")
+ISOLATES = Gauge(
+    "shardrun_isolates_cached", "warm isolates in the shard caches", ["shard"], multiprocess_mode="livesum"
+)
+TASKS = Counter(
+    "shardrun_tasks", "queued tasks finished by a task source, by source and outcome", ["source", "outcome"]
+)
+RSS = Gauge(
+    "shardrun_process_rss_bytes", "resident memory of each shardrun process", ["role"], multiprocess_mode="liveall"
+)
 
 
 def rss_bytes() -> int:

@@ -22,17 +22,17 @@ from pathlib import Path
 
 # Named exit codes: the supervisor decides by them whether to respawn.
 EXIT_OK = 0
-EXIT_CRASH = 1          # an unexpected exception: respawn
-EXIT_BOOT_ERROR = 3     # the child could not start (bad config): halt instead of looping
-EXIT_STUCK = 5          # the watchdog found JS that would not yield: respawn
-EXIT_PARENT_GONE = 6    # the supervisor died: do not come back
-EXIT_RECYCLE = 7        # a shard handed its slot over (RSS over its ceiling): respawn, not a crash
+EXIT_CRASH = 1  # an unexpected exception: respawn
+EXIT_BOOT_ERROR = 3  # the child could not start (bad config): halt instead of looping
+EXIT_STUCK = 5  # the watchdog found JS that would not yield: respawn
+EXIT_PARENT_GONE = 6  # the supervisor died: do not come back
+EXIT_RECYCLE = 7  # a shard handed its slot over (RSS over its ceiling): respawn, not a crash
 
 # Liveness: a child proves it is alive by touching its heartbeat file (the supervisor kills
 # one whose file went stale); a shard recycling itself writes DRAINING into it.
-ROUTER_HEARTBEAT = "router.hb"   # in the runtime dir
+ROUTER_HEARTBEAT = "router.hb"  # in the runtime dir
 DRAINING = b"draining\n"
-STALL_BEATS = 3         # a loop silent this many intervals (and not in a guarded JS turn) is stuck
+STALL_BEATS = 3  # a loop silent this many intervals (and not in a guarded JS turn) is stuck
 
 _PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
@@ -153,7 +153,7 @@ class HeartbeatFile:
         self._thread = threading.Thread(target=self._run, name="shardrun-heartbeat", daemon=True)
 
     def start(self) -> None:
-        os.utime(self.fd)   # the first beat: the supervisor counts the process as ready from now
+        os.utime(self.fd)  # the first beat: the supervisor counts the process as ready from now
         self._thread.start()
 
     def alive(self) -> None:

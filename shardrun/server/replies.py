@@ -23,7 +23,7 @@ class CallTag:
     tenant: str
     console: bool
     request_id: str | None
-    depth: int = 0          # worker-to-worker calls above this one
+    depth: int = 0  # worker-to-worker calls above this one
 
 
 def reply_cap(lim: Limits) -> int:
@@ -33,8 +33,12 @@ def reply_cap(lim: Limits) -> int:
 
 def result_body(tag: CallTag, r: Result, slot: int, cap: int) -> tuple[bytes, bool]:
     """(reply body, ok) for a call's result; a body over `cap` becomes E_RESPONSE_TOO_LARGE."""
-    extra: dict[str, Any] = {"shard": slot, "tenant": tag.tenant, "cpu_ms": round(r.cpu_ms, 3),
-                             "wall_ms": round(r.wall_ms, 3)}
+    extra: dict[str, Any] = {
+        "shard": slot,
+        "tenant": tag.tenant,
+        "cpu_ms": round(r.cpu_ms, 3),
+        "wall_ms": round(r.wall_ms, 3),
+    }
     if r.logs and tag.console:
         extra["logs"] = [[line.level, line.text] for line in r.logs]
     if not r.ok:

@@ -41,8 +41,8 @@ from shardrun.settings import Settings
 log = logging.getLogger("shardrun.router")
 
 TICK_SECONDS = 0.01
-FD_RESERVE = 256          # descriptors kept back from HTTP connections: zmq, ipc sockets, logs, metrics files
-ADMIN_CONNECTIONS = 64    # connections to the admin port (they come out of the reserve)
+FD_RESERVE = 256  # descriptors kept back from HTTP connections: zmq, ipc sockets, logs, metrics files
+ADMIN_CONNECTIONS = 64  # connections to the admin port (they come out of the reserve)
 
 
 class Router:
@@ -59,17 +59,45 @@ class Router:
         self.frontend = self._router_socket(s.client_endpoint)
         self.front: FrontDoor | None = None
         if s.http_enabled:
-            limits = HttpLimits(s.http_max_header_bytes, s.http_max_body_bytes, s.http_header_timeout_s,
-                                s.http_body_timeout_s, s.http_keepalive_timeout_s)
-            self.front = FrontDoor(s.http_host, s.http_port, s.worker_domains, limits, settings.payload.max_depth,
-                                   t.accept, t.status, time.monotonic(), s.access_log, admin=s.admin_port is None,
-                                   max_per_ip=s.http_max_connections_per_ip, max_conns=connection_cap(s.http_max_connections))
+            limits = HttpLimits(
+                s.http_max_header_bytes,
+                s.http_max_body_bytes,
+                s.http_header_timeout_s,
+                s.http_body_timeout_s,
+                s.http_keepalive_timeout_s,
+            )
+            self.front = FrontDoor(
+                s.http_host,
+                s.http_port,
+                s.worker_domains,
+                limits,
+                settings.payload.max_depth,
+                t.accept,
+                t.status,
+                time.monotonic(),
+                s.access_log,
+                admin=s.admin_port is None,
+                max_per_ip=s.http_max_connections_per_ip,
+                max_conns=connection_cap(s.http_max_connections),
+            )
             log.info("HTTP on http://%s:%d/", s.http_host, self.front.port)
         self.admin: FrontDoor | None = None
         if s.admin_port is not None:
-            self.admin = FrontDoor(s.http_host, s.admin_port, [], HttpLimits(), settings.payload.max_depth,
-                                   t.accept, t.status, time.monotonic(), access_log=False, admin=True, workers=False,
-                                   max_per_ip=ADMIN_CONNECTIONS, max_conns=ADMIN_CONNECTIONS)
+            self.admin = FrontDoor(
+                s.http_host,
+                s.admin_port,
+                [],
+                HttpLimits(),
+                settings.payload.max_depth,
+                t.accept,
+                t.status,
+                time.monotonic(),
+                access_log=False,
+                admin=True,
+                workers=False,
+                max_per_ip=ADMIN_CONNECTIONS,
+                max_conns=ADMIN_CONNECTIONS,
+            )
             log.info("admin HTTP on http://%s:%d/", s.http_host, self.admin.port)
 
     def _router_socket(self, endpoint: str) -> zmq.Socket:
@@ -187,7 +215,9 @@ class Router:
             return
         ident = live[0].sent_to
         try:
-            self.backend.send_multipart([ident, protocol.HEADER, protocol.REQUEST, *(p.body for p in live)], zmq.NOBLOCK)
+            self.backend.send_multipart(
+                [ident, protocol.HEADER, protocol.REQUEST, *(p.body for p in live)], zmq.NOBLOCK
+            )
         except zmq.ZMQError as exc:
             log.warning("shard %d unreachable (%s); requeueing %d requests", shard.slot, exc, len(live))
             self.table.unsend(shard, live, ident)
@@ -202,7 +232,7 @@ class Router:
                 return
             try:
                 self._from_shard(frames)
-            except Exception:   # one bad message is dropped and counted; the router goes on
+            except Exception:  # one bad message is dropped and counted; the router goes on
                 self.table.counts["bad_frames"] += 1
                 log.exception("dropped a shard message that could not be handled")
 
@@ -267,8 +297,13 @@ def connection_cap(configured: int | None) -> int:
     if configured is None:
         return max(1, min(10_000, room))
     if configured > room:
-        log.warning("http_max_connections=%d is more than %d open files leave room for (%d): accept() will run out "
-                    "of descriptors first", configured, soft, room)
+        log.warning(
+            "http_max_connections=%d is more than %d open files leave room for (%d): accept() will run out "
+            "of descriptors first",
+            configured,
+            soft,
+            room,
+        )
     return configured
 
 

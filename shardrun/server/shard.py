@@ -60,10 +60,10 @@ log = logging.getLogger("shardrun.shard")
 console = logs.get("shardrun.console")
 
 HEAP_SAMPLE_EVERY = 64  # requests between heap-size samples of a cached isolate
-SLICE_S = 0.02          # longest run of starts before the loop polls, pumps and flushes again
-FLUSH_AFTER_S = 0.002   # replies wait about this long for others to share their message ...
-SLOW_TURN_S = 0.005     # ... unless the next turn is of a tenant whose last start took this long
-DRAIN_QUIET_S = 0.5     # a recycling shard exits once idle and sent nothing new for this long
+SLICE_S = 0.02  # longest run of starts before the loop polls, pumps and flushes again
+FLUSH_AFTER_S = 0.002  # replies wait about this long for others to share their message ...
+SLOW_TURN_S = 0.005  # ... unless the next turn is of a tenant whose last start took this long
+DRAIN_QUIET_S = 0.5  # a recycling shard exits once idle and sent nothing new for this long
 
 
 @dataclass(frozen=True)
@@ -85,23 +85,24 @@ class Shard:
         self.serve = settings.serve
         self.place = place
         self.oneshot = self.serve.mode == "oneshot"
-        self.registry = Registry(self.serve.workers, settings.limits.to_limits(),
-                                 settings.fetch.under(settings.egress.controls(self.serve)))
+        self.registry = Registry(
+            self.serve.workers, settings.limits.to_limits(), settings.fetch.under(settings.egress.controls(self.serve))
+        )
         self.cache = IsolateCache(self.serve.cache_max_isolates, self.serve.cache_max_mb << 20, self.serve.reuse_cap)
         self.spares: list[Prepared] = []
-        self.wakes: dict[WorkerIsolate, float | None] = {}   # isolates with work in flight
+        self.wakes: dict[WorkerIsolate, float | None] = {}  # isolates with work in flight
         self.runq = RunQueues(self.serve.tenant_max_running)
         self.served = 0
         self.errors = 0
         self.bad_frames = 0
         self.stopping = False
-        self.draining: float | None = None   # when the shard started handing its slot over
+        self.draining: float | None = None  # when the shard started handing its slot over
         self.last_request = 0.0
         self.rss = 0
         self.ceilings = RssCeilings.of(self.serve)
         self.next_hb = 0.0
         self._flushed = 0.0
-        self.slow: set[str] = set()          # tenants whose last first turn was slow
+        self.slow: set[str] = set()  # tenants whose last first turn was slow
         self._out: list[bytes] = []  # reply bodies to send at the end of this wake-up
         self.zctx = zmq.Context()
         self.sock = self.zctx.socket(zmq.DEALER)
@@ -112,8 +113,9 @@ class Shard:
         self.sock.connect(place.backend)
         self.egress = Egress()
         self.internal = InternalRoutes(self.zctx, self.serve.client_endpoint, self.serve.worker_domains)
-        self.fetch_host = FetchHost(self.egress, self._fetch_policy, self._wake, self.internal,
-                                    depth_of=lambda call: call.tag.depth)
+        self.fetch_host = FetchHost(
+            self.egress, self._fetch_policy, self._wake, self.internal, depth_of=lambda call: call.tag.depth
+        )
         self.watchdog = Watchdog(self._stuck)
         from shardrun.server.metrics import ShardMetrics
 
@@ -144,14 +146,21 @@ class Shard:
                 deadline_stop = deadline_stop or now + self.serve.graceful_timeout_s
                 if idle or now >= deadline_stop:
                     return EXIT_OK
-            if self.draining is not None and ((idle and now - self.last_request >= DRAIN_QUIET_S)
-                                              or now >= self.draining + self.serve.graceful_timeout_s):
+            if self.draining is not None and (
+                (idle and now - self.last_request >= DRAIN_QUIET_S)
+                or now >= self.draining + self.serve.graceful_timeout_s
+            ):
                 log.info("shard %d (pid %d) handed its slot over: exiting", self.place.slot, os.getpid())
                 return EXIT_RECYCLE
             wake = min((w for w in self.wakes.values() if w is not None), default=None)
             timeout = 0.0 if self.runq.order else (self.next_hb if wake is None else min(self.next_hb, wake)) - now
-            if timeout > 0 and len(self.spares) < self.serve.spare_isolates and not self._waiting() \
-                    and self.draining is None and not self._memory_short():
+            if (
+                timeout > 0
+                and len(self.spares) < self.serve.spare_isolates
+                and not self._waiting()
+                and self.draining is None
+                and not self._memory_short()
+            ):
                 # Idle: make a spare now, so a cold start later is only loading the worker.
                 self.spares.append(prepare(self.settings.limits.to_limits()))
                 continue
@@ -159,8 +168,9 @@ class Shard:
             if self.sock in ready:
                 self._read_all()
             # (only what is readable: a shard that never fetches makes no system call for it)
-            for key, ok, value in ((self.egress.drain() if self.egress.fileno() in ready else [])
-                                   + (self.internal.drain() if self.internal.sock in ready else [])):
+            for key, ok, value in (self.egress.drain() if self.egress.fileno() in ready else []) + (
+                self.internal.drain() if self.internal.sock in ready else []
+            ):
                 self.fetch_host.done(key, ok, value)
             for key, ok, value in self.internal.expire():
                 self.fetch_host.done(key, ok, value)
@@ -208,7 +218,7 @@ class Shard:
         while (item := self.runq.take()) is not None:
             tenant, msg = item
             if self._out and (tenant in self.slow or t0 - self._flushed >= FLUSH_AFTER_S):
-                self._flush()   # what is answered goes out before a turn that may take long
+                self._flush()  # what is answered goes out before a turn that may take long
             if not self._start(msg, tenant):
                 self.runq.finished(tenant)
             t1 = time.monotonic()
@@ -275,11 +285,23 @@ class Shard:
         try:
             iso, spec = self._isolate_for(worker, msg.body.get("tenant"))
             rq = msg.body.get("request_id")
-            tag = CallTag(rid, spec.name, iso.tag[0], spec.console, rq if isinstance(rq, str) else None,
-                          protocol.request_depth(msg))
+            tag = CallTag(
+                rid,
+                spec.name,
+                iso.tag[0],
+                spec.console,
+                rq if isinstance(rq, str) else None,
+                protocol.request_depth(msg),
+            )
             limits = replace(spec.limits, wall_ms=min(wall_ms, spec.limits.wall_ms)) if wall_ms else None
-            iso.submit(kind, arg, on_result=self._reply, on_finish=lambda call: self._finished(call, tenant),
-                       limits=limits, tag=tag)
+            iso.submit(
+                kind,
+                arg,
+                on_result=self._reply,
+                on_finish=lambda call: self._finished(call, tenant),
+                limits=limits,
+                tag=tag,
+            )
         except ShardrunError as exc:
             self._send_error(rid, exc.code, exc.message, exc.stack)
             return False
@@ -298,15 +320,22 @@ class Shard:
             # A new version of a worker makes its old isolates useless.
             self.cache.drop_where(lambda k: k[1] == spec.name and k[0] == key[0] and k[2] != spec.version)
         prepared = self.spares.pop() if self.spares else None
-        iso = WorkerIsolate(spec.script, spec.limits, spec.env, host_ops=self.fetch_host, watchdog=self.watchdog,
-                            prepared=prepared, raw_fetch=True)
+        iso = WorkerIsolate(
+            spec.script,
+            spec.limits,
+            spec.env,
+            host_ops=self.fetch_host,
+            watchdog=self.watchdog,
+            prepared=prepared,
+            raw_fetch=True,
+        )
         iso.tag = key
         if not self.oneshot:
             self.cache.put(key, iso, iso.heap_bytes())
         return iso, spec
 
     def _fetch_policy(self, iso: WorkerIsolate, call: Call) -> FetchPolicy:
-        return self.registry.get(call.tag.worker).fetch   # edits of worker.toml apply at once
+        return self.registry.get(call.tag.worker).fetch  # edits of worker.toml apply at once
 
     def _wake(self, iso: WorkerIsolate) -> None:
         """A host op of this isolate settled: pump it in this loop turn."""
@@ -325,7 +354,7 @@ class Shard:
         if tag.console:
             if r.logs:
                 self._log_console(tag, r.logs)
-            call.ext_logs_sent = len(r.logs)   # later lines (ctx.waitUntil work) are logged when it finishes
+            call.ext_logs_sent = len(r.logs)  # later lines (ctx.waitUntil work) are logged when it finishes
         lim = self.registry.get(tag.worker).limits
         body, ok = replies.result_body(tag, r, self.place.slot, replies.reply_cap(lim))
         self.errors += not ok
@@ -333,8 +362,14 @@ class Shard:
 
     def _log_console(self, tag: CallTag, lines: list[LogLine]) -> None:
         for line in lines:
-            console.info("console", level_js=line.level, text=line.text, worker=tag.worker, tenant=tag.tenant,
-                         request_id=tag.request_id)
+            console.info(
+                "console",
+                level_js=line.level,
+                text=line.text,
+                worker=tag.worker,
+                tenant=tag.tenant,
+                request_id=tag.request_id,
+            )
 
     def _finished(self, call: Call, tenant: str) -> None:
         """A call is over (its response and its waitUntil work): free its tenant's run slot, and log
@@ -342,7 +377,7 @@ class Shard:
         tag: CallTag = call.tag
         self.runq.finished(tenant)
         if tag.console and len(call.logs) > call.ext_logs_sent and call.result is not None:
-            self._log_console(tag, call.logs[call.ext_logs_sent:])
+            self._log_console(tag, call.logs[call.ext_logs_sent :])
 
     def _send_error(self, rid: int, code: str, message: str, stack: str = "") -> None:
         self.errors += 1
@@ -352,11 +387,22 @@ class Shard:
     def stats(self) -> dict[str, Any]:
         c = self.cache.stats
         return {
-            "shard": self.place.slot, "pid": os.getpid(), "gen": self.place.gen,
-            "inflight": sum(len(i.inflight) for i in self.wakes), "waiting": self.runq.waiting,
-            "cached": len(self.cache), "cache_bytes": self.cache.bytes, "rss_bytes": self.rss, "hits": c.hits,
-            "misses": c.misses, "evictions": c.evictions, "retired": c.retired, "served": self.served,
-            "errors": self.errors, "bad_frames": self.bad_frames, "spares": len(self.spares),
+            "shard": self.place.slot,
+            "pid": os.getpid(),
+            "gen": self.place.gen,
+            "inflight": sum(len(i.inflight) for i in self.wakes),
+            "waiting": self.runq.waiting,
+            "cached": len(self.cache),
+            "cache_bytes": self.cache.bytes,
+            "rss_bytes": self.rss,
+            "hits": c.hits,
+            "misses": c.misses,
+            "evictions": c.evictions,
+            "retired": c.retired,
+            "served": self.served,
+            "errors": self.errors,
+            "bad_frames": self.bad_frames,
+            "spares": len(self.spares),
         }
 
     def _heartbeat(self, now: float) -> None:
@@ -365,7 +411,7 @@ class Shard:
         self.rss = rss_bytes()
         self._check_memory()
         st = self.stats()
-        if self.draining is None:   # a heartbeat would make the router send it requests again
+        if self.draining is None:  # a heartbeat would make the router send it requests again
             self.sock.send_multipart(protocol.encode_heartbeat(**st))
         self.metrics.publish(st["hits"], st["misses"], st["evictions"], st["cached"], self.rss)
 
@@ -376,20 +422,38 @@ class Shard:
         """Over the hard ceiling: hand the slot over. Over the soft one: drop spares and cold isolates."""
         mb = self.rss >> 20
         if self.ceilings.hard and self.rss > self.ceilings.hard and self.draining is None:
-            log.warning("shard %d RSS %d MB is over its hard ceiling of %d MB: handing its slot to a replacement",
-                        self.place.slot, mb, self.ceilings.hard >> 20)
+            log.warning(
+                "shard %d RSS %d MB is over its hard ceiling of %d MB: handing its slot to a replacement",
+                self.place.slot,
+                mb,
+                self.ceilings.hard >> 20,
+            )
             self.draining = time.monotonic()
-            self.beat.mark_draining()   # the supervisor starts the replacement now
-            self.sock.send_multipart(protocol.encode(protocol.DISCONNECT, {
-                "reason": "memory", "id": None, "shard": self.place.slot, "pid": os.getpid(),
-                "message": f"the shard's RSS of {mb} MB is over its ceiling; it is being replaced"}))
+            self.beat.mark_draining()  # the supervisor starts the replacement now
+            self.sock.send_multipart(
+                protocol.encode(
+                    protocol.DISCONNECT,
+                    {
+                        "reason": "memory",
+                        "id": None,
+                        "shard": self.place.slot,
+                        "pid": os.getpid(),
+                        "message": f"the shard's RSS of {mb} MB is over its ceiling; it is being replaced",
+                    },
+                )
+            )
         elif self._memory_short():
             for p in self.spares:
                 p.iso.close()
             self.spares.clear()
             gone = self.cache.evict_cold()
-            log.info("shard %d RSS %d MB is over its soft ceiling of %d MB: evicted %d cold isolates",
-                     self.place.slot, mb, self.ceilings.soft >> 20, len(gone))
+            log.info(
+                "shard %d RSS %d MB is over its soft ceiling of %d MB: evicted %d cold isolates",
+                self.place.slot,
+                mb,
+                self.ceilings.soft >> 20,
+                len(gone),
+            )
 
     def _on_term(self, signum: int, frame: object) -> None:
         self.stopping = True
@@ -403,10 +467,19 @@ class Shard:
             s = ctx.socket(zmq.DEALER)
             s.setsockopt(zmq.LINGER, 1000)
             s.connect(self.place.backend)
-            s.send_multipart(protocol.encode(protocol.DISCONNECT, {
-                "reason": "cpu", "id": call.tag.rid, "shard": self.place.slot, "pid": os.getpid(),
-                "message": f"the request used more than its CPU budget of {call.cpu_budget * 1000:g} ms in code "
-                           "the engine could not interrupt; its shard was replaced"}))
+            s.send_multipart(
+                protocol.encode(
+                    protocol.DISCONNECT,
+                    {
+                        "reason": "cpu",
+                        "id": call.tag.rid,
+                        "shard": self.place.slot,
+                        "pid": os.getpid(),
+                        "message": f"the request used more than its CPU budget of {call.cpu_budget * 1000:g} ms in code "
+                        "the engine could not interrupt; its shard was replaced",
+                    },
+                )
+            )
             s.close()
             ctx.term()
         finally:
@@ -431,4 +504,3 @@ def run_shard(settings: Settings, place: ShardPlace) -> int:
         return shard.run()
     finally:
         shard.close()
-

@@ -39,24 +39,24 @@ log = logging.getLogger("shardrun.supervisor")
 
 LOOP_SECONDS = 0.05
 KILL_AFTER_ABORT_S = 1.0
-BOOT_GRACE_S = 5.0       # a child that never beat yet may take this long to start (if the timeout is shorter)
+BOOT_GRACE_S = 5.0  # a child that never beat yet may take this long to start (if the timeout is shorter)
 ROLL_READY_TIMEOUT_S = 30.0
 MAX_BACKOFF_S = 30.0
-SOURCE_SLOTS = {"postgres": -2, "nats": -3}   # slot numbers of the task-source children (the router is -1)
+SOURCE_SLOTS = {"postgres": -2, "nats": -3}  # slot numbers of the task-source children (the router is -1)
 
 
 @dataclass
 class Child:
     """One child process."""
 
-    role: str            # "router", "shard" or "source"
+    role: str  # "router", "shard" or "source"
     slot: int
     gen: int
     pid: int
     started: float
     heartbeat: Path | None = None
     aborted_at: float | None = None
-    retiring: bool = False   # replaced by a newer generation: its exit is not a death
+    retiring: bool = False  # replaced by a newer generation: its exit is not a death
 
 
 @dataclass
@@ -83,7 +83,7 @@ class Supervisor:
     def __init__(self, settings: Settings, config: str | None = None, flags: dict[str, object] | None = None) -> None:
         self.settings = settings
         self.config = config
-        self.flags = flags or {}   # serve settings given on the command line: they survive a reload
+        self.flags = flags or {}  # serve settings given on the command line: they survive a reload
         self.serve = settings.serve
         self.signals: queue.SimpleQueue[int] = queue.SimpleQueue()
         self.children: dict[int, Child] = {}
@@ -97,14 +97,18 @@ class Supervisor:
         self.own_dir = self.serve.runtime_dir is None
         self.dir = Path(tempfile.mkdtemp(prefix="shardrun-")) if self.own_dir else Path(self.serve.runtime_dir)  # type: ignore[arg-type]
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.spawns = count()   # heartbeat files are unique: a shard and its replacement overlap
-        if self.own_dir:        # the children find their heartbeat files (the router's) here
-            self._set_settings(settings.model_copy(update={"serve": self.serve.model_copy(
-                update={"runtime_dir": self.dir})}))
+        self.spawns = count()  # heartbeat files are unique: a shard and its replacement overlap
+        if self.own_dir:  # the children find their heartbeat files (the router's) here
+            self._set_settings(
+                settings.model_copy(update={"serve": self.serve.model_copy(update={"runtime_dir": self.dir})})
+            )
         self.backend = f"ipc://{self.dir}/backend.ipc"
-        if not self.serve.client_endpoint:   # an ipc socket of this node (task-source nodes need no TCP port)
-            self._set_settings(self.settings.model_copy(update={"serve": self.serve.model_copy(
-                update={"client_endpoint": f"ipc://{self.dir}/client.ipc"})}))
+        if not self.serve.client_endpoint:  # an ipc socket of this node (task-source nodes need no TCP port)
+            self._set_settings(
+                self.settings.model_copy(
+                    update={"serve": self.serve.model_copy(update={"client_endpoint": f"ipc://{self.dir}/client.ipc"})}
+                )
+            )
         self.sources = settings.sources.enabled()
         # Every process of this server writes its metrics here; set before any child imports the client.
         self.metrics_dir = self.dir / "metrics"
@@ -130,8 +134,14 @@ class Supervisor:
             self.spawn_shard(slot)
         for name in self.sources:
             self.spawn_source(name)
-        log.info("serving %s workers from %s on %s (%d shards, mode %s)", len(os.listdir(self.serve.workers)),
-                 self.serve.workers, self.serve.client_endpoint, self.serve.shards, self.serve.mode)
+        log.info(
+            "serving %s workers from %s on %s (%d shards, mode %s)",
+            len(os.listdir(self.serve.workers)),
+            self.serve.workers,
+            self.serve.client_endpoint,
+            self.serve.shards,
+            self.serve.mode,
+        )
         try:
             while True:
                 try:
@@ -155,8 +165,13 @@ class Supervisor:
         self.signals.put(signum)  # no logging here, just queue the signal
 
     def dispatch(self, sig: int) -> None:
-        {signal.SIGCHLD: self.handle_chld, signal.SIGTERM: self.handle_term, signal.SIGINT: self.handle_int,
-         signal.SIGQUIT: self.handle_int, signal.SIGHUP: self.handle_hup}[sig]()
+        {
+            signal.SIGCHLD: self.handle_chld,
+            signal.SIGTERM: self.handle_term,
+            signal.SIGINT: self.handle_int,
+            signal.SIGQUIT: self.handle_int,
+            signal.SIGHUP: self.handle_hup,
+        }[sig]()
 
     def handle_chld(self) -> None:
         self.reap_children()
@@ -185,8 +200,10 @@ class Supervisor:
             new = load_settings(self.config)
             # The command line's flags still win; the shape of the server (shard count, runtime
             # dir, endpoints, which the router holds) is what it started with.
-            kept = {k: getattr(self.serve, k) for k in ("shards", "runtime_dir", "client_endpoint", "http_host",
-                                                         "http_port", "admin_port")}
+            kept = {
+                k: getattr(self.serve, k)
+                for k in ("shards", "runtime_dir", "client_endpoint", "http_host", "http_port", "admin_port")
+            }
             serve = new.serve.model_validate({**new.serve.model_dump(), **self.flags, **kept})
             # Task sources keep what they started with (their flags are not in the file).
             new = new.model_copy(update={"serve": serve, "sources": self.settings.sources})
@@ -266,7 +283,9 @@ class Supervisor:
             return
         if self.rolling:
             slot = self.rolling.popleft()
-            old = next((c.pid for c in self.children.values() if c.role == "shard" and c.slot == slot and not c.retiring), None)
+            old = next(
+                (c.pid for c in self.children.values() if c.role == "shard" and c.slot == slot and not c.retiring), None
+            )
             self.roll = Roll(slot, self.spawn_shard(slot), old, now + ROLL_READY_TIMEOUT_S)
 
     def reap_children(self) -> None:
@@ -306,7 +325,7 @@ class Supervisor:
                 return
         if code == EXIT_PARENT_GONE:
             return
-        if code in (EXIT_STUCK, EXIT_RECYCLE):   # replaced over one request / its memory: not a crash loop
+        if code in (EXIT_STUCK, EXIT_RECYCLE):  # replaced over one request / its memory: not a crash loop
             h.respawn_at = now
             return
         h.deaths.append(now)
@@ -314,8 +333,13 @@ class Supervisor:
             h.deaths.popleft()
         if len(h.deaths) >= self.serve.respawn_burst:
             h.backoff = min(MAX_BACKOFF_S, max(0.5, h.backoff * 2))
-            log.error("slot %d died %d times in %gs: waiting %.1fs before respawning", child.slot, len(h.deaths),
-                      self.serve.respawn_window_s, h.backoff)
+            log.error(
+                "slot %d died %d times in %gs: waiting %.1fs before respawning",
+                child.slot,
+                len(h.deaths),
+                self.serve.respawn_window_s,
+                h.backoff,
+            )
         else:
             h.backoff = 0.0
         h.respawn_at = now + h.backoff
@@ -358,9 +382,10 @@ class Supervisor:
                 c.aborted_at = now
                 self._kill(c.pid, signal.SIGABRT)
             elif st.st_size and c.role == "shard" and not c.retiring:
-                log.warning("%s (pid %d) is recycling itself (RSS over its ceiling): starting its replacement",
-                            what, c.pid)
-                c.retiring = True   # manage_children starts the new one; the old one drains and exits
+                log.warning(
+                    "%s (pid %d) is recycling itself (RSS over its ceiling): starting its replacement", what, c.pid
+                )
+                c.retiring = True  # manage_children starts the new one; the old one drains and exits
 
     def _metrics_dead(self, pid: int) -> None:
         """The live gauges of a dead process must not count any more."""

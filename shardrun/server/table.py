@@ -31,7 +31,7 @@ class Pending:
     """A request the router accepted and has not answered yet."""
 
     rid: int
-    client: Any          # a ZeroMQ identity (bytes) or an HttpClient
+    client: Any  # a ZeroMQ identity (bytes) or an HttpClient
     client_id: Any
     slot: int
     tenant: str
@@ -39,9 +39,9 @@ class Pending:
     wait_deadline: float
     reply_deadline: float
     sent_to: bytes | None = None
-    retries: int = 0     # times it may still be sent again if its shard dies under it (idempotent workers)
+    retries: int = 0  # times it may still be sent again if its shard dies under it (idempotent workers)
     wall_s: float = 0.0
-    priority: int = 0    # place in a busy shard's queue: higher first, then first come
+    priority: int = 0  # place in a busy shard's queue: higher first, then first come
 
 
 @dataclass
@@ -72,9 +72,9 @@ class RoutingTable:
         self.shards = [ShardState(i) for i in range(s.shards)]
         self._slots: dict[str, int] = {}  # tenant -> shard, memoised
         self.pending: dict[int, Pending] = {}
-        self.tenant_inflight: Counter[str] = Counter()   # accepted and not answered (waiting or running)
-        self.tenant_running: Counter[str] = Counter()    # sent to a shard and not answered
-        self.tenant_queued: Counter[str] = Counter()     # waiting in a shard's queue
+        self.tenant_inflight: Counter[str] = Counter()  # accepted and not answered (waiting or running)
+        self.tenant_running: Counter[str] = Counter()  # sent to a shard and not answered
+        self.tenant_queued: Counter[str] = Counter()  # waiting in a shard's queue
         # One tenant may hold at most this many of a shard's slots and of the queue, so another
         # tenant on the same shard always finds room.
         self.slot_share = max(1, int(s.max_inflight_per_shard * s.tenant_max_share))
@@ -108,7 +108,9 @@ class RoutingTable:
             # A worker's own max_concurrency can lower the operator's tenant limit, never raise it.
             cap = min(spec.max_concurrency or self.serve.tenant_max_concurrency, self.serve.tenant_max_concurrency)
             if self.tenant_inflight[tenant] >= cap:
-                raise ShardrunError(f"tenant {tenant!r} has {cap} requests in flight already (its limit)", code="E_TENANT_LIMIT")
+                raise ShardrunError(
+                    f"tenant {tenant!r} has {cap} requests in flight already (its limit)", code="E_TENANT_LIMIT"
+                )
         except protocol.ProtocolError as exc:
             self.counts["bad_requests"] += 1
             self._client_error(client, cid, "E_BAD_REQUEST", str(exc))
@@ -122,21 +124,37 @@ class RoutingTable:
         now = time.monotonic()
         prefix = b'{"id":%d,' % cid if isinstance(cid, int) and not isinstance(cid, bool) else b""
         if prefix and raw.startswith(prefix):  # the usual case: swap the id without re-encoding the body
-            out = b'{"id":%d,' % rid + raw[len(prefix):]
+            out = b'{"id":%d,' % rid + raw[len(prefix) :]
         else:
             out = orjson.dumps({**body, "id": rid})
         wall_s = (spec.limits.wall_ms + self.serve.reply_grace_ms) / 1000
-        p = Pending(rid, client, cid, slot, tenant, out, now + self.serve.wait_timeout_ms / 1000, now + wall_s,
-                    retries=1 if spec.idempotent else 0, wall_s=wall_s, priority=priority)
+        p = Pending(
+            rid,
+            client,
+            cid,
+            slot,
+            tenant,
+            out,
+            now + self.serve.wait_timeout_ms / 1000,
+            now + wall_s,
+            retries=1 if spec.idempotent else 0,
+            wall_s=wall_s,
+            priority=priority,
+        )
         self.pending[rid] = p
         self.tenant_inflight[tenant] += 1
         self.counts["accepted"] += 1
         shard = self.shards[slot]
         if self.queued >= self.serve.queue_cap():
-            self.fail(p, "E_OVERLOADED", f"all shards are busy and {self.queued} requests are already waiting; retry later")
+            self.fail(
+                p, "E_OVERLOADED", f"all shards are busy and {self.queued} requests are already waiting; retry later"
+            )
         elif self.tenant_queued[tenant] >= self.queue_share:
-            self.fail(p, "E_TENANT_LIMIT", f"tenant {tenant!r} has {self.queue_share} requests waiting already "
-                                           "(its share of the queue)")
+            self.fail(
+                p,
+                "E_TENANT_LIMIT",
+                f"tenant {tenant!r} has {self.queue_share} requests waiting already (its share of the queue)",
+            )
         else:
             self._push(shard, p)
             self._drain_queue(shard)
@@ -230,7 +248,7 @@ class RoutingTable:
         del self.pending[rid]
         self._settled(p)
         self.counts["answered"] += 1
-        self._to_client(p.client, b'{"id":%b,' % orjson.dumps(p.client_id) + body[comma + 1:])
+        self._to_client(p.client, b'{"id":%b,' % orjson.dumps(p.client_id) + body[comma + 1 :])
 
     def _settled(self, p: Pending) -> None:
         _dec(self.tenant_inflight, p.tenant)
@@ -300,7 +318,7 @@ class RoutingTable:
             s.identity = None
         now = time.monotonic()
         for p in [p for p in self.pending.values() if p.sent_to == ident]:
-            if p.retries > 0:   # an idempotent worker's request: once more, on the replacement
+            if p.retries > 0:  # an idempotent worker's request: once more, on the replacement
                 p.retries -= 1
                 p.wait_deadline, p.reply_deadline = now + self.serve.wait_timeout_ms / 1000, now + p.wall_s
                 self.counts["retried"] += 1
@@ -315,7 +333,11 @@ class RoutingTable:
             while s.queue and (s.queue[0].wait_deadline <= now or s.queue[0].rid not in self.pending):
                 p = self._pop(s)
                 if p.rid in self.pending:
-                    self.fail(p, "E_OVERLOADED", f"no shard could take the request within {self.serve.wait_timeout_ms:g} ms; retry later")
+                    self.fail(
+                        p,
+                        "E_OVERLOADED",
+                        f"no shard could take the request within {self.serve.wait_timeout_ms:g} ms; retry later",
+                    )
         if self.pending:
             late = [p for p in self.pending.values() if p.sent_to is not None and p.reply_deadline <= now]
             for p in late:
@@ -325,11 +347,25 @@ class RoutingTable:
     def status(self) -> dict[str, Any]:
         """Counters for `shardrun status` and the stats endpoint."""
         return {
-            "mode": self.serve.mode, "uptime_s": round(time.time() - self.started, 3), "router_pid": os.getpid(),
-            "pending": len(self.pending), "queued": self.queued, "counts": dict(self.counts), "errors": dict(self.codes),
-            "shards": [{"slot": s.slot, "pid": s.pid, "ready": s.ready, "inflight": s.inflight, "queued": len(s.queue),
-                        "restarts": s.restarts, **{k: v for k, v in s.stats.items() if k not in ("shard", "pid")}}
-                       for s in self.shards],
+            "mode": self.serve.mode,
+            "uptime_s": round(time.time() - self.started, 3),
+            "router_pid": os.getpid(),
+            "pending": len(self.pending),
+            "queued": self.queued,
+            "counts": dict(self.counts),
+            "errors": dict(self.codes),
+            "shards": [
+                {
+                    "slot": s.slot,
+                    "pid": s.pid,
+                    "ready": s.ready,
+                    "inflight": s.inflight,
+                    "queued": len(s.queue),
+                    "restarts": s.restarts,
+                    **{k: v for k, v in s.stats.items() if k not in ("shard", "pid")},
+                }
+                for s in self.shards
+            ],
         }
 
 

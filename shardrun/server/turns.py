@@ -26,8 +26,8 @@ class RunQueues:
     def __init__(self, max_running: int) -> None:
         self.max_running = max_running
         self.queues: dict[str, deque[protocol.Message]] = {}
-        self.order: deque[str] = deque()      # tenants that may start one now, next first
-        self.blocked: set[str] = set()        # tenants with a queue at their running cap
+        self.order: deque[str] = deque()  # tenants that may start one now, next first
+        self.blocked: set[str] = set()  # tenants with a queue at their running cap
         self.running: Counter[str] = Counter()
         self.waiting = 0
 

@@ -44,10 +44,10 @@ from shardrun.sources.workloops import DEFAULT_QUEUE, Group, named_queues
 
 log = logging.getLogger("shardrun.source")
 
-WAIT_S = 0.25          # a claim waits this long for a first message before the loop looks again
+WAIT_S = 0.25  # a claim waits this long for a first message before the loop looks again
 DONE_TTL_S = 7 * 86400  # how long completion records are kept (longer than any redelivery)
-DONE_REPLY_MAX = 256 << 10   # replies up to this size are kept with the record, to be sent again
-PEEK_S = 0.02          # fetch timeout for a queue that is not the group's last resort
+DONE_REPLY_MAX = 256 << 10  # replies up to this size are kept with the record, to be sent again
+PEEK_S = 0.02  # fetch timeout for a queue that is not the group's last resort
 
 
 class NatsSource:
@@ -65,11 +65,11 @@ class NatsSource:
         self.nc: Any = None
         self.js: Any = None
         self.groups: list[Group] = []
-        self.pulls: dict[str, Any] = {}                   # JetStream: queue -> pull subscription
-        self.local: dict[str, deque[Claim]] = {}          # core: queue -> messages received, not claimed
+        self.pulls: dict[str, Any] = {}  # JetStream: queue -> pull subscription
+        self.local: dict[str, deque[Claim]] = {}  # core: queue -> messages received, not claimed
         self.arrived = asyncio.Event()
         self.seq = itertools.count(1)
-        self.done: Any = None                             # JetStream: the completion records (key-value)
+        self.done: Any = None  # JetStream: the completion records (key-value)
         self.me = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.suppressed = 0
 
@@ -77,13 +77,20 @@ class NatsSource:
         return self.cfg.subject if queue == DEFAULT_QUEUE else f"{self.cfg.subject}.{queue}"
 
     def queue_of(self, subject: str) -> str:
-        return DEFAULT_QUEUE if subject == self.cfg.subject else subject[len(self.cfg.subject) + 1:]
+        return DEFAULT_QUEUE if subject == self.cfg.subject else subject[len(self.cfg.subject) + 1 :]
 
     async def start(self, runner: Runner) -> None:
         self.groups = runner.groups
-        self.nc = await nats.connect(self.cfg.url, name="shardrun", max_reconnect_attempts=-1, reconnect_time_wait=0.5,
-                                     connect_timeout=5, error_cb=_log_error,
-                                     disconnected_cb=_log_event("disconnected"), reconnected_cb=_log_event("reconnected"))
+        self.nc = await nats.connect(
+            self.cfg.url,
+            name="shardrun",
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.5,
+            connect_timeout=5,
+            error_cb=_log_error,
+            disconnected_cb=_log_event("disconnected"),
+            reconnected_cb=_log_event("reconnected"),
+        )
         if self.cfg.jetstream:
             await self._start_jetstream()
         else:
@@ -95,7 +102,7 @@ class NatsSource:
             subjects.update(self.subject_of(q) for q in g.queues)
             if g.wildcard:
                 subjects.update({self.cfg.subject, f"{self.cfg.subject}.>"})
-        if f"{self.cfg.subject}.>" in subjects:   # one wildcard subscription covers the named queues
+        if f"{self.cfg.subject}.>" in subjects:  # one wildcard subscription covers the named queues
             subjects = {self.cfg.subject, f"{self.cfg.subject}.>"}
 
         async def on_message(msg: Any) -> None:
@@ -105,12 +112,20 @@ class NatsSource:
             runner.poke()
 
         for s in sorted(subjects):
-            await self.nc.subscribe(s, queue=self.cfg.group, cb=on_message, pending_msgs_limit=-1, pending_bytes_limit=-1)
+            await self.nc.subscribe(
+                s, queue=self.cfg.group, cb=on_message, pending_msgs_limit=-1, pending_bytes_limit=-1
+            )
 
     async def _start_jetstream(self) -> None:
         self.js = self.nc.jetstream()
-        await _ensure_stream(self.js, StreamConfig(name=self.cfg.stream, subjects=[self.cfg.subject, f"{self.cfg.subject}.>"],
-                                                   retention=RetentionPolicy.WORK_QUEUE))
+        await _ensure_stream(
+            self.js,
+            StreamConfig(
+                name=self.cfg.stream,
+                subjects=[self.cfg.subject, f"{self.cfg.subject}.>"],
+                retention=RetentionPolicy.WORK_QUEUE,
+            ),
+        )
         await _ensure_stream(self.js, StreamConfig(name=f"{self.cfg.stream}_DEAD", subjects=[self.dead_subject]))
         bucket = f"{self.cfg.stream}_DONE"
         try:
@@ -119,17 +134,23 @@ class NatsSource:
             self.done = await self.js.create_key_value(KeyValueConfig(bucket=bucket, history=1, ttl=DONE_TTL_S))
         for q in named_queues(self.groups):
             durable = f"{self.cfg.durable}_{q}"
-            config = ConsumerConfig(durable_name=durable, ack_policy=AckPolicy.EXPLICIT, ack_wait=self.cfg.ack_wait_s,
-                                    filter_subject=self.subject_of(q), max_ack_pending=-1)
-            self.pulls[q] = await self.js.pull_subscribe(self.subject_of(q), durable=durable, stream=self.cfg.stream,
-                                                         config=config)
+            config = ConsumerConfig(
+                durable_name=durable,
+                ack_policy=AckPolicy.EXPLICIT,
+                ack_wait=self.cfg.ack_wait_s,
+                filter_subject=self.subject_of(q),
+                max_ack_pending=-1,
+            )
+            self.pulls[q] = await self.js.pull_subscribe(
+                self.subject_of(q), durable=durable, stream=self.cfg.stream, config=config
+            )
 
     async def close(self) -> None:
         if self.suppressed:
             log.info("nats: %d redelivered tasks were already completed: acked, not run again", self.suppressed)
         if self.nc is not None and not self.nc.is_closed:
             try:
-                await self.nc.flush(timeout=2)   # the last acks and replies go out first
+                await self.nc.flush(timeout=2)  # the last acks and replies go out first
             except Exception as exc:
                 log.warning("nats: could not flush before closing: %s", exc)
             await self.nc.close()
@@ -137,13 +158,18 @@ class NatsSource:
     def _claim(self, msg: Any, queue: str, key: Any, attempt: int) -> Claim:
         claim = Claim(str(key), attempt, None, None, msg, self.cfg.max_deliver, self.cfg.retry_delay_ms)
         try:
-            task = parse_message(msg.data, max_bytes=self.payload.max_bytes, max_depth=self.payload.max_depth, queue=queue)
+            task = parse_message(
+                msg.data, max_bytes=self.payload.max_bytes, max_depth=self.payload.max_depth, queue=queue
+            )
         except UsageError as exc:
             claim.bad = Outcome(Verdict.FAILED, None, exc.code, exc.message)
             return claim
         policy = self.policies.of(task.worker)
         claim.task = self.policies.apply(task, policy)
-        claim.max_attempts, claim.retry_delay_ms = policy.attempts(self.cfg.max_deliver), policy.delay_ms(self.cfg.retry_delay_ms)
+        claim.max_attempts, claim.retry_delay_ms = (
+            policy.attempts(self.cfg.max_deliver),
+            policy.delay_ms(self.cfg.retry_delay_ms),
+        )
         return claim
 
     # ---- claim -----------------------------------------------------------------------
@@ -187,16 +213,17 @@ class NatsSource:
             for m in msgs:
                 md = m.metadata
                 record = await self._recorded(md.sequence.stream) if md.num_delivered > 1 else None
-                if record is not None:     # completed before; its ack (and maybe its reply) was lost
+                if record is not None:  # completed before; its ack (and maybe its reply) was lost
                     if "reply" in record:
                         await self._reply(m, record["reply"])
                     await m.ack()
                     self.suppressed += 1
                     continue
                 claim = self._claim(m, q, f"{self.cfg.stream}:{md.sequence.stream}", md.num_delivered)
-                if md.num_delivered > claim.max_attempts:   # its runs keep dying without an answer
-                    claim.bad = Outcome(Verdict.RETRY, None, "E_LEASE_EXPIRED",
-                                        f"delivered {md.num_delivered} times without an answer")
+                if md.num_delivered > claim.max_attempts:  # its runs keep dying without an answer
+                    claim.bad = Outcome(
+                        Verdict.RETRY, None, "E_LEASE_EXPIRED", f"delivered {md.num_delivered} times without an answer"
+                    )
                 if len(got) < n:
                     got.append(claim)
                 else:
@@ -209,7 +236,7 @@ class NatsSource:
         if outcome.verdict is Verdict.COMPLETED:
             reply = {"ok": True, "value": outcome.value}
             if self.cfg.jetstream and not await self._record(msg.metadata.sequence.stream, claim.attempt, reply):
-                await msg.ack()            # another delivery of it completed first
+                await msg.ack()  # another delivery of it completed first
                 self.suppressed += 1
                 return "stale"
             await self._reply(msg, reply)
@@ -220,14 +247,21 @@ class NatsSource:
             delay = min(claim.retry_delay_ms * 2 ** (claim.attempt - 1), self.cfg.retry_max_ms) / 1000
             if self.cfg.jetstream:
                 await msg.nak(delay=delay)
-            else:   # core NATS does not redeliver: this node retries it itself
-                retry = self._claim(msg, claim.task.queue if claim.task else DEFAULT_QUEUE, claim.key, claim.attempt + 1)
+            else:  # core NATS does not redeliver: this node retries it itself
+                retry = self._claim(
+                    msg, claim.task.queue if claim.task else DEFAULT_QUEUE, claim.key, claim.attempt + 1
+                )
                 asyncio.get_running_loop().call_later(delay, self._requeue, retry)
             return "retry"
         status = "failed" if outcome.verdict is Verdict.FAILED else "dead"
         error = {"code": outcome.code, "message": outcome.message}
-        dead = {"status": status, "subject": msg.subject, "attempts": claim.attempt, "error": error,
-                "task": _as_json(msg.data)}
+        dead = {
+            "status": status,
+            "subject": msg.subject,
+            "attempts": claim.attempt,
+            "error": error,
+            "task": _as_json(msg.data),
+        }
         if self.cfg.jetstream:
             await self.js.publish(self.dead_subject, orjson.dumps(dead))
         else:
@@ -252,7 +286,7 @@ class NatsSource:
             return True
         except nats.js.errors.KeyWrongLastSequenceError:
             rec = await self._recorded(seq)
-            return rec is not None and rec.get("by") == mine   # (our own earlier try, whose answer was lost)
+            return rec is not None and rec.get("by") == mine  # (our own earlier try, whose answer was lost)
 
     def _requeue(self, claim: Claim) -> None:
         queue = claim.task.queue if claim.task else DEFAULT_QUEUE
@@ -265,7 +299,7 @@ class NatsSource:
             await self.nc.publish(to, orjson.dumps(body))
 
     async def extend(self, claims: list[Claim]) -> list[Claim]:
-        if self.cfg.jetstream:   # the running ones, and those fetched but not started yet
+        if self.cfg.jetstream:  # the running ones, and those fetched but not started yet
             for c in [*claims, *(c for waiting in self.local.values() for c in waiting)]:
                 await c.handle.in_progress()
         return []
@@ -301,4 +335,5 @@ async def _log_error(exc: Exception) -> None:
 def _log_event(what: str) -> Any:
     async def cb() -> None:
         log.warning("nats: %s", what)
+
     return cb

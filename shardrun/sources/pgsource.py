@@ -44,8 +44,13 @@ class PgSource:
 
     name = "postgres"
 
-    def __init__(self, cfg: PostgresSourceSettings, payload: PayloadSettings, node: str | None = None,
-                 policies: TaskPolicies | None = None) -> None:
+    def __init__(
+        self,
+        cfg: PostgresSourceSettings,
+        payload: PayloadSettings,
+        node: str | None = None,
+        policies: TaskPolicies | None = None,
+    ) -> None:
         assert cfg.database_url
         self.cfg = cfg
         self.policies = policies or TaskPolicies(None)
@@ -55,7 +60,7 @@ class PgSource:
         self.extend_every = max(0.2, cfg.lease_s / 3)
         self.pool: asyncpg.Pool | None = None
         self.listener: asyncio.Task[None] | None = None
-        self.done: list[tuple[Claim, str, asyncio.Future[str]]] = []   # completions for the next batch
+        self.done: list[tuple[Claim, str, asyncio.Future[str]]] = []  # completions for the next batch
         self.flusher: asyncio.Task[None] | None = None
 
     async def start(self, runner: Runner) -> None:
@@ -63,8 +68,9 @@ class PgSource:
         wait = 0.1
         while self.pool is None:
             try:
-                self.pool = await asyncpg.create_pool(self.cfg.database_url, min_size=1, max_size=4,
-                                                      timeout=CONNECT_TIMEOUT_S, command_timeout=30)
+                self.pool = await asyncpg.create_pool(
+                    self.cfg.database_url, min_size=1, max_size=4, timeout=CONNECT_TIMEOUT_S, command_timeout=30
+                )
             except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
                 if isinstance(exc, asyncpg.InvalidCatalogNameError | asyncpg.InvalidAuthorizationSpecificationError):
                     raise UsageError(f"cannot use the database: {exc}", code="E_USAGE") from None
@@ -123,17 +129,38 @@ class PgSource:
         except UsageError:
             worker = None
         policy = self.policies.of(worker)
-        claim = Claim(key, attempt, None, None, row["id"],
-                      row["max_attempts"] or policy.attempts(self.cfg.max_attempts), policy.delay_ms(self.cfg.retry_delay_ms))
+        claim = Claim(
+            key,
+            attempt,
+            None,
+            None,
+            row["id"],
+            row["max_attempts"] or policy.attempts(self.cfg.max_attempts),
+            policy.delay_ms(self.cfg.retry_delay_ms),
+        )
         if attempt > claim.max_attempts:
-            claim.bad = Outcome(Verdict.RETRY, None, "E_LEASE_EXPIRED",
-                                "its lease ran out on every attempt (the process running it died or hung)")
+            claim.bad = Outcome(
+                Verdict.RETRY,
+                None,
+                "E_LEASE_EXPIRED",
+                "its lease ran out on every attempt (the process running it died or hung)",
+            )
             return claim
         try:
-            payload = parse_payload(row["payload"] or "{}", max_bytes=self.payload.max_bytes, max_depth=self.payload.max_depth)
-            claim.task = self.policies.apply(Task(worker_name(row["script"]), payload, check_tenant(row["tenant"]),
-                                                  float(row["timeout_ms"]) if row["timeout_ms"] else None, row["queue"],
-                                                  row["priority"] or None), policy)
+            payload = parse_payload(
+                row["payload"] or "{}", max_bytes=self.payload.max_bytes, max_depth=self.payload.max_depth
+            )
+            claim.task = self.policies.apply(
+                Task(
+                    worker_name(row["script"]),
+                    payload,
+                    check_tenant(row["tenant"]),
+                    float(row["timeout_ms"]) if row["timeout_ms"] else None,
+                    row["queue"],
+                    row["priority"] or None,
+                ),
+                policy,
+            )
         except UsageError as exc:
             claim.bad = Outcome(Verdict.FAILED, None, exc.code, exc.message)
         return claim
@@ -147,8 +174,17 @@ class PgSource:
                 self.flusher = asyncio.create_task(self._flush())
             return await fut
         final = outcome.verdict is Verdict.FAILED
-        row = await self.pool.fetchval(self.sql.fail, claim.handle, claim.attempt, outcome.code, outcome.message, final,
-                                       claim.retry_delay_ms / 1000, self.cfg.retry_max_ms / 1000, claim.max_attempts)
+        row = await self.pool.fetchval(
+            self.sql.fail,
+            claim.handle,
+            claim.attempt,
+            outcome.code,
+            outcome.message,
+            final,
+            claim.retry_delay_ms / 1000,
+            self.cfg.retry_max_ms / 1000,
+            claim.max_attempts,
+        )
         return {"pending": "retry", "failed": "failed", "dead": "dead", None: "stale"}[row]
 
     async def _flush(self) -> None:
@@ -157,8 +193,12 @@ class PgSource:
         while self.done:
             batch, self.done = self.done, []
             try:
-                rows = await self.pool.fetch(self.sql.complete_many, [c.handle for c, _, _ in batch],
-                                             [c.attempt for c, _, _ in batch], [r for _, r, _ in batch])
+                rows = await self.pool.fetch(
+                    self.sql.complete_many,
+                    [c.handle for c, _, _ in batch],
+                    [c.attempt for c, _, _ in batch],
+                    [r for _, r, _ in batch],
+                )
             except Exception as exc:
                 for _, _, fut in batch:
                     if not fut.done():
@@ -171,7 +211,8 @@ class PgSource:
 
     async def extend(self, claims: list[Claim]) -> list[Claim]:
         assert self.pool is not None
-        rows = await self.pool.fetch(self.sql.renew, [c.handle for c in claims], [c.attempt for c in claims],
-                                     self.cfg.lease_s)
+        rows = await self.pool.fetch(
+            self.sql.renew, [c.handle for c in claims], [c.attempt for c in claims], self.cfg.lease_s
+        )
         kept = {r["id"] for r in rows}
         return [c for c in claims if c.handle not in kept]

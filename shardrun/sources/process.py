@@ -29,9 +29,11 @@ def make_source(settings: Settings, name: str) -> Any:
     policies = TaskPolicies(Registry(settings.serve.workers, settings.limits.to_limits(), settings.fetch))
     if name == "postgres":
         from shardrun.sources.pgsource import PgSource
+
         return PgSource(settings.sources.postgres, settings.payload, policies=policies)
     if name == "nats":
         from shardrun.sources.natssource import NatsSource
+
         return NatsSource(settings.sources.nats, settings.payload, policies)
     raise ValueError(f"unknown task source {name!r}")
 
@@ -51,8 +53,14 @@ async def _main(settings: Settings, name: str, endpoint: str, parent: int) -> in
     groups = from_flags(settings.sources.workloops, settings.sources.capacity)
     client = AsyncClient(endpoint)
     source = make_source(settings, name)
-    runner = Runner(source, groups, client, wall_ms=settings.limits.wall_ms, poll_s=poll_seconds(settings, name),
-                    graceful_s=settings.serve.graceful_timeout_s)
+    runner = Runner(
+        source,
+        groups,
+        client,
+        wall_ms=settings.limits.wall_ms,
+        poll_s=poll_seconds(settings, name),
+        graceful_s=settings.serve.graceful_timeout_s,
+    )
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, runner.stopping.set)

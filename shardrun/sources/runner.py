@@ -26,25 +26,25 @@ from shardrun.sources.workloops import Group
 
 log = logging.getLogger("shardrun.source")
 
-RECORD_BACKOFF_S = (0.05, 2.0)   # first and longest wait between tries to record an outcome
+RECORD_BACKOFF_S = (0.05, 2.0)  # first and longest wait between tries to record an outcome
 
 
 @dataclass(eq=False)
 class Claim:
     """A task this node holds. `bad` is set when the task could not even be read."""
 
-    key: str                 # for logs: task id, or stream sequence
+    key: str  # for logs: task id, or stream sequence
     attempt: int
     task: Task | None
     bad: Outcome | None = None
-    handle: Any = None       # the source's own (a row id, a message)
-    max_attempts: int = 1    # attempts before a retryable failure is dead-lettered
-    retry_delay_ms: float = 0.0   # backoff before the first retry (doubles)
+    handle: Any = None  # the source's own (a row id, a message)
+    max_attempts: int = 1  # attempts before a retryable failure is dead-lettered
+    retry_delay_ms: float = 0.0  # backoff before the first retry (doubles)
 
 
 class Source(Protocol):
     name: str
-    extend_every: float      # seconds between extend() calls
+    extend_every: float  # seconds between extend() calls
 
     async def claim(self, group: Group, n: int) -> list[Claim]: ...
 
@@ -60,8 +60,16 @@ class Source(Protocol):
 class Runner:
     """Drives the groups' claim loops for one source until stopped, then drains."""
 
-    def __init__(self, source: Source, groups: list[Group], client: AsyncClient, *, wall_ms: float,
-                 poll_s: float, graceful_s: float) -> None:
+    def __init__(
+        self,
+        source: Source,
+        groups: list[Group],
+        client: AsyncClient,
+        *,
+        wall_ms: float,
+        poll_s: float,
+        graceful_s: float,
+    ) -> None:
         self.source = source
         self.groups = groups
         self.client = client
@@ -93,8 +101,11 @@ class Runner:
             for t in late:
                 t.cancel()
             if late:
-                log.warning("%s: %d tasks still running at the stop; their claims will lapse and be taken again",
-                            self.source.name, len(late))
+                log.warning(
+                    "%s: %d tasks still running at the stop; their claims will lapse and be taken again",
+                    self.source.name,
+                    len(late),
+                )
         keeper.cancel()
         await asyncio.gather(keeper, return_exceptions=True)
         return dict(self.counts)
@@ -105,7 +116,7 @@ class Runner:
         while True:
             wake.clear()
             if g.free <= 0:
-                await wake.wait()   # a slot came back, or work was announced
+                await wake.wait()  # a slot came back, or work was announced
                 continue
             n = g.reserve(g.free)
             try:
@@ -114,9 +125,10 @@ class Runner:
             except Exception as exc:
                 claims = []
                 errors += 1
-                log.warning("%s: claim for %s failed (%s: %s); retrying", self.source.name, g.name,
-                            type(exc).__name__, exc)
-            if len(claims) > n:   # a source bug: run them all (they are claimed), but say so
+                log.warning(
+                    "%s: claim for %s failed (%s: %s); retrying", self.source.name, g.name, type(exc).__name__, exc
+                )
+            if len(claims) > n:  # a source bug: run them all (they are claimed), but say so
                 log.error("%s: claimed %d tasks for %d slots", self.source.name, len(claims), n)
                 g.busy += len(claims) - n
             g.release(max(0, n - len(claims)))
@@ -127,7 +139,7 @@ class Runner:
                 self.running.add(task)
                 task.add_done_callback(self.running.discard)
             if len(claims) < n:
-                pause = self.poll_s if not errors else min(max(self.poll_s, 0.1) * 2 ** errors, 5.0)
+                pause = self.poll_s if not errors else min(max(self.poll_s, 0.1) * 2**errors, 5.0)
                 try:
                     await asyncio.wait_for(wake.wait(), pause)
                 except TimeoutError:
@@ -142,8 +154,12 @@ class Runner:
             self.counts[recorded] += 1
             TASKS.labels(self.source.name, recorded).inc()
             if recorded == "stale":
-                log.warning("%s: task %s attempt %d finished after its claim was taken over: result discarded",
-                            self.source.name, c.key, c.attempt)
+                log.warning(
+                    "%s: task %s attempt %d finished after its claim was taken over: result discarded",
+                    self.source.name,
+                    c.key,
+                    c.attempt,
+                )
             elif recorded == "dead":
                 log.error("%s: task %s dead-lettered: %s", self.source.name, c.key, outcome.reason)
         finally:
@@ -160,8 +176,14 @@ class Runner:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.warning("%s: recording task %s failed (%s: %s); retrying in %.2fs", self.source.name, c.key,
-                            type(exc).__name__, exc, wait)
+                log.warning(
+                    "%s: recording task %s failed (%s: %s); retrying in %.2fs",
+                    self.source.name,
+                    c.key,
+                    type(exc).__name__,
+                    exc,
+                    wait,
+                )
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, RECORD_BACKOFF_S[1])
 
@@ -174,12 +196,25 @@ class Runner:
             try:
                 lost = await self.source.extend(list(self.inflight))
             except Exception as exc:
-                log.warning("%s: could not extend %d claims (%s: %s)", self.source.name, len(self.inflight),
-                            type(exc).__name__, exc)
+                log.warning(
+                    "%s: could not extend %d claims (%s: %s)",
+                    self.source.name,
+                    len(self.inflight),
+                    type(exc).__name__,
+                    exc,
+                )
                 continue
             for c in lost:
-                if c in self.inflight:   # (not just finished)
-                    log.warning("%s: lost the claim of task %s (attempt %d): another node may run it",
-                                self.source.name, c.key, c.attempt)
-            log.debug("%s: extended %d claims in %.1f ms", self.source.name, len(self.inflight),
-                      (time.monotonic() - t0) * 1000)
+                if c in self.inflight:  # (not just finished)
+                    log.warning(
+                        "%s: lost the claim of task %s (attempt %d): another node may run it",
+                        self.source.name,
+                        c.key,
+                        c.attempt,
+                    )
+            log.debug(
+                "%s: extended %d claims in %.1f ms",
+                self.source.name,
+                len(self.inflight),
+                (time.monotonic() - t0) * 1000,
+            )

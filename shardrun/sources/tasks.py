@@ -24,20 +24,32 @@ from shardrun.runtime.jsonin import parse_payload
 from shardrun.workers import Registry, TaskPolicy
 
 # The task itself is wrong: retrying cannot help, the task fails at once with the reason.
-PERMANENT = frozenset({
-    "E_USAGE", "E_BAD_JSON", "E_NOT_FOUND", "E_BAD_NAME", "E_BAD_REQUEST", "E_BODY_TOO_LARGE",
-    "E_COMPILE", "E_WORKER_CONFIG", "E_SCRIPT_ENCODING", "E_NO_DEFAULT_EXPORT", "E_NO_HANDLER", "E_BAD_OUTPUT",
-})
+PERMANENT = frozenset(
+    {
+        "E_USAGE",
+        "E_BAD_JSON",
+        "E_NOT_FOUND",
+        "E_BAD_NAME",
+        "E_BAD_REQUEST",
+        "E_BODY_TOO_LARGE",
+        "E_COMPILE",
+        "E_WORKER_CONFIG",
+        "E_SCRIPT_ENCODING",
+        "E_NO_DEFAULT_EXPORT",
+        "E_NO_HANDLER",
+        "E_BAD_OUTPUT",
+    }
+)
 # Everything else (a thrown error, a limit, a lost shard, overload) is retried with backoff
 # until the task's attempts run out; then it is dead-lettered with the last reason.
 
-REPLY_GRACE_S = 10.0   # beyond the task's own timeout: the router answers every request itself
+REPLY_GRACE_S = 10.0  # beyond the task's own timeout: the router answers every request itself
 
 
 class Verdict(enum.Enum):
     COMPLETED = "completed"
-    FAILED = "failed"      # permanent: recorded, not retried
-    RETRY = "retry"        # retried (or dead-lettered once attempts run out)
+    FAILED = "failed"  # permanent: recorded, not retried
+    RETRY = "retry"  # retried (or dead-lettered once attempts run out)
 
 
 @dataclass(frozen=True)
@@ -49,7 +61,7 @@ class Task:
     tenant: str | None = None
     timeout_ms: float | None = None
     queue: str = "default"
-    priority: int | None = None     # place in a busy shard's queue (None: the worker's [task] priority)
+    priority: int | None = None  # place in a busy shard's queue (None: the worker's [task] priority)
 
 
 @dataclass(frozen=True)
@@ -75,7 +87,7 @@ class TaskPolicies:
             return TaskPolicy()
         try:
             return self.registry.get(worker).task
-        except ShardrunError:   # unknown or broken worker: the router says so when it runs
+        except ShardrunError:  # unknown or broken worker: the router says so when it runs
             return TaskPolicy()
 
     def apply(self, task: Task, policy: TaskPolicy) -> Task:
@@ -88,8 +100,9 @@ class TaskPolicies:
 def worker_name(script: Any) -> str:
     """The worker a `worker`/`script` field names (`hello.js` is the worker `hello`)."""
     if not isinstance(script, str) or not script.strip():
-        raise UsageError("the task names no worker: give \"worker\" (or \"script\") as a non-empty string",
-                         code="E_BAD_REQUEST")
+        raise UsageError(
+            'the task names no worker: give "worker" (or "script") as a non-empty string', code="E_BAD_REQUEST"
+        )
     name = script.strip()
     return name[:-3] if name.endswith(".js") else name
 
@@ -115,8 +128,9 @@ def check_timeout(timeout: Any) -> float | None:
     if timeout is None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 86_400_000:
-        raise UsageError(f"timeout must be a number of milliseconds between 1 and 86400000, got {timeout!r}",
-                         code="E_BAD_REQUEST")
+        raise UsageError(
+            f"timeout must be a number of milliseconds between 1 and 86400000, got {timeout!r}", code="E_BAD_REQUEST"
+        )
     return float(timeout)
 
 
@@ -124,14 +138,20 @@ def parse_message(data: bytes, *, max_bytes: int, max_depth: int, queue: str = "
     """A task from a message body; UsageError (E_BAD_JSON / E_BAD_REQUEST) names the problem."""
     body = parse_payload(data, max_bytes=max_bytes, max_depth=max_depth)
     if not isinstance(body, dict):
-        raise UsageError("a task message must be a JSON object like {\"worker\": \"hello\", \"payload\": {...}}",
-                         code="E_BAD_REQUEST")
+        raise UsageError(
+            'a task message must be a JSON object like {"worker": "hello", "payload": {...}}', code="E_BAD_REQUEST"
+        )
     unknown = set(body) - {"worker", "script", "payload", "tenant", "timeout", "priority"}
     if unknown:
         raise UsageError(f"unknown fields in the task message: {', '.join(sorted(unknown))}", code="E_BAD_REQUEST")
-    return Task(worker_name(body.get("worker", body.get("script"))), body.get("payload", {}),
-                check_tenant(body.get("tenant")), check_timeout(body.get("timeout")), queue,
-                check_priority(body.get("priority")))
+    return Task(
+        worker_name(body.get("worker", body.get("script"))),
+        body.get("payload", {}),
+        check_tenant(body.get("tenant")),
+        check_timeout(body.get("timeout")),
+        queue,
+        check_priority(body.get("priority")),
+    )
 
 
 def judge(reply: Reply) -> Outcome:
@@ -150,10 +170,13 @@ async def execute(client: AsyncClient, task: Task, default_wall_ms: float) -> Ou
     if task.priority is not None:
         extra["priority"] = task.priority
     try:
-        reply = await client.call(task.worker, "task", task.payload, timeout=wall / 1000 + REPLY_GRACE_S,
-                                  tenant=task.tenant, **extra)
+        reply = await client.call(
+            task.worker, "task", task.payload, timeout=wall / 1000 + REPLY_GRACE_S, tenant=task.tenant, **extra
+        )
     except TimeoutError:
-        return Outcome(Verdict.RETRY, None, "E_TIMEOUT", f"no answer from the router within {wall / 1000 + REPLY_GRACE_S:g}s")
+        return Outcome(
+            Verdict.RETRY, None, "E_TIMEOUT", f"no answer from the router within {wall / 1000 + REPLY_GRACE_S:g}s"
+        )
     return judge(reply)
 
 
