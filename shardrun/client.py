@@ -240,7 +240,8 @@ class Client:
         """The router's counters and per-shard state."""
         rid = next(self._ids)
         self._send(rid, protocol.encode(protocol.REQUEST, {"id": rid, "admin": "status"}), None)
-        return self.wait(rid, timeout).unwrap()  # type: ignore[no-any-return]
+        status: dict[str, Any] = self.wait(rid, timeout).unwrap()
+        return status
 
     def close(self) -> None:
         self._sock.disable_monitor()

@@ -153,9 +153,9 @@ class Registry:
         hit = self._cache.get(name)
         if hit is not None:
             # Fast path: the files it was loaded from are unchanged (one or two stat calls).
-            stamp, spec, script_path, toml_path = hit
+            stamp, spec, script_file, toml_file = hit
             try:
-                if stamp == (self._stamp(script_path), self._stamp(toml_path) if toml_path else None):
+                if stamp == (self._stamp(script_file), self._stamp(toml_file) if toml_file else None):
                     return spec
             except OSError:
                 pass

@@ -140,7 +140,7 @@ def run_case(case: Case, arch: str, instance: Any = None) -> tuple[int, float]:
 
 
 def _sequential(case: Case, arch: str, instance: Any) -> tuple[int, float]:
-    a = instance or ARCHS[arch](case.pool_size)
+    a: Any = instance or ARCHS[arch](case.pool_size)
     script = case.script
     assert script is not None
     prefix = "cpu" if case.id == "cpu_bound" else "worker"
@@ -183,7 +183,7 @@ def _threads(n: int, body: Callable[[int], None]) -> float:
 
 
 def _multithread(case: Case, arch: str, instance: Any) -> tuple[int, float]:
-    a = instance or ARCHS[arch](case.pool_size)
+    a: Any = instance or ARCHS[arch](case.pool_size)
     script = case.script
     assert script is not None
 

@@ -48,8 +48,8 @@ def chaos(
     )
     table.add_column("outcome")
     table.add_column("count", justify="right")
-    for k, v in sorted(report.outcomes.items()):
-        table.add_row(k, str(v))
+    for outcome, n in sorted(report.outcomes.items()):
+        table.add_row(outcome, str(n))
     resp = report.respawn_s
     table.add_row("shard respawns (max s)", f"{len(resp)} ({max(resp):.2f})" if resp else "0")
     for role, mb in sorted(report.rss_mb.items()):

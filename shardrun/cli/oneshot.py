@@ -14,7 +14,7 @@ from shardrun.engine.limits import Limits
 from shardrun.engine.watchdog import Watchdog
 from shardrun.errors import ErrorInfo, ShardrunError
 from shardrun.runtime.calls import Call, LogLine, Result
-from shardrun.runtime.isolate import WorkerIsolate, deny_host_ops
+from shardrun.runtime.isolate import HostOps, WorkerIsolate, deny_host_ops
 from shardrun.runtime.script import Script
 
 
@@ -38,7 +38,10 @@ def run_once(
     limits = limits or Limits()
     watchdog = Watchdog(on_stuck) if on_stuck is not None else None
     egress = Egress() if fetch is not None else None
-    host = FetchHost(egress, lambda iso, call: fetch, lambda iso: None) if egress is not None else deny_host_ops
+    host: HostOps = deny_host_ops
+    if egress is not None and fetch is not None:
+        policy = fetch
+        host = FetchHost(egress, lambda iso, call: policy, lambda iso: None)
     try:
         try:
             worker = WorkerIsolate(script, limits, env, host_ops=host, watchdog=watchdog)
@@ -64,7 +67,8 @@ def run_once(
                 continue
             select.select([egress.fileno()], [], [], pause)
             for key, ok, value in egress.drain():
-                host.done(key, ok, value)  # type: ignore[union-attr]
+                assert isinstance(host, FetchHost)
+                host.done(key, ok, value)
         assert call.result is not None
         return call.result
     finally:

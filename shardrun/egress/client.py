@@ -24,6 +24,7 @@ import collections
 import ipaddress
 import logging
 import os
+import socket
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -67,7 +68,9 @@ class GuardedResolver(AbstractResolver):
         self.operator = operator
         self.public_only = public_only
 
-    async def resolve(self, host: str, port: int = 0, family: int = 0) -> list[ResolveResult]:
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_UNSPEC
+    ) -> list[ResolveResult]:
         found = await self.inner.resolve(host, port, family)
         ok = [r for r in found if self._refused(ipaddress.ip_address(r["host"])) is None]
         if found and not ok:

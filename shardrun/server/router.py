@@ -126,7 +126,7 @@ class Router:
         while True:
             for door in self._doors():
                 door.sync_poller(poller, self.table.stopping and door is self.front)
-            events = dict(poller.poll(TICK_SECONDS * 1000))
+            events = dict(poller.poll(round(TICK_SECONDS * 1000)))
             if self.backend in events:
                 self._read_backend()
             if self.frontend in events:
@@ -214,6 +214,7 @@ class Router:
         if not live:
             return
         ident = live[0].sent_to
+        assert ident is not None  # live requests were sent
         try:
             self.backend.send_multipart(
                 [ident, protocol.HEADER, protocol.REQUEST, *(p.body for p in live)], zmq.NOBLOCK

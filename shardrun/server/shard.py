@@ -21,6 +21,7 @@ the router and the supervisor, finishes what it runs, exits with EXIT_RECYCLE).
 from __future__ import annotations
 
 import logging
+import math
 import os
 import signal
 import time
@@ -164,7 +165,7 @@ class Shard:
                 # Idle: make a spare now, so a cold start later is only loading the worker.
                 self.spares.append(prepare(self.settings.limits.to_limits()))
                 continue
-            ready = dict(poller.poll(max(0, timeout) * 1000))
+            ready = dict(poller.poll(max(0, math.ceil(timeout * 1000))))
             if self.sock in ready:
                 self._read_all()
             # (only what is readable: a shard that never fetches makes no system call for it)
@@ -179,7 +180,7 @@ class Shard:
             self._flush()
 
     def _waiting(self) -> bool:
-        return bool(self.sock.getsockopt(zmq.EVENTS) & zmq.POLLIN)
+        return bool(int(self.sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN)
 
     def _read_all(self) -> None:
         for _ in range(1000):
@@ -275,9 +276,9 @@ class Shard:
             wall_ms = protocol.request_wall_ms(msg)
         except protocol.ProtocolError as exc:
             self.bad_frames += 1
-            rid = msg.body.get("id")
-            if isinstance(rid, int):
-                self._send_error(rid, "E_BAD_REQUEST", str(exc))
+            bad_id = msg.body.get("id")
+            if isinstance(bad_id, int):
+                self._send_error(bad_id, "E_BAD_REQUEST", str(exc))
             return False
         if self.stopping:
             self._send_error(rid, "E_SHUTTING_DOWN", "the shard is shutting down")

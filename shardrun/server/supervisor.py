@@ -127,8 +127,8 @@ class Supervisor:
     def run(self) -> int:
         """Start everything, then supervise until stopped. Returns the exit code."""
         set_title(f"shardrun: supervisor ({self.serve.shards} shards, {self.serve.mode})")
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD, signal.SIGQUIT):
-            signal.signal(sig, self._enqueue)
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD, signal.SIGQUIT):
+            signal.signal(signum, self._enqueue)
         self.spawn_router()
         for slot in range(self.serve.shards):
             self.spawn_shard(slot)
@@ -171,7 +171,7 @@ class Supervisor:
             signal.SIGINT: self.handle_int,
             signal.SIGQUIT: self.handle_int,
             signal.SIGHUP: self.handle_hup,
-        }[sig]()
+        }[signal.Signals(sig)]()
 
     def handle_chld(self) -> None:
         self.reap_children()
@@ -283,10 +283,10 @@ class Supervisor:
             return
         if self.rolling:
             slot = self.rolling.popleft()
-            old = next(
+            old_pid = next(
                 (c.pid for c in self.children.values() if c.role == "shard" and c.slot == slot and not c.retiring), None
             )
-            self.roll = Roll(slot, self.spawn_shard(slot), old, now + ROLL_READY_TIMEOUT_S)
+            self.roll = Roll(slot, self.spawn_shard(slot), old_pid, now + ROLL_READY_TIMEOUT_S)
 
     def reap_children(self) -> None:
         while True:

@@ -81,6 +81,7 @@ class NatsSource:
 
     async def start(self, runner: Runner) -> None:
         self.groups = runner.groups
+        assert self.cfg.url is not None  # a NATS source exists only with a url
         self.nc = await nats.connect(
             self.cfg.url,
             name="shardrun",
@@ -273,7 +274,8 @@ class NatsSource:
 
     async def _recorded(self, seq: int) -> dict[str, Any] | None:
         try:
-            return orjson.loads((await self.done.get(str(seq))).value)  # type: ignore[no-any-return]
+            record: dict[str, Any] = orjson.loads((await self.done.get(str(seq))).value)
+            return record
         except nats.js.errors.KeyNotFoundError:
             return None
 
