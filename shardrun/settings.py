@@ -22,7 +22,7 @@ DEFAULT_CONFIG = Path("configs/shardrun.toml")
 
 
 class LimitSettings(BaseModel):
-    """Per-request and per-isolate limits (see shardrun.limits.Limits)."""
+    """Per-request and per-isolate limits (see shardrun.engine.limits.Limits)."""
 
     cpu_ms: float = Field(Limits.cpu_ms, gt=0, description="CPU budget of one request, over all its JS turns")
     wall_ms: float = Field(Limits.wall_ms, gt=0, description="wall-clock deadline of one request")

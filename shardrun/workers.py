@@ -7,7 +7,7 @@
         tenant = "user-42"              # the user_id that picks the shard
         max_concurrency = 64            # requests in flight for this worker
         console = true                  # log its console output (false: drop it)
-        [limits]                        # any of shardrun.limits.Limits' fields
+        [limits]                        # any of shardrun.engine.limits.Limits' fields
         cpu_ms = 50
         [env]                           # bindings passed as `env` to this worker only
         GREETING = "hi"

@@ -1,4 +1,4 @@
-"""The trust boundary (shardrun.boundary) under garbage: every value comes out clean or raises BadOutput.
+"""The trust boundary (shardrun.runtime.boundary) under garbage: every value comes out clean or raises BadOutput.
 
 Whatever shape a tenant's output has, the checks either return the host's own types with values
 that are safe to put on the wire, or raise BadOutput (never another exception). Rendering what

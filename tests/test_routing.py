@@ -22,7 +22,7 @@ def test_spread_over_10k_tenants_is_even(n):
 
 def test_stable_across_processes():
     # Python's hash() is salted per process; ours must not be.
-    code = "from shardrun.routing import shard_for; print([shard_for(f'user-{i}', 7) for i in range(50)])"
+    code = "from shardrun.server.routing import shard_for; print([shard_for(f'user-{i}', 7) for i in range(50)])"
     a = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     b = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert a == b == str([shard_for(f"user-{i}", 7) for i in range(50)]) + "\n"

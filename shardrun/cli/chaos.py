@@ -1,4 +1,4 @@
-"""`shardrun chaos`: the fault-storm harness (see shardrun.chaos)."""
+"""`shardrun chaos`: the fault-storm harness (see shardrun.benchmarks.chaos)."""
 
 from __future__ import annotations
 
