@@ -8,10 +8,14 @@ from typing import Any
 
 import pytest
 
+from shardrun.cli.oneshot import run_once
 from shardrun.engine.limits import Limits
 from shardrun.runtime.calls import HttpRequest
+from shardrun.runtime.script import Script
 
 from .conftest import eval_js, run_js
+from .origin import Origin
+from .test_fetch import allow
 
 GET = HttpRequest("GET", "https://w.test/")
 
@@ -282,3 +286,19 @@ def test_a_streamed_response_over_max_output_bytes_is_refused(limit):
 def test_a_used_or_locked_returned_stream_body_is_an_error():
     r = fetch_handler("const res = new Response('x'); res.body.getReader(); return res;")
     assert not r.ok and r.error.name == "TypeError" and "already been used" in r.error.message
+
+
+def test_fetch_sends_a_stream_request_body():
+    o = Origin()
+    try:
+        src = """export default { async task(p) {
+          const body = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode('str')); c.enqueue(new Uint8Array([101, 97, 109])); c.close(); } });
+          const req = new Request(p.base + '/echo', { method: 'POST', body });
+          const r = await fetch(req);
+          return [(await r.json()).body, req.bodyUsed];
+        } }"""
+        r = run_once(Script.from_source(src, "w.js"), "task", {"base": o.base}, fetch=allow(o))
+    finally:
+        o.close()
+    assert r.ok, r.error
+    assert r.value == ["stream", True]
