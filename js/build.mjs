@@ -21,7 +21,7 @@ function write(name, inputs, code) {
 }
 
 // Hand-written chunks: each file is one function expression.
-for (const name of ["core", "fetch_api", "encoding", "events", "crypto"]) {
+for (const name of ["core", "fetch_api", "encoding", "events", "crypto", "forms", "navigator"]) {
   // Minified as a module's default export so the expression survives, then unwrapped.
   const src = "export default " + readFileSync(here(`src/${name}.js`), "utf8");
   const { code } = await transform(src, { minify: true, format: "esm", target: TARGET, charset: "ascii", legalComments: "none" });
@@ -31,10 +31,10 @@ for (const name of ["core", "fetch_api", "encoding", "events", "crypto"]) {
 }
 
 // Vendored chunks: bundled from npm, wrapped as function(internals).
-for (const name of ["url", "structured_clone"]) {
+for (const name of ["url", "structured_clone", "streams"]) {
   const r = await build({
     entryPoints: [here(`vendor/${name}.js`).pathname], bundle: true, minify: true, write: false,
-    format: "iife", target: TARGET, charset: "ascii", legalComments: "none",
+    format: "iife", target: TARGET, keepNames: name === "streams", charset: "ascii", legalComments: "none",
   });
   write(name, [`vendor/${name}.js`, "package-lock.json"], "(function(sr){" + r.outputFiles[0].text.trim() + "})");
 }

@@ -19,6 +19,9 @@ INPUTS = {
     "crypto": ["src/crypto.js"],
     "url": ["vendor/url.js", "package-lock.json"],
     "structured_clone": ["vendor/structured_clone.js", "package-lock.json"],
+    "streams": ["vendor/streams.js", "package-lock.json"],
+    "forms": ["src/forms.js"],
+    "navigator": ["src/navigator.js"],
 }
 
 

@@ -147,8 +147,10 @@
     let s;
     try { load("fetch_api"); s = internals.serialize(v, limits.maxOutputBytes); } catch (e) { return respond(r, false, errInfo(e)); }
     if (s === undefined) return respond(r, false, badOutput("the fetch handler must return a Response, it returned " + describe(v)));
+    if (typeof s !== "string") return later(r, s, fetched);   // a stream body: read to its end first
     respond(r, true, s);
   }
+  const fetched = (r, s) => respond(r, true, s);
   function describe(v) {
     if (v === null || typeof v !== "object") return v === null ? "null" : typeof v;
     let n;

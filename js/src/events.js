@@ -30,6 +30,16 @@
     }
     get [Symbol.toStringTag]() { return "Event"; }
   }
+  class CustomEvent extends Event {
+    #detail;
+    constructor(type, init = {}) {
+      if (arguments.length === 0) throw new TypeError("CustomEvent: the type argument is required");
+      super(type, init);
+      this.#detail = init && init.detail !== undefined ? init.detail : null;
+    }
+    get detail() { return this.#detail; }
+    get [Symbol.toStringTag]() { return "CustomEvent"; }
+  }
   class EventTarget {
     #listeners = new Map();
     static {
@@ -120,5 +130,5 @@
     abort(reason) { abort(this.#signal, reason); }
     get [Symbol.toStringTag]() { return "AbortController"; }
   }
-  sr.install({ __proto__: null, Event, EventTarget, AbortController, AbortSignal });
+  sr.install({ __proto__: null, Event, CustomEvent, EventTarget, AbortController, AbortSignal });
 });

@@ -162,6 +162,8 @@
       isBlob = (o) => asObject(o) && #bytes in o;
       blobBytes = (b) => b.#bytes;
       blobType = (b) => b.#type;
+      sr.blobBytes = blobBytes;
+      sr.isBlob = isBlob;
     }
     get size() { return bytesLen(this.#bytes); }
     get type() { return this.#type; }
@@ -174,6 +176,7 @@
     async arrayBuffer() { return this.#bytes.slice().buffer; }
     async bytes() { return this.#bytes.slice(); }
     async text() { return fromUtf8(this.#bytes); }
+    stream() { return streams().streamOf(this.#bytes); }
     get [Symbol.toStringTag]() { return "Blob"; }
   }
   class File extends Blob {
@@ -190,41 +193,66 @@
   }
 
   // ---- bodies ----------------------------------------------------------------
-  // A body is held as a string (text) or a Uint8Array (bytes); text stays text
-  // until someone asks for bytes, so the common `new Response("hi")` never encodes.
+  // A body is held as a string (text), a Uint8Array (bytes) or a ReadableStream. Text and bytes
+  // become a stream only when someone reads `.body`, so the common `new Response("hi")` read
+  // with text() (or returned) never builds a stream, and text stays text until bytes are asked for.
+  const streams = () => { sr.load("streams"); return sr; };
   function extractBody(body) {
-    if (body === undefined || body === null) return [null, null];
     if (typeof body === "string") return [body, "text/plain;charset=UTF-8"];
     if (isBlob(body)) return [blobBytes(body), blobType(body) || null];
     const bytes = copyBytes(body);
     if (bytes !== null) return [bytes, null];
-    const USP = sr.peek("URLSearchParams");   // loaded already if the body can be one
+    const USP = sr.peek("URLSearchParams"), FD = sr.peek("FormData"), RS = sr.peek("ReadableStream");   // loaded already if the body can be one
     if (USP && is(body, USP)) return [toStr(body, "the body"), "application/x-www-form-urlencoded;charset=UTF-8"];
-    if (typeof body === "object" && typeof body.getReader === "function") throw new TypeErr("streaming bodies (ReadableStream) are not supported; pass a string, ArrayBuffer, typed array or Blob");
+    if (FD && is(body, FD)) return sr.multipart(body);
+    if (RS && sr.isStream(body)) {
+      if (sr.streamLocked(body) || sr.streamDisturbed(body)) throw new TypeErr("the body stream is locked or has already been read");
+      return [body, null];
+    }
     return [toStr(body, "the body"), "text/plain;charset=UTF-8"];
   }
-  let initBody, peekBody, usedBody;
+  const isSource = (b) => typeof b === "string" || is(b, U8);
+  let initBody, moveBody, hasBody, bodyUsed, bodySource, bodyStream, consumeBody;
   class Body {
-    #body = null;
-    #used = false;
+    #src = null;      // a string or a Uint8Array nobody has asked to see as a stream
+    #stream = null;   // the body as a ReadableStream, once there is one
+    #used = false;    // read without a stream (the fast path)
     static {
-      initBody = (o, b) => { o.#body = b; };
-      peekBody = (o) => o.#body;
-      usedBody = (o) => o.#used;
+      initBody = (o, b) => { if (b === null || isSource(b)) { o.#src = b; o.#stream = null; } else { o.#src = null; o.#stream = b; } o.#used = false; };
+      // new Request(input): the body moves to the new request and the input's body counts as used.
+      moveBody = (to, from) => { to.#src = from.#src; to.#stream = from.#stream; from.#used = true; };
+      hasBody = (o) => o.#src !== null || o.#stream !== null;
+      bodyUsed = (o) => o.#used || (o.#stream !== null && sr.streamDisturbed(o.#stream));
+      bodySource = (o) => o.#stream === null ? o.#src : o.#stream;
+      // For clone(): the body as it can be copied; a stream is teed, this body keeping one branch.
+      bodyStream = (o) => { const t = sr.tee(o.#stream); o.#stream = t[0]; return t[1]; };
+      // The whole body (null, a string or a Uint8Array), marking it used; `max` bounds a stream.
+      consumeBody = (o, max, tooLarge) => {
+        if (o.#src === null && o.#stream === null) return null;
+        if (o.#used || (o.#stream !== null && (sr.streamDisturbed(o.#stream) || sr.streamLocked(o.#stream)))) throw new TypeErr("body has already been used");
+        if (o.#stream === null) { o.#used = true; return o.#src; }
+        return sr.readAll(o.#stream, max, tooLarge);
+      };
     }
-    get bodyUsed() { return this.#used; }
-    get body() { return null; }
-    #consume() {
-      if (this.#used) throw new TypeErr("body has already been used");
-      this.#used = true;
-      return this.#body;
+    get bodyUsed() { return bodyUsed(this); }
+    get body() {
+      if (this.#stream === null && (this.#src !== null || this.#used)) {
+        this.#stream = this.#used ? streams().usedStream() : streams().streamOf(this.#src);
+        this.#src = null;
+      }
+      return this.#stream;
     }
-    async text() { const b = this.#consume(); return b === null ? "" : typeof b === "string" ? b : fromUtf8(b); }
+    async text() { const b = await consumeBody(this); return b === null ? "" : typeof b === "string" ? b : fromUtf8(b); }
     async json() { return parse(await this.text()); }
-    async bytes() { const b = this.#consume(); return b === null ? new U8(0) : typeof b === "string" ? utf8(b) : b.slice(); }
+    async bytes() { const b = await consumeBody(this); return b === null ? new U8(0) : typeof b === "string" ? utf8(b) : b.slice(); }
     async arrayBuffer() { return (await this.bytes()).buffer; }
     async blob() { const ct = this.headers.get("content-type") || ""; return new Blob([await this.bytes()], { type: ct }); }
-    async formData() { throw new TypeErr("formData() is not supported"); }
+    async formData() {
+      const ct = this.headers.get("content-type") || "";
+      const b = await consumeBody(this);
+      sr.load("forms");
+      return sr.parseForm(b === null ? new U8(0) : typeof b === "string" ? utf8(b) : b, ct);
+    }
   }
   function setBody(obj, headers, body) {
     if (body === null || body === undefined) { initBody(obj, null); return; }
@@ -232,10 +260,13 @@
     initBody(obj, b);
     if (ct && !hasHeader(headers, "content-type")) addHeader(headers, "content-type", ct);
   }
+  // A body copied for clone(): a string or bytes as they are, a stream teed.
+  const cloneSource = (o) => { const b = bodySource(o); return b === null || typeof b === "string" ? b : is(b, U8) ? b.slice() : bodyStream(o); };
   // A body whose base64 alone is over the host-operation limit is refused before it is encoded
   // (a string's UTF-8 is at least as long as the string).
   const b64Body = (b) => {
     if (b === null) return "null";
+    if (!isSource(b)) throw new TypeErr("fetch(): the request body stream must be read first");
     const least = Math.ceil(b.length / 3) * 4, max = sr.limits.maxOpBytes;
     if (least > max) throw new RangeErr("fetch(): arguments are over " + least + " bytes (the body as base64), over the limit of " + max);
     return q(b64(typeof b === "string" ? utf8(b) : b));
@@ -291,20 +322,18 @@
       if (signal !== undefined && signal !== null && !(sr.isSignal && sr.isSignal(signal))) throw new TypeErr("Request: signal must be an AbortSignal");
       this.#signal = signal !== undefined ? signal : src ? src.#signal : null;
       if (body === undefined) body = null;
-      if (body === null && src) {
-        const b = peekBody(src);
-        if (b !== null) { if (usedBody(src)) throw new TypeErr("the input request's body has already been used"); body = b; }
-      }
-      if (body !== null && (this.#method === "GET" || this.#method === "HEAD")) throw new TypeErr("a " + this.#method + " request cannot have a body");
-      setBody(this, this.#headers, body);
+      const inherit = body === null && src !== null && hasBody(src);   // the input's body, without its Content-Type
+      if (inherit && bodyUsed(src)) throw new TypeErr("the input request's body has already been used");
+      if ((body !== null || inherit) && (this.#method === "GET" || this.#method === "HEAD")) throw new TypeErr("a " + this.#method + " request cannot have a body");
+      if (inherit) moveBody(this, src); else setBody(this, this.#headers, body);
     }
     static {
       isRequest = (o) => asObject(o) && #url in o;
       sr.requestFromHost = (m) => new Request(HOST, m);
       requestSignal = (r) => r.#signal;
       // The host's fetch operation: {url, method, headers, redirect, body (base64)} as JSON text.
-      fetchArgs = (r) => '{"url":' + q(r.#url) + ',"method":' + q(r.#method) + ',"headers":' + headersJson(r.#headers) +
-        ',"redirect":' + q(r.#redirect) + ',"body":' + b64Body(peekBody(r)) + "}";
+      fetchArgs = (r, body) => '{"url":' + q(r.#url) + ',"method":' + q(r.#method) + ',"headers":' + headersJson(r.#headers) +
+        ',"redirect":' + q(r.#redirect) + ',"body":' + b64Body(body) + "}";
     }
     get url() { return this.#url; }
     get method() { return this.#method; }
@@ -312,9 +341,11 @@
     get redirect() { return this.#redirect; }
     get signal() { if (this.#signal === null) { sr.load("events"); this.#signal = sr.newSignal(); } return this.#signal; }
     clone() {
-      if (usedBody(this)) throw new TypeErr("cannot clone a request whose body has been used");
-      const b = peekBody(this);
-      return new Request(this, { __proto__: null, body: b === null ? null : typeof b === "string" ? b : b.slice() });
+      if (bodyUsed(this)) throw new TypeErr("cannot clone a request whose body has been used");
+      const r = new Request(this, { __proto__: null, body: null });
+      initBody(this, bodySource(r));   // the new request took this one's body: hand it back
+      initBody(r, cloneSource(this));
+      return r;
     }
     get [Symbol.toStringTag]() { return "Request"; }
   }
@@ -379,11 +410,17 @@
       };
       // The host's view of a Response the handler returned: JSON text {status, statusText,
       // headers, text | b64}; undefined when v is not a Response made by this class.
+      // A stream body is read to its end first (within max): then the answer is a promise of that text.
       sr.serialize = (v, max) => {
         if (!(asObject(v) && #status in v)) return undefined;
         if (v.#type === "error") throw new TypeErr("the handler returned Response.error()");
-        if (usedBody(v)) throw new TypeErr("the returned Response's body has already been used");
-        const b = peekBody(v);
+        if (bodyUsed(v)) throw new TypeErr("the returned Response's body has already been used");
+        const b = bodySource(v);
+        if (b === null || isSource(b)) return responseJson(v, b, max);
+        const tooLarge = (n) => sr.fail("E_RESPONSE_TOO_LARGE", RangeErr, "the response body stream gave over " + (n - 1) + " bytes, over the limit of " + max);
+        return (async () => responseJson(v, await consumeBody(v, max, tooLarge), max))();
+      };
+      const responseJson = (v, b, max) => {
         const size = b === null ? 0 : typeof b === "string" ? b.length : bytesLen(b);
         if (size > max) throw sr.fail("E_RESPONSE_TOO_LARGE", RangeErr, "the response body is " + size + " bytes, over the limit of " + max);
         const body = b === null ? "" : typeof b === "string" ? ',"text":' + q(wellFormed(b)) : ',"b64":' + q(b64(b));
@@ -398,10 +435,13 @@
     get url() { return this.#url; }
     get redirected() { return this.#redirected; }
     clone() {
-      if (usedBody(this)) throw new TypeErr("cannot clone a response whose body has been used");
-      const b = peekBody(this);
-      const r = new Response(b === null ? null : typeof b === "string" ? b : b.slice(), { __proto__: null, status: this.#status === 0 ? 200 : this.#status, statusText: this.#statusText, headers: this.#headers });
+      if (bodyUsed(this)) throw new TypeErr("cannot clone a response whose body has been used");
+      const r = new Response(null, { __proto__: null, status: this.#status === 0 ? 200 : this.#status, statusText: this.#statusText, headers: this.#headers });
+      initBody(r, cloneSource(this));
       r.#status = this.#status;
+      r.#type = this.#type;
+      r.#url = this.#url;
+      r.#redirected = this.#redirected;
       return r;
     }
     get [Symbol.toStringTag]() { return "Response"; }
@@ -416,7 +456,12 @@
     const req = new Request(input, init);
     const signal = requestSignal(req);
     if (signal !== null && sr.signalAborted(signal)) throw sr.signalReason(signal);
-    const op = sr.hostOp("fetch", fetchArgs(req));
+    let body = bodySource(req);
+    if (body !== null && !isSource(body)) {   // a stream body is read first, within the host-operation limit
+      const max = sr.limits.maxOpBytes;
+      body = await consumeBody(req, Math.floor(max / 4) * 3, (n) => new RangeErr("fetch(): the request body stream is over " + (n - 1) + " bytes, over the limit of " + max + " bytes as base64"));
+    }
+    const op = sr.hostOp("fetch", fetchArgs(req, body));
     if (signal === null) return responseFromFetch(await op);
     const res = await new Prom((resolve, reject) => {
       const onAbort = () => reject(sr.signalReason(signal));

@@ -17,10 +17,29 @@ import orjson
 LAZY_CHUNKS: dict[str, tuple[str, ...]] = {
     "fetch_api": ("Headers", "Request", "Response", "Blob", "File", "fetch"),
     "encoding": ("TextEncoder", "TextDecoder"),
-    "events": ("Event", "EventTarget", "AbortController", "AbortSignal"),
+    "events": ("Event", "CustomEvent", "EventTarget", "AbortController", "AbortSignal"),
     "crypto": ("crypto",),
     "url": ("URL", "URLSearchParams"),
     "structured_clone": ("structuredClone",),
+    "streams": (
+        "ReadableStream",
+        "ReadableStreamDefaultReader",
+        "ReadableStreamBYOBReader",
+        "ReadableStreamDefaultController",
+        "ReadableByteStreamController",
+        "ReadableStreamBYOBRequest",
+        "WritableStream",
+        "WritableStreamDefaultWriter",
+        "WritableStreamDefaultController",
+        "TransformStream",
+        "TransformStreamDefaultController",
+        "ByteLengthQueuingStrategy",
+        "CountQueuingStrategy",
+        "TextEncoderStream",
+        "TextDecoderStream",
+    ),
+    "forms": ("FormData",),
+    "navigator": ("navigator", "self"),
 }
 
 
