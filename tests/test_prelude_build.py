@@ -17,6 +17,7 @@ INPUTS = {
     "encoding": ["src/encoding.js"],
     "events": ["src/events.js"],
     "crypto": ["src/crypto.js"],
+    "subtle": ["src/subtle.js"],
     "url": ["vendor/url.js", "package-lock.json"],
     "structured_clone": ["vendor/structured_clone.js", "package-lock.json"],
     "streams": ["vendor/streams.js", "package-lock.json"],

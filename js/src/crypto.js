@@ -1,5 +1,6 @@
 // crypto.getRandomValues and crypto.randomUUID from a ChaCha20 generator keyed
-// with 32 bytes from the host's CSPRNG (os.urandom) when the isolate is created.
+// with 32 bytes from the host's CSPRNG (os.urandom) when the isolate is created;
+// crypto.subtle is the subtle chunk (js/src/subtle.js).
 (function (sr) {
   "use strict";
   const G = globalThis;
@@ -51,7 +52,7 @@
       const h = b.toHex();
       return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
     },
-    get subtle() { throw new Error("crypto.subtle is not supported"); },
+    get subtle() { sr.load("subtle"); return sr.subtle; },   // its own chunk, loaded on first read
     __chachaBlock: chachaBlock,
   };
   Object.defineProperty(G, "crypto", { value: crypto, writable: true, configurable: true });

@@ -14,7 +14,8 @@ from shardrun.engine.limits import Limits
 from shardrun.engine.watchdog import Watchdog
 from shardrun.errors import ErrorInfo, ShardrunError
 from shardrun.runtime.calls import Call, LogLine, Result
-from shardrun.runtime.isolate import HostOps, WorkerIsolate, deny_host_ops
+from shardrun.runtime.hostops import host_ops
+from shardrun.runtime.isolate import HostOps, WorkerIsolate
 from shardrun.runtime.script import Script
 
 
@@ -38,10 +39,11 @@ def run_once(
     limits = limits or Limits()
     watchdog = Watchdog(on_stuck) if on_stuck is not None else None
     egress = Egress() if fetch is not None else None
-    host: HostOps = deny_host_ops
+    fetch_host: FetchHost | None = None
     if egress is not None and fetch is not None:
         policy = fetch
-        host = FetchHost(egress, lambda iso, call: policy, lambda iso: None)
+        fetch_host = FetchHost(egress, lambda iso, call: policy, lambda iso: None)
+    host: HostOps = host_ops(fetch_host)
     try:
         try:
             worker = WorkerIsolate(script, limits, env, host_ops=host, watchdog=watchdog)
@@ -67,8 +69,8 @@ def run_once(
                 continue
             select.select([egress.fileno()], [], [], pause)
             for key, ok, value in egress.drain():
-                assert isinstance(host, FetchHost)
-                host.done(key, ok, value)
+                assert fetch_host is not None
+                fetch_host.done(key, ok, value)
         assert call.result is not None
         return call.result
     finally:

@@ -53,16 +53,10 @@ HostOps = Callable[["WorkerIsolate", HostOp], None]
 
 
 def deny_host_ops(worker: WorkerIsolate, op: HostOp) -> None:
-    """The default host: no operation is enabled."""
-    worker.settle(
-        op.opid,
-        False,
-        {
-            "name": "TypeError",
-            "code": "E_FETCH_DISABLED",
-            "message": f"{op.name}() is not enabled for this worker",
-        },
-    )
+    """The default host: crypto.subtle runs (it needs no policy); fetch() and the rest are refused."""
+    from shardrun.runtime import hostops  # imports this module's types
+
+    hostops.host_ops()(worker, op)
 
 
 @dataclass(frozen=True)

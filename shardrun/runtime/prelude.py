@@ -21,6 +21,7 @@ LAZY_CHUNKS: dict[str, tuple[str, ...]] = {
     "crypto": ("crypto",),
     "url": ("URL", "URLSearchParams"),
     "structured_clone": ("structuredClone",),
+    "subtle": ("SubtleCrypto", "CryptoKey"),
     "streams": (
         "ReadableStream",
         "ReadableStreamDefaultReader",

@@ -39,6 +39,7 @@ from shardrun.egress.policy import FetchPolicy
 from shardrun.engine.watchdog import Watchdog
 from shardrun.errors import ShardrunError
 from shardrun.runtime.calls import Call, LogLine
+from shardrun.runtime.hostops import host_ops
 from shardrun.runtime.isolate import Prepared, WorkerIsolate, prepare
 from shardrun.server import replies
 from shardrun.server.cache import IsolateCache, Key, RssCeilings
@@ -325,7 +326,7 @@ class Shard:
             spec.script,
             spec.limits,
             spec.env,
-            host_ops=self.fetch_host,
+            host_ops=host_ops(self.fetch_host, self._wake),
             watchdog=self.watchdog,
             prepared=prepared,
             raw_fetch=True,
