@@ -4,7 +4,8 @@
     ├── UsageError         E_USAGE, E_BAD_JSON, E_BAD_REQUEST, E_NOT_FOUND, E_BAD_NAME,
     │                      E_TIMEOUT, E_BODY_TOO_LARGE, E_HEADERS_TOO_LARGE      the caller's input
     ├── ScriptError        E_COMPILE, E_WORKER_CONFIG, E_SCRIPT_ENCODING, E_NO_DEFAULT_EXPORT, E_NO_HANDLER,
-    │                      E_SCRIPT, E_BAD_OUTPUT, E_NEVER_RESPONDS, E_RESPONSE_TOO_LARGE
+    │                      E_SCRIPT, E_BAD_OUTPUT, E_NEVER_RESPONDS, E_UNHANDLED_REJECTION,
+    │                      E_RESPONSE_TOO_LARGE
     ├── LimitError         E_CPU_LIMIT, E_WALL_TIMEOUT, E_OOM, E_STACK     a limit held
     └── RuntimeFault       E_OVERLOADED, E_TENANT_LIMIT, E_SHARD_LOST, E_ROUTER_LOST, E_SHUTTING_DOWN,
                            E_ISOLATE_BUSY, E_ISOLATE_DISCARDED, E_INTERNAL      the host's side
@@ -80,6 +81,7 @@ CODES: dict[str, tuple[type[ShardrunError], int, int]] = {
     "E_SCRIPT": (ScriptError, 1, 500),
     "E_BAD_OUTPUT": (ScriptError, 1, 502),
     "E_NEVER_RESPONDS": (ScriptError, 1, 500),
+    "E_UNHANDLED_REJECTION": (ScriptError, 1, 500),
     "E_RESPONSE_TOO_LARGE": (ScriptError, 1, 502),
     "E_CPU_LIMIT": (LimitError, 3, 504),
     "E_WALL_TIMEOUT": (LimitError, 3, 504),

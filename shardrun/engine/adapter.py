@@ -1,30 +1,33 @@
-"""The engine adapter: the only module that imports `quickjs` (the quickjs-ng binding).
+"""The engine adapter: the only module that imports `shardrun.engine._quickjs` (native/).
 
-Everything above it speaks of isolates, functions and engine errors. An `Isolate` is one
-QuickJS runtime with one context. The binding crashes the process if two threads are
-inside one context at once, so every use goes through `with isolate:`, which fails at
-once with `E_ISOLATE_BUSY` instead of letting a second thread in. Handing an isolate from
-one thread to another between uses is allowed.
+Everything above it speaks of isolates, functions, bytecode and engine errors. An `Isolate`
+is one QuickJS runtime with one context. Every use goes through `with isolate:`, which fails
+at once with `E_ISOLATE_BUSY` when another thread is inside (the extension refuses such a
+thread too; this guard answers before any engine call). Handing an isolate from one thread
+to another between uses is allowed.
+
+A turn arms a CPU deadline on the thread's own CPU clock, calls into JS and runs every
+promise job that follows in C, then disarms: the deadline spans the whole turn, so an
+`await` loop is stopped like a plain loop. Bytecode is made only by `compile()` and loaded
+only by `load()`, which checks the header the extension wrote (engine build, length,
+sha256) before the engine reads a byte of it.
+
+The extension is imported here, at import time: this module is imported only where
+isolates are made (a shard or the CLI), never in a forking parent (server/procs.py).
 """
 
 from __future__ import annotations
 
-import re
 import threading
 import weakref
-from time import perf_counter
 from typing import Any
 
-# The binding's C module. Its Python package (`import quickjs`) also starts a thread pool
-# at import time for its `Function` helper, which shardrun does not use and which would
-# make every process that imports it unsafe to fork (procs.py).
-import _quickjs as quickjs
-
+from shardrun.engine import _quickjs as _q
 from shardrun.errors import RuntimeFault
 
 ENGINE_NAME = "quickjs-ng"
-
-_FIRST_LINE = re.compile(r"^(?P<name>[A-Za-z_$][\w$]*)?(?::\s?)?(?P<message>.*)$")
+ENGINE_VERSION = _q.ENGINE_VERSION
+ENGINE_BUILD = _q.ENGINE_BUILD  # bytecode is valid only within one build
 
 
 class EngineError(Exception):
@@ -32,11 +35,12 @@ class EngineError(Exception):
 
     kind = "throw"
 
-    def __init__(self, name: str, message: str, stack: str) -> None:
+    def __init__(self, name: str, message: str, stack: str, code: str | None = None) -> None:
         super().__init__(f"{name}: {message}")
         self.name = name
         self.message = message
         self.stack = stack
+        self.code = code
 
 
 class JSThrow(EngineError):
@@ -44,13 +48,13 @@ class JSThrow(EngineError):
 
 
 class Interrupted(EngineError):
-    """The engine's time limit interrupted running JS."""
+    """interrupt() (the watchdog) stopped running JS."""
 
     kind = "interrupted"
 
 
 class BudgetExceeded(EngineError):
-    """The host's CPU budget check stopped a turn between promise jobs."""
+    """The turn's CPU deadline passed."""
 
     kind = "budget"
 
@@ -67,26 +71,35 @@ class StackOverflow(EngineError):
     kind = "stack"
 
 
-def _translate(exc: BaseException) -> EngineError:
-    """Turn a binding exception into an EngineError subclass."""
-    text = str(exc)
-    if text in ("", "null"):
-        # quickjs-ng reports some allocation failures with no exception object.
-        return OutOfMemory("InternalError", "out of memory", "")
-    first, _, rest = text.partition("\n")
-    m = _FIRST_LINE.match(first)
-    name = (m and m.group("name")) or "Error"
-    message = m.group("message") if m else first
-    stack = rest
-    if isinstance(exc, quickjs.StackOverflow) or (
-        name == "RangeError" and message.startswith("Maximum call stack size")
-    ):
-        return StackOverflow(name, message, stack)
-    if name == "InternalError" and message == "interrupted":
-        return Interrupted(name, message, stack)
-    if name == "InternalError" and message == "out of memory":
-        return OutOfMemory(name, message, stack)
-    return JSThrow(name, message, stack)
+class BadBytecode(Exception):
+    """Bytecode this engine build did not make, or corrupt: compile the source again."""
+
+
+_KINDS: dict[type[BaseException], type[EngineError]] = {
+    _q.BudgetExceeded: BudgetExceeded,
+    _q.Interrupted: Interrupted,
+    _q.OutOfMemory: OutOfMemory,
+    _q.StackOverflow: StackOverflow,
+}
+
+
+def _translate(exc: BaseException) -> Exception:
+    """An extension exception as the adapter's own."""
+    if isinstance(exc, _q.EngineError):
+        cls = _KINDS.get(type(exc), JSThrow)
+        return cls(exc.name or "Error", exc.message, exc.stack, exc.code if cls is JSThrow else None)
+    if isinstance(exc, _q.IsolateBusy):
+        return RuntimeFault("this isolate is in use by another thread", code="E_ISOLATE_BUSY")
+    if isinstance(exc, _q.IsolateClosed):
+        return RuntimeFault("this isolate was discarded", code="E_ISOLATE_DISCARDED")
+    return BadBytecode(str(exc))
+
+
+_ENGINE_EXCEPTIONS = (_q.EngineError, _q.IsolateBusy, _q.IsolateClosed, _q.BytecodeError)
+
+
+def _wrap(value: Any) -> Any:
+    return JSHandle(value) if isinstance(value, _q.Value) else value
 
 
 class JSHandle:
@@ -94,13 +107,13 @@ class JSHandle:
 
     __slots__ = ("_fn",)
 
-    def __init__(self, fn: Any) -> None:
+    def __init__(self, fn: _q.Value) -> None:
         self._fn = fn
 
-    def __call__(self, *args: str | int | float | bool | None) -> Any:
+    def __call__(self, *args: Any) -> Any:
         try:
-            return self._fn(*args)
-        except (quickjs.JSException, quickjs.StackOverflow) as exc:
+            return _wrap(self._fn(*args))
+        except _ENGINE_EXCEPTIONS as exc:
             raise _translate(exc) from None
 
 
@@ -116,10 +129,8 @@ class Isolate:
     """One QuickJS runtime and context, with its memory and stack limits."""
 
     def __init__(self, *, memory_limit: int, stack_limit: int) -> None:
-        self._ctx = quickjs.Context()
+        self._iso = _q.Isolate(memory_limit, stack_limit)
         _LIVE.add(self)
-        self._ctx.set_memory_limit(memory_limit)
-        self._ctx.set_max_stack_size(stack_limit)
         self._lock = threading.Lock()
         self.closed = False
 
@@ -135,81 +146,134 @@ class Isolate:
     def __exit__(self, *exc: object) -> None:
         self._lock.release()
 
-    def eval(self, source: str) -> Any:
-        """Evaluate a classic script; JS functions come back as JSHandle."""
+    # ---- running code --------------------------------------------------------
+    def eval(self, source: str, name: str = "<input>") -> Any:
+        """Evaluate a classic script; JS objects and functions come back as JSHandle."""
         try:
-            value = self._ctx.eval(source)
-        except (quickjs.JSException, quickjs.StackOverflow) as exc:
+            return _wrap(self._iso.eval(source, name))
+        except _ENGINE_EXCEPTIONS as exc:
             raise _translate(exc) from None
-        return JSHandle(value) if isinstance(value, quickjs.Object) else value
 
-    def module(self, source: str) -> JSHandle:
+    def module(self, source: str, name: str = "<input>") -> JSHandle:
         """Evaluate an ES module; returns its evaluation promise as an opaque handle."""
         try:
-            return JSHandle(self._ctx.module(source))
-        except (quickjs.JSException, quickjs.StackOverflow) as exc:
+            return JSHandle(self._iso.eval_module(source, name))
+        except _ENGINE_EXCEPTIONS as exc:
             raise _translate(exc) from None
 
+    def compile(self, source: str, name: str, *, module: bool = False) -> bytes:
+        """Bytecode of a script or module for load(); a SyntaxError raises JSThrow."""
+        try:
+            return self._iso.compile(source, name, module=module)
+        except _ENGINE_EXCEPTIONS as exc:
+            raise _translate(exc) from None
+
+    def load(self, bytecode: bytes) -> Any:
+        """Run bytecode compile() made: a script's completion value, or a module's evaluation
+        promise. Raises BadBytecode (nothing ran) when the header does not check out."""
+        try:
+            return _wrap(self._iso.load(bytecode))
+        except _ENGINE_EXCEPTIONS as exc:
+            raise _translate(exc) from None
+
+    def loader(self, name: str, bytecode: bytes) -> JSHandle:
+        """A JS function that loads `bytecode` (a script whose value is a function) when first
+        called and calls that function with its arguments: lazy code, from bytecode."""
+        ref = weakref.ref(self._iso)
+
+        def run(*args: Any) -> Any:
+            iso = ref()
+            if iso is None:
+                raise RuntimeFault("this isolate was discarded", code="E_ISOLATE_DISCARDED")
+            return iso.load(bytecode)(*args)
+
+        return JSHandle(self._iso.function(name, run, 1))
+
+    def set_imports(self, names: tuple[str, ...]) -> None:
+        """The module names an import may name (modules already evaluated); every other import fails."""
+        self._iso.set_module_loader(None, bare=names)
+
     def unwrap(self, handle: JSHandle) -> Any:
-        """The engine object behind a handle, to pass back into JS as an argument."""
+        """The engine value behind a handle, to pass back into JS as an argument."""
         return handle._fn
 
     def run_job(self) -> bool:
         """Run one pending promise job; False when there was none."""
+        return self.run_jobs(1) > 0
+
+    def run_jobs(self, max_jobs: int = -1) -> int:
+        """Run pending promise jobs (in C) until none is left or max_jobs ran; how many ran."""
         try:
-            return bool(self._ctx.execute_pending_job())
-        except (quickjs.JSException, quickjs.StackOverflow) as exc:
+            return self._iso.run_jobs(max_jobs)
+        except _ENGINE_EXCEPTIONS as exc:
             raise _translate(exc) from None
 
-    def turn(
-        self, fn: JSHandle, args: tuple[Any, ...], budget: float, check_every: int = 256
-    ) -> tuple[Any, int, float]:
-        """One host turn: call fn, then run promise jobs until none is left.
+    def turn(self, fn: JSHandle, args: tuple[Any, ...], budget: float) -> tuple[Any, int, float]:
+        """One host turn: call fn, then run promise jobs until none is left, all under one CPU
+        deadline of `budget` seconds on this thread's CPU clock.
 
-        The engine's tripwire is armed to `budget` CPU seconds; the time used is also
-        checked every `check_every` jobs, which catches `await` loops the tripwire never
-        sees (it restarts at every job). Returns (fn's value, jobs run, seconds used);
-        raises BudgetExceeded or another EngineError. The caller holds the isolate.
-
-        A turn never waits on I/O, so its duration on the monotonic clock is its CPU time
-        unless the OS takes the core away mid-turn; reading the thread's CPU clock instead
-        costs a system call per read, which under load cost more than the JS it measured
-        (bench/RESULTS.md). The watchdog still reads the real thread CPU clock.
+        Returns (fn's value, jobs run, CPU seconds used); raises BudgetExceeded, Interrupted
+        or another EngineError. The caller holds the isolate.
         """
-        ctx = self._ctx
-        t0 = perf_counter()
+        iso = self._iso
+        iso.arm(budget if budget > 0 else 0.0)
         try:
-            ctx.set_time_limit(budget if budget > 0.001 else 0.001)
             value = fn._fn(*args)
-            jobs = 0
-            while ctx.execute_pending_job():
-                jobs += 1
-                if jobs % check_every == 0 and perf_counter() - t0 > budget:
-                    raise BudgetExceeded("InternalError", "CPU budget exceeded", "")
-        except (quickjs.JSException, quickjs.StackOverflow) as exc:
+            jobs = iso.run_jobs()
+        except _ENGINE_EXCEPTIONS as exc:
+            iso.disarm()
             raise _translate(exc) from None
-        return value, jobs, perf_counter() - t0
+        return value, jobs, iso.disarm()
+
+    # ---- limits --------------------------------------------------------------
+    def arm(self, seconds: float) -> None:
+        """Arm a CPU deadline (this thread's CPU clock) for everything JS runs until disarm()."""
+        self._iso.arm(seconds)
+
+    def disarm(self) -> float:
+        """Drop the deadline; the CPU seconds used since arm()."""
+        return self._iso.disarm()
+
+    def interrupt(self) -> None:
+        """Stop running JS from any thread (the watchdog); it stays stopped until the next arm()."""
+        self._iso.interrupt()
 
     def set_memory_limit(self, nbytes: int) -> None:
         """Cap the heap."""
-        self._ctx.set_memory_limit(nbytes)
+        self._iso.set_memory_limit(nbytes)
 
     def set_stack_limit(self, nbytes: int) -> None:
         """Cap the JS stack."""
-        self._ctx.set_max_stack_size(nbytes)
+        self._iso.set_stack_limit(nbytes)
 
-    def set_time_limit(self, seconds: float) -> None:
-        """Arm the engine's interrupt tripwire (process CPU time, advisory; see facts.md)."""
-        self._ctx.set_time_limit(seconds)
+    # ---- state ---------------------------------------------------------------
+    def take_rejections(self) -> list[dict[str, Any]]:
+        """Unhandled rejections ({id, event: "unhandled", reason, stack}) and later handlings
+        ({id, event: "handled"}) since the last call."""
+        return self._iso.take_rejections()
 
     def memory(self) -> dict[str, int]:
         """The engine's memory statistics."""
-        return dict(self._ctx.memory())
+        return self._iso.memory()
 
     def heap_bytes(self) -> int:
         """Bytes the isolate's heap currently uses."""
-        return int(self._ctx.memory()["memory_used_size"])
+        return int(self._iso.memory()["memory_used_size"])
 
     def close(self) -> None:
-        """Mark the isolate discarded; the engine frees it when the last reference goes."""
+        """Discard the isolate and free the engine now (later, if a thread is still inside)."""
         self.closed = True
+        try:
+            self._iso.close()
+        except _q.IsolateBusy:
+            pass  # freed when the last reference goes
+
+
+def compile_script(source: str, name: str, *, module: bool = False) -> bytes:
+    """Bytecode of a script or module, compiled in a throwaway isolate (no isolate stays behind)."""
+    iso = Isolate(memory_limit=0, stack_limit=0)
+    try:
+        with iso:
+            return iso.compile(source, name, module=module)
+    finally:
+        iso.close()

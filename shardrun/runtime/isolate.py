@@ -7,12 +7,16 @@ that follow and drains the outbox. Every turn is charged to one request, so the 
 budget is summed over all of a request's turns. Limits, from cheap to drastic:
 
 1. the JS side caps output, logs, timers and host-operation sizes;
-2. the host counts each request's CPU (thread time) per turn and checks it every 256
-   promise jobs, which stops `await` loops the engine's tripwire never sees;
-3. the engine's time limit is armed to the request's remaining budget before each turn:
-   a tripwire for plain JS loops;
-4. the watchdog (see watchdog.py) notices a turn that overran its budget plus grace in
-   native code and escalates: in a shard, the process is killed and replaced.
+2. each turn arms a CPU deadline (the thread's CPU clock) at the request's remaining
+   budget; it spans the call and every promise job after it, so plain loops and `await`
+   loops alike stop at the budget, and the turn's CPU time is charged to the request;
+3. the watchdog (see watchdog.py) notices a turn that overran its budget in code that
+   does not reach the engine's interrupt poll: it interrupts the isolate first and, if
+   that does not stop it within the grace, escalates (in a shard, the process is killed
+   and replaced).
+
+An unhandled promise rejection is logged with its request at level error; it fails the
+request with E_UNHANDLED_REJECTION if it has not responded yet.
 
 An isolate whose request hit a limit, or threw, is retired: it takes no new requests,
 lets the others finish and is then discarded. One whose turn was interrupted is
@@ -30,6 +34,7 @@ from typing import Any
 import orjson
 
 from shardrun.engine.adapter import (
+    BadBytecode,
     BudgetExceeded,
     EngineError,
     Interrupted,
@@ -38,6 +43,7 @@ from shardrun.engine.adapter import (
     OutOfMemory,
     StackOverflow,
 )
+from shardrun.engine.bytecode import MODULES
 from shardrun.engine.limits import Limits
 from shardrun.engine.watchdog import Watchdog
 from shardrun.errors import ErrorInfo, RuntimeFault, ScriptError, UsageError
@@ -47,7 +53,7 @@ from shardrun.runtime.outbox import Outbox
 from shardrun.runtime.script import Script
 
 BOOTSTRAP = "import * as ns from '<input>'; globalThis.__shardrun_ns = ns;"
-JOB_CHECK_EVERY = 256
+MAX_REJECTION_LINES = 10  # unhandled-rejection console lines kept per request
 
 HostOps = Callable[["WorkerIsolate", HostOp], None]
 
@@ -68,24 +74,28 @@ class Prepared:
 
 
 def prepare(limits: Limits | None = None) -> Prepared:
-    """Create an isolate and evaluate the core prelude: the worker-independent part of a cold start.
+    """Create an isolate and run the core prelude from bytecode: the worker-independent part
+    of a cold start. The lazy chunks go in as loaders of their bytecode.
 
-    This is most of a cold start's cost, so a shard keeps a few prepared isolates spare
-    and makes them off the request path; loading a worker into one is cheap.
+    A shard keeps a few prepared isolates spare and makes them off the request path;
+    loading a worker into one is cheap.
     """
     lim = limits or Limits()
     iso = Isolate(memory_limit=lim.memory_mb << 20, stack_limit=lim.stack_kb << 10)
     with iso:
-        iso.set_time_limit(lim.startup_ms / 1000)
-        init = iso.eval(prelude.chunk_source("core"))
-        init(prelude.lazy_spec(), os.urandom(32).hex(), *prelude.lazy_sources())
-        api = iso.unwrap(
-            iso.eval("(() => { const a = globalThis.__shardrun; delete globalThis.__shardrun; return a; })()")
-        )
-        get = iso.eval("(o, k) => o[k]")
-        handles = tuple(
-            JSHandle(get(api, n)) for n in ("boot", "booted", "dispatch", "fire", "settle", "take", "cancel")
-        )
+        iso.arm(lim.startup_ms / 1000)
+        try:
+            init = iso.load(prelude.bytecode("core"))
+            loaders = [iso.unwrap(iso.loader(name, prelude.bytecode(name))) for name in prelude.LAZY_CHUNKS]
+            init(prelude.lazy_spec(), os.urandom(32).hex(), *loaders)
+            api = iso.eval("(() => { const a = globalThis.__shardrun; delete globalThis.__shardrun; return a; })()")
+            handles = tuple(
+                JSHandle(iso.unwrap(api).get(n))
+                for n in ("boot", "booted", "dispatch", "fire", "settle", "take", "cancel")
+            )
+            iso.set_imports(("<input>",))
+        finally:
+            iso.disarm()
     return Prepared(iso, handles)
 
 
@@ -122,6 +132,9 @@ class WorkerIsolate(Outbox):
         self._settlements: list[tuple[int, list[Any]]] = []
         self._next_timer: tuple[float, int] | None = None
         self._op_rid: dict[int, int] = {}
+        self._rejection_lines: dict[int, int] = {}  # rid -> unhandled rejections logged for it
+        self.unhandled_rejections = 0  # during requests, over this isolate's life
+        self.top_level_rejections = 0  # unhandled while the script's top level ran
         self._load(env or {}, prepared)
 
     # ---- loading -------------------------------------------------------------
@@ -133,23 +146,28 @@ class WorkerIsolate(Outbox):
         with iso:
             iso.set_memory_limit(lim.memory_mb << 20)
             iso.set_stack_limit(lim.stack_kb << 10)
-            iso.set_time_limit(lim.startup_ms / 1000)
-            t0 = time.thread_time()
+            iso.arm(lim.startup_ms / 1000)  # one deadline for the top level and the jobs it queues
             try:
-                iso.module(self.script.source)
-            except EngineError as exc:
-                raise self._load_error(exc) from None
-            try:
-                boot_promise = iso.module(BOOTSTRAP)
-                self._boot(iso.unwrap(boot_promise), orjson.dumps(env).decode(), orjson.dumps(lim.js_view()).decode())
-                while iso.run_job():
-                    if time.thread_time() - t0 > lim.startup_ms / 1000:
-                        raise ScriptError(
-                            f"the script's top level used more than {lim.startup_ms:g} ms of CPU", code="E_CPU_LIMIT"
-                        )
-                state = orjson.loads(self._booted())
-            except EngineError as exc:
-                raise self._load_error(exc) from None
+                try:
+                    try:
+                        iso.load(MODULES.get(iso, self.script.source, "<input>"))
+                    except BadBytecode:
+                        MODULES.forget(self.script.source, "<input>")
+                        iso.load(MODULES.get(iso, self.script.source, "<input>"))
+                except EngineError as exc:
+                    raise self._load_error(exc) from None
+                try:
+                    boot_promise = iso.module(BOOTSTRAP, "<bootstrap>")
+                    self._boot(
+                        iso.unwrap(boot_promise), orjson.dumps(env).decode(), orjson.dumps(lim.js_view()).decode()
+                    )
+                    iso.run_jobs()
+                    state = orjson.loads(self._booted())
+                except EngineError as exc:
+                    raise self._load_error(exc) from None
+            finally:
+                iso.disarm()
+                self.top_level_rejections = len(iso.take_rejections())  # no request to charge them to
         if "handlers" not in state:
             if state.get("code") == "E_CPU_LIMIT":  # the time limit, caught by the boot code
                 raise ScriptError(
@@ -164,7 +182,7 @@ class WorkerIsolate(Outbox):
         self._drain(self._take(False))
 
     def _load_error(self, exc: EngineError) -> ScriptError:
-        if isinstance(exc, Interrupted):
+        if isinstance(exc, (BudgetExceeded, Interrupted)):
             return ScriptError(
                 f"the script's top level used more than {self.limits.startup_ms:g} ms of CPU", code="E_CPU_LIMIT"
             )
@@ -177,7 +195,7 @@ class WorkerIsolate(Outbox):
         code = "E_COMPILE" if exc.name == "SyntaxError" else "E_SCRIPT"
         where = self._clean(exc.stack).strip().splitlines()
         at = f" ({where[0].strip()})" if code == "E_COMPILE" and where else ""
-        return ScriptError(f"{exc.name}: {exc.message}{at}", code=code, stack=self._clean(exc.stack))
+        return ScriptError(f"{exc.name}: {self._clean(exc.message)}{at}", code=code, stack=self._clean(exc.stack))
 
     def _clean(self, text: str) -> str:
         return text.replace("<input>", self.script.name)
@@ -286,10 +304,14 @@ class WorkerIsolate(Outbox):
         iso = self.iso
         watchdog = self.watchdog
         if watchdog is not None:
-            watchdog.arm(remaining + self.limits.grace_ms / 1000, call)
+            # Half the grace before the watchdog interrupts the isolate, the other half for
+            # the interrupt to work before it ends the process.
+            half = self.limits.grace_ms / 2000
+            watchdog.arm(remaining + half, call, iso.interrupt, half)
         try:
             with iso:
-                out, jobs, used = iso.turn(fn, args, remaining, JOB_CHECK_EVERY)
+                out, jobs, used = iso.turn(fn, args, remaining)
+                rejections = iso.take_rejections()
                 if jobs or f'["f",{call.rid}]' not in out:
                     # The job queue is empty now: take(true) also fails requests that
                     # nothing is left to settle ("will never generate a response").
@@ -303,11 +325,46 @@ class WorkerIsolate(Outbox):
             if watchdog is not None:
                 watchdog.disarm()
         call.cpu_used += used
+        first = self._log_rejections(call, rejections) if rejections else None
         self._drain(out)
+        if first is not None and not call.responded and not call.finished:
+            self._respond(
+                call,
+                Result(
+                    False,
+                    error=ErrorInfo(
+                        "E_UNHANDLED_REJECTION", f"the request failed with an unhandled promise rejection: {first}"
+                    ),
+                ),
+            )
+            self._abandon(call)
         if call.cpu_used > call.cpu_budget and not call.finished:
             if not call.responded:
                 self._respond(call, Result(False, error=ErrorInfo("E_CPU_LIMIT", self._cpu_message(call))))
             self._abandon(call)
+
+    def _log_rejections(self, call: Call, rejections: list[dict[str, Any]]) -> str | None:
+        """Unhandled rejections of a turn become console lines of its request (capped); the
+        first one's reason, or None. (A rejection handled in a later turn is not undone.)"""
+        first = None
+        for r in rejections:
+            if r["event"] != "unhandled":
+                continue
+            self.unhandled_rejections += 1
+            reason = self._clean(r["reason"])
+            first = first or reason
+            n = self._rejection_lines[call.rid] = self._rejection_lines.get(call.rid, 0) + 1
+            if n <= MAX_REJECTION_LINES:
+                stack = self._clean(r["stack"]).rstrip()
+                self._on_log(call.rid, "error", f"Uncaught (in promise) {reason}" + (f"\n{stack}" if stack else ""))
+            elif n == MAX_REJECTION_LINES + 1:
+                self._on_log(
+                    call.rid,
+                    "error",
+                    f"[more than {MAX_REJECTION_LINES} unhandled promise rejections in this request; "
+                    "the rest are not logged]",
+                )
+        return first
 
     def _turn_error(self, call: Call, exc: EngineError) -> ErrorInfo:
         if isinstance(exc, (BudgetExceeded, Interrupted)):
@@ -362,5 +419,6 @@ class WorkerIsolate(Outbox):
             return
         call.finished = True
         self.inflight.pop(call.rid, None)
+        self._rejection_lines.pop(call.rid, None)
         if call.on_finish is not None:
             call.on_finish(call)

@@ -1,8 +1,9 @@
 """The Web API prelude: the built JS chunks in shardrun/js/ (from js/build.mjs).
 
-`core` is evaluated in every fresh isolate. Every other chunk is handed to the isolate as
-a source string and evaluated by JS on the first read of one of its globals, so a fresh
-isolate pays only for what its worker uses.
+`core` is run in every fresh isolate. Every other chunk is handed to the isolate as a
+function that loads it and is called by JS on the first read of one of its globals, so a
+fresh isolate pays only for what its worker uses. Each chunk is compiled to bytecode once
+per process (bytecode() below; the engine build is in its header) and loaded from it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from functools import cache
 from importlib import resources
 
 import orjson
+
+from shardrun.engine.adapter import compile_script
 
 # chunk -> the globals whose first read evaluates it (order matters: it is the
 # order of the source arguments passed to core).
@@ -71,3 +74,9 @@ def lazy_spec() -> str:
 def lazy_sources() -> tuple[str, ...]:
     """The lazy chunks' sources, in the order of lazy_spec()."""
     return tuple(chunk_source(name) for name in LAZY_CHUNKS)
+
+
+@cache
+def bytecode(name: str) -> bytes:
+    """The chunk compiled once per process (and engine build), for Isolate.load()."""
+    return compile_script(chunk_source(name), f"shardrun:{name}")
