@@ -284,6 +284,36 @@
     return flush();
   }
 
+  // ---- error stacks ---------------------------------------------------------
+  // As V8 prints them ("Name: message", then "    at fn (file:line:col)" frames, the error's own
+  // constructors left out), without the frames of shardrun's own code (its chunks are named
+  // "shardrun:..."). A worker may replace it. One difference stays: the engine formats the stack
+  // when the error is made, V8 when it is first read, so a name set in a subclass's constructor
+  // after super() is not in the first line.
+  function prepareStack(err, sites) {
+    let head = "Error";
+    try {
+      head = Str(err.name === undefined ? "Error" : err.name);
+      const m = err.message;
+      if (m !== undefined && m !== "") head += ": " + Str(m);
+    } catch (_) { /* a hostile name or message: keep what we have */ }
+    const lines = [head];
+    try {
+      let i = 0;
+      while (i < sites.length && sites[i].isConstructor()) i++;   // the error's own constructors, as V8 hides them
+      for (; i < sites.length; i++) {
+        const s = sites[i];
+        const file = s.getFileName();
+        if (typeof file === "string" && (startsWith(file, "shardrun:") || file === "<bootstrap>")) continue;
+        const fn = s.getFunctionName(), line = s.getLineNumber(), col = s.getColumnNumber();
+        const where = (file || "<anonymous>") + (line ? ":" + line + (col ? ":" + col : "") : "");
+        push(lines, fn ? "    at " + fn + " (" + where + ")" : "    at " + where);
+      }
+    } catch (_) { /* keep the frames read so far */ }
+    return join(lines, "\n");
+  }
+  Err.prepareStackTrace = prepareStack;   // the engine's own setter (a data property would not be used)
+
   // ---- console -------------------------------------------------------------
   function fmt(v) {
     try {

@@ -193,8 +193,8 @@ class WorkerIsolate(Outbox):
         if isinstance(exc, StackOverflow):
             return ScriptError("the script's top level overflowed the stack", code="E_STACK")
         code = "E_COMPILE" if exc.name == "SyntaxError" else "E_SCRIPT"
-        where = self._clean(exc.stack).strip().splitlines()
-        at = f" ({where[0].strip()})" if code == "E_COMPILE" and where else ""
+        frames = [line.strip() for line in self._clean(exc.stack).splitlines() if line.strip().startswith("at ")]
+        at = f" ({frames[0]})" if code == "E_COMPILE" and frames else ""
         return ScriptError(f"{exc.name}: {self._clean(exc.message)}{at}", code=code, stack=self._clean(exc.stack))
 
     def _clean(self, text: str) -> str:

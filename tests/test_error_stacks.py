@@ -1,0 +1,53 @@
+"""error.stack as Workers code expects it: "Name: message", then the worker's own frames only."""
+
+from __future__ import annotations
+
+from .conftest import eval_js, run_js
+
+
+def test_the_first_line_names_the_error_and_no_runtime_frame_is_shown():
+    stacks = eval_js("""
+      const out = [];
+      function inner() { throw new TypeError("boom"); }
+      try { inner() } catch (e) { out.push(e.stack) }
+      try { new Headers([["a b", "c"]]) } catch (e) { out.push(e.stack) }   // thrown inside the prelude
+      try { await null; null.x } catch (e) { out.push(e.stack) }
+      try { throw new Error("") } catch (e) { out.push(e.stack) }
+      return out""")
+    first = [s.splitlines()[0] for s in stacks]
+    assert first == [
+        "TypeError: boom",
+        'TypeError: invalid header name: "a b"',
+        "TypeError: cannot read property 'x' of null",
+        "Error",
+    ]
+    assert stacks[0].splitlines()[1].startswith("    at inner (")
+    for s in stacks:
+        assert "shardrun:" not in s and "<bootstrap>" not in s
+        assert all(line.startswith("    at ") for line in s.splitlines()[1:])
+
+
+def test_an_errors_own_constructors_are_not_its_top_frames():
+    stack = eval_js("""
+      class PaymentError extends Error {}
+      function chargeCard() { throw new PaymentError("card declined"); }
+      try { chargeCard() } catch (e) { return e.stack }""")
+    assert stack.splitlines()[1].startswith("    at chargeCard (")
+
+
+def test_a_workers_own_prepare_stack_trace_is_used_and_a_hostile_error_is_harmless():
+    got = eval_js("""
+      const mine = [];
+      const bad = Object.create(Error.prototype, { name: { get() { throw new Error("no") } } });
+      Error.captureStackTrace(bad);
+      mine.push(typeof bad.stack);
+      Error.prepareStackTrace = (e, sites) => "custom " + sites.length;
+      mine.push(new Error("x").stack.startsWith("custom "));
+      return mine""")
+    assert got == ["string", True]
+
+
+def test_a_reported_error_carries_the_clean_stack():
+    r = run_js("export default { task() { throw new RangeError('too far') } }")
+    assert r.error is not None and r.error.stack.splitlines()[0] == "RangeError: too far"
+    assert "worker.js" in r.error.stack and "shardrun:" not in r.error.stack
