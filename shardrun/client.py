@@ -88,13 +88,16 @@ def _fetch_arg(
     return HttpRequest(method.upper(), url, pairs, data).to_js()
 
 
-def _dealer(ctx: Any, endpoint: str) -> Any:
-    """A DEALER to the router: no linger (a closed client drops what it has not sent), no HWM."""
+_MONITORS = itertools.count(1)
+
+
+def _dealer(ctx: Any) -> Any:
+    """A DEALER for the router, not connected yet: no linger (a closed client drops what it has not
+    sent), no HWM."""
     sock = ctx.socket(zmq.DEALER)
     sock.setsockopt(zmq.LINGER, 0)
     sock.setsockopt(zmq.SNDHWM, 0)
     sock.setsockopt(zmq.RCVHWM, 0)
-    sock.connect(endpoint)
     return sock
 
 
@@ -110,8 +113,15 @@ class Client:
         self.timeout = timeout
         self.heartbeat = heartbeat
         self._ctx = zmq.Context()
-        self._sock = _dealer(self._ctx, endpoint)
-        self._monitor = self._sock.get_monitor_socket(zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED)
+        self._sock = _dealer(self._ctx)
+        # The monitor first, then the connection: a CONNECTED event before the monitor existed
+        # would be missed, and the client would never know it is connected (nor notice a loss).
+        # (an address of its own: pyzmq's default, from the socket's fd, can still be bound by the
+        # monitor of a closed client whose fd this socket reuses)
+        self._monitor = self._sock.get_monitor_socket(
+            zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED, addr=f"inproc://shardrun.client.monitor.{next(_MONITORS)}"
+        )
+        self._sock.connect(endpoint)
         self._poller = zmq.Poller()
         self._poller.register(self._sock, zmq.POLLIN)
         self._poller.register(self._monitor, zmq.POLLIN)
@@ -262,7 +272,8 @@ class AsyncClient:
     def __init__(self, endpoint: str = DEFAULT_ENDPOINT, timeout: float = 60.0) -> None:
         self.timeout = timeout
         self._ctx = zmq.asyncio.Context()
-        self._sock = _dealer(self._ctx, endpoint)
+        self._sock = _dealer(self._ctx)
+        self._sock.connect(endpoint)
         self._ids = itertools.count(1)
         self._waiting: dict[int, tuple[asyncio.Future[Reply], str]] = {}
         self._reader: asyncio.Task[None] | None = None

@@ -76,3 +76,25 @@ def test_router_frozen_with_a_request_in_flight(server):
         assert r.ok and r.value == {"slept": 1}
         with pytest.raises(TimeoutError):
             c.recv(timeout=0.3)  # nothing stray left over
+
+
+def test_every_new_client_notices_a_silent_router():
+    # A peer that accepts connections and never answers: each fresh client must learn that it is
+    # connected (the monitor is in place before the connection) and then give up with
+    # E_ROUTER_LOST after its missed pings, never wait for its whole timeout.
+    import zmq
+
+    ctx = zmq.Context()
+    silent = ctx.socket(zmq.ROUTER)
+    silent.setsockopt(zmq.LINGER, 0)
+    port = silent.bind_to_random_port("tcp://127.0.0.1")
+    try:
+        for _ in range(30):
+            with Client(f"tcp://127.0.0.1:{port}", timeout=10, heartbeat=0.05) as c:
+                t0 = time.monotonic()
+                r = c.wait(c.send("any", "task", {}))
+                assert r.error is not None and r.error.code == "E_ROUTER_LOST"
+                assert time.monotonic() - t0 < 2
+    finally:
+        silent.close(0)
+        ctx.term()
