@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,8 @@ import pytest
 
 from shardrun.cli.oneshot import run_once
 from shardrun.engine.limits import Limits
-from shardrun.runtime.calls import Result
+from shardrun.runtime.calls import Call, Result
+from shardrun.runtime.isolate import WorkerIsolate
 from shardrun.runtime.script import Script
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +27,22 @@ def run_js(
 ) -> Result:
     """Run one request of a worker given as source, in a fresh isolate."""
     return run_once(Script.from_source(source, "worker.js"), kind, {} if arg is None else arg, limits, env)
+
+
+def worker(src: str, **kw: Any) -> WorkerIsolate:
+    """A WorkerIsolate of a script given as source (named worker.js)."""
+    return WorkerIsolate(Script.from_source(src, "worker.js"), **kw)
+
+
+def drive(w: WorkerIsolate, calls: Iterable[Call], timeout: float = 10.0) -> None:
+    """Pump the worker until every call finished (or fail after timeout)."""
+    calls = list(calls)
+    end = time.monotonic() + timeout
+    while not all(c.finished for c in calls):
+        assert time.monotonic() < end, "calls did not finish"
+        wake = w.pump()
+        if wake is not None:
+            time.sleep(max(0.0, min(wake, end) - time.monotonic()))
 
 
 def eval_js(body: str) -> Any:

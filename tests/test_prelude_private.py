@@ -11,25 +11,18 @@ import pytest
 from shardrun.engine.limits import Limits
 from shardrun.runtime.calls import HttpRequest
 from shardrun.runtime.isolate import WorkerIsolate
-from shardrun.runtime.script import Script
+
+from . import conftest
+from .conftest import worker
+
+
+def drive(w: WorkerIsolate, calls: list) -> None:
+    conftest.drive(w, calls, timeout=5.0)
+
 
 pytestmark = pytest.mark.hostile
 
 GET = HttpRequest("GET", "https://a.test/")
-
-
-def worker(src: str, **kw) -> WorkerIsolate:
-    return WorkerIsolate(Script.from_source(src, "worker.js"), **kw)
-
-
-def drive(w: WorkerIsolate, calls, timeout: float = 5.0) -> None:
-    """Pump the worker until every call finished (or fail after timeout)."""
-    end = time.monotonic() + timeout
-    while not all(c.finished for c in calls):
-        assert time.monotonic() < end, "calls did not finish"
-        wake = w.pump()
-        if wake is not None:
-            time.sleep(max(0.0, min(wake, end) - time.monotonic()))
 
 
 def run(src: str, kind: str = "task", arg=None, **kw):

@@ -9,25 +9,8 @@ import pytest
 
 from shardrun.engine.limits import Limits
 from shardrun.errors import RuntimeFault, ScriptError
-from shardrun.runtime.isolate import WorkerIsolate
-from shardrun.runtime.script import Script
 
-from .conftest import run_js
-
-
-def drive(worker: WorkerIsolate, calls, timeout: float = 10.0) -> None:
-    """Pump the worker until every call finished (or fail after timeout)."""
-    end = time.monotonic() + timeout
-    while not all(c.finished for c in calls):
-        assert time.monotonic() < end, "calls did not finish"
-        wake = worker.pump()
-        if wake is not None:
-            time.sleep(max(0.0, min(wake, end) - time.monotonic()))
-
-
-def worker(src: str, **kw) -> WorkerIsolate:
-    return WorkerIsolate(Script.from_source(src, "worker.js"), **kw)
-
+from .conftest import drive, run_js, worker
 
 SLEEPER = """
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

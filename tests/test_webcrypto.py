@@ -5,7 +5,6 @@ and the per-isolate key table."""
 from __future__ import annotations
 
 import base64
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from shardrun.runtime.isolate import WorkerIsolate
 from shardrun.runtime.script import Script
 from shardrun.runtime.subtle import KeyTable, WebCryptoError, run
 
+from .conftest import drive
 from .serve_helpers import Server
 
 PRELUDE = """
@@ -31,22 +31,13 @@ const fails = async (p) => { try { await p; return "resolved"; } catch (e) { ret
 """
 
 
-def drive(w: WorkerIsolate, call: Any, timeout: float = 10.0) -> None:
-    end = time.monotonic() + timeout
-    while not call.finished:
-        assert time.monotonic() < end, "the call did not finish"
-        wake = w.pump()
-        if wake is not None:
-            time.sleep(max(0.0, min(wake, end) - time.monotonic()))
-
-
 def js(body: str, arg: Any = None, worker: WorkerIsolate | None = None) -> Any:
     """Run `body` as an async task (with `p` the argument) and return its value."""
     w = worker or WorkerIsolate(
         Script.from_source(PRELUDE + f"export default {{ async task(p) {{ {body} }} }}", "w.js")
     )
     call = w.submit("task", {} if arg is None else arg)
-    drive(w, call)
+    drive(w, [call])
     assert call.result is not None and call.result.ok, call.result and call.result.error
     return call.result.value
 
@@ -65,7 +56,7 @@ def test_reading_crypto_subtle_at_the_top_level_does_not_throw():
     src += "export default { task() { return [probe, String(crypto.subtle), typeof SubtleCrypto, typeof CryptoKey]; } }"
     w = WorkerIsolate(Script.from_source(src, "w.js"))
     call = w.submit("task", {})
-    drive(w, call)
+    drive(w, [call])
     assert call.result is not None and call.result.ok, call.result.error
     assert call.result.value == ["objecttrue", "[object SubtleCrypto]", "function", "function"]
 
