@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -12,9 +11,9 @@ import orjson
 import typer
 
 from shardrun.errors import UsageError, exit_code
+from shardrun.runtime.boundary import CR_LF_NUL, TOKEN
 from shardrun.runtime.calls import HttpRequest, HttpResponse, LogLine
 
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
@@ -40,7 +39,7 @@ def parse_request(spec: str, headers: list[str], body: str | None) -> HttpReques
     pairs = []
     for h in headers:
         name, sep, value = h.partition(":")
-        if not sep or not _TOKEN.fullmatch(name.strip()) or any(c in value for c in "\r\n\0"):
+        if not sep or not TOKEN.fullmatch(name.strip()) or CR_LF_NUL.search(value):
             raise UsageError(f"--header must look like 'Name: value' with a valid name, got {h!r}")
         pairs.append((name.strip(), value.strip()))
     data = None

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from shardrun.egress.client import Egress, fetch_error
 from shardrun.egress.policy import FetchPolicy, allows
 from shardrun.errors import ShardrunError
+from shardrun.runtime.boundary import CR_LF_NUL, TOKEN
 from shardrun.runtime.calls import Call, HostOp
 
 if TYPE_CHECKING:
@@ -40,9 +41,7 @@ MAX_URL_CHARS = 8192
 MAX_METHOD_CHARS = 32
 MAX_HEADERS = 256
 MAX_HEADER_CHARS = 64 << 10  # names and values, in all
-TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # RFC 9110 token (a method, a header name)
 URL_CHARS = re.compile(r"[^\x00-\x20\x7f]+")  # what a URL serialiser emits: no space, no control
-BAD_VALUE = re.compile(r"[\x00\r\n]")
 FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
 REDIRECT_MODES = ("follow", "error", "manual")
 ARG_KEYS = frozenset({"url", "method", "headers", "body", "redirect"})
@@ -117,7 +116,7 @@ def _headers(raw: Any) -> tuple[tuple[str, str], ...]:
         name, value = pair
         if not TOKEN.fullmatch(name):
             raise bad(f"headers[{i}] has an invalid name {_shown(name)}")
-        if BAD_VALUE.search(value):
+        if CR_LF_NUL.search(value):
             raise bad(f"headers[{i}] ({name}) has a value with CR, LF or NUL")
         size += len(name) + len(value)
         if size > MAX_HEADER_CHARS:

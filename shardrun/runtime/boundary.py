@@ -31,7 +31,8 @@ MAX_HEADERS = 500
 MAX_HEADER_BYTES = 128 << 10
 LOG_LEVELS = frozenset({"log", "info", "warn", "error", "debug"})
 
-TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 token: a header name, a method
+CR_LF_NUL = re.compile(r"[\r\n\x00]")  # what may never stand inside a header line
 REASON = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 VALUE = re.compile(r"(?:[^\x00\r\n\t ](?:[^\x00\r\n]*[^\x00\r\n\t ])?)?")
 LATIN1 = re.compile(r"[\x00-\xff]*")

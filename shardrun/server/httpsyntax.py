@@ -14,7 +14,7 @@ from http import HTTPStatus
 
 import orjson
 
-from shardrun.runtime.boundary import BadOutput
+from shardrun.runtime.boundary import CR_LF_NUL, BadOutput
 
 HOST_CHARS = re.compile(r"(?:[a-z0-9\-._~!$&'()*+,;=]|%[0-9a-f]{2}){0,255}")  # RFC 3986 reg-name (IPv4 too)
 PORT = re.compile(r"[0-9]{1,5}")
@@ -99,16 +99,13 @@ def render(
     for k, v in headers:
         if k.lower() not in HOP_BY_HOP:
             lines.append(f"{k}: {v}")
-    if _UNSAFE.search("".join(lines)):
+    if CR_LF_NUL.search("".join(lines)):
         raise BadOutput("refusing to write a response head with CR, LF or NUL inside a line")
     lines.append(f"content-length: {len(body)}")
     if close:
         lines.append("connection: close")
     head_bytes = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")
     return head_bytes if head else head_bytes + body
-
-
-_UNSAFE = re.compile(r"[\r\n\x00]")
 
 
 def error_body(code: str, message: str) -> bytes:
