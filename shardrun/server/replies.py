@@ -24,6 +24,7 @@ class CallTag:
     console: bool
     request_id: str | None
     depth: int = 0  # worker-to-worker calls above this one
+    reply_cap: int = 1 << 62  # the most its reply body may be (reply_cap() of its worker's limits)
 
 
 def reply_cap(lim: Limits) -> int:
@@ -31,8 +32,9 @@ def reply_cap(lim: Limits) -> int:
     return lim.max_output_bytes * 4 // 3 + lim.max_log_bytes * 6 + (256 << 10)
 
 
-def result_body(tag: CallTag, r: Result, slot: int, cap: int) -> tuple[bytes, bool]:
-    """(reply body, ok) for a call's result; a body over `cap` becomes E_RESPONSE_TOO_LARGE."""
+def result_body(tag: CallTag, r: Result, slot: int) -> tuple[bytes, bool]:
+    """(reply body, ok) for a call's result; a body over the tag's reply_cap becomes E_RESPONSE_TOO_LARGE."""
+    cap = tag.reply_cap
     extra: dict[str, Any] = {
         "shard": slot,
         "tenant": tag.tenant,

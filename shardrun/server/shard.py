@@ -294,6 +294,7 @@ class Shard:
                 spec.console,
                 rq if isinstance(rq, str) else None,
                 protocol.request_depth(msg),
+                replies.reply_cap(spec.limits),
             )
             limits = replace(spec.limits, wall_ms=min(wall_ms, spec.limits.wall_ms)) if wall_ms else None
             iso.submit(
@@ -357,8 +358,7 @@ class Shard:
             if r.logs:
                 self._log_console(tag, r.logs)
             call.ext_logs_sent = len(r.logs)  # later lines (ctx.waitUntil work) are logged when it finishes
-        lim = self.registry.get(tag.worker).limits
-        body, ok = replies.result_body(tag, r, self.place.slot, replies.reply_cap(lim))
+        body, ok = replies.result_body(tag, r, self.place.slot)
         self.errors += not ok
         self._out.append(body)
 
