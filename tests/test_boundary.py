@@ -170,3 +170,20 @@ def test_error_info_keeps_only_codes_an_isolate_may_claim():
         {"code": 5, "message": {"x": 1}, "name": None, "stack": "s" * 10**6}
     )
     assert (code, name) == ("E_SCRIPT", "Error") and len(stack) < 20_000 and isinstance(message, str)
+
+
+@settings(max_examples=300)
+@given(response_dicts | json_values, st.integers(0, 40))
+def test_the_wire_check_accepts_exactly_what_the_full_check_accepts(d, cap):
+    # the shard checks a body without decoding it; the router decodes it: they must agree
+    try:
+        boundary.response(d, cap)
+        full = True
+    except BadOutput:
+        full = False
+    try:
+        boundary.wire_response(d, cap)
+        wire = True
+    except BadOutput:
+        wire = False
+    assert wire == full

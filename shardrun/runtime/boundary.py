@@ -101,49 +101,67 @@ def headers(v: Any) -> list[tuple[str, str]]:
 def body(d: dict[str, Any], max_bytes: int) -> bytes:
     """The body of a response dict: `text` (str) or `b64` (strict base64) or none."""
     if "b64" in d:
-        raw = d["b64"]
-        if type(raw) is not str:
-            raise BadOutput(f"the response body (b64) must be a base64 string, got {_show(raw)}")
-        if len(raw) > (max_bytes + 2) // 3 * 4:
-            raise BadOutput(f"the response body is over the limit of {max_bytes} bytes")
-        data = raw.encode("ascii", "replace")
-        if len(data) % 4 or not B64.fullmatch(data):
-            raise BadOutput("the response body (b64) is not valid base64")
+        data = _b64_body(d["b64"], max_bytes)
         try:
-            out = base64.b64decode(data, validate=True)
+            return base64.b64decode(data, validate=True)
         except binascii.Error as exc:
             raise BadOutput(f"the response body (b64) is not valid base64: {exc}") from None
-    elif "text" in d:
-        text = d["text"]
-        if type(text) is not str:
-            raise BadOutput(f"the response body (text) must be a string, got {_show(text)}")
-        if len(text) > max_bytes:
-            raise BadOutput(f"the response body is over the limit of {max_bytes} bytes")
-        try:
-            out = text.encode("utf-8")
-        except UnicodeEncodeError:
-            raise BadOutput("the response body is not valid Unicode (it contains a lone surrogate)") from None
-    else:
-        return b""
+    if "text" in d:
+        return _text_body(d["text"], max_bytes)
+    return b""
+
+
+def _b64_body(raw: Any, max_bytes: int) -> bytes:
+    """A b64 body's ASCII, checked (strict base64, decoded size within max_bytes) without decoding it."""
+    if type(raw) is not str:
+        raise BadOutput(f"the response body (b64) must be a base64 string, got {_show(raw)}")
+    if len(raw) > (max_bytes + 2) // 3 * 4:
+        raise BadOutput(f"the response body is over the limit of {max_bytes} bytes")
+    data = raw.encode("ascii", "replace")
+    if len(data) % 4 or not B64.fullmatch(data):
+        raise BadOutput("the response body (b64) is not valid base64")
+    size = len(data) // 4 * 3 - data[-2:].count(b"=")
+    if size > max_bytes:
+        raise BadOutput(f"the response body is {size} bytes, over the limit of {max_bytes}")
+    return data
+
+
+def _text_body(text: Any, max_bytes: int) -> bytes:
+    """A text body as UTF-8, checked (a string without lone surrogates, within max_bytes)."""
+    if type(text) is not str:
+        raise BadOutput(f"the response body (text) must be a string, got {_show(text)}")
+    if len(text) > max_bytes:
+        raise BadOutput(f"the response body is over the limit of {max_bytes} bytes")
+    try:
+        out = text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadOutput("the response body is not valid Unicode (it contains a lone surrogate)") from None
     if len(out) > max_bytes:
         raise BadOutput(f"the response body is {len(out)} bytes, over the limit of {max_bytes}")
     return out
 
 
-def response(d: Any, max_bytes: int) -> tuple[int, str, list[tuple[str, str]], bytes]:
-    """(status, reason, headers, body) of a fetch handler's response dict, all checked."""
+def _head(d: Any) -> tuple[int, str, list[tuple[str, str]]]:
     if type(d) is not dict:
         raise BadOutput(f"a response must be an object, got {_show(d)}")
-    return status(d.get("status")), reason(d.get("statusText", "")), headers(d.get("headers", [])), body(d, max_bytes)
+    return status(d.get("status")), reason(d.get("statusText", "")), headers(d.get("headers", []))
+
+
+def response(d: Any, max_bytes: int) -> tuple[int, str, list[tuple[str, str]], bytes]:
+    """(status, reason, headers, body) of a fetch handler's response dict, all checked."""
+    return (*_head(d), body(d, max_bytes))
 
 
 def wire_response(d: Any, max_bytes: int) -> dict[str, Any]:
-    """A checked copy of a response dict, in the form it crosses the wire (no other keys)."""
-    st, rs, hs, _b = response(d, max_bytes)
+    """A checked copy of a response dict, in the form it crosses the wire (no other keys); the
+    body is checked but not decoded (the router decodes it once, where it writes it)."""
+    st, rs, hs = _head(d)
     out: dict[str, Any] = {"status": st, "statusText": rs, "headers": [list(h) for h in hs]}
     if "b64" in d:
+        _b64_body(d["b64"], max_bytes)
         out["b64"] = d["b64"]
     elif "text" in d:
+        _text_body(d["text"], max_bytes)
         out["text"] = d["text"]
     return out
 
