@@ -22,6 +22,8 @@ from typing import Any
 
 import orjson
 
+from shardrun.errors import CODES
+
 HEADER = b"SR1"
 
 READY = b"\x01"  # shard -> router: {"shard": n, "pid": p, "gen": g}
@@ -120,6 +122,17 @@ def request_body(rid: int, worker: str, kind: str, arg: Any, **extra: Any) -> by
 def reply_body(rid: Any, ok: bool, payload: Any, **extra: Any) -> bytes:
     """A reply body: the value when ok, else an error object {code, message, ...}."""
     return orjson.dumps({"id": rid, "ok": ok, ("value" if ok else "error"): payload, **extra})
+
+
+def reply_error(body: dict[str, Any]) -> tuple[str, str]:
+    """(code, message) of a failed REPLY body, whatever its shape; a code that is not one of
+    shardrun's is E_INTERNAL, a missing message is ""."""
+    err = body.get("error")
+    code = err.get("code") if isinstance(err, dict) else None
+    message = err.get("message") if isinstance(err, dict) else None
+    if not isinstance(code, str) or code not in CODES:
+        code = "E_INTERNAL"
+    return code, message if isinstance(message, str) else ""
 
 
 def refusal_body(rid: int, code: str, message: str, **extra: Any) -> bytes:

@@ -83,3 +83,9 @@ def test_malformed_frames_say_why(frames, words):
 def test_bad_request_fields(body):
     with pytest.raises(p.ProtocolError):
         p.request_fields(p.decode(p.encode(p.REQUEST, body)))
+
+
+def test_a_failed_replys_error_is_read_whatever_its_shape():
+    assert p.reply_error({"error": {"code": "E_CPU_LIMIT", "message": "m"}}) == ("E_CPU_LIMIT", "m")
+    for body in ({}, {"error": [1]}, {"error": {"code": "E_MADE_UP"}}, {"error": {"code": 5, "message": 7}}):
+        assert p.reply_error(body) == ("E_INTERNAL", "")

@@ -122,12 +122,7 @@ def as_fetch_result(body: dict[str, Any]) -> dict[str, Any]:
             "headers": [list(h) for h in r.headers],
             "body": base64.b64encode(r.body).decode("ascii") if r.body else None,
         }
-    err = body.get("error")
-    code = err.get("code") if isinstance(err, dict) else None
-    message = err.get("message") if isinstance(err, dict) else None
-    if not isinstance(code, str) or code not in CODES:
-        code = "E_INTERNAL"
-    return _error_response(code, message if isinstance(message, str) else "")
+    return _error_response(*protocol.reply_error(body))
 
 
 def _error_response(code: str, message: str) -> dict[str, Any]:

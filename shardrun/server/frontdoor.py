@@ -35,7 +35,7 @@ from urllib.parse import quote
 import orjson
 
 from shardrun import logs, protocol
-from shardrun.errors import CODES, ShardrunError, http_status
+from shardrun.errors import ShardrunError, http_status
 from shardrun.runtime.boundary import BadOutput
 from shardrun.runtime.calls import HttpRequest, HttpResponse
 from shardrun.runtime.jsonin import parse_payload
@@ -386,12 +386,8 @@ class FrontDoor:
         if type(r) is not dict:
             raise BadOutput("the reply is not an object")
         if r.get("ok") is not True:
-            err = r.get("error")
-            code = err.get("code") if isinstance(err, dict) else None
-            message = err.get("message") if isinstance(err, dict) else None
-            if not isinstance(code, str) or code not in CODES:
-                code = "E_INTERNAL"
-            self._error(client.conn, client.seq, client.request_id, code, message if isinstance(message, str) else "")
+            code, message = protocol.reply_error(r)
+            self._error(client.conn, client.seq, client.request_id, code, message)
             return self._access(client, http_status(code), r, code)
         if client.kind == "fetch":
             res = HttpResponse.from_js(r.get("value"))
