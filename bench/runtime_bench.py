@@ -26,6 +26,10 @@ from shardrun.runtime.script import Script
 
 HELLO_TASK = Script.from_source("export default { task(p) { return p } }", "hello.js")
 HELLO_FETCH = Script.from_source("export default { fetch(r) { return new Response('Hello World') } }", "hello.js")
+LOOP_TASK = Script.from_source(
+    "export default { task() { let s = 0; for (let i = 0; i < 1e5; i++) s = (s + i * 7) % 1000003; return s } }",
+    "loop.js",
+)
 ASYNC_TASK = Script.from_source("export default { async task(p) { await null; return p } }", "async.js")
 REQ = HttpRequest("GET", "https://hello.workers.localhost/")
 
@@ -89,6 +93,8 @@ def measure(seconds: float) -> dict[str, Any]:
     rows["warm_async_us"] = per_call_us(lambda: wa.submit("task", 1), seconds)
     rows["warm_overhead_us"] = rows["warm_task_us"] - rows["raw_warm_us"]
     rows["async_overhead_us"] = rows["warm_async_us"] - rows["raw_async_us"]
+    wl = WorkerIsolate(LOOP_TASK)
+    rows["loop_1e5_ms"] = per_call_us(lambda: wl.submit("task", 1), seconds) / 1000
     rows["isolate_heap_bytes"] = w.heap_bytes()
     rows["isolate_heap_bytes_fetch"] = wf.heap_bytes()
 
@@ -141,6 +147,7 @@ def main(argv: list[str] | None = None) -> None:
         ("warm async task call (await null)", rows["warm_async_us"], ""),
         ("  raw engine async call (call + drain + read)", rows["raw_async_us"], ""),
         ("  overhead over the raw engine", rows["async_overhead_us"], ""),
+        ("1e5-iteration arithmetic loop as a warm task (ms)", rows["loop_1e5_ms"], ""),
     ]
     print(f"# shardrun runtime bench — {platform.machine()}, {sys.implementation.name} {platform.python_version()}")
     print("| measurement | µs | note |\n|---|---:|---|")
