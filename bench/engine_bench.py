@@ -73,7 +73,7 @@ def load_variant(path: str) -> ModuleType:
 
 
 def _init_args() -> tuple[Any, ...]:
-    return (prelude.lazy_spec(), os.urandom(32).hex(), *prelude.lazy_sources())
+    return (prelude.lazy_spec(), None, *prelude.lazy_sources())
 
 
 def cold_wheel() -> Any:
@@ -100,7 +100,7 @@ class Bytecode:
     def cold(self) -> Any:
         iso = own.Isolate(memory_limit=64 << 20)
         iso.set_global("__chunk", iso.function("__chunk", lambda name: iso.load(self.chunks[name])))
-        iso.load(self.core)(prelude.lazy_spec(), os.urandom(32).hex(), *self.stubs)
+        iso.load(self.core)(prelude.lazy_spec(), None, *self.stubs)
         return iso.eval(HELLO)
 
 

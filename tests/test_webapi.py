@@ -168,16 +168,35 @@ def test_two_isolates_draw_different_random_streams():
     assert run_js(src).value != run_js(src).value
 
 
-def test_chacha20_block_matches_rfc8439():
-    # RFC 8439 section 2.3.2 test vector.
-    words = eval_js("""
-      const key = new Uint32Array(new Uint8Array([...Array(32).keys()]).buffer);
-      const out = new Uint32Array(16);
-      crypto.__chachaBlock([...key], 1, 0x09000000, 0x4a000000, 0, out);
-      return [...out].map((w) => (w >>> 0).toString(16).padStart(8, '0'));
+def test_random_values_come_from_the_host_in_pooled_blocks():
+    # 5,000 bytes span two 4 KiB pool blocks; every byte value shows up and a UUID is version 4.
+    out = eval_js("""
+      const a = crypto.getRandomValues(new Uint8Array(5000));
+      const seen = new Set(a);
+      const u = crypto.randomUUID();
+      return [seen.size, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(u)];
     """)
-    assert words[:4] == ["e4e7f110", "15593bd1", "1fdd0f50", "c47120a3"]
-    assert words[-1] == "4e3c50a2"
+    assert out == [256, True]
+
+
+def test_the_host_call_is_not_reachable_from_tenant_code():
+    assert eval_js("""
+      return [typeof globalThis.host, Object.keys(crypto).join(','), typeof crypto.__chachaBlock];
+    """) == ["undefined", "getRandomValues,randomUUID,subtle", "undefined"]
+
+
+def test_a_host_function_refusing_its_arguments_is_a_coded_js_error():
+    from shardrun.runtime.hostcall import HostCallError, HostState, bind, resolve
+
+    call = bind(HostState())
+    assert len(call("random.bytes", 16)) == 16
+    for bad in (-1, 65537, "16", 1.5, None):
+        with pytest.raises(HostCallError) as e:
+            call("random.bytes", bad)
+        assert e.value.code == "E_HOST_ARGUMENT"
+    with pytest.raises(HostCallError) as e:
+        resolve("nope.nothing")
+    assert e.value.code == "E_HOST_UNKNOWN"
 
 
 def test_events_and_abort():

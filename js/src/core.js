@@ -25,7 +25,7 @@
 // runs, events are built as text from primitives (JSON.stringify only ever sees strings),
 // and the helpers the chunks share travel in `internals`, never through globals. No entry
 // point throws to the host because of what tenant code did.
-(function (specJson, seed) {
+(function (specJson, host) {
   "use strict";
   const G = globalThis, O = Object;
   const uncurry = Function.prototype.bind.bind(Function.prototype.call);   // uncurry(f)(self, ...a) = f.call(self, ...a)
@@ -378,7 +378,7 @@
   const loaded = { __proto__: null }, chunkOf = { __proto__: null }, lazy = { __proto__: null }, installed = { __proto__: null };
   const data = (value) => ({ __proto__: null, value, writable: true, configurable: true });
   const internals = {
-    __proto__: null, prim, hostOp, errInfo, fail, seed, load: (n) => load(n),
+    __proto__: null, prim, hostOp, errInfo, fail, host, load: (n) => load(n),
     get: (g) => { load(chunkOf[g]); return installed[g]; }, peek: (g) => installed[g],
     install(o) { for (const k in o) define(G, k, data(o[k])); },
     get limits() { return limits; }, get now() { return now; },

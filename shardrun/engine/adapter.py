@@ -189,6 +189,13 @@ class Isolate:
 
         return JSHandle(self._iso.function(name, run, 1))
 
+    def host_function(self, name: str, fn: Any, length: int = 0) -> JSHandle:
+        """A JS function that calls the Python callable `fn` with JS's arguments (converted:
+        bytes <-> Uint8Array, str, numbers, None) and returns its value; it works while a
+        deadline is armed. An exception with an `E_...` `code` reaches JS as an Error with that
+        code and its message; any other as E_INTERNAL without detail."""
+        return JSHandle(self._iso.function(name, fn, length))
+
     def set_imports(self, names: tuple[str, ...]) -> None:
         """The module names an import may name (modules already evaluated); every other import fails."""
         self._iso.set_module_loader(None, bare=names)

@@ -25,7 +25,6 @@ discarded at once; its other requests fail with E_ISOLATE_DISCARDED.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,7 +46,7 @@ from shardrun.engine.bytecode import MODULES
 from shardrun.engine.limits import Limits
 from shardrun.engine.watchdog import Watchdog
 from shardrun.errors import ErrorInfo, RuntimeFault, ScriptError, UsageError
-from shardrun.runtime import prelude
+from shardrun.runtime import hostcall, prelude
 from shardrun.runtime.calls import Call, HostOp, HttpRequest, LogLine, Result
 from shardrun.runtime.outbox import Outbox
 from shardrun.runtime.script import Script
@@ -87,7 +86,8 @@ def prepare(limits: Limits | None = None) -> Prepared:
         try:
             init = iso.load(prelude.bytecode("core"))
             loaders = [iso.unwrap(iso.loader(name, prelude.bytecode(name))) for name in prelude.LAZY_CHUNKS]
-            init(prelude.lazy_spec(), os.urandom(32).hex(), *loaders)
+            host = iso.unwrap(iso.host_function("host", hostcall.bind(hostcall.HostState())))
+            init(prelude.lazy_spec(), host, *loaders)
             api = iso.eval("(() => { const a = globalThis.__shardrun; delete globalThis.__shardrun; return a; })()")
             handles = tuple(
                 JSHandle(iso.unwrap(api).get(n))

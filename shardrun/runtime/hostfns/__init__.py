@@ -1,0 +1,1 @@
+"""The areas of synchronous host functions (see shardrun/runtime/hostcall.py)."""
