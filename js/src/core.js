@@ -396,11 +396,17 @@
     for (let i = 0; i < names.length; i++) installed[names[i]] = G[names[i]];
     for (let i = 0; i < kept.length; i++) { const g = kept[i][0], d = kept[i][1]; if (d) define(G, g, d); else delete G[g]; }
   }
+  // One descriptor object for all, and arrows (no prototype object each): this loop was a
+  // fifth of a fresh isolate's engine work.
+  const acc = { __proto__: null, configurable: true, enumerable: false, get: undefined, set: undefined };
   for (const name in chunks) {
-    for (const g of chunks[name][1]) {
+    const names = chunks[name][1];
+    for (let i = 0; i < names.length; i++) {
+      const g = names[i];
       chunkOf[g] = name;
-      lazy[g] = function () { load(name); return G[g]; };
-      define(G, g, { __proto__: null, configurable: true, enumerable: false, get: lazy[g], set(v) { define(G, g, data(v)); } });
+      acc.get = lazy[g] = () => { load(name); return G[g]; };
+      acc.set = (v) => define(G, g, data(v));
+      define(G, g, acc);
     }
   }
 
