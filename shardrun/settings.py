@@ -97,6 +97,13 @@ class ServeSettings(BaseModel):
         "shard_max_address_mb, else half the machine's memory; 0: never)",
     )
     graceful_timeout_s: float = Field(30, ge=0, description="SIGTERM: how long in-flight work may drain")
+    drain_s: float = Field(
+        0,
+        ge=0,
+        le=3600,
+        description="SIGTERM: first answer health 503 this long while still serving every request, so a "
+        "load balancer's health checks move the traffic away; then stop intake and drain",
+    )
     respawn_burst: int = Field(
         5, ge=1, description="deaths of one shard within respawn_window_s before respawns slow down"
     )

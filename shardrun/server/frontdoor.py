@@ -3,7 +3,7 @@
     http://<worker>.<domain>/path      Host routing, for the configured worker domains
     http://127.0.0.1:8080/w/<worker>/path   path routing (the worker sees /path)
     POST /_shardrun/tasks/<worker>     a task: JSON payload in, the task's JSON result out
-    GET  /_shardrun/health             200 when every shard is ready, else 503
+    GET  /_shardrun/health             200 when every shard is ready, else 503 (also while draining)
     GET  /_shardrun/stats              the router's counters and per-shard state (JSON)
     GET  /metrics                      Prometheus text (all processes, multiprocess mode)
 
@@ -338,9 +338,14 @@ class FrontDoor:
             return self._call(req, rid, worker, "task", payload)
         if what == "health" and req.method in ("GET", "HEAD"):
             st = self.status()
-            ready = all(s["ready"] for s in st["shards"])
+            draining = bool(st.get("draining"))
+            ready = not draining and all(s["ready"] for s in st["shards"])
             body = orjson.dumps(
-                {"ready": ready, "shards": [{"slot": s["slot"], "ready": s["ready"]} for s in st["shards"]]}
+                {
+                    "ready": ready,
+                    "draining": draining,
+                    "shards": [{"slot": s["slot"], "ready": s["ready"]} for s in st["shards"]],
+                }
             )
             return req.conn.respond(req.seq, 200 if ready else 503, [*JSON, ("x-request-id", rid)], body)
         if what == "stats" and req.method in ("GET", "HEAD"):

@@ -57,6 +57,7 @@ class Router:
         self.zctx = zmq.Context()
         self.backend = self._router_socket(backend)
         self.frontend = self._router_socket(s.client_endpoint)
+        self.drain_until = 0.0
         self.front: FrontDoor | None = None
         if s.http_enabled:
             limits = HttpLimits(
@@ -147,6 +148,9 @@ class Router:
                     return EXIT_PARENT_GONE
                 for door in self._doors():
                     door.expire(now)
+                if self.table.draining and not self.table.stopping and now >= self.drain_until:
+                    log.info("drained: stopping intake")
+                    self.table.stopping = True
                 if self.table.stopping:
                     stop_deadline = stop_deadline or now + self.serve.graceful_timeout_s
                     if not self.table.pending or now >= stop_deadline:
@@ -160,7 +164,13 @@ class Router:
         return [d for d in (self.front, self.admin) if d is not None]
 
     def _on_term(self, signum: int, frame: object) -> None:
-        self.table.stopping = True
+        """SIGTERM: with serve.drain_s, health answers 503 for that long while requests are still
+        served (a load balancer moves the traffic away); then, or at once without it, intake stops."""
+        if self.serve.drain_s > 0 and not self.table.draining:
+            self.table.draining = True
+            self.drain_until = time.monotonic() + self.serve.drain_s
+        else:
+            self.table.stopping = True
 
     # ---- clients -------------------------------------------------------------------
     def _read_frontend(self) -> None:

@@ -183,7 +183,7 @@ class Supervisor:
             return self.handle_int()
         log.info("stopping: draining for up to %gs", self.serve.graceful_timeout_s)
         self.stopping = True
-        self.stop_deadline = time.monotonic() + 2 * self.serve.graceful_timeout_s + 2
+        self.stop_deadline = time.monotonic() + self.serve.drain_s + 2 * self.serve.graceful_timeout_s + 2
         self.stop_children()
 
     def handle_int(self) -> None:

@@ -85,6 +85,7 @@ class RoutingTable:
         self.next_rid = 1
         self.rr = 0
         self.stopping = False
+        self.draining = False  # SIGTERM with serve.drain_s: health says 503 while requests still run
         self.started = time.time()
         self.shard_out: dict[int, list[Pending]] = {}
         self.client_out: dict[Any, list[bytes]] = {}
@@ -350,6 +351,7 @@ class RoutingTable:
             "mode": self.serve.mode,
             "uptime_s": round(time.time() - self.started, 3),
             "router_pid": os.getpid(),
+            "draining": self.draining or self.stopping,
             "pending": len(self.pending),
             "queued": self.queued,
             "counts": dict(self.counts),
