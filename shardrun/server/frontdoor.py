@@ -120,6 +120,7 @@ class FrontDoor:
         self._accept_at = 0.0  # the listener rests until then (out of descriptors)
         self._in_poller = False
         self.now = now
+        self.trace = False  # pass the clients' traceparent/tracestate on (the router sets it when traces are on)
 
     # ---- sockets -------------------------------------------------------------------
     def sync_poller(self, poller: Any, stopping: bool) -> None:
@@ -361,7 +362,12 @@ class FrontDoor:
         raise ShardrunError(f"no admin endpoint {req.method} {ADMIN}{what}", code="E_NOT_FOUND")
 
     def _call(self, req: IncomingRequest, rid: str, worker: str, kind: str, arg: Any) -> None:
-        raw = protocol.request_body(0, worker, kind, arg, request_id=rid)
+        extra: dict[str, str] = {}
+        if self.trace:  # the client's W3C trace context (checked where the span starts)
+            for k, v in req.headers:
+                if k in ("traceparent", "tracestate") and k not in extra:
+                    extra[k] = v
+        raw = protocol.request_body(0, worker, kind, arg, request_id=rid, **extra)
         client = HttpClient(req.conn, req.seq, kind, rid, req.method, req.path[:200], worker, time.monotonic())
         self.admit(client, protocol.decode_body(protocol.REQUEST, raw), raw)
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import zmq
 
-from shardrun import logs, protocol
+from shardrun import logs, protocol, tracing
 from shardrun.server.frontdoor import FrontDoor, HttpClient
 from shardrun.server.http import HttpLimits
 from shardrun.server.procs import (
@@ -58,6 +58,7 @@ class Router:
         self.backend = self._router_socket(backend)
         self.frontend = self._router_socket(s.client_endpoint)
         self.drain_until = 0.0
+        self.tracer = t.tracer = tracing.setup(settings, "router")
         self.front: FrontDoor | None = None
         if s.http_enabled:
             limits = HttpLimits(
@@ -81,6 +82,7 @@ class Router:
                 max_per_ip=s.http_max_connections_per_ip,
                 max_conns=connection_cap(s.http_max_connections),
             )
+            self.front.trace = self.tracer is not None
             log.info("HTTP on http://%s:%d/", s.http_host, self.front.port)
         self.admin: FrontDoor | None = None
         if s.admin_port is not None:
@@ -275,6 +277,8 @@ class Router:
                 self.table.shard_lost(int(parts[1]), int(parts[2]), " ".join(parts[3:]))
 
     def close(self) -> None:
+        if self.tracer is not None:
+            self.tracer.shutdown()
         for door in self._doors():
             door.close()
         self.backend.close(0)

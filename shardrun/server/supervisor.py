@@ -436,4 +436,7 @@ def _shard_main(settings: Settings, slot: int, gen: int, backend: str, hb: Path,
 def run_supervisor(settings: Settings, config: str | None = None, flags: dict[str, object] | None = None) -> int:
     """`shardrun serve`."""
     logs.configure("supervisor")
+    from shardrun import tracing
+
+    tracing.check(settings)  # traces on without OpenTelemetry installed: a usage error now, not in a child
     return Supervisor(settings, config, flags).run()
