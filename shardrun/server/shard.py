@@ -90,7 +90,8 @@ class Shard:
         self.registry = Registry(
             self.serve.workers, settings.limits.to_limits(), settings.fetch.under(settings.egress.controls(self.serve))
         )
-        self.cache = IsolateCache(self.serve.cache_max_isolates, self.serve.cache_max_mb << 20, self.serve.reuse_cap)
+        self.ceilings = RssCeilings.of(self.serve)
+        self.cache = IsolateCache(*self.ceilings.cache_limits(self.serve), self.serve.reuse_cap)
         self.spares: list[Prepared] = []
         self.wakes: dict[WorkerIsolate, float | None] = {}  # isolates with work in flight
         self.runq = RunQueues(self.serve.tenant_max_running)
@@ -101,7 +102,6 @@ class Shard:
         self.draining: float | None = None  # when the shard started handing its slot over
         self.last_request = 0.0
         self.rss = 0
-        self.ceilings = RssCeilings.of(self.serve)
         self.next_hb = 0.0
         self._flushed = 0.0
         self.slow: set[str] = set()  # tenants whose last first turn was slow
@@ -346,7 +346,7 @@ class Shard:
                 self._maybe_resize(key, iso)
                 return iso, spec  # type: ignore[return-value]
             # A new version of a worker makes its old isolates useless.
-            self.cache.drop_where(lambda k: k[1] == spec.name and k[0] == key[0] and k[2] != spec.version)
+            self.cache.drop_other_versions(key[0], spec.name, spec.version)
         prepared = self.spares.pop() if self.spares else None
         iso = WorkerIsolate(
             spec.script,
