@@ -16,6 +16,8 @@ from shardrun.runtime.hostops import host_ops
 from shardrun.runtime.isolate import WorkerIsolate
 from shardrun.workers import Registry
 
+OPEN: list[Node] = []  # closed by the tests' autouse fixture (close_nodes)
+
 
 class Node:
     """Workers (name -> (index.js, worker.toml)) and one shard's binding stores."""
@@ -38,6 +40,8 @@ class Node:
         self.registry = Registry(root, bindings=self.settings)
         self.stores = Stores(self.settings, pg_url, pg_table, lambda w: self.registry.get(w).tenant)
         self.host = BindingHost(self.stores, self._caller, lambda iso: None)
+        self.closed = False
+        OPEN.append(self)
 
     def _caller(self, iso: WorkerIsolate, call: Call) -> Caller:
         spec = self.registry.get(call.tag)
@@ -74,4 +78,11 @@ class Node:
         return r.value
 
     def close(self) -> None:
-        self.host.close()
+        if not self.closed:
+            self.closed = True
+            self.host.close()
+
+
+def close_all() -> None:
+    while OPEN:
+        OPEN.pop().close()

@@ -91,6 +91,8 @@ class AsyncRunner:
             loop.call_soon_threadsafe(loop.stop)
             if self._thread is not None:
                 self._thread.join(5)
+            if not loop.is_running():
+                loop.close()
             self._loop = None
         os.close(self._r)
         os.close(self._w)

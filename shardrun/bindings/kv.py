@@ -140,7 +140,7 @@ def _cursor(c: Any) -> str:
     if c is None or c == "":
         return ""
     try:
-        return base64.urlsafe_b64decode(c.encode("ascii")).decode("utf-8", "surrogatepass")
+        return base64.b64decode(c.encode("ascii"), altchars=b"-_", validate=True).decode("utf-8", "surrogatepass")
     except (AttributeError, ValueError, UnicodeError, binascii.Error):
         raise argument("KV: list() cursor is not one list() returned") from None
 
