@@ -249,3 +249,55 @@ def test_operator_caps_come_from_settings(tmp_path: Path) -> None:
     s = BindingSettings(caps={"kv": Cap(calls=1, concurrent=1)})
     n = Node(tmp_path, {"w": (catch('env.KV.get("a").then(() => env.KV.get("b"))'), KV)}, caps=s.caps)
     assert n.value("w")["code"] == "E_BINDING_LIMIT"
+
+
+def test_a_put_over_the_host_operation_limit_fails_in_js(tmp_path: Path) -> None:
+    # 2 MiB: under the 25 MiB and max_output_bytes limits, over what one host operation carries
+    v = node(tmp_path, KV, catch('env.KV.put("k", new Uint8Array(2 << 20))')).value("w")
+    assert v["code"] == "E_KV_TOO_LARGE" and "max_op_bytes" in v["message"]
+    # uncaught, it is the request's error code
+    r = node(tmp_path, KV, task('await env.KV.put("k", "x".repeat(2 << 20))')).run("w")
+    assert not r.ok and r.error is not None and r.error.code == "E_KV_TOO_LARGE"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        None,
+        [],
+        {"b": 1, "m": "get"},
+        {"b": "KV"},
+        {"b": "KV", "m": "nope", "a": {}},
+        {"b": "KV", "m": "get", "a": []},
+        {"b": "KV", "m": "get", "a": {"key": {"x": 1}}},
+        {"b": "KV", "m": "put", "a": {"key": "k", "value": {"b": "!!"}}},
+        {"b": "KV", "m": "put", "a": {"key": "k", "value": 5}},
+        {"b": "KV", "m": "put", "a": {"key": "k", "value": {"t": "v"}, "expiration": "soon"}},
+        {"b": "KV", "m": "list", "a": {"prefix": 5}},
+    ],
+)
+def test_forged_binding_operations_fail_with_a_code(tmp_path: Path, args: object) -> None:
+    from shardrun.runtime.calls import HostOp
+
+    n = node(tmp_path, KV, task("await new Promise((r) => setTimeout(r, 50)); return 1"))
+    iso = n.isolate("w")
+    call = iso.submit("task", {}, tag="w")
+    n.host(iso, HostOp(7, call.rid, "binding", args))
+    opid, ok, value = iso._settlements[-1][1]
+    assert (opid, ok, value["code"]) == (7, False, "E_BINDING_ARGUMENT"), value
+
+
+def test_calls_over_the_concurrency_cap_wait_their_turn(tmp_path: Path, pg_kv: dict[str, object]) -> None:
+    toml = KV + "[bindings.caps.kv]\nconcurrent = 2\n"
+    js = task('await env.KV.put("k", "v"); return await Promise.all(Array.from({ length: 9 }, () => env.KV.get("k")))')
+    n = node(tmp_path, toml, js, **pg_kv)
+    seen = []
+    start = n.host._start
+
+    def spy(iso, call, st, *rest):  # type: ignore[no-untyped-def]
+        seen.append(st.active)
+        return start(iso, call, st, *rest)
+
+    n.host._start = spy  # type: ignore[method-assign]
+    assert n.value("w") == ["v"] * 9
+    assert max(seen) == 1 and len(seen) == 10  # two in flight at most (and at times); every call ran

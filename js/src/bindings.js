@@ -4,8 +4,18 @@
 // counts it against the request's caps and runs it (shardrun/bindings/). One entry per
 // kind in `kinds` below, matching shardrun/bindings/types.py.
 (function (sr) {
-  const { stringify, parse, Str, Num, TypeErr, list, push, is, U8, AB, isView, b64, fromB64 } = sr.prim;
-  const op = (b, m, a) => sr.hostOp("binding", stringify({ __proto__: null, b, m, a }));
+  const { stringify, parse, Str, Num, TypeErr, RangeErr, list, push, is, U8, AB, isView, b64, fromB64 } = sr.prim;
+  // One call; arguments over a host operation's size limit fail here with `big` (or E_BINDING_ARGUMENT).
+  function op(b, m, a, big) {
+    const s = stringify({ __proto__: null, b, m, a }), max = sr.limits.maxOpBytes - 64;
+    if (s.length > max) {
+      const e = sr.fail(big || "E_BINDING_ARGUMENT", RangeErr, "env." + b + "." + m + "(): the arguments are " + s.length +
+        " bytes as sent to the host, over the limit of " + max + " (a host operation's, max_op_bytes)");
+      e.code = big || "E_BINDING_ARGUMENT";
+      throw e;
+    }
+    return sr.hostOp("binding", s);
+  }
   const obj = () => ({ __proto__: null });
   function bytesOf(v) {                       // a string stays text; bytes go as base64
     if (typeof v === "string") return { __proto__: null, t: v };
@@ -50,7 +60,7 @@
       if (o.expiration !== undefined) a.expiration = Num(o.expiration);
       if (o.expirationTtl !== undefined) a.expirationTtl = Num(o.expirationTtl);
       if (o.metadata !== undefined && o.metadata !== null) a.metadata = stringify(o.metadata);
-      await op(this.#n, "put", a);
+      await op(this.#n, "put", a, "E_KV_TOO_LARGE");
     }
     async delete(key) { await op(this.#n, "delete", { __proto__: null, key: Str(key) }); }
     async list(opts) {
@@ -155,11 +165,11 @@
   class Queue {
     #n;
     constructor(key, n) { if (key !== sr) throw new TypeErr("Illegal constructor"); this.#n = n; }
-    async send(body, opts) { const m = list(); push(m, message(body, opts)); await op(this.#n, "send", { __proto__: null, m }); }
+    async send(body, opts) { const m = list(); push(m, message(body, opts)); await op(this.#n, "send", { __proto__: null, m }, "E_QUEUE_TOO_LARGE"); }
     async sendBatch(messages, opts) {
       const m = list(), d = plain(opts).delaySeconds;
       for (const x of messages) push(m, message(plain(x).body, { delaySeconds: plain(x).delaySeconds !== undefined ? plain(x).delaySeconds : d }));
-      await op(this.#n, "sendBatch", { __proto__: null, m });
+      await op(this.#n, "sendBatch", { __proto__: null, m }, "E_QUEUE_TOO_LARGE");
     }
   }
 
