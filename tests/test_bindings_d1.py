@@ -199,3 +199,28 @@ def test_queue_without_a_task_table_is_unavailable(tmp_path: Path) -> None:
     n = Node(tmp_path, {"w": (catch("env.JOBS.send(1)"), Q), "mailer": (task("return p"), ACME)})
     v = n.value("w")
     assert v["code"] == "E_BINDING_UNAVAILABLE" and "database_url" in v["message"]
+
+
+def test_the_hosts_own_statements_cannot_be_replayed_from_sql(tmp_path: Path) -> None:
+    # a batch runs BEGIN/COMMIT on the connection; the same text from tenant SQL is still refused
+    js = task(
+        SCHEMA
+        + """
+  await env.DB.batch([env.DB.prepare("SELECT 1"), env.DB.prepare("SELECT 2")]);
+  const out = [];
+  for (const sql of ["BEGIN IMMEDIATE", "COMMIT", "BEGIN", "PRAGMA page_count"]) {
+    try { await env.DB.prepare(sql).run(); out.push("ran"); } catch (e) { out.push(e.code); }
+  }
+  return out;
+"""
+    )
+    assert node(tmp_path, js).value("w") == ["E_SQL_DENIED", "E_SQL_DENIED", "E_SQL_DENIED", "ran"]
+
+
+def test_operator_caps_of_an_unknown_kind_are_refused() -> None:
+    from pydantic import ValidationError
+
+    from shardrun.bindings.config import BindingSettings
+
+    with pytest.raises(ValidationError, match="unknown binding kinds"):
+        BindingSettings.model_validate({"caps": {"blob": {"calls": 1, "concurrent": 1}}})

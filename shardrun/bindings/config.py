@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from shardrun.errors import RuntimeFault, ScriptError
 
@@ -76,6 +76,16 @@ class BindingSettings(BaseModel):
     queue_table: str | None = Field(
         None, pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="(default: [sources.postgres] table)"
     )
+
+    @field_validator("caps")
+    @classmethod
+    def _known_kinds(cls, v: dict[str, Cap]) -> dict[str, Cap]:
+        from shardrun.bindings.types import KINDS
+
+        unknown = sorted(set(v) - set(KINDS))
+        if unknown:
+            raise ValueError(f"unknown binding kinds {unknown} (known: {', '.join(KINDS)})")
+        return v
 
     def cap(self, kind: str, default: Cap) -> Cap:
         return self.caps.get(kind, default)

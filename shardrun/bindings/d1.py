@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -62,6 +63,9 @@ class Database:
         self.internal = False  # our own BEGIN/COMMIT pass the authorizer
         self.denied = ""
         self.page = 4096
+        # Our own statements carry a comment tenant SQL cannot guess: the connection's statement
+        # cache is keyed by the text, and a cached statement is not authorized again.
+        self.mark = f" -- shardrun {os.urandom(16).hex()}"
 
     # ---- connection ---------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -148,7 +152,7 @@ class Database:
     def _size(self, db: sqlite3.Connection) -> int:
         self.internal = True
         try:
-            return int(db.execute("PRAGMA page_count").fetchone()[0]) * self.page
+            return int(db.execute("PRAGMA page_count" + self.mark).fetchone()[0]) * self.page
         except sqlite3.Error:
             return 0
         finally:
@@ -157,7 +161,7 @@ class Database:
     def _internal(self, db: sqlite3.Connection, sql: str) -> None:
         self.internal = True
         try:
-            db.execute(sql)
+            db.execute(sql + self.mark)
         except sqlite3.Error as exc:
             raise _error(exc, sql) from None
         finally:

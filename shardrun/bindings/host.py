@@ -26,6 +26,7 @@ from shardrun.bindings.errors import BindingError, info
 from shardrun.bindings.stores import Stores
 from shardrun.bindings.types import KINDS
 from shardrun.engine.limits import Limits
+from shardrun.errors import ShardrunError
 
 if TYPE_CHECKING:
     from shardrun.runtime.calls import Call, HostOp
@@ -93,7 +94,10 @@ class BindingHost:
         a = op.args
         if not isinstance(a, dict) or not isinstance(a.get("b"), str) or not isinstance(a.get("m"), str):
             return self._refuse(iso, op, "E_BINDING_ARGUMENT", "a binding call must be {b: name, m: method, a: args}")
-        who = self.caller_of(iso, call)
+        try:
+            who = self.caller_of(iso, call)
+        except ShardrunError as exc:  # its worker.toml broke (or went) since the request started
+            return self._refuse(iso, op, "E_BINDING_UNAVAILABLE", f"this worker's bindings: {exc.message}")
         binding = who.bindings.by_name.get(a["b"])
         if binding is None:  # capability: only what this worker's worker.toml binds
             return self._refuse(iso, op, "E_BINDING_ARGUMENT", f"this worker has no binding named {a['b'][:64]!r}")
@@ -147,8 +151,7 @@ class BindingHost:
         self.wake(iso)
         st: KindState = call.bindings[ctx.binding.kind]
         st.active -= 1
-        cap = self.caller_of(iso, call).bindings.caps[ctx.binding.kind]
-        if st.waiting and st.active < cap.concurrent and not call.finished:
+        if st.waiting and not call.finished:
             op, ctx2, m, args = st.waiting.popleft()
             self._start(iso, call, st, op, ctx2, m, args)
 
