@@ -101,10 +101,12 @@ def test_allowed_pragmas_work(tmp_path: Path) -> None:
 
 def test_database_size_cap(tmp_path: Path) -> None:
     js = catch(
-        'env.DB.exec("CREATE TABLE b (x BLOB)").then(() => env.DB.prepare("INSERT INTO b VALUES (randomblob(2000000))").run())'
+        'env.DB.exec("CREATE TABLE b (x BLOB)").then(() => env.DB.prepare('
+        '"WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 4) '
+        'INSERT INTO b SELECT randomblob(500000) FROM c").run())'
     )
     v = node(tmp_path, js, sql_max_mb=1).value("w")
-    assert v["code"] == "E_DB_FULL"
+    assert v.get("code") == "E_DB_FULL", v
 
 
 def test_corrupt_database_fails_the_call_not_the_host(tmp_path: Path) -> None:
@@ -224,3 +226,21 @@ def test_operator_caps_of_an_unknown_kind_are_refused() -> None:
 
     with pytest.raises(ValidationError, match="unknown binding kinds"):
         BindingSettings.model_validate({"caps": {"blob": {"calls": 1, "concurrent": 1}}})
+
+
+@pytest.mark.parametrize(
+    ("expr", "code", "words"),
+    [
+        ('env.DB.prepare("SELECT zeroblob(900000000)").all()', "E_SQL", "too big"),
+        ('env.DB.prepare("SELECT 1").bind(...Array(101).fill(1)).all()', "E_BINDING_ARGUMENT", "101 bound values"),
+        (
+            'env.DB.prepare("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 200000) '
+            "SELECT x, printf('%0100d', x) FROM c\").all()",
+            "E_SQL",
+            "max_output_bytes",
+        ),
+    ],
+)
+def test_values_and_results_are_bounded(tmp_path: Path, expr: str, code: str, words: str) -> None:
+    v = node(tmp_path, catch(expr)).value("w")
+    assert v.get("code") == code and words in v["message"], v

@@ -27,8 +27,10 @@ if TYPE_CHECKING:
     from shardrun.bindings.config import BindingSettings
     from shardrun.bindings.host import OpContext
 
-MAX_SQL_CHARS = 100_000
-MAX_PARAMS = 100  # D1's
+MAX_SQL_CHARS = 100_000  # D1's limits: statement length, bound values, string/BLOB/row size
+MAX_PARAMS = 100
+MAX_VALUE_BYTES = 2_000_000
+CACHE_KIB = 1024  # page cache of one open database (SQLite's default is 2 MiB)
 MAX_BATCH = 1000
 PROGRESS_EVERY = 1000  # SQLite VM steps between deadline checks
 READ_PRAGMAS = frozenset(
@@ -82,6 +84,11 @@ class Database:
             self.page = page = int(db.execute("PRAGMA page_size").fetchone()[0])
             db.execute(f"PRAGMA max_page_count = {max(1, (self.settings.sql_max_mb << 20) // page)}")
             db.execute("PRAGMA trusted_schema = OFF")
+            db.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+            db.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+            db.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+            db.setlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH, MAX_SQL_CHARS * 4)
+            db.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, MAX_PARAMS)
         except sqlite3.Error as exc:
             db.close()
             raise _error(exc, "") from None
@@ -191,18 +198,16 @@ class Database:
         names = [d[0] for d in cur.description] if cur.description else []
         rows: list[list[Any]] = []
         try:
-            while True:
-                chunk = cur.fetchmany(256 if mode != "first" else 1)
-                if not chunk:
-                    break
-                for r in chunk:
-                    row = [list(v) if isinstance(v, bytes) else v for v in r]  # a BLOB is an array of bytes (D1's)
-                    budget[0] -= sum(len(v) + 8 if isinstance(v, (str, list)) else 8 for v in row)
-                    rows.append(row)
+            for r in cur:  # one row at a time; a value is at most MAX_VALUE_BYTES (SQLite's length limit)
+                # what the row costs as JSON, about: a BLOB goes as an array of numbers (D1's shape)
+                budget[0] -= sum(
+                    len(v) * (4 if isinstance(v, bytes) else 1) + 8 if isinstance(v, (str, bytes)) else 8 for v in r
+                )
                 if budget[0] < 0:
                     raise BindingError(
                         "E_SQL", f"D1: the result is over the limit of the worker's max_output_bytes, in: {_shown(sql)}"
                     )
+                rows.append([list(v) if isinstance(v, bytes) else v for v in r])
                 if mode == "first":
                     break
         except sqlite3.Error as exc:

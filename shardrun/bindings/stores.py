@@ -27,7 +27,7 @@ def asyncio_shield(f: Any) -> Any:
     return asyncio.shield(f)
 
 
-MAX_OPEN_DATABASES = 256  # D1 files a shard keeps open (least recently used closed first)
+MAX_OPEN_DATABASES = 128  # D1 files a shard keeps open (least recently used closed first), 1 MiB of cache each
 
 
 def tenant_dir(tenant: str) -> str:
