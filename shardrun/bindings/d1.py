@@ -65,6 +65,7 @@ class Database:
         self.internal = False  # our own BEGIN/COMMIT pass the authorizer
         self.denied = ""
         self.page = 4096
+        self.size = 0  # the file's size after the last change (read again after a write)
         # Our own statements carry a comment tenant SQL cannot guess: the connection's statement
         # cache is keyed by the text, and a cached statement is not authorized again.
         self.mark = f" -- shardrun {os.urandom(16).hex()}"
@@ -159,7 +160,8 @@ class Database:
     def _size(self, db: sqlite3.Connection) -> int:
         self.internal = True
         try:
-            return int(db.execute("PRAGMA page_count" + self.mark).fetchone()[0]) * self.page
+            self.size = int(db.execute("PRAGMA page_count" + self.mark).fetchone()[0]) * self.page
+            return self.size
         except sqlite3.Error:
             return 0
         finally:
@@ -224,7 +226,7 @@ class Database:
             "changed_db": changes > 0,
             "rows_read": len(rows),
             "rows_written": changes,
-            "size_after": self._size(db),
+            "size_after": self._size(db) if changes or not self.size else self.size,
             "served_by": "shardrun",
         }
         return {"columns": names, "rows": rows, "meta": meta}
