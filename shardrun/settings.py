@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from shardrun.bindings.config import BindingSettings
 from shardrun.egress.policy import DEFAULT_DENY, FetchPolicy, Operator, parse_deny
 from shardrun.engine.limits import Limits
 from shardrun.errors import UsageError
@@ -277,6 +278,9 @@ class Settings(BaseSettings):
         default_factory=EgressSettings, description="the operator's egress controls, above every worker's [fetch]"
     )
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings, description="OpenTelemetry traces")
+    bindings: BindingSettings = Field(
+        default_factory=BindingSettings, description="env bindings: data directory, stores, per-request caps"
+    )
 
     @classmethod
     def settings_customise_sources(
