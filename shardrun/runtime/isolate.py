@@ -33,7 +33,6 @@ from typing import Any
 import orjson
 
 from shardrun.engine.adapter import (
-    BadBytecode,
     BudgetExceeded,
     EngineError,
     Interrupted,
@@ -48,10 +47,12 @@ from shardrun.engine.watchdog import Watchdog
 from shardrun.errors import ErrorInfo, RuntimeFault, ScriptError, UsageError
 from shardrun.runtime import hostcall, prelude
 from shardrun.runtime.calls import Call, HostOp, HttpRequest, LogLine, Result
+from shardrun.runtime.modules import ENTRY_NAME, module_loader
 from shardrun.runtime.outbox import Outbox
 from shardrun.runtime.script import Script
 
 BOOTSTRAP = "import * as ns from '<input>'; globalThis.__shardrun_ns = ns;"
+IMPORT_CODES = ("E_IMPORT", "E_SCRIPT_ENCODING")
 MAX_REJECTION_LINES = 10  # unhandled-rejection console lines kept per request
 
 HostOps = Callable[["WorkerIsolate", HostOp], None]
@@ -148,12 +149,9 @@ class WorkerIsolate(Outbox):
             iso.set_stack_limit(lim.stack_kb << 10)
             iso.arm(lim.startup_ms / 1000)  # one deadline for the top level and the jobs it queues
             try:
+                iso.set_imports((ENTRY_NAME,), module_loader(self.script, iso), allow_cycles=True)
                 try:
-                    try:
-                        iso.load(MODULES.get(iso, self.script.source, "<input>"))
-                    except BadBytecode:
-                        MODULES.forget(self.script.source, "<input>")
-                        iso.load(MODULES.get(iso, self.script.source, "<input>"))
+                    iso.load(MODULES.get(iso, self.script.source, ENTRY_NAME))
                 except EngineError as exc:
                     raise self._load_error(exc) from None
                 try:
@@ -192,6 +190,8 @@ class WorkerIsolate(Outbox):
             )
         if isinstance(exc, StackOverflow):
             return ScriptError("the script's top level overflowed the stack", code="E_STACK")
+        if exc.code in IMPORT_CODES:  # an import the loader refused (runtime/modules.py)
+            return ScriptError(self._clean(exc.message), code=exc.code, stack=self._clean(exc.stack))
         code = "E_COMPILE" if exc.name == "SyntaxError" else "E_SCRIPT"
         frames = [line.strip() for line in self._clean(exc.stack).splitlines() if line.strip().startswith("at ")]
         at = f" ({frames[0]})" if code == "E_COMPILE" and frames else ""
