@@ -154,6 +154,30 @@ def test_worker_modules_are_compiled_once_and_the_cache_is_bounded(monkeypatch):
     assert len(MODULES) <= 3
 
 
+@pytest.mark.parametrize("damage", ["truncated", "another engine build", "corrupt"])
+def test_a_damaged_module_cache_entry_is_logged_and_compiled_again(damage, caplog, tmp_path):
+    (tmp_path / "lib.js").write_text(f"export const v = {len(damage)};")
+    (tmp_path / "index.js").write_text("import { v } from './lib.js'; export default { task() { return v } }")
+    script = Script.from_dir(tmp_path, "w")
+    assert WorkerIsolate(script).submit("task", None).result.value == len(damage)
+    sources = {"<input>": script.source, "lib.js": (script.modules or {})["lib.js"]}
+    for name, src in sources.items():
+        key = MODULES._key(src, name)
+        code = MODULES._codes[key]
+        MODULES._codes[key] = {
+            "truncated": code[:-7],
+            "another engine build": code[:12] + b"0" * 64 + code[76:],
+            "corrupt": code[:-1] + bytes([code[-1] ^ 1]),
+        }[damage]
+    with caplog.at_level("WARNING", logger="shardrun.engine"):
+        assert WorkerIsolate(script).submit("task", None).result.value == len(damage)
+    warned = [r.getMessage() for r in caplog.records if r.name == "shardrun.engine"]
+    assert len(warned) == 2 and all(damage in m and "compiling it again" in m for m in warned)
+    assert {"'<input>'", "'lib.js'"} == {m.split()[4] for m in warned}
+    for name, src in sources.items():
+        adapter.check_bytecode(MODULES._codes[MODULES._key(src, name)])  # rebuilt: good again
+
+
 def test_an_unhandled_rejection_before_responding_fails_the_request():
     w = worker(
         "export default { task() { Promise.reject(new Error('lost')); return new Promise((r) => setTimeout(r, 50)) } }"
