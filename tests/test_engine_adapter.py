@@ -14,8 +14,11 @@ from shardrun.engine.bytecode import MODULES
 from shardrun.engine.watchdog import Watchdog
 from shardrun.errors import RuntimeFault
 from shardrun.runtime import prelude
+from shardrun.runtime.calls import HttpRequest
 from shardrun.runtime.isolate import MAX_REJECTION_LINES, WorkerIsolate
 from shardrun.runtime.script import Script
+
+from .conftest import drive
 
 
 def new() -> Isolate:
@@ -135,8 +138,6 @@ def test_compile_script_leaves_no_isolate_behind():
 def test_prelude_chunks_are_compiled_once_per_process():
     assert prelude.bytecode("fetch_api") is prelude.bytecode("fetch_api")
     w = worker("export default { fetch() { return new Response(new TextEncoder().encode('hi')) } }")
-    from shardrun.runtime.calls import HttpRequest
-
     call = w.submit("fetch", HttpRequest("GET", "https://x.test/"))
     assert call.result is not None and call.result.ok and call.result.value.body == b"hi"
 
@@ -213,4 +214,27 @@ def test_a_flood_of_rejections_logs_a_capped_number_of_lines():
     assert call.result is not None and call.result.error.code == "E_UNHANDLED_REJECTION"
     errors = [x for x in call.result.logs if x.level == "error"]
     assert len(errors) == MAX_REJECTION_LINES + 1 and "not logged" in errors[-1].text
-    assert w.unhandled_rejections == 100
+    assert w.unhandled_rejections == 100 and call.rejections == 100
+
+
+def test_a_flood_over_the_engines_cap_is_still_counted_in_full():
+    # 1000 in one turn (the engine records at most 256 until they are taken), then 300 more in a
+    # timer turn of a request that has responded: every one counted, 11 lines each request.
+    w = worker(
+        "export default { task(p) { for (let i = 0; i < p; i++) Promise.reject(new Error('e' + i));"
+        " return new Promise((r) => setTimeout(r, 50)) } }"
+    )
+    call = w.submit("task", 1000)
+    assert call.result is not None and call.result.error.code == "E_UNHANDLED_REJECTION"
+    assert call.rejections == 1000 and w.unhandled_rejections == 1000
+    assert len([x for x in call.result.logs if x.level == "error"]) == MAX_REJECTION_LINES + 1
+    w = worker(
+        "Promise.reject(new Error('top'));"
+        "export default { fetch(req, env, ctx) { ctx.waitUntil(new Promise((r) => setTimeout(() => {"
+        " for (let i = 0; i < 300; i++) Promise.reject(i); r() }, 1))); return new Response('') } }"
+    )
+    assert w.top_level_rejections == 1
+    call = w.submit("fetch", HttpRequest("GET", "https://x.test/"))
+    drive(w, [call])
+    assert call.result is not None and call.result.ok and call.rejections == 300
+    assert len([x for x in call.result.logs if x.level == "error"]) == MAX_REJECTION_LINES + 1

@@ -271,6 +271,11 @@ class Isolate:
         ({id, event: "handled"}) since the last call."""
         return self._iso.take_rejections()
 
+    @property
+    def rejections_dropped(self) -> int:
+        """Unhandled rejections the engine counted but did not record (over its cap of those not taken yet)."""
+        return self._iso.rejections_dropped
+
     def memory(self) -> dict[str, int]:
         """The engine's memory statistics."""
         return self._iso.memory()

@@ -133,8 +133,8 @@ class WorkerIsolate(Outbox):
         self._settlements: list[tuple[int, list[Any]]] = []
         self._next_timer: tuple[float, int] | None = None
         self._op_rid: dict[int, int] = {}
-        self._rejection_lines: dict[int, int] = {}  # rid -> unhandled rejections logged for it
         self.unhandled_rejections = 0  # during requests, over this isolate's life
+        self._rejections_dropped = 0  # the engine's count of those it did not record (over its cap), seen so far
         self.top_level_rejections = 0  # unhandled while the script's top level ran
         self._load(env or {}, prepared)
 
@@ -165,7 +165,9 @@ class WorkerIsolate(Outbox):
                     raise self._load_error(exc) from None
             finally:
                 iso.disarm()
-                self.top_level_rejections = len(iso.take_rejections())  # no request to charge them to
+                taken = iso.take_rejections()  # unhandled at the top level: no request to charge them to
+                self._rejections_dropped = iso.rejections_dropped
+                self.top_level_rejections = sum(r["event"] == "unhandled" for r in taken) + self._rejections_dropped
         if "handlers" not in state:
             if state.get("code") == "E_CPU_LIMIT":  # the time limit, caught by the boot code
                 raise ScriptError(
@@ -353,7 +355,8 @@ class WorkerIsolate(Outbox):
             self.unhandled_rejections += 1
             reason = self._clean(r["reason"])
             first = first or reason
-            n = self._rejection_lines[call.rid] = self._rejection_lines.get(call.rid, 0) + 1
+            call.rejections += 1
+            n = call.rejections
             if n <= MAX_REJECTION_LINES:
                 stack = self._clean(r["stack"]).rstrip()
                 self._on_log(call.rid, "error", f"Uncaught (in promise) {reason}" + (f"\n{stack}" if stack else ""))
@@ -364,6 +367,11 @@ class WorkerIsolate(Outbox):
                     f"[more than {MAX_REJECTION_LINES} unhandled promise rejections in this request; "
                     "the rest are not logged]",
                 )
+        dropped = self.iso.rejections_dropped - self._rejections_dropped  # a flood over the engine's cap
+        if dropped > 0:
+            self._rejections_dropped += dropped
+            self.unhandled_rejections += dropped
+            call.rejections += dropped
         return first
 
     def _turn_error(self, call: Call, exc: EngineError) -> ErrorInfo:
@@ -419,6 +427,5 @@ class WorkerIsolate(Outbox):
             return
         call.finished = True
         self.inflight.pop(call.rid, None)
-        self._rejection_lines.pop(call.rid, None)
         if call.on_finish is not None:
             call.on_finish(call)

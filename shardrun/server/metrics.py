@@ -30,6 +30,11 @@ ISOLATES = Gauge(
 TASKS = Counter(
     "shardrun_tasks", "queued tasks finished by a task source, by source and outcome", ["source", "outcome"]
 )
+UNHANDLED_REJECTIONS = Counter(
+    "shardrun_unhandled_rejections",
+    "unhandled promise rejections in workers' JS (during requests and top levels), by tenant",
+    ["tenant"],
+)
 RSS = Gauge(
     "shardrun_process_rss_bytes", "resident memory of each shardrun process", ["role"], multiprocess_mode="liveall"
 )
@@ -66,3 +71,7 @@ class ShardMetrics:
         self.last = (hits, misses, evictions)
         ISOLATES.labels(self.label).set(cached)
         RSS.labels("shard").set(rss)
+
+    def rejections(self, tenant: str, n: int) -> None:
+        """Unhandled promise rejections of one tenant's worker (counted as they happen)."""
+        UNHANDLED_REJECTIONS.labels(tenant).inc(n)
