@@ -83,9 +83,10 @@ class Script:
         root = Path(os.path.realpath(folder))
         prefix = f"{name}/"
         entry_path = root / ENTRY
-        if not _inside(entry_path, root):
+        real = _inside(entry_path, root)
+        if real is None:
             raise UsageError(f"{prefix}{ENTRY} leads out of the worker's folder", code="E_NOT_FOUND")
-        data, st = _read(entry_path, f"{prefix}{ENTRY}")
+        data, st = _read(real, f"{prefix}{ENTRY}", nofollow=True)
         source = decode(data, f"{prefix}{ENTRY}")
         found, folders = _scan(root, prefix)
         watch = [(str(entry_path), st), *folders]
@@ -95,14 +96,15 @@ class Script:
         total = len(data)
         for rel, path in found:
             digest.update(b"\0" + rel.encode("utf-8", "surrogateescape") + b"\0")
-            if not _inside(path, root):
+            real = _inside(path, root)
+            if real is None:
                 modules[rel] = ScriptError(
                     f"{prefix}{rel} is a symlink that leads out of the worker's folder", code="E_IMPORT"
                 )
                 digest.update(b"-")
                 continue
             try:
-                body, fst = _read(path, f"{prefix}{rel}")
+                body, fst = _read(real, f"{prefix}{rel}", nofollow=True)
             except UsageError as exc:  # vanished or unreadable since the scan
                 modules[rel] = ScriptError(exc.message, code="E_IMPORT")
                 digest.update(b"-")
@@ -156,11 +158,13 @@ def stamp_of(st: os.stat_result) -> Stamp:
     return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
-def _read(p: Path, what: str) -> tuple[bytes, Stamp]:
+def _read(p: Path, what: str, *, nofollow: bool = False) -> tuple[bytes, Stamp]:
     """A regular file's bytes (within MAX_SCRIPT_BYTES, give or take a write under way) and its
-    stamp, from the same open file."""
+    stamp, from the same open file. With nofollow, a symlink put in p's place since it was
+    resolved is not followed."""
     try:
-        with open(p, "rb") as f:
+        fd = os.open(p, os.O_RDONLY | os.O_CLOEXEC | (os.O_NOFOLLOW if nofollow else 0))
+        with open(fd, "rb") as f:
             st = os.fstat(f.fileno())
             if not stat.S_ISREG(st.st_mode):
                 raise UsageError(f"{what} is not a regular file", code="E_NOT_FOUND")
@@ -178,8 +182,10 @@ def _read(p: Path, what: str) -> tuple[bytes, Stamp]:
     return data, stamp_of(st)
 
 
-def _inside(p: Path, root: Path) -> bool:
-    return Path(os.path.realpath(p)).is_relative_to(root)
+def _inside(p: Path, root: Path) -> Path | None:
+    """Where p leads (symlinks resolved), if that is under root."""
+    real = Path(os.path.realpath(p))
+    return real if real.is_relative_to(root) else None
 
 
 def _scan(root: Path, prefix: str) -> tuple[list[tuple[str, Path]], list[tuple[str, Stamp]]]:
