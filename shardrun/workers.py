@@ -198,8 +198,9 @@ class Registry:
             return WorkerConfig(), ()
         try:
             with open(toml_path, "rb") as f:
-                watch = ((str(toml_path), stamp_of(os.fstat(f.fileno()))),)
-                data = f.read(MAX_TOML_BYTES + 1)
+                st = os.fstat(f.fileno())
+                watch = ((str(toml_path), stamp_of(st)),)
+                data = f.read(min(st.st_size, MAX_TOML_BYTES) + 1)
         except OSError as exc:
             raise ScriptError(f"cannot read {name}/worker.toml: {exc.strerror}", code="E_WORKER_CONFIG") from None
         if len(data) > MAX_TOML_BYTES:

@@ -83,7 +83,7 @@ class Script:
         root = Path(os.path.realpath(folder))
         prefix = f"{name}/"
         entry_path = root / ENTRY
-        real = _inside(entry_path, root)
+        real = _inside(entry_path, root) if entry_path.is_symlink() else entry_path
         if real is None:
             raise UsageError(f"{prefix}{ENTRY} leads out of the worker's folder", code="E_NOT_FOUND")
         data, st = _read(real, f"{prefix}{ENTRY}", nofollow=True)
@@ -94,9 +94,9 @@ class Script:
         digest = hashlib.blake2b(digest_size=12)
         digest.update(data)
         total = len(data)
-        for rel, path in found:
+        for rel, path, link in found:
             digest.update(b"\0" + rel.encode("utf-8", "surrogateescape") + b"\0")
-            real = _inside(path, root)
+            real = _inside(path, root) if link else path  # folders reached are under root: no symlinked ones
             if real is None:
                 modules[rel] = ScriptError(
                     f"{prefix}{rel} is a symlink that leads out of the worker's folder", code="E_IMPORT"
@@ -172,7 +172,7 @@ def _read(p: Path, what: str, *, nofollow: bool = False) -> tuple[bytes, Stamp]:
                 raise ScriptError(
                     f"{what} is {st.st_size} bytes, over the limit of {MAX_SCRIPT_BYTES}", code="E_SCRIPT_ENCODING"
                 )
-            data = f.read(MAX_SCRIPT_BYTES + 1)
+            data = f.read(st.st_size + 1)  # (growing since: the stamp differs next time, so it is read again)
     except FileNotFoundError:
         raise UsageError(f"{what} not found", code="E_NOT_FOUND") from None
     except IsADirectoryError:
@@ -188,10 +188,10 @@ def _inside(p: Path, root: Path) -> Path | None:
     return real if real.is_relative_to(root) else None
 
 
-def _scan(root: Path, prefix: str) -> tuple[list[tuple[str, Path]], list[tuple[str, Stamp]]]:
-    """The module files under root except the entry ((path under root, path), sorted) and every
-    folder looked into with its stamp. Symlinked folders are not followed."""
-    found: list[tuple[str, Path]] = []
+def _scan(root: Path, prefix: str) -> tuple[list[tuple[str, Path, bool]], list[tuple[str, Stamp]]]:
+    """The module files under root except the entry ((path under root, path, is a symlink),
+    sorted) and every folder looked into with its stamp. Symlinked folders are not followed."""
+    found: list[tuple[str, Path, bool]] = []
     folders: list[tuple[str, Stamp]] = []
     seen = 0
     todo: list[tuple[Path, str, int]] = [(root, "", 0)]
@@ -215,7 +215,7 @@ def _scan(root: Path, prefix: str) -> tuple[list[tuple[str, Path]], list[tuple[s
                 if e.name not in SKIPPED_DIRS and depth < MAX_DEPTH:
                     todo.append((Path(e.path), f"{path}/", depth + 1))
             elif e.name.endswith(MODULE_SUFFIXES) and path != ENTRY and (e.is_symlink() or e.is_file()):
-                found.append((path, Path(e.path)))
+                found.append((path, Path(e.path), e.is_symlink()))
                 if len(found) > MAX_MODULES:
                     raise ScriptError(f"{prefix} holds more than {MAX_MODULES} module files", code="E_SCRIPT_ENCODING")
     found.sort()
