@@ -9,8 +9,8 @@ to another between uses is allowed.
 A turn arms a CPU deadline on the thread's own CPU clock, calls into JS and runs every
 promise job that follows in C, then disarms: the deadline spans the whole turn, so an
 `await` loop is stopped like a plain loop. Bytecode is made only by `compile()` and loaded
-only by `load()`, which checks the header the extension wrote (engine build, length,
-sha256) before the engine reads a byte of it.
+only by `load()` or from a module loader (see set_imports()); the extension checks the
+header it wrote (engine build, length, sha256) before the engine reads a byte of it.
 
 The extension is imported here, at import time: this module is imported only where
 isolates are made (a shard or the CLI), never in a forking parent (server/procs.py).
