@@ -111,6 +111,10 @@ class Call:
     logs_dropped: int = 0  # console lines over the cap
     ext_logs_sent: int = 0  # console lines the host already passed on (with the result)
     ext: Any = None  # the host's own state for this call (e.g. its fetches)
+    # A streamed response body: on_chunk(call, part, value) for each piece ("c", base64 text),
+    # its end ("e", None) or its failure ("x", ErrorInfo), after on_result gave the head.
+    on_chunk: Callable[[Call, str, Any], None] | None = None
+    streaming: bool = False  # its head went out and its body is still streaming
 
     @property
     def responded(self) -> bool:
