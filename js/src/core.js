@@ -513,6 +513,15 @@
           respond(r, false, { __proto__: null, code: "E_NEVER_RESPONDS", name: "Error", stack: "",
             message: "the handler will never generate a response: its promise is still pending and nothing is left that could settle it (no timers, no host operations)" });
         } else if (r.waiting > 0) {
+          if (r.reader) {
+            if (r.wake) continue;   // a streamed body waiting for the host's credit: the host will give it
+            const reader = r.reader;   // a stream whose source can never give more
+            r.reader = null;
+            r.waiting--;
+            push(out, '["x",' + r.rid + ',{"code":"E_NEVER_RESPONDS","name":"Error","stack":"","message":"the response body stream will never give more: it is waiting and nothing is left that could feed it (no timers, no host operations)"}]');
+            try { reader.cancel(new TypeErr("the stream will never give more")).catch(() => {}); } catch (_) {}
+            if (r.waiting === 0) { maybeFinish(r); continue; }
+          }
           log(r.rid, "warn", ["ctx.waitUntil() promises will never settle; the request is finished without them"]);
           r.waiting = 0;
           maybeFinish(r);
