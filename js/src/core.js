@@ -403,6 +403,13 @@
     }
   }
 
+  // Date/Number/BigInt/String's locale-aware methods: thin wrappers that load the intl chunk on first
+  // call and run its sr.<D|N|B|S><name> (the engine's own ones ignore locales and options).
+  for (const k of "DtoLocaleString DtoLocaleDateString DtoLocaleTimeString NtoLocaleString BtoLocaleString SlocaleCompare StoLocaleUpperCase StoLocaleLowerCase".split(" ")) {
+    const m = k.slice(1);
+    define({ D: Date, N: Num, B: BigInt, S: Str }[k[0]].prototype, m, data({ [m](...a) { load("intl"); return apply(internals[k], this, a); } }[m]));
+  }
+
   // ---- entry points for the host ------------------------------------------------
   // boot(p): p is the promise of the bootstrap module, which imports the worker's
   // module namespace and calls register(ns). booted() reports how that went.
