@@ -46,6 +46,7 @@
   // CanonicalizeLocaleList's input as JSON of strings (the host canonicalises and checks them), or null.
   function locales(v) {
     if (v === undefined) return null;
+    if (v === null) throw new TypeErr("Cannot convert undefined or null to object");
     const tags = list();
     if (typeof v === "string" || is(v, Locale)) push(tags, tagOf(v));
     else {
@@ -62,15 +63,15 @@
   }
   const tagOf = (t) => is(t, Locale) ? localeTag(t) : Str(t);
   // Options as JSON: spec: "s" ToString, "b" ToBoolean, "n" ToNumber, "g" useGrouping's string-or-boolean.
-  function options(v, spec) {
+  function options(v, spec, service) {
     if (v === undefined) return null;
-    if (v === null) throw new TypeErr("Cannot convert undefined or null to object");
+    if (v === null) throw new TypeErr((service || "Intl") + " called on null or undefined");
     const o = O(v), out = { __proto__: null };
     for (let i = 0; i < spec.length; i += 2) {
       const k = spec[i], kind = spec[i + 1], x = o[k];
       if (x === undefined) continue;
       if (kind === "b") out[k] = !!x;
-      else if (kind === "n") out[k] = Num(x);
+      else if (kind === "n") { const n = Num(x); out[k] = n - n === 0 ? n : Str(n); }   // JSON has no NaN: the host refuses the string
       else if (kind === "g") out[k] = x === true ? true : !x ? false : Str(x);
       else out[k] = Str(x);
     }
@@ -95,66 +96,86 @@
     return Num(x);
   }
   const toPrimitive = (o) => { const v = o.valueOf(); return v !== null && typeof v === "object" ? Str(o) : v; };
-  const statics = (C) => define(C, "supportedLocalesOf", { value: function supportedLocalesOf(l, o) { options(o, ["localeMatcher", "s"]); return call("intl.supported", locales(l)); }, writable: true, configurable: true });
+  function statics(C, name) {
+    define(C, "supportedLocalesOf", { value: function supportedLocalesOf(l, o) {
+      const m = o === undefined ? undefined : O(o).localeMatcher;
+      if (m !== undefined && Str(m) !== "lookup" && Str(m) !== "best fit") throw new RangeErr("Value " + Str(m) + " out of range for Intl." + name + ".supportedLocalesOf options property localeMatcher");
+      return call("intl.supported", locales(l));
+    }, writable: true, configurable: true });
+  }
+  // V8's TypeError for a method called on something that is not one of its objects.
+  function check(ok, method, x) {
+    if (ok) return;
+    let d;
+    try { d = x !== null && (typeof x === "object" || typeof x === "function") ? "#<" + (x.constructor && x.constructor.name || "Object") + ">" : typeof x === "symbol" ? "Symbol()" : Str(x); } catch (_) { d = "#<Object>"; }
+    throw new TypeErr("Method " + method + " called on incompatible receiver " + d);
+  }
+  const isObj = (o) => o !== null && (typeof o === "object" || typeof o === "function");
   const tag = (C, name) => define(C.prototype, Symbol.toStringTag, { value: name, configurable: true });
 
   // ---- DateTimeFormat ---------------------------------------------------------------------------------
   class DTF {
-    #h; #r; #bound;
-    constructor(l, o) { const r = make(this, "intl.dtf", locales(l), options(o, DTF_OPTS)); this.#h = r[0]; this.#r = r[1]; }
-    get format() { const h = this.#h; return this.#bound || (this.#bound = (d) => call("intl.dtf_format", h, timeOf(d))); }
-    formatToParts(d) { return parts(call("intl.dtf_parts", this.#h, timeOf(d))); }
+    #h; #r; #bound; static #is(o) { return isObj(o) && #h in o; }
+    constructor(l, o) { const r = make(this, "intl.dtf", locales(l), options(o, DTF_OPTS, "Intl.DateTimeFormat")); this.#h = r[0]; this.#r = r[1]; }
+    get format() { check(DTF.#is(this), "get Intl.DateTimeFormat.prototype.format", this); const h = this.#h; return this.#bound || (this.#bound = (d) => call("intl.dtf_format", h, timeOf(d))); }
+    formatToParts(d) { check(DTF.#is(this), "Intl.DateTimeFormat.prototype.formatToParts", this); return parts(call("intl.dtf_parts", this.#h, timeOf(d))); }
     formatRange(a, b) {
+      check(DTF.#is(this), "Intl.DateTimeFormat.prototype.formatRange", this);
       if (a === undefined || b === undefined) throw new TypeErr("Invalid time value");
       const x = this.format(a), y = this.format(b);
       return x === y ? x : x + " \u2013 " + y;
     }
-    resolvedOptions() { return copy(this.#r); }
+    resolvedOptions() { check(DTF.#is(this), "Intl.DateTimeFormat.prototype.resolvedOptions", this); return copy(this.#r); }
   }
   // ---- NumberFormat -----------------------------------------------------------------------------------
   class NF {
-    #h; #r; #bound;
-    constructor(l, o) { const r = make(this, "intl.nf", locales(l), options(o, NF_OPTS)); this.#h = r[0]; this.#r = r[1]; }
-    get format() { const h = this.#h; return this.#bound || (this.#bound = (x) => call("intl.nf_format", h, numberArg(x))); }
-    formatToParts(x) { return parts(call("intl.nf_parts", this.#h, numberArg(x))); }
+    #h; #r; #bound; static #is(o) { return isObj(o) && #h in o; }
+    constructor(l, o) { const r = make(this, "intl.nf", locales(l), options(o, NF_OPTS, "Intl.NumberFormat")); this.#h = r[0]; this.#r = r[1]; }
+    get format() { check(NF.#is(this), "get Intl.NumberFormat.prototype.format", this); const h = this.#h; return this.#bound || (this.#bound = (x) => call("intl.nf_format", h, numberArg(x))); }
+    formatToParts(x) { check(NF.#is(this), "Intl.NumberFormat.prototype.formatToParts", this); return parts(call("intl.nf_parts", this.#h, numberArg(x))); }
     formatRange(a, b) {
+      check(NF.#is(this), "Intl.NumberFormat.prototype.formatRange", this);
       if (a === undefined || b === undefined) throw new TypeErr("start or end is undefined");
-      const x = this.format(a), y = this.format(b);
-      return x === y ? "~" + x : x + "\u2013" + y;
+      return call("intl.nf_range", this.#h, numberArg(a), numberArg(b));
     }
-    resolvedOptions() { return copy(this.#r); }
+    resolvedOptions() { check(NF.#is(this), "Intl.NumberFormat.prototype.resolvedOptions", this); return copy(this.#r); }
   }
   // ---- Collator -----------------------------------------------------------------------------------------
   class Coll {
-    #h; #r; #bound;
-    constructor(l, o) { const r = make(this, "intl.coll", locales(l), options(o, COLL_OPTS)); this.#h = r[0]; this.#r = r[1]; }
-    get compare() { const h = this.#h; return this.#bound || (this.#bound = (a, b) => call("intl.coll_compare", h, Str(a), Str(b))); }
-    resolvedOptions() { return copy(this.#r); }
+    #h; #r; #bound; static #is(o) { return isObj(o) && #h in o; }
+    constructor(l, o) { const r = make(this, "intl.coll", locales(l), options(o, COLL_OPTS, "Intl.Collator")); this.#h = r[0]; this.#r = r[1]; }
+    get compare() { check(Coll.#is(this), "get Intl.Collator.prototype.compare", this); const h = this.#h; return this.#bound || (this.#bound = (a, b) => call("intl.coll_compare", h, Str(a), Str(b))); }
+    resolvedOptions() { check(Coll.#is(this), "Intl.Collator.prototype.resolvedOptions", this); return copy(this.#r); }
   }
-  // The three that may be called without `new` (legacy constructors), as functions over the classes.
-  function legacy(Impl, name) {
-    const C = { [name]: function (l, o) { return construct(Impl, [l, o], new.target || C); } }[name];
-    C.prototype = Impl.prototype;
+  // The constructors the global exposes: functions over the classes, with the spec's names and lengths;
+  // the first three may be called without `new` (legacy constructors).
+  function wrap(Impl, name, callable, length) {
+    const C = { [name]: function (...a) {
+      if (!new.target && !callable) throw new TypeErr("Constructor Intl." + name + " requires 'new'");
+      return construct(Impl, [a[0], a[1]], new.target || C);
+    } }[name];
+    define(C, "length", { value: length, configurable: true });
+    define(C, "prototype", { value: Impl.prototype, writable: false, enumerable: false, configurable: false });
     define(Impl.prototype, "constructor", { value: C, writable: true, configurable: true });
-    statics(C);
+    if (name !== "Locale") statics(C, name);
     tag(C, "Intl." + name);
     return C;
   }
-  const DateTimeFormat = legacy(DTF, "DateTimeFormat"), NumberFormat = legacy(NF, "NumberFormat"), Collator = legacy(Coll, "Collator");
+  const DateTimeFormat = wrap(DTF, "DateTimeFormat", true, 0), NumberFormat = wrap(NF, "NumberFormat", true, 0), Collator = wrap(Coll, "Collator", true, 0);
 
   // ---- PluralRules, RelativeTimeFormat, ListFormat ----------------------------------------------------------
   class PluralRules {
-    #h; #r;
+    #h; #r; static #is(o) { return isObj(o) && #h in o; }
     constructor(l, o) { const r = make(this, "intl.pr", locales(l), options(o, ["localeMatcher", "s", "type", "s", "notation", "s", ...DIGITS])); this.#h = r[0]; this.#r = r[1]; }
-    select(n) { return call("intl.pr_select", this.#h, Num(n)); }
-    resolvedOptions() { return copy(this.#r); }
+    select(n) { check(PluralRules.#is(this), "Intl.PluralRules.prototype.select", this); return call("intl.pr_select", this.#h, Num(n)); }
+    resolvedOptions() { check(PluralRules.#is(this), "Intl.PluralRules.prototype.resolvedOptions", this); return copy(this.#r); }
   }
   class RelativeTimeFormat {
-    #h; #r;
+    #h; #r; static #is(o) { return isObj(o) && #h in o; }
     constructor(l, o) { const r = make(this, "intl.rtf", locales(l), options(o, ["localeMatcher", "s", "numberingSystem", "s", "style", "s", "numeric", "s"])); this.#h = r[0]; this.#r = r[1]; }
-    format(v, unit) { return call("intl.rtf_format", this.#h, Num(v), Str(unit)); }
-    formatToParts(v, unit) { return parts(call("intl.rtf_parts", this.#h, Num(v), Str(unit))); }
-    resolvedOptions() { return copy(this.#r); }
+    format(v, unit) { check(RelativeTimeFormat.#is(this), "Intl.RelativeTimeFormat.prototype.format", this); return call("intl.rtf_format", this.#h, Num(v), Str(unit)); }
+    formatToParts(v, unit) { check(RelativeTimeFormat.#is(this), "Intl.RelativeTimeFormat.prototype.formatToParts", this); return parts(call("intl.rtf_parts", this.#h, Num(v), Str(unit))); }
+    resolvedOptions() { check(RelativeTimeFormat.#is(this), "Intl.RelativeTimeFormat.prototype.resolvedOptions", this); return copy(this.#r); }
   }
   function strings(it) {
     if (it === undefined) return "[]";
@@ -166,19 +187,19 @@
     return stringify(out);
   }
   class ListFormat {
-    #h; #r;
+    #h; #r; static #is(o) { return isObj(o) && #h in o; }
     constructor(l, o) { const r = make(this, "intl.lf", locales(l), options(o, ["localeMatcher", "s", "type", "s", "style", "s"])); this.#h = r[0]; this.#r = r[1]; }
-    format(items) { return call("intl.lf_format", this.#h, strings(items)); }
-    formatToParts(items) { return parts(call("intl.lf_parts", this.#h, strings(items))); }
-    resolvedOptions() { return copy(this.#r); }
+    format(items) { check(ListFormat.#is(this), "Intl.ListFormat.prototype.format", this); return call("intl.lf_format", this.#h, strings(items)); }
+    formatToParts(items) { check(ListFormat.#is(this), "Intl.ListFormat.prototype.formatToParts", this); return parts(call("intl.lf_parts", this.#h, strings(items))); }
+    resolvedOptions() { check(ListFormat.#is(this), "Intl.ListFormat.prototype.resolvedOptions", this); return copy(this.#r); }
   }
 
   // ---- Segmenter ----------------------------------------------------------------------------------------------
   class Segmenter {
-    #h; #r;
+    #h; #r; static #is(o) { return isObj(o) && #h in o; }
     constructor(l, o) { const r = make(this, "intl.seg", locales(l), options(o, ["localeMatcher", "s", "granularity", "s"])); this.#h = r[0]; this.#r = r[1]; }
-    segment(s) { return new Segments(SEG, this.#h, this.#r.granularity === "word", Str(s)); }
-    resolvedOptions() { return copy(this.#r); }
+    segment(s) { check(Segmenter.#is(this), "Intl.Segmenter.prototype.segment", this); return new Segments(SEG, this.#h, this.#r.granularity === "word", Str(s)); }
+    resolvedOptions() { check(Segmenter.#is(this), "Intl.Segmenter.prototype.resolvedOptions", this); return copy(this.#r); }
   }
   const SEG = {};
   class Segments {
@@ -213,14 +234,14 @@
 
   // ---- DisplayNames, Locale -------------------------------------------------------------------------------------
   class DisplayNames {
-    #h; #r;
+    #h; #r; static #is(o) { return isObj(o) && #h in o; }
     constructor(l, o) {
-      if (o === undefined) throw new TypeErr("Required option type is missing");
+      if (o === undefined) throw new TypeErr("invalid_argument");
       const r = make(this, "intl.dn", locales(l), options(o, ["localeMatcher", "s", "style", "s", "type", "s", "fallback", "s", "languageDisplay", "s"]));
       this.#h = r[0]; this.#r = r[1];
     }
-    of(code) { const v = call("intl.dn_of", this.#h, Str(code)); return v === null ? undefined : v; }
-    resolvedOptions() { return copy(this.#r); }
+    of(code) { check(DisplayNames.#is(this), "Intl.DisplayNames.prototype.of", this); const v = call("intl.dn_of", this.#h, Str(code)); return v === null ? undefined : v; }
+    resolvedOptions() { check(DisplayNames.#is(this), "Intl.DisplayNames.prototype.resolvedOptions", this); return copy(this.#r); }
   }
   const LOCALE_OPTS = ["language", "s", "script", "s", "region", "s", "calendar", "s", "collation", "s", "hourCycle", "s", "caseFirst", "s", "numeric", "b", "numberingSystem", "s"];
   let localeTag;
@@ -232,7 +253,6 @@
     }
     static { localeTag = (l) => l.#i.tag; }
     toString() { return this.#i.tag; }
-    toJSON() { return this.#i.tag; }
     maximize() { return new Locale(call("intl.locale", this.#i.tag, null, "maximize").tag); }
     minimize() { return new Locale(call("intl.locale", this.#i.tag, null, "minimize").tag); }
     get baseName() { return this.#i.baseName; }
@@ -246,37 +266,40 @@
     get numeric() { return this.#i.numeric === true; }
     get numberingSystem() { return this.#i.numberingSystem; }
   }
-  for (const [C, n] of [[PluralRules, "PluralRules"], [RelativeTimeFormat, "RelativeTimeFormat"], [ListFormat, "ListFormat"], [Segmenter, "Segmenter"], [DisplayNames, "DisplayNames"]]) { statics(C); tag(C, "Intl." + n); }
-  tag(Locale, "Intl.Locale");
   tag(Segments, "Segments");
-
   const Intl = {};
-  const ctors = { DateTimeFormat, NumberFormat, Collator, PluralRules, RelativeTimeFormat, ListFormat, Locale, DisplayNames, Segmenter };
+  const ctors = { DateTimeFormat, NumberFormat, Collator, PluralRules: wrap(PluralRules, "PluralRules", false, 0),
+    RelativeTimeFormat: wrap(RelativeTimeFormat, "RelativeTimeFormat", false, 0), ListFormat: wrap(ListFormat, "ListFormat", false, 0),
+    Locale: wrap(Locale, "Locale", false, 1), DisplayNames: wrap(DisplayNames, "DisplayNames", false, 2), Segmenter: wrap(Segmenter, "Segmenter", false, 0) };
   define(Intl, "getCanonicalLocales", { value: function getCanonicalLocales(l) { return [...call("intl.canon", locales(l))]; }, writable: true, configurable: true });
   define(Intl, "supportedValuesOf", { value: function supportedValuesOf(k) { return [...call("intl.values", Str(k))]; }, writable: true, configurable: true });
   for (const k in ctors) define(Intl, k, { value: ctors[k], writable: true, configurable: true });
   define(Intl, Symbol.toStringTag, { value: "Intl", configurable: true });
 
   // ---- the locale-aware methods of Date, Number, BigInt and String (called by core's wrappers) ------------------
-  function dateMethod(required, defaults) {
+  function dateMethod(name, required, defaults) {
     return function (l, o) {
-      const t = getTime(this);
+      let t;
+      try { t = getTime(this); } catch (_) { check(false, "Date.prototype." + name, this); }
       if (t !== t) return "Invalid Date";
-      return call("intl.date_once", locales(l), options(o, DTF_OPTS), required, defaults, t);
+      return call("intl.date_once", locales(l), options(o, DTF_OPTS, "Intl.DateTimeFormat"), required, defaults, t);
     };
   }
-  sr.DtoLocaleString = dateMethod("any", "all");
-  sr.DtoLocaleDateString = dateMethod("date", "date");
-  sr.DtoLocaleTimeString = dateMethod("time", "time");
-  sr.NtoLocaleString = function (l, o) { return call("intl.number_once", locales(l), options(o, NF_OPTS), numValue(this)); };
-  sr.BtoLocaleString = function (l, o) { return call("intl.number_once", locales(l), options(o, NF_OPTS), bigValue(this)); };
+  sr.DtoLocaleString = dateMethod("toLocaleString", "any", "all");
+  sr.DtoLocaleDateString = dateMethod("toLocaleDateString", "date", "date");
+  sr.DtoLocaleTimeString = dateMethod("toLocaleTimeString", "time", "time");
+  function thisValue(get, x, what) {
+    try { return get(x); } catch (_) { throw new TypeErr(what + ".prototype.toLocaleString requires that 'this' be a " + what); }
+  }
+  sr.NtoLocaleString = function (l, o) { const x = thisValue(numValue, this, "Number"); return call("intl.number_once", locales(l), options(o, NF_OPTS, "Intl.NumberFormat"), x); };
+  sr.BtoLocaleString = function (l, o) { const x = thisValue(bigValue, this, "BigInt"); return call("intl.number_once", locales(l), options(o, NF_OPTS, "Intl.NumberFormat"), x); };
   function thisString(s, what) {
     if (s === undefined || s === null) throw new TypeErr("String.prototype." + what + " called on null or undefined");
     return Str(s);
   }
   sr.SlocaleCompare = function (that, l, o) {
     const s = thisString(this, "localeCompare");
-    return call("intl.compare_once", locales(l), options(o, COLL_OPTS), s, Str(that));
+    return call("intl.compare_once", locales(l), options(o, COLL_OPTS, "Intl.Collator"), s, Str(that));
   };
   sr.StoLocaleUpperCase = function (l) { const s = thisString(this, "toLocaleUpperCase"); return l === undefined ? upper(s) : call("intl.case", s, locales(l), true); };
   sr.StoLocaleLowerCase = function (l) { const s = thisString(this, "toLocaleLowerCase"); return l === undefined ? lower(s) : call("intl.case", s, locales(l), false); };

@@ -4,7 +4,7 @@ A constructor (`intl.dtf`, `intl.nf`, ...) takes the locale list and the options
 chunk built, resolves them once (cached per process: the ICU objects do not change after), and
 returns [handle, resolvedOptions]; the methods take that handle. The `*_once` functions serve
 `toLocaleString` and friends without a handle. Modules: intl_locale (tags, options, time zones),
-intl_dates, intl_numbers (NumberFormat, PluralRules, RelativeTimeFormat), intl_text (the rest).
+intl_dates, intl_numbers (NumberFormat), intl_plural (PluralRules, RelativeTimeFormat), intl_text (the rest).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from shardrun.runtime.hostcall import HostFn, HostState
 from shardrun.runtime.hostfns import intl_dates as D
 from shardrun.runtime.hostfns import intl_locale as L
 from shardrun.runtime.hostfns import intl_numbers as N
+from shardrun.runtime.hostfns import intl_plural as P
 from shardrun.runtime.hostfns import intl_text as T
 
 
@@ -86,7 +87,8 @@ def values(state: HostState, key: Any) -> list[str]:
     if key == "unit":
         return sorted(N._UNITS)
     if key == "collation":
-        return sorted({"dict" if str(c) == "dictionary" else str(c) for c in icu.Collator.getKeywordValues("collation")} - {"standard", "search"})  # fmt: skip
+        names = {L.COLLATIONS_BCP.get(str(c), str(c)) for c in icu.Collator.getKeywordValues("collation")}
+        return sorted(names - L.COLLATIONS_HIDDEN)
     raise L.range_error(f"Invalid key : {str(key)[:100]}")
 
 
@@ -122,12 +124,13 @@ FUNCS: dict[str, HostFn] = {
     "intl.nf": _ctor(N.build),
     "intl.nf_format": _method(N.NumberFormat, "format"),
     "intl.nf_parts": _method(N.NumberFormat, "parts"),
+    "intl.nf_range": _method(N.NumberFormat, "range"),
     "intl.number_once": number_once,
-    "intl.pr": _ctor(N.plural),
-    "intl.pr_select": _method(N.Plural, "select"),
-    "intl.rtf": _ctor(N.relative),
-    "intl.rtf_format": _method(N.Relative, "format"),
-    "intl.rtf_parts": _method(N.Relative, "parts"),
+    "intl.pr": _ctor(P.plural),
+    "intl.pr_select": _method(P.Plural, "select"),
+    "intl.rtf": _ctor(P.relative),
+    "intl.rtf_format": _method(P.Relative, "format"),
+    "intl.rtf_parts": _method(P.Relative, "parts"),
     "intl.coll": _ctor(T.collator),
     "intl.coll_compare": _method(T.Collation, "compare"),
     "intl.compare_once": compare_once,

@@ -168,11 +168,14 @@ def build(locales: Any, opts_json: Any, required: str = "any", defaults: str = "
     hc = L.pick(o, S, "hourCycle", ("h11", "h12", "h23", "h24"))
     if hour12 is not None:
         hc = None
-    r = L.resolve(
-        locales,
-        {"ca": lambda v: v in L.CALENDARS, "hc": lambda v: v in _HC_CHAR, "nu": lambda v: v in L.numbering_systems()},
-        {"ca": calendar, "hc": hc, "nu": nu},
-    )
+    relevant = {
+        "ca": lambda v: v in L.CALENDARS,
+        "hc": lambda v: v in _HC_CHAR,
+        "nu": lambda v: v in L.numbering_systems(),
+    }
+    if hour12 is not None:  # hour12 overrides the locale's -u-hc- and drops it from the locale
+        del relevant["hc"]
+    r = L.resolve(locales, relevant, {"ca": calendar, "hc": hc, "nu": nu})
     tz_name = o.get("timeZone")
     zone_id, zone = L.time_zone(L.DEFAULT_TIME_ZONE if tz_name is None else str(tz_name))
     wanted: dict[str, Any] = {}
@@ -224,6 +227,8 @@ def build(locales: Any, opts_json: Any, required: str = "any", defaults: str = "
             letters = "S" * v if key == "fractionalSecondDigits" else values[v]
             if key == "hour" and hc:
                 letters = letters.replace("j", _HC_CHAR[hc])
+            elif key == "hour" and "dayPeriod" in wanted:  # a 'j' hour would drop the day period
+                letters = letters.replace("j", "K" if _default_hc(name) == "h11" else "h")
             skeleton += letters
         pattern = _best(name, skeleton)
         if hc and "hour" in wanted:

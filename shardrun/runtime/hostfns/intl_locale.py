@@ -87,7 +87,7 @@ def well_formed(tag: str) -> bool:
 def canonical(tag: str) -> str:
     """The canonical form of one well-formed tag (ICU's UTS 35 canonicalisation); RangeError otherwise."""
     if not well_formed(tag):
-        raise range_error(f"Invalid language tag: {tag}" if len(tag) <= MAX_TAG else "Invalid language tag")
+        raise range_error(f"Invalid language tag: {tag[:1000]}")
     out = icu.Locale.createCanonical(icu.Locale.forLanguageTag(tag).getName()).toLanguageTag()
     if not out or (out == "und" and not tag.lower().startswith("und")):
         raise range_error(f"Invalid language tag: {tag}")
@@ -232,9 +232,15 @@ def _icu_value(key: str, value: str) -> str:
         return {"gregory": "gregorian", "ethioaa": "ethiopic-amete-alem", "islamicc": "islamic-civil"}.get(value, value)
     if key == "kn":
         return "yes" if value == "true" else "no"
-    if key == "co" and value == "dict":
-        return "dictionary"
+    if key == "co":
+        return COLLATIONS_ICU.get(value, value)
     return value
+
+
+# BCP 47 collation types <-> ICU's keyword values
+COLLATIONS_ICU = {"phonebk": "phonebook", "trad": "traditional", "dict": "dictionary", "gb2312": "gb2312han"}
+COLLATIONS_BCP = {v: k for k, v in COLLATIONS_ICU.items()}
+COLLATIONS_HIDDEN = frozenset({"standard", "search", "big5han", "gb2312", "dict", "phonetic"})  # V8 does not offer them
 
 
 # ---- options --------------------------------------------------------------------------------------
@@ -321,28 +327,6 @@ def time_value(t: Any) -> float:
     return math.trunc(t) / 1000.0
 
 
-# The CLDR (ICU, V8) canonical names where the IANA database's main name is a newer one.
-_CLDR_NAMES = {
-    "Asia/Kolkata": "Asia/Calcutta",
-    "Asia/Ho_Chi_Minh": "Asia/Saigon",
-    "Asia/Kathmandu": "Asia/Katmandu",
-    "Asia/Yangon": "Asia/Rangoon",
-    "Europe/Kyiv": "Europe/Kiev",
-    "America/Argentina/Buenos_Aires": "America/Buenos_Aires",
-    "America/Argentina/Catamarca": "America/Catamarca",
-    "America/Argentina/Cordoba": "America/Cordoba",
-    "America/Argentina/Jujuy": "America/Jujuy",
-    "America/Argentina/Mendoza": "America/Mendoza",
-    "America/Indiana/Indianapolis": "America/Indianapolis",
-    "America/Kentucky/Louisville": "America/Louisville",
-    "America/Nuuk": "America/Godthab",
-    "America/Atikokan": "America/Coral_Harbour",
-    "Atlantic/Faroe": "Atlantic/Faeroe",
-    "Pacific/Chuuk": "Pacific/Truk",
-    "Pacific/Pohnpei": "Pacific/Ponape",
-    "Pacific/Kanton": "Pacific/Enderbury",
-    "Africa/Asmara": "Africa/Asmera",
-}
 _AREAS = (
     "Africa/",
     "America/",
@@ -365,6 +349,22 @@ def _zone_names() -> dict[str, str]:
     return {str(z).lower(): str(z) for z in icu.TimeZone.createEnumeration()}
 
 
+def _cldr_name(spelled: str) -> str:
+    """The CLDR canonical name of a zone (what V8 reports: Asia/Calcutta for Asia/Kolkata). PyICU has no
+    getCanonicalID; CLDR's windowsZones table names the canonical zone of each (Windows zone, region), so a
+    member of the zone's link group found there is it. Otherwise the name itself, or the group's Area/City name."""
+    tz = icu.TimeZone
+    group = [str(tz.getEquivalentID(spelled, i)) for i in range(tz.countEquivalentIDs(spelled))]
+    windows = tz.getWindowsID(spelled)
+    if windows:
+        found = tz.getIDForWindowsID(windows, tz.getRegion(spelled))
+        if found and str(found) in group:
+            return str(found)
+    if spelled.startswith(_AREAS) or spelled.startswith("Etc/"):
+        return spelled
+    return next((g for g in group if g.startswith(_AREAS)), spelled)
+
+
 @lru_cache(maxsize=CACHE)
 def time_zone(name: str) -> tuple[str, icu.TimeZone]:
     """The canonical name V8 reports and the ICU zone; RangeError for a name no zone has."""
@@ -380,11 +380,7 @@ def time_zone(name: str) -> tuple[str, icu.TimeZone]:
     spelled = _zone_names().get(lower)
     if spelled is None or lower.startswith("systemv/"):
         raise range_error(f"Invalid time zone specified: {name}")
-    canon = spelled
-    if not spelled.startswith(_AREAS) and not spelled.startswith("Etc/"):
-        group = [str(icu.TimeZone.getEquivalentID(spelled, i)) for i in range(icu.TimeZone.countEquivalentIDs(spelled))]
-        canon = next((g for g in group if g.startswith(_AREAS)), spelled)
-    canon = _CLDR_NAMES.get(canon, canon)
+    canon = _cldr_name(spelled)
     if canon.lower() in _UTC:
         canon = "UTC"
     return canon, icu.TimeZone.createTimeZone(spelled)

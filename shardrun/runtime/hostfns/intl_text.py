@@ -49,11 +49,8 @@ def collator(locales: Any, opts_json: Any) -> Collation:
     numeric = L.flag(o, "numeric")
     case_first = L.pick(o, S, "caseFirst", ("upper", "lower", "false"))
     r0 = L.resolve(locales, {}, {})
-    kinds = {str(k) for k in icu.Collator.getKeywordValuesForLocale("collation", r0.icu, False)} - {
-        "standard",
-        "search",
-    }
-    kinds = {"dict" if k == "dictionary" else k for k in kinds}
+    icu_kinds = icu.Collator.getKeywordValuesForLocale("collation", r0.icu, False)
+    kinds = {L.COLLATIONS_BCP.get(str(k), str(k)) for k in icu_kinds} - L.COLLATIONS_HIDDEN
     r = L.resolve(
         locales,
         {
@@ -64,7 +61,7 @@ def collator(locales: Any, opts_json: Any) -> Collation:
         {"co": co, "kn": None if numeric is None else ("true" if numeric else "false"), "kf": case_first},
     )
     sensitivity = L.pick(o, S, "sensitivity", ("base", "accent", "case", "variant"), "variant")
-    ignore = L.flag(o, "ignorePunctuation", False)
+    ignore = L.flag(o, "ignorePunctuation")
     loc = icu.Locale(r.icu.getName())
     if usage == "search":
         loc.setKeywordValue("collation", "search")
@@ -73,8 +70,8 @@ def collator(locales: Any, opts_json: Any) -> Collation:
     coll.setAttribute(_A.STRENGTH, strength)
     if sensitivity == "case":
         coll.setAttribute(_A.CASE_LEVEL, _V.ON)
-    if ignore:
-        coll.setAttribute(_A.ALTERNATE_HANDLING, _V.SHIFTED)
+    if ignore is not None:  # else the locale's default (Thai ignores punctuation)
+        coll.setAttribute(_A.ALTERNATE_HANDLING, _V.SHIFTED if ignore else _V.NON_IGNORABLE)
     kn = r.keys.get("kn")
     if kn is not None:
         coll.setAttribute(_A.NUMERIC_COLLATION, _V.ON if kn == "true" else _V.OFF)
@@ -86,7 +83,7 @@ def collator(locales: Any, opts_json: Any) -> Collation:
         "locale": r.tag,
         "usage": usage,
         "sensitivity": sensitivity,
-        "ignorePunctuation": bool(ignore),
+        "ignorePunctuation": coll.getAttribute(_A.ALTERNATE_HANDLING) == _V.SHIFTED,
         "collation": r.keys.get("co", "default"),
         "numeric": coll.getAttribute(_A.NUMERIC_COLLATION) == _V.ON,
         "caseFirst": "upper" if cf == _V.UPPER_FIRST else "lower" if cf == _V.LOWER_FIRST else "false",
@@ -189,15 +186,25 @@ _CODE = {
 }
 
 
-class Names:
-    __slots__ = ("fallback", "kind", "names", "resolved")
+_FIELDS = {"era": "ERA", "year": "YEAR", "quarter": "QUARTER", "month": "MONTH", "weekOfYear": "WEEK_OF_YEAR",
+           "weekday": "WEEKDAY", "day": "DAY", "dayPeriod": "DAYPERIOD", "hour": "HOUR", "minute": "MINUTE",
+           "second": "SECOND", "timeZoneName": "ZONE"}  # fmt: skip
 
-    def __init__(self, names: icu.LocaleDisplayNames, kind: str, fallback: str, resolved: dict[str, Any]) -> None:
-        self.names, self.kind, self.fallback, self.resolved = names, kind, fallback, resolved
+
+class Names:
+    __slots__ = ("fallback", "kind", "loc", "names", "resolved")
+
+    def __init__(self, names: Any, kind: str, fallback: str, resolved: dict[str, Any], loc: Any) -> None:
+        self.names, self.kind, self.fallback, self.resolved, self.loc = names, kind, fallback, resolved, loc
 
     def of(self, code: Any) -> str | None:
         c = str(code)
         k = self.kind
+        if k == "dateTimeField":
+            if c not in _FIELDS:
+                raise L.range_error("invalid_argument")
+            field = getattr(icu.UDateTimePatternField, _FIELDS[c] + "_FIELD")
+            return str(icu.DateTimePatternGenerator.createInstance(self.loc).getAppendItemName(field))
         if k == "language":
             if not L.well_formed(c) or "-u-" in c.lower() or "-x-" in c.lower():
                 raise L.range_error("invalid_argument")
@@ -233,7 +240,7 @@ def display_names(locales: Any, opts_json: Any) -> Names:
     L.pick(o, S, "localeMatcher", ("lookup", "best fit"))
     r = L.resolve(locales, {}, {})
     style = L.pick(o, S, "style", ("narrow", "short", "long"), "long")
-    kind = L.pick(o, S, "type", ("language", "region", "script", "currency", "calendar"))
+    kind = L.pick(o, S, "type", ("language", "region", "script", "currency", "calendar", "dateTimeField"))
     if kind is None:
         raise L.type_error("Required option type is missing")
     fallback = L.pick(o, S, "fallback", ("code", "none"), "code")
@@ -244,7 +251,7 @@ def display_names(locales: Any, opts_json: Any) -> Names:
     resolved: dict[str, Any] = {"locale": r.tag, "style": style, "type": kind, "fallback": fallback}
     if kind == "language":
         resolved["languageDisplay"] = dialect
-    return Names(names, kind, fallback, resolved)
+    return Names(names, kind, fallback, resolved, r.icu)
 
 
 # ---- Locale ---------------------------------------------------------------------------------------
@@ -256,11 +263,13 @@ def locale_info(tag: Any, opts_json: Any, op: Any = None) -> dict[str, Any]:
     """new Intl.Locale(tag, options) (and maximize/minimize): the canonical tag and its parts."""
     if not isinstance(tag, str):
         raise L.type_error("First argument to Intl.Locale constructor can't be empty or missing")
+    if not tag:
+        raise L.range_error("First argument to Intl.Locale constructor can't be empty or missing")
     o = L.options(opts_json)
     tag = L.canonical(tag)
     base, keys = L._split_u(tag)
     loc = icu.Locale.forLanguageTag(base)
-    lang, script, region = str(loc.getLanguage()), str(loc.getScript()), str(loc.getCountry())
+    lang, script, region = str(loc.getLanguage()) or "und", str(loc.getScript()), str(loc.getCountry())
     for name, pattern in (("language", r"(?:[a-z]{2,3}|[a-z]{5,8})\Z"), ("script", r"[a-z]{4}\Z"), ("region", r"(?:[a-z]{2}|[0-9]{3})\Z")):  # fmt: skip
         v = o.get(name)
         if v is not None:
@@ -282,7 +291,7 @@ def locale_info(tag: Any, opts_json: Any, op: Any = None) -> dict[str, Any]:
         if key in ("hc", "kf"):
             allowed = ("h11", "h12", "h23", "h24") if key == "hc" else ("upper", "lower", "false")
             if v not in allowed:
-                raise L.range_error(f"Value {v[:100]} out of range for Intl.Locale options property {name}")
+                raise L.range_error(f"Value {v[:100]} out of range for locale options property {name}")
         elif key != "kn" and not re.fullmatch(r"[a-z0-9]{3,8}(?:-[a-z0-9]{3,8})*", v, re.I):
             raise L.range_error("Incorrect locale information provided")
         keys[key] = v.lower()
@@ -294,7 +303,7 @@ def locale_info(tag: Any, opts_json: Any, op: Any = None) -> dict[str, Any]:
         else:
             m.minimizeSubtags()
         core = str(m.toLanguageTag())
-    ext = "".join(f"-{k}" + ("" if v == "true" and k == "kn" else f"-{v}") for k, v in sorted(keys.items()))
+    ext = "".join(f"-{k}" + ("" if v in ("", "true") else f"-{v}") for k, v in sorted(keys.items()))
     full = L.canonical(core + ("-u" + ext if ext else ""))
     base2, keys2 = L._split_u(full)
     loc2 = icu.Locale.forLanguageTag(base2)
