@@ -100,7 +100,7 @@
     define(C, "supportedLocalesOf", { value: function supportedLocalesOf(l, o) {
       const m = o === undefined ? undefined : O(o).localeMatcher;
       if (m !== undefined && Str(m) !== "lookup" && Str(m) !== "best fit") throw new RangeErr("Value " + Str(m) + " out of range for Intl." + name + ".supportedLocalesOf options property localeMatcher");
-      return call("intl.supported", locales(l));
+      return call("intl.supported", locales(l), name);
     }, writable: true, configurable: true });
   }
   // V8's TypeError for a method called on something that is not one of its objects.

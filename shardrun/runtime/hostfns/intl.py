@@ -69,9 +69,9 @@ def canon(state: HostState, locales: Any) -> list[str]:
     return L.locale_list(locales)
 
 
-def supported(state: HostState, locales: Any) -> list[str]:
-    """supportedLocalesOf (every service has ICU's one set of locales)."""
-    return L.supported(locales)
+def supported(state: HostState, locales: Any, service: Any = None) -> list[str]:
+    """Intl.<service>.supportedLocalesOf."""
+    return L.supported(locales, service)
 
 
 def values(state: HostState, key: Any) -> list[str]:

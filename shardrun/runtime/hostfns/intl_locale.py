@@ -110,10 +110,15 @@ def locale_list(locales: Any) -> list[str]:
 
 
 @cache
-def available() -> frozenset[str]:
-    """The locales ICU has data for, as BCP 47 tags (plus zh-TW-style forms without the likely script)."""
+def available(kind: str = "all") -> frozenset[str]:
+    """The locales ICU has data for, as BCP 47 tags (plus zh-TW-style forms without the likely script):
+    per service as V8 has them: "collator" (ICU's collation locales), "plural" (plural rules are per
+    language, and pt-PT), or "all"."""
+    if kind == "plural":
+        return frozenset({t.split("-")[0] for t in available()} | {"pt-PT"})
+    names = icu.Collator.getAvailableLocales() if kind == "collator" else icu.Locale.getAvailableLocales()
     out: set[str] = set()
-    for name in icu.Locale.getAvailableLocales():
+    for name in names:
         loc = icu.Locale(name)
         out.add(str(loc.toLanguageTag()))
         if loc.getScript() and loc.getCountry():
@@ -123,6 +128,9 @@ def available() -> frozenset[str]:
             if full.getName() == loc.getName():
                 out.add(str(bare.toLanguageTag()))
     return frozenset(out)
+
+
+SERVICES = {"Collator": "collator", "PluralRules": "plural"}  # the others use "all"
 
 
 def _split_u(tag: str) -> tuple[str, dict[str, str]]:
@@ -153,8 +161,8 @@ def _split_u(tag: str) -> tuple[str, dict[str, str]]:
     return "-".join(base), keys
 
 
-def _lookup(base: str) -> str | None:
-    avail = available()
+def _lookup(base: str, kind: str = "all") -> str | None:
+    avail = available(kind)
     cand = base
     while cand:
         if cand in avail:
@@ -168,9 +176,10 @@ def _lookup(base: str) -> str | None:
     return None
 
 
-def supported(locales: Any) -> list[str]:
-    """SupportedLocales: the requested tags that have data (with their extensions)."""
-    return [t for t in locale_list(locales) if _lookup(_split_u(t)[0]) is not None]
+def supported(locales: Any, service: Any = None) -> list[str]:
+    """SupportedLocales: the requested tags that have data for the service (with their extensions)."""
+    kind = SERVICES.get(service, "all") if isinstance(service, str) else "all"
+    return [t for t in locale_list(locales) if _lookup(_split_u(t)[0], kind) is not None]
 
 
 class Resolved:
@@ -192,13 +201,13 @@ _ICU_KEYS = {
 }
 
 
-def resolve(locales: Any, relevant: dict[str, Any], options: dict[str, str | None]) -> Resolved:
+def resolve(locales: Any, relevant: dict[str, Any], options: dict[str, str | None], kind: str = "all") -> Resolved:
     """ResolveLocale: the first requested locale with data (else en-US), keeping the -u- keywords in
     `relevant` (key -> a predicate on values) that are valid and not overridden by `options`."""
     found: tuple[str, dict[str, str]] | None = None
     for tag in locale_list(locales):
         base, ext = _split_u(tag)
-        hit = _lookup(base)
+        hit = _lookup(base, kind)
         if hit is not None:
             found = (hit, ext)
             break

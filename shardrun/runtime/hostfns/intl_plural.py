@@ -54,7 +54,7 @@ def plural(locales: Any, opts_json: Any) -> Plural:
     kind = L.pick(o, "Intl.PluralRules", "type", ("cardinal", "ordinal"), "cardinal")
     notation = L.pick(o, "Intl.PluralRules", "notation", ("standard", "scientific", "engineering", "compact"), "standard")  # fmt: skip
     digits = digit_options(o, 0, 3, notation)
-    r = L.resolve(locales, {}, {})
+    r = L.resolve(locales, {}, {}, "plural")
     rules = _Ordinal(r.icu) if kind == "ordinal" else icu.PluralRules.forLocale(r.icu)
     words = [precision_skeleton(digits), "group-off"]
     if notation != "standard":

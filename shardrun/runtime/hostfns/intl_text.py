@@ -48,7 +48,7 @@ def collator(locales: Any, opts_json: Any) -> Collation:
     co = L.unicode_type(o, "collation", "collation")
     numeric = L.flag(o, "numeric")
     case_first = L.pick(o, S, "caseFirst", ("upper", "lower", "false"))
-    r0 = L.resolve(locales, {}, {})
+    r0 = L.resolve(locales, {}, {}, "collator")
     icu_kinds = icu.Collator.getKeywordValuesForLocale("collation", r0.icu, False)
     kinds = {L.COLLATIONS_BCP.get(str(k), str(k)) for k in icu_kinds} - L.COLLATIONS_HIDDEN
     r = L.resolve(
@@ -59,6 +59,7 @@ def collator(locales: Any, opts_json: Any) -> Collation:
             "kf": lambda v: v in ("upper", "lower", "false"),
         },
         {"co": co, "kn": None if numeric is None else ("true" if numeric else "false"), "kf": case_first},
+        "collator",
     )
     sensitivity = L.pick(o, S, "sensitivity", ("base", "accent", "case", "variant"), "variant")
     ignore = L.flag(o, "ignorePunctuation")
