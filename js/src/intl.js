@@ -7,14 +7,12 @@
 // Date/Number/BigInt/String methods that core's thin wrappers call (sr.D... sr.N... sr.S...).
 (function (sr) {
   "use strict";
-  const { Str, Num, TypeErr, RangeErr, stringify, list, push, uncurry, define, is } = sr.prim;
+  const { Str, Num, TypeErr, RangeErr, stringify, list, push, uncurry, define, is, slice: sliceS, upper, lower } = sr.prim;
   const host = sr.host, G = globalThis, O = Object;
   const ERRORS = { __proto__: null, E_INTL_RANGE: RangeErr, E_INTL_TYPE: TypeErr };
   const Registry = G.FinalizationRegistry, construct = Reflect.construct, create = O.create;
   const getTime = uncurry(Date.prototype.getTime), numValue = uncurry(Number.prototype.valueOf);
   const bigValue = uncurry(BigInt.prototype.valueOf), dateNow = Date.now, isArray = Array.isArray;
-  const upper = uncurry(String.prototype.toUpperCase), lower = uncurry(String.prototype.toLowerCase);
-  const indexOf = uncurry(String.prototype.indexOf), sliceS = uncurry(String.prototype.slice);
 
   // ---- host calls ---------------------------------------------------------------------------------
   function call(name, ...a) {
@@ -29,8 +27,8 @@
     } catch (e) {
       const C = e !== null && typeof e === "object" ? ERRORS[e.code] : undefined;
       if (!C) throw e;
-      const m = Str(e.message), at = indexOf(m, "failed: ");
-      throw new C(at < 0 ? m : sliceS(m, at + 8));
+      const m = Str(e.message), head = "host function 'host' failed: ";
+      throw new C(sliceS(m, 0, head.length) === head ? sliceS(m, head.length) : m);
     }
   }
   let freed = list();
@@ -79,9 +77,11 @@
   }
   const DIGITS = ["minimumIntegerDigits", "n", "minimumFractionDigits", "n", "maximumFractionDigits", "n", "minimumSignificantDigits", "n", "maximumSignificantDigits", "n", "roundingIncrement", "n", "roundingMode", "s", "roundingPriority", "s", "trailingZeroDisplay", "s"];
   const DTF_OPTS = ["localeMatcher", "s", "calendar", "s", "numberingSystem", "s", "hour12", "b", "hourCycle", "s", "timeZone", "s", "weekday", "s", "era", "s", "year", "s", "month", "s", "day", "s", "dayPeriod", "s", "hour", "s", "minute", "s", "second", "s", "fractionalSecondDigits", "n", "timeZoneName", "s", "formatMatcher", "s", "dateStyle", "s", "timeStyle", "s"];
-  const NF_OPTS = ["localeMatcher", "s", "numberingSystem", "s", "style", "s", "currency", "s", "currencyDisplay", "s", "currencySign", "s", "unit", "s", "unitDisplay", "s", "notation", "s", ...DIGITS, "compactDisplay", "s", "useGrouping", "g", "signDisplay", "s"];
+  const cat = (...arrays) => { const out = list(); for (let i = 0; i < arrays.length; i++) for (let j = 0; j < arrays[i].length; j++) push(out, arrays[i][j]); return out; };
+  const NF_OPTS = cat(["localeMatcher", "s", "numberingSystem", "s", "style", "s", "currency", "s", "currencyDisplay", "s", "currencySign", "s", "unit", "s", "unitDisplay", "s", "notation", "s"], DIGITS, ["compactDisplay", "s", "useGrouping", "g", "signDisplay", "s"]);
   const COLL_OPTS = ["usage", "s", "localeMatcher", "s", "collation", "s", "numeric", "b", "caseFirst", "s", "sensitivity", "s", "ignorePunctuation", "b"];
-  const copy = (r) => { const o = {}; for (const k in r) o[k] = isArray(r[k]) ? [...r[k]] : r[k]; return o; };
+  const array = (a) => { const out = []; for (let i = 0; i < a.length; i++) push(out, a[i]); return out; };
+  const copy = (r) => { const o = {}; for (const k in r) o[k] = isArray(r[k]) ? array(r[k]) : r[k]; return o; };
   const parts = (ps) => { const out = []; for (let i = 0; i < ps.length; i++) { const p = ps[i]; push(out, p.length > 2 ? { type: p[0], value: p[1], unit: p[2] } : { type: p[0], value: p[1] }); } return out; };
   function timeOf(d) {
     const t = d === undefined ? dateNow() : Num(d);
@@ -166,7 +166,7 @@
   // ---- PluralRules, RelativeTimeFormat, ListFormat ----------------------------------------------------------
   class PluralRules {
     #h; #r; static #is(o) { return isObj(o) && #h in o; }
-    constructor(l, o) { const r = make(this, "intl.pr", locales(l), options(o, ["localeMatcher", "s", "type", "s", "notation", "s", ...DIGITS])); this.#h = r[0]; this.#r = r[1]; }
+    constructor(l, o) { const r = make(this, "intl.pr", locales(l), options(o, cat(["localeMatcher", "s", "type", "s", "notation", "s"], DIGITS))); this.#h = r[0]; this.#r = r[1]; }
     select(n) { check(PluralRules.#is(this), "Intl.PluralRules.prototype.select", this); return call("intl.pr_select", this.#h, Num(n)); }
     resolvedOptions() { check(PluralRules.#is(this), "Intl.PluralRules.prototype.resolvedOptions", this); return copy(this.#r); }
   }
@@ -271,8 +271,8 @@
   const ctors = { DateTimeFormat, NumberFormat, Collator, PluralRules: wrap(PluralRules, "PluralRules", false, 0),
     RelativeTimeFormat: wrap(RelativeTimeFormat, "RelativeTimeFormat", false, 0), ListFormat: wrap(ListFormat, "ListFormat", false, 0),
     Locale: wrap(Locale, "Locale", false, 1), DisplayNames: wrap(DisplayNames, "DisplayNames", false, 2), Segmenter: wrap(Segmenter, "Segmenter", false, 0) };
-  define(Intl, "getCanonicalLocales", { value: function getCanonicalLocales(l) { return [...call("intl.canon", locales(l))]; }, writable: true, configurable: true });
-  define(Intl, "supportedValuesOf", { value: function supportedValuesOf(k) { return [...call("intl.values", Str(k))]; }, writable: true, configurable: true });
+  define(Intl, "getCanonicalLocales", { value: function getCanonicalLocales(l) { return call("intl.canon", locales(l)); }, writable: true, configurable: true });
+  define(Intl, "supportedValuesOf", { value: function supportedValuesOf(k) { return call("intl.values", Str(k)); }, writable: true, configurable: true });
   for (const k in ctors) define(Intl, k, { value: ctors[k], writable: true, configurable: true });
   define(Intl, Symbol.toStringTag, { value: "Intl", configurable: true });
 

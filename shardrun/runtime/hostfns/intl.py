@@ -25,7 +25,7 @@ from shardrun.runtime.hostfns import intl_text as T
 def _ctor(build: Callable[[Any, Any], Any]) -> HostFn:
     def make(state: HostState, locales: Any, opts: Any) -> list[Any]:
         obj = build(locales, opts)
-        return [state.put(obj), obj.resolved]
+        return [state.put(obj, shared=True), obj.resolved]
 
     return make
 
@@ -40,7 +40,7 @@ def _method(kind: type, name: str) -> HostFn:
 def dtf(state: HostState, locales: Any, opts: Any, required: Any = "any", defaults: Any = "date") -> list[Any]:
     """new Intl.DateTimeFormat: [handle, resolvedOptions]."""
     fmt = D.build(locales, opts, _kind(required), _kind(defaults))
-    return [state.put(fmt), fmt.resolved]
+    return [state.put(fmt, shared=True), fmt.resolved]
 
 
 def _kind(v: Any) -> str:
