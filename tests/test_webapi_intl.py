@@ -667,3 +667,30 @@ def test_icu_is_imported_only_when_a_worker_touches_intl():
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.split() == ["False", "True"]
+
+
+def test_option_values_are_converted_as_the_spec_says():
+    assert eval_js("""
+      const e = (f) => { try { f(); return "ok"; } catch (x) { return x.name + ": " + x.message.slice(0, 60); } };
+      return [
+        e(() => new Intl.DateTimeFormat("en", { month: Symbol() })),
+        e(() => new Intl.DateTimeFormat("en", { get month() { throw new Error("from the getter"); } })),
+        new Intl.DateTimeFormat("en", { month: { toString() { return "long"; } }, timeZone: "UTC" }).format(0),
+        e(() => new Intl.DateTimeFormat("en", { timeZone: "x".repeat(100000) })),
+        e(() => new Intl.NumberFormat("en", { style: "x".repeat(100000) })),
+        new Intl.NumberFormat("en").format({ valueOf() { return 42; } }),
+        e(() => new Intl.NumberFormat(["en", { toString() { throw new Error("from the tag"); } }])),
+        ["UTC", "Europe/London"].map((timeZone) => new Intl.DateTimeFormat("en", { timeZone, timeZoneName: "shortOffset" }).format(0)),
+        new Intl.DateTimeFormat("en", { timeZone: "UTC", timeZoneName: "longOffset" }).formatToParts(0)[6],
+      ];
+    """) == [
+        "TypeError: Cannot convert a Symbol value to a string",
+        "Error: from the getter",
+        "January",
+        "RangeError: Invalid time zone specified",
+        "RangeError: Value " + "x" * 54,
+        "42",
+        "Error: from the tag",
+        ["1/1/1970, GMT+0", "1/1/1970, GMT+1"],
+        {"type": "timeZoneName", "value": "GMT+00:00"},
+    ]

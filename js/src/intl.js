@@ -10,6 +10,7 @@
   const { Str, Num, TypeErr, RangeErr, stringify, list, push, uncurry, define, is, slice: sliceS, upper, lower } = sr.prim;
   const host = sr.host, G = globalThis, O = Object;
   const ERRORS = { __proto__: null, E_INTL_RANGE: RangeErr, E_INTL_TYPE: TypeErr };
+  const toStr = (x) => { if (typeof x === "symbol") throw new TypeErr("Cannot convert a Symbol value to a string"); return Str(x); };   // ToString
   const Registry = G.FinalizationRegistry, construct = Reflect.construct, create = O.create;
   const getTime = uncurry(Date.prototype.getTime), numValue = uncurry(Number.prototype.valueOf);
   const bigValue = uncurry(BigInt.prototype.valueOf), dateNow = Date.now, isArray = Array.isArray;
@@ -59,7 +60,7 @@
     }
     return stringify(tags);
   }
-  const tagOf = (t) => is(t, Locale) ? localeTag(t) : Str(t);
+  const tagOf = (t) => is(t, Locale) ? localeTag(t) : toStr(t);
   // Options as JSON: spec: "s" ToString, "b" ToBoolean, "n" ToNumber, "g" useGrouping's string-or-boolean.
   function options(v, spec, service) {
     if (v === undefined) return null;
@@ -70,8 +71,8 @@
       if (x === undefined) continue;
       if (kind === "b") out[k] = !!x;
       else if (kind === "n") { const n = Num(x); out[k] = n - n === 0 ? n : Str(n); }   // JSON has no NaN: the host refuses the string
-      else if (kind === "g") out[k] = x === true ? true : !x ? false : Str(x);
-      else out[k] = Str(x);
+      else if (kind === "g") out[k] = x === true ? true : !x ? false : toStr(x);
+      else { const v = toStr(x); out[k] = v.length > 200 ? sliceS(v, 0, 200) + "\u2026" : v; }   // no valid value is that long
     }
     return stringify(out);
   }
@@ -144,7 +145,7 @@
   class Coll {
     #h; #r; #bound; static #is(o) { return isObj(o) && #h in o; }
     constructor(l, o) { const r = make(this, "intl.coll", locales(l), options(o, COLL_OPTS, "Intl.Collator")); this.#h = r[0]; this.#r = r[1]; }
-    get compare() { check(Coll.#is(this), "get Intl.Collator.prototype.compare", this); const h = this.#h; return this.#bound || (this.#bound = (a, b) => call("intl.coll_compare", h, Str(a), Str(b))); }
+    get compare() { check(Coll.#is(this), "get Intl.Collator.prototype.compare", this); const h = this.#h; return this.#bound || (this.#bound = (a, b) => call("intl.coll_compare", h, toStr(a), toStr(b))); }
     resolvedOptions() { check(Coll.#is(this), "Intl.Collator.prototype.resolvedOptions", this); return copy(this.#r); }
   }
   // The constructors the global exposes: functions over the classes, with the spec's names and lengths;
@@ -173,8 +174,8 @@
   class RelativeTimeFormat {
     #h; #r; static #is(o) { return isObj(o) && #h in o; }
     constructor(l, o) { const r = make(this, "intl.rtf", locales(l), options(o, ["localeMatcher", "s", "numberingSystem", "s", "style", "s", "numeric", "s"])); this.#h = r[0]; this.#r = r[1]; }
-    format(v, unit) { check(RelativeTimeFormat.#is(this), "Intl.RelativeTimeFormat.prototype.format", this); return call("intl.rtf_format", this.#h, Num(v), Str(unit)); }
-    formatToParts(v, unit) { check(RelativeTimeFormat.#is(this), "Intl.RelativeTimeFormat.prototype.formatToParts", this); return parts(call("intl.rtf_parts", this.#h, Num(v), Str(unit))); }
+    format(v, unit) { check(RelativeTimeFormat.#is(this), "Intl.RelativeTimeFormat.prototype.format", this); return call("intl.rtf_format", this.#h, Num(v), toStr(unit)); }
+    formatToParts(v, unit) { check(RelativeTimeFormat.#is(this), "Intl.RelativeTimeFormat.prototype.formatToParts", this); return parts(call("intl.rtf_parts", this.#h, Num(v), toStr(unit))); }
     resolvedOptions() { check(RelativeTimeFormat.#is(this), "Intl.RelativeTimeFormat.prototype.resolvedOptions", this); return copy(this.#r); }
   }
   function strings(it) {
@@ -198,7 +199,7 @@
   class Segmenter {
     #h; #r; static #is(o) { return isObj(o) && #h in o; }
     constructor(l, o) { const r = make(this, "intl.seg", locales(l), options(o, ["localeMatcher", "s", "granularity", "s"])); this.#h = r[0]; this.#r = r[1]; }
-    segment(s) { check(Segmenter.#is(this), "Intl.Segmenter.prototype.segment", this); return new Segments(SEG, this.#h, this.#r.granularity === "word", Str(s)); }
+    segment(s) { check(Segmenter.#is(this), "Intl.Segmenter.prototype.segment", this); return new Segments(SEG, this.#h, this.#r.granularity === "word", toStr(s)); }
     resolvedOptions() { check(Segmenter.#is(this), "Intl.Segmenter.prototype.resolvedOptions", this); return copy(this.#r); }
   }
   const SEG = {};
@@ -240,7 +241,7 @@
       const r = make(this, "intl.dn", locales(l), options(o, ["localeMatcher", "s", "style", "s", "type", "s", "fallback", "s", "languageDisplay", "s"]));
       this.#h = r[0]; this.#r = r[1];
     }
-    of(code) { check(DisplayNames.#is(this), "Intl.DisplayNames.prototype.of", this); const v = call("intl.dn_of", this.#h, Str(code)); return v === null ? undefined : v; }
+    of(code) { check(DisplayNames.#is(this), "Intl.DisplayNames.prototype.of", this); const v = call("intl.dn_of", this.#h, toStr(code)); return v === null ? undefined : v; }
     resolvedOptions() { check(DisplayNames.#is(this), "Intl.DisplayNames.prototype.resolvedOptions", this); return copy(this.#r); }
   }
   const LOCALE_OPTS = ["language", "s", "script", "s", "region", "s", "calendar", "s", "collation", "s", "hourCycle", "s", "caseFirst", "s", "numeric", "b", "numberingSystem", "s"];
@@ -249,7 +250,7 @@
     #i;
     constructor(t, o) {
       if (typeof t !== "string" && (t === null || typeof t !== "object")) throw new TypeErr("First argument to Intl.Locale constructor can't be empty or missing");
-      this.#i = call("intl.locale", is(t, Locale) ? t.#i.tag : Str(t), options(o, LOCALE_OPTS));
+      this.#i = call("intl.locale", is(t, Locale) ? t.#i.tag : toStr(t), options(o, LOCALE_OPTS));
     }
     static { localeTag = (l) => l.#i.tag; }
     toString() { return this.#i.tag; }
@@ -272,7 +273,7 @@
     RelativeTimeFormat: wrap(RelativeTimeFormat, "RelativeTimeFormat", false, 0), ListFormat: wrap(ListFormat, "ListFormat", false, 0),
     Locale: wrap(Locale, "Locale", false, 1), DisplayNames: wrap(DisplayNames, "DisplayNames", false, 2), Segmenter: wrap(Segmenter, "Segmenter", false, 0) };
   define(Intl, "getCanonicalLocales", { value: function getCanonicalLocales(l) { return call("intl.canon", locales(l)); }, writable: true, configurable: true });
-  define(Intl, "supportedValuesOf", { value: function supportedValuesOf(k) { return call("intl.values", Str(k)); }, writable: true, configurable: true });
+  define(Intl, "supportedValuesOf", { value: function supportedValuesOf(k) { return call("intl.values", toStr(k)); }, writable: true, configurable: true });
   for (const k in ctors) define(Intl, k, { value: ctors[k], writable: true, configurable: true });
   define(Intl, Symbol.toStringTag, { value: "Intl", configurable: true });
 
@@ -295,11 +296,11 @@
   sr.BtoLocaleString = function (l, o) { const x = thisValue(bigValue, this, "BigInt"); return call("intl.number_once", locales(l), options(o, NF_OPTS, "Intl.NumberFormat"), x); };
   function thisString(s, what) {
     if (s === undefined || s === null) throw new TypeErr("String.prototype." + what + " called on null or undefined");
-    return Str(s);
+    return toStr(s);
   }
   sr.SlocaleCompare = function (that, l, o) {
     const s = thisString(this, "localeCompare");
-    return call("intl.compare_once", locales(l), options(o, COLL_OPTS, "Intl.Collator"), s, Str(that));
+    return call("intl.compare_once", locales(l), options(o, COLL_OPTS, "Intl.Collator"), s, toStr(that));
   };
   sr.StoLocaleUpperCase = function (l) { const s = thisString(this, "toLocaleUpperCase"); return l === undefined ? upper(s) : call("intl.case", s, locales(l), true); };
   sr.StoLocaleLowerCase = function (l) { const s = thisString(this, "toLocaleLowerCase"); return l === undefined ? lower(s) : call("intl.case", s, locales(l), false); };

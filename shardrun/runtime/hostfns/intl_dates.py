@@ -112,13 +112,25 @@ def _from_pattern(pattern: str, day_period: bool) -> dict[str, Any]:
 class DateFormat:
     """A resolved DateTimeFormat: its ICU formatter and what resolvedOptions() reports."""
 
-    __slots__ = ("fmt", "pattern", "resolved")
+    __slots__ = ("fmt", "offset", "pattern", "resolved")
 
     def __init__(self, fmt: icu.SimpleDateFormat, pattern: str, resolved: dict[str, Any]) -> None:
         self.fmt, self.pattern, self.resolved = fmt, pattern, resolved
+        # V8 writes a zero offset as "GMT+0" / "GMT+00:00" where ICU 72 writes "GMT"
+        self.offset = next(("+0" if n < 4 else "+00:00" for c, n in _letters(pattern) if c == "O"), "")
 
     def format(self, t: Any) -> str:
-        return str(self.fmt.format(L.time_value(t)))
+        return self._text(L.time_value(t))
+
+    def _text(self, when: float) -> str:
+        if not self.offset:
+            return str(self.fmt.format(when))
+        fp = icu.FieldPosition(_FIELD_LETTERS.index("O"))
+        text = str(self.fmt.format(when, fp))
+        b, e = fp.getBeginIndex(), fp.getEndIndex()
+        if e > b and not any(c.isdigit() for c in text[b:e]):
+            text = text[:e] + self.offset + text[e:]
+        return text
 
     def parts(self, t: Any) -> list[list[str]]:
         when = L.time_value(t)
@@ -144,6 +156,10 @@ class DateFormat:
             at = e
         if at < len(text):
             out.append(["literal", text[at:]])
+        if self.offset:
+            for p in out:
+                if p[0] == "timeZoneName" and not any(c.isdigit() for c in p[1]):
+                    p[1] += self.offset
         return out
 
 
