@@ -662,11 +662,13 @@ def test_icu_is_imported_only_when_a_worker_touches_intl():
         "from tests.conftest import eval_js\n"
         "eval_js('return [1.5.toFixed(1), new Date(0).toISOString()]')\n"
         "print('icu' in sys.modules)\n"
+        "eval_js('return [typeof Intl, typeof Intl.DateTimeFormat]')\n"  # feature detection loads the chunk only
+        "print('icu' in sys.modules)\n"
         "eval_js('return (1234.5).toLocaleString(\"de\")')\n"
         "print('icu' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True)
-    assert out.stdout.split() == ["False", "True"]
+    assert out.stdout.split() == ["False", "False", "True"]
 
 
 def test_option_values_are_converted_as_the_spec_says():
@@ -694,3 +696,15 @@ def test_option_values_are_converted_as_the_spec_says():
         ["1/1/1970, GMT+0", "1/1/1970, GMT+1"],
         {"type": "timeZoneName", "value": "GMT+00:00"},
     ]
+
+
+def test_a_bound_format_outlives_its_formatter_object():
+    # `const format = new Intl.NumberFormat(...).format` keeps working after the object is unreachable
+    assert eval_js("""
+      const format = new Intl.NumberFormat("en", { style: "percent" }).format;
+      const compare = new Intl.Collator("en", { numeric: true }).compare;
+      for (let i = 0; i < 2000; i++) new Intl.NumberFormat("en", { minimumIntegerDigits: 1 + (i % 21) });
+      await null; await null;
+      new Intl.NumberFormat("de");   // frees the handles the finalizer queued
+      return [format(0.25), ["a10", "a9"].sort(compare)];
+    """) == ["25%", ["a9", "a10"]]

@@ -115,10 +115,11 @@
   const tag = (C, name) => define(C.prototype, Symbol.toStringTag, { value: name, configurable: true });
 
   // ---- DateTimeFormat ---------------------------------------------------------------------------------
+  // The bound format/compare functions refer to their formatter, so a kept `fmt.format` keeps its handle alive.
   class DTF {
     #h; #r; #bound; static #is(o) { return isObj(o) && #h in o; }
     constructor(l, o) { const r = make(this, "intl.dtf", locales(l), options(o, DTF_OPTS, "Intl.DateTimeFormat")); this.#h = r[0]; this.#r = r[1]; }
-    get format() { check(DTF.#is(this), "get Intl.DateTimeFormat.prototype.format", this); const h = this.#h; return this.#bound || (this.#bound = (d) => call("intl.dtf_format", h, timeOf(d))); }
+    get format() { check(DTF.#is(this), "get Intl.DateTimeFormat.prototype.format", this); const self = this; return this.#bound || (this.#bound = (d) => call("intl.dtf_format", self.#h, timeOf(d))); }
     formatToParts(d) { check(DTF.#is(this), "Intl.DateTimeFormat.prototype.formatToParts", this); return parts(call("intl.dtf_parts", this.#h, timeOf(d))); }
     formatRange(a, b) {
       check(DTF.#is(this), "Intl.DateTimeFormat.prototype.formatRange", this);
@@ -132,7 +133,7 @@
   class NF {
     #h; #r; #bound; static #is(o) { return isObj(o) && #h in o; }
     constructor(l, o) { const r = make(this, "intl.nf", locales(l), options(o, NF_OPTS, "Intl.NumberFormat")); this.#h = r[0]; this.#r = r[1]; }
-    get format() { check(NF.#is(this), "get Intl.NumberFormat.prototype.format", this); const h = this.#h; return this.#bound || (this.#bound = (x) => call("intl.nf_format", h, numberArg(x))); }
+    get format() { check(NF.#is(this), "get Intl.NumberFormat.prototype.format", this); const self = this; return this.#bound || (this.#bound = (x) => call("intl.nf_format", self.#h, numberArg(x))); }
     formatToParts(x) { check(NF.#is(this), "Intl.NumberFormat.prototype.formatToParts", this); return parts(call("intl.nf_parts", this.#h, numberArg(x))); }
     formatRange(a, b) {
       check(NF.#is(this), "Intl.NumberFormat.prototype.formatRange", this);
@@ -145,7 +146,7 @@
   class Coll {
     #h; #r; #bound; static #is(o) { return isObj(o) && #h in o; }
     constructor(l, o) { const r = make(this, "intl.coll", locales(l), options(o, COLL_OPTS, "Intl.Collator")); this.#h = r[0]; this.#r = r[1]; }
-    get compare() { check(Coll.#is(this), "get Intl.Collator.prototype.compare", this); const h = this.#h; return this.#bound || (this.#bound = (a, b) => call("intl.coll_compare", h, toStr(a), toStr(b))); }
+    get compare() { check(Coll.#is(this), "get Intl.Collator.prototype.compare", this); const self = this; return this.#bound || (this.#bound = (a, b) => call("intl.coll_compare", self.#h, toStr(a), toStr(b))); }
     resolvedOptions() { check(Coll.#is(this), "Intl.Collator.prototype.resolvedOptions", this); return copy(this.#r); }
   }
   // The constructors the global exposes: functions over the classes, with the spec's names and lengths;
