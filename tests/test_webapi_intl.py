@@ -708,3 +708,13 @@ def test_a_bound_format_outlives_its_formatter_object():
       new Intl.NumberFormat("de");   // frees the handles the finalizer queued
       return [format(0.25), ["a10", "a9"].sort(compare)];
     """) == ["25%", ["a9", "a10"]]
+
+
+def test_segments_outlive_their_segmenter():
+    assert eval_js("""
+      const segments = new Intl.Segmenter("en", { granularity: "word" }).segment("one two");
+      for (let i = 0; i < 1100; i++) new Intl.Segmenter("en", { granularity: ["word", "grapheme", "sentence"][i % 3] });
+      await null; await null;
+      new Intl.Segmenter("de");   // frees the handles the finalizer queued
+      return [...segments].map((s) => s.segment);
+    """) == ["one", " ", "two"]

@@ -200,13 +200,13 @@
   class Segmenter {
     #h; #r; static #is(o) { return isObj(o) && #h in o; }
     constructor(l, o) { const r = make(this, "intl.seg", locales(l), options(o, ["localeMatcher", "s", "granularity", "s"])); this.#h = r[0]; this.#r = r[1]; }
-    segment(s) { check(Segmenter.#is(this), "Intl.Segmenter.prototype.segment", this); return new Segments(SEG, this.#h, this.#r.granularity === "word", toStr(s)); }
+    segment(s) { check(Segmenter.#is(this), "Intl.Segmenter.prototype.segment", this); return new Segments(SEG, this, this.#h, this.#r.granularity === "word", toStr(s)); }
     resolvedOptions() { check(Segmenter.#is(this), "Intl.Segmenter.prototype.resolvedOptions", this); return copy(this.#r); }
   }
   const SEG = {};
   class Segments {
-    #h; #words; #s; #b = null;
-    constructor(key, h, words, s) { if (key !== SEG) throw new TypeErr("Illegal constructor"); this.#h = h; this.#words = words; this.#s = s; }
+    #owner; #h; #words; #s; #b = null;   // #owner: the Segmenter, kept alive with its host handle
+    constructor(key, owner, h, words, s) { if (key !== SEG) throw new TypeErr("Illegal constructor"); this.#owner = owner; this.#h = h; this.#words = words; this.#s = s; }
     #bounds() { return this.#b || (this.#b = call("intl.seg_split", this.#h, this.#s)); }
     #data(i) {   // the segment ending at boundary number i
       const b = this.#bounds(), w = this.#words, step = w ? 2 : 1, start = i === 0 ? 0 : b[(i - 1) * step], end = b[i * step];
