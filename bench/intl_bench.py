@@ -27,7 +27,7 @@ from shardrun.runtime.script import Script
 AT = 1710052200000  # 2024-03-10T06:30:00Z
 OPTS = '{ dateStyle: "medium", timeStyle: "short", timeZone: "America/New_York" }'
 HELLO = Script.from_source("export default { task(p) { return p } }", "hello.js")
-# A time zone offset that changes every call: the host's formatter cache (512 per kind) always misses.
+# A time zone offset that changes every call: the host's formatter cache (256 per kind) always misses.
 UNCACHED = Script.from_source(
     "let i = 0; export default { task(t) { i = (i + 1) % 1440;"
     " const z = (i < 720 ? '+' : '-') + String(Math.floor(i % 720 / 60)).padStart(2, '0') + ':' + String(i % 60).padStart(2, '0');"

@@ -163,7 +163,7 @@ class DateFormat:
         return out
 
 
-@lru_cache(maxsize=L.CACHE)
+@lru_cache(maxsize=64)  # ~70 KB each; one per locale in use
 def _generator(name: str) -> icu.DateTimePatternGenerator:
     return icu.DateTimePatternGenerator.createInstance(icu.Locale(name))
 

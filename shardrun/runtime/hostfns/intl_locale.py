@@ -26,7 +26,7 @@ DEFAULT_TIME_ZONE = "UTC"
 MAX_TAG = 255  # characters in one locale tag
 MAX_TAGS = 64  # tags in one locale list
 MAX_OPTIONS = 4096  # bytes of one options object's JSON
-CACHE = 512  # ICU objects kept per kind
+CACHE = 256  # ICU objects kept per kind and process (a date formatter is ~70 KB with its data)
 
 
 def range_error(message: str) -> HostCallError:
