@@ -45,3 +45,20 @@ def test_chunks_are_ascii_and_small():
         src = prelude.chunk_source(name)
         assert src.isascii()
     assert len(prelude.chunk_source("core")) < 12_000, "core is evaluated in every fresh isolate: keep it small"
+
+
+CORE_GLOBALS = ("setTimeout", "setInterval", "clearTimeout", "clearInterval")
+
+
+def test_every_builtin_keeps_its_global_name():
+    """The build keeps names (URL.name is "URL", not a minified letter): code checks constructor.name."""
+    from .conftest import eval_js
+
+    names = [*CORE_GLOBALS, *(g for globs in prelude.LAZY_CHUNKS.values() for g in globs)]
+    got = eval_js(
+        "const out = {};"
+        f"for (const g of {names!r}) {{ const v = globalThis[g]; if (typeof v === 'function') out[g] = v.name; }}"
+        "return out"
+    )
+    assert len(got) > 30
+    assert {g: n for g, n in got.items() if g != n} == {}

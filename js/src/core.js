@@ -228,10 +228,13 @@
     const t = mget(timers, id);
     if (t) { mdel(timers, id); const r = mget(reqs, t.rid); if (r && r.timers) sdel(r.timers, id); }
   }
-  G.setTimeout = (fn, ms, ...args) => addTimer(fn, ms, args, false);
-  G.setInterval = (fn, ms, ...args) => addTimer(fn, ms, args, true);
-  G.clearTimeout = clearTimer;
-  G.clearInterval = clearTimer;
+  const timerFns = {   // methods: their names survive minifying
+    setTimeout(fn, ms, ...args) { return addTimer(fn, ms, args, false); },
+    setInterval(fn, ms, ...args) { return addTimer(fn, ms, args, true); },
+    clearTimeout(id) { clearTimer(id); },
+    clearInterval(id) { clearTimer(id); },
+  };
+  for (const k in timerFns) G[k] = timerFns[k];
 
   function firstTimer(dueOnly) {
     let first = null;
