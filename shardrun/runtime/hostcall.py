@@ -26,6 +26,7 @@ HostFn = Callable[..., Any]
 # area -> the module that defines its FUNCS
 AREAS: dict[str, str] = {
     "random": "shardrun.runtime.hostfns.random",
+    "encoding": "shardrun.runtime.hostfns.encoding",
 }
 
 MAX_HANDLES = 1024  # live host objects (a decompressor, a formatter...) per isolate

@@ -1,0 +1,130 @@
+"""TextDecoder's legacy encodings (WHATWG Encoding Standard), decoded by the host's Python codecs.
+
+UTF-8, UTF-16 and x-user-defined are decoded in JS (js/src/encoding.js); JS also resolves the
+labels, so these functions take an encoding's canonical name. A single-byte encoding is a table
+JS asks for once per isolate and decodes with itself; a multi-byte one is decoded here, chunk by
+chunk: JS keeps the decoder's state (the bytes of an unfinished sequence and the codec's mode,
+e.g. iso-2022-jp's) between `stream: true` calls, so the host keeps nothing.
+
+Where Python's tables differ from the standard's indexes, the standard wins for the single-byte
+ones (SINGLE_BYTE_FIXES); for the multi-byte ones the differences that stay are in the README.
+"""
+
+from __future__ import annotations
+
+import codecs
+from functools import cache
+from typing import Any
+
+from shardrun.runtime.hostcall import HostCallError, HostFn, HostState
+
+MAX_DECODE_BYTES = 16 * 1024 * 1024  # per call: a bigger input is decoded in pieces by JS
+
+# canonical name -> Python codec
+SINGLE_BYTE: dict[str, str] = {
+    "ibm866": "cp866",
+    **{f"iso-8859-{n}": f"iso8859_{n}" for n in (2, 3, 4, 5, 6, 7, 8, 10, 13, 14, 15, 16)},
+    "iso-8859-8-i": "iso8859_8",
+    "koi8-r": "koi8_r",
+    "koi8-u": "koi8_u",
+    "macintosh": "mac_roman",
+    "windows-874": "cp874",
+    **{f"windows-{n}": f"cp{n}" for n in range(1250, 1259)},
+    "x-mac-cyrillic": "mac_cyrillic",
+}
+# The standard's index where Python's codec has another character or none.
+SINGLE_BYTE_FIXES: dict[str, dict[int, str]] = {
+    "koi8-u": {0xAE: "\u045e", 0xBE: "\u040e"},  # the standard's KOI8-U is KOI8-RU
+    "windows-1255": {0xCA: "\u05ba"},
+}
+# windows-*: a byte 0x80-0x9F Python leaves undefined is the C1 control of the same number.
+MULTI_BYTE: dict[str, str] = {
+    "gbk": "gb18030",  # the standard decodes gbk with its gb18030 decoder
+    "gb18030": "gb18030",
+    "big5": "big5hkscs",  # the standard's big5 is Big5-HKSCS
+    "euc-jp": "euc_jp",
+    "iso-2022-jp": "iso2022_jp_ext",  # JIS X 0208 plus half-width katakana (ESC ( I)
+    "shift_jis": "cp932",  # the standard's shift_jis is Windows-31J
+    "euc-kr": "cp949",  # the standard's euc-kr is Windows-949 (UHC)
+}
+
+
+def _gb_euro(exc: UnicodeError, strict: bool) -> tuple[str, int]:
+    """The standard's gbk/gb18030 decoder reads a lone byte 0x80 as U+20AC; Python's refuses it."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    if exc.object[exc.start] == 0x80:
+        return "\u20ac", exc.start + 1
+    if strict:
+        raise exc
+    return "\ufffd", exc.end
+
+
+codecs.register_error("whatwg-gb-strict", lambda e: _gb_euro(e, True))
+codecs.register_error("whatwg-gb-replace", lambda e: _gb_euro(e, False))
+
+
+# cp932 reads the single bytes 0xA0 and 0xFD-0xFF as these private-use characters; for the
+# standard's shift_jis they are errors (and its table has no other way to these four).
+_CP932_SINGLES = frozenset("\uf8f0\uf8f1\uf8f2\uf8f3")
+_CP932_SINGLES_TO_FFFD = {ord(c): "\ufffd" for c in _CP932_SINGLES}
+
+
+@cache
+def _table(name: str) -> str:
+    codec = SINGLE_BYTE[name]
+    fixes = SINGLE_BYTE_FIXES.get(name, {})
+    out = []
+    for b in range(0x80, 0x100):
+        ch = fixes.get(b) or bytes([b]).decode(codec, "replace")
+        if ch == "\ufffd" and name.startswith("windows-") and b < 0xA0:
+            ch = chr(b)
+        out.append(ch)
+    return "".join(out)
+
+
+def table(state: HostState, name: Any) -> str:
+    """The characters of bytes 0x80-0xFF in a single-byte encoding; U+FFFD where it has none."""
+    if type(name) is not str or name not in SINGLE_BYTE:
+        raise HostCallError(f"encoding.table: not a single-byte encoding: {name!r}")
+    return _table(name)
+
+
+def decode(state: HostState, name: Any, data: Any, fatal: Any, stream: Any, pending: Any, mode: Any) -> list[Any]:
+    """Decode `pending + data` in a multi-byte encoding, the codec in `mode`.
+
+    Returns [text, rest, mode]: with `stream`, `rest` (bytes) and `mode` (int) are the unfinished
+    sequence and the codec's state to pass with the next chunk; without, they are b"" and 0 and an
+    unfinished sequence at the end is an error. `fatal`: an error makes text None (JS throws its
+    TypeError) instead of giving U+FFFD.
+    """
+    if type(name) is not str or name not in MULTI_BYTE:
+        raise HostCallError(f"encoding.decode: not a multi-byte encoding: {name!r}")
+    if type(mode) is float and mode.is_integer():  # a number JS keeps as a double
+        mode = int(mode)
+    if not isinstance(data, bytes) or not isinstance(pending, bytes) or type(mode) is not int:
+        raise HostCallError("encoding.decode: data and pending must be bytes, mode an integer")
+    if len(data) + len(pending) > MAX_DECODE_BYTES:
+        raise HostCallError(f"encoding.decode: over {MAX_DECODE_BYTES} bytes in one call")
+    errors = ("whatwg-gb-strict" if fatal else "whatwg-gb-replace") if name in ("gbk", "gb18030") else None
+    dec = codecs.getincrementaldecoder(MULTI_BYTE[name])(errors or ("strict" if fatal else "replace"))
+    if pending or mode:
+        try:
+            dec.setstate((pending, mode))
+        except (ValueError, TypeError, OverflowError) as e:
+            raise HostCallError(f"encoding.decode: not a decoder state: {e}") from None
+    try:
+        text = dec.decode(data, final=not stream)
+    except UnicodeDecodeError:
+        return [None, b"", 0]
+    if name == "shift_jis" and _CP932_SINGLES.intersection(text):
+        if fatal:
+            return [None, b"", 0]
+        text = text.translate(_CP932_SINGLES_TO_FFFD)
+    if not stream:
+        return [text, b"", 0]
+    rest, flag = dec.getstate()
+    return [text, rest, flag]
+
+
+FUNCS: dict[str, HostFn] = {"encoding.table": table, "encoding.decode": decode}

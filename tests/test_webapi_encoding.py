@@ -1,0 +1,269 @@
+"""TextDecoder for every encoding of the WHATWG Encoding Standard (js/src/encoding.js, hostfns/encoding.py).
+
+The labels and the single-byte "no pointer" bytes are those of web-platform-tests
+(encoding/resources/encodings.js and encoding/textdecoder-fatal-single-byte.any.js).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from shardrun.runtime.hostcall import HostCallError, HostState
+from shardrun.runtime.hostfns import encoding as host
+
+from .conftest import eval_js
+
+# encoding name -> its labels (WPT encodings.js, plus the labels the standard added since:
+# the utf-8 "unicode11utf8" family, koi8-ru, ms932, and the utf-16 aliases)
+LABELS: dict[str, list[str]] = {
+    "utf-8": ["unicode-1-1-utf-8", "utf-8", "utf8", "unicode11utf8", "unicode20utf8", "x-unicode20utf8"],
+    "ibm866": ["866", "cp866", "csibm866", "ibm866"],
+    "iso-8859-2": ["csisolatin2", "iso-8859-2", "iso-ir-101", "iso8859-2", "iso88592", "iso_8859-2", "iso_8859-2:1987", "l2", "latin2"],
+    "iso-8859-3": ["csisolatin3", "iso-8859-3", "iso-ir-109", "iso8859-3", "iso88593", "iso_8859-3", "iso_8859-3:1988", "l3", "latin3"],
+    "iso-8859-4": ["csisolatin4", "iso-8859-4", "iso-ir-110", "iso8859-4", "iso88594", "iso_8859-4", "iso_8859-4:1988", "l4", "latin4"],
+    "iso-8859-5": ["csisolatincyrillic", "cyrillic", "iso-8859-5", "iso-ir-144", "iso8859-5", "iso88595", "iso_8859-5", "iso_8859-5:1988"],
+    "iso-8859-6": ["arabic", "asmo-708", "csiso88596e", "csiso88596i", "csisolatinarabic", "ecma-114", "iso-8859-6", "iso-8859-6-e",
+                   "iso-8859-6-i", "iso-ir-127", "iso8859-6", "iso88596", "iso_8859-6", "iso_8859-6:1987"],
+    "iso-8859-7": ["csisolatingreek", "ecma-118", "elot_928", "greek", "greek8", "iso-8859-7", "iso-ir-126", "iso8859-7", "iso88597",
+                   "iso_8859-7", "iso_8859-7:1987", "sun_eu_greek"],
+    "iso-8859-8": ["csiso88598e", "csisolatinhebrew", "hebrew", "iso-8859-8", "iso-8859-8-e", "iso-ir-138", "iso8859-8", "iso88598",
+                   "iso_8859-8", "iso_8859-8:1988", "visual"],
+    "iso-8859-8-i": ["csiso88598i", "iso-8859-8-i", "logical"],
+    "iso-8859-10": ["csisolatin6", "iso-8859-10", "iso-ir-157", "iso8859-10", "iso885910", "l6", "latin6"],
+    "iso-8859-13": ["iso-8859-13", "iso8859-13", "iso885913"],
+    "iso-8859-14": ["iso-8859-14", "iso8859-14", "iso885914"],
+    "iso-8859-15": ["csisolatin9", "iso-8859-15", "iso8859-15", "iso885915", "iso_8859-15", "l9"],
+    "iso-8859-16": ["iso-8859-16"],
+    "koi8-r": ["cskoi8r", "koi", "koi8", "koi8-r", "koi8_r"],
+    "koi8-u": ["koi8-u", "koi8-ru"],
+    "macintosh": ["csmacintosh", "mac", "macintosh", "x-mac-roman"],
+    "windows-874": ["dos-874", "iso-8859-11", "iso8859-11", "iso885911", "tis-620", "windows-874"],
+    "windows-1250": ["cp1250", "windows-1250", "x-cp1250"],
+    "windows-1251": ["cp1251", "windows-1251", "x-cp1251"],
+    "windows-1252": ["ansi_x3.4-1968", "ascii", "cp1252", "cp819", "csisolatin1", "ibm819", "iso-8859-1", "iso-ir-100", "iso8859-1",
+                     "iso88591", "iso_8859-1", "iso_8859-1:1987", "l1", "latin1", "us-ascii", "windows-1252", "x-cp1252"],
+    "windows-1253": ["cp1253", "windows-1253", "x-cp1253"],
+    "windows-1254": ["cp1254", "csisolatin5", "iso-8859-9", "iso-ir-148", "iso8859-9", "iso88599", "iso_8859-9", "iso_8859-9:1989",
+                     "l5", "latin5", "windows-1254", "x-cp1254"],
+    "windows-1255": ["cp1255", "windows-1255", "x-cp1255"],
+    "windows-1256": ["cp1256", "windows-1256", "x-cp1256"],
+    "windows-1257": ["cp1257", "windows-1257", "x-cp1257"],
+    "windows-1258": ["cp1258", "windows-1258", "x-cp1258"],
+    "x-mac-cyrillic": ["x-mac-cyrillic", "x-mac-ukrainian"],
+    "gbk": ["chinese", "csgb2312", "csiso58gb231280", "gb2312", "gb_2312", "gb_2312-80", "gbk", "iso-ir-58", "x-gbk"],
+    "gb18030": ["gb18030"],
+    "big5": ["big5", "big5-hkscs", "cn-big5", "csbig5", "x-x-big5"],
+    "euc-jp": ["cseucpkdfmtjapanese", "euc-jp", "x-euc-jp"],
+    "iso-2022-jp": ["csiso2022jp", "iso-2022-jp"],
+    "shift_jis": ["csshiftjis", "ms932", "ms_kanji", "shift-jis", "shift_jis", "sjis", "windows-31j", "x-sjis"],
+    "euc-kr": ["cseuckr", "csksc56011987", "euc-kr", "iso-ir-149", "korean", "ks_c_5601-1987", "ks_c_5601-1989", "ksc5601",
+               "ksc_5601", "windows-949"],
+    "utf-16be": ["utf-16be", "unicodefffe"],
+    "utf-16le": ["utf-16", "utf-16le", "csunicode", "iso-10646-ucs-2", "ucs-2", "unicode", "unicodefeff"],
+    "x-user-defined": ["x-user-defined"],
+}  # fmt: skip
+REPLACEMENT = ["csiso2022kr", "hz-gb-2312", "iso-2022-cn", "iso-2022-cn-ext", "iso-2022-kr", "replacement"]
+
+# WPT textdecoder-fatal-single-byte: the bytes each single-byte encoding has no code point for
+NO_POINTER: dict[str, list[int]] = {
+    "iso-8859-3": [0xA5, 0xAE, 0xBE, 0xC3, 0xD0, 0xE3, 0xF0],
+    "iso-8859-6": [0xA1, 0xA2, 0xA3, *range(0xA5, 0xAC), 0xAE, 0xAF, *range(0xB0, 0xBB), 0xBC, 0xBD, 0xBE, 0xC0,
+                   *range(0xDB, 0xE0), *range(0xF3, 0x100)],
+    "iso-8859-7": [0xAE, 0xD2, 0xFF],
+    "iso-8859-8": [0xA1, *range(0xBF, 0xDF), 0xFB, 0xFC, 0xFF],
+    "iso-8859-8-i": [0xA1, *range(0xBF, 0xDF), 0xFB, 0xFC, 0xFF],
+    "windows-874": [0xDB, 0xDC, 0xDD, 0xDE, 0xFC, 0xFD, 0xFE, 0xFF],
+    "windows-1253": [0xAA, 0xD2, 0xFF],
+    "windows-1255": [*range(0xD9, 0xE0), 0xFB, 0xFC, 0xFF],
+    "windows-1257": [0xA1, 0xA5],
+}  # fmt: skip
+SINGLE_BYTE = [name for name in host.SINGLE_BYTE]
+
+
+def test_every_label_names_its_encoding_with_ascii_whitespace_and_case_ignored():
+    got = eval_js(
+        f"const labels = {json.dumps(LABELS)}, out = {{}};"
+        r"""
+      for (const [name, ls] of Object.entries(labels)) for (const l of ls)
+        for (const v of [l, l.toUpperCase(), " \t\n\f\r" + l + "\r\n "]) {
+          const e = new TextDecoder(v).encoding;
+          if (e !== name) out[JSON.stringify(v)] = e;
+        }
+      return out"""
+    )
+    assert got == {}
+
+
+def test_unknown_and_replacement_labels_and_non_ascii_whitespace_are_range_errors():
+    bad = [*REPLACEMENT, "", "utf-9", "\u00a0utf-8", "utf-8\u2028", "\u180eutf-8", "\u212aoi8-r", "utf-8\0", "\vutf-8"]
+    got = eval_js(
+        f"const bad = {json.dumps(bad)};"
+        "return bad.map((l) => { try { new TextDecoder(l); return 'no error' } catch (e) { return e.name } })"
+    )
+    assert got == ["RangeError"] * len(bad)
+
+
+def test_single_byte_encodings_decode_every_byte_and_fatal_refuses_only_the_unmapped_ones():
+    got = eval_js(
+        f"const names = {json.dumps(SINGLE_BYTE)}, out = {{}};"
+        r"""
+      for (const name of names) {
+        const bad = [], text = new TextDecoder(name).decode(Uint8Array.from({length: 256}, (_, i) => i));
+        for (let i = 0; i < 256; i++) {
+          try { new TextDecoder(name, { fatal: true }).decode(new Uint8Array([i])) } catch (e) { bad.push(e.name === 'TypeError' ? i : e.name) }
+        }
+        out[name] = [bad, text.length, text.slice(0, 128) === String.fromCharCode(...Array(128).keys())];
+      }
+      return out"""
+    )
+    for name in SINGLE_BYTE:
+        assert got[name] == [NO_POINTER.get(name, []), 256, True], name
+
+
+def test_single_byte_tables_follow_the_standard_where_python_differs():
+    got = eval_js(r"""
+      const d = (l, bytes) => [...new TextDecoder(l).decode(new Uint8Array(bytes))].map((c) => c.codePointAt(0));
+      return [d('koi8-u', [0xae, 0xbe]), d('windows-1252', [0x80, 0x81, 0x9d, 0x9f]), d('windows-1255', [0xca]),
+              d('windows-874', [0x81, 0xa1]), d('iso-8859-1', [0xe9]), d('x-user-defined', [0x41, 0x80, 0xff]),
+              d('windows-1253', [0xaa])]""")
+    assert got == [
+        [0x45E, 0x40E],
+        [0x20AC, 0x81, 0x9D, 0x178],
+        [0x5BA],
+        [0x81, 0xE01],
+        [0xE9],
+        [0x41, 0xF780, 0xF7FF],
+        [0xFFFD],
+    ]
+
+
+MULTI = {  # encoding -> (bytes, text)
+    "gbk": ([0x80, 0xD6, 0xD0, 0xCE, 0xC4, 0x41], "€中文A"),
+    "gb18030": ([0x81, 0x30, 0x81, 0x30, 0xD6, 0xD0, 0x90, 0x30, 0x81, 0x30], "\u0080中\U00010000"),
+    "big5": ([0xA4, 0x40, 0xA4, 0xA4, 0x41, 0x87, 0x40], "一中A\u43f0"),
+    "euc-jp": ([0xA4, 0xA2, 0x8E, 0xB1, 0x8F, 0xB0, 0xA1, 0x41], "あｱ丂A"),
+    "iso-2022-jp": (list(b'a\x1b$B$"\x1b(I1\x1b(Bz'), "aあｱz"),
+    "shift_jis": ([0x82, 0xA0, 0xB1, 0x88, 0x9F, 0x41], "あｱ亜A"),
+    "euc-kr": ([0xB0, 0xA1, 0x81, 0x41, 0x41], "가갂A"),
+}
+
+
+def test_multi_byte_encodings_decode_whole_and_byte_by_byte():
+    got = eval_js(
+        f"const cases = {json.dumps({k: v[0] for k, v in MULTI.items()})}, out = {{}};"
+        r"""
+      for (const [name, bytes] of Object.entries(cases)) {
+        const whole = new TextDecoder(name).decode(new Uint8Array(bytes));
+        const d = new TextDecoder(name);
+        let pieces = '';
+        for (const b of bytes) pieces += d.decode(new Uint8Array([b]), { stream: true });
+        pieces += d.decode();
+        out[name] = [whole, pieces];
+      }
+      return out"""
+    )
+    assert got == {name: [text, text] for name, (_, text) in MULTI.items()}
+
+
+def test_multi_byte_errors_replace_or_throw_and_reset_the_decoder():
+    got = eval_js(r"""
+      const out = {}, leads = { gbk: 0x81, gb18030: 0x81, big5: 0xa4, 'euc-jp': 0xa4, 'iso-2022-jp': 0x1b, shift_jis: 0x82, 'euc-kr': 0xb0 };
+      for (const [name, lead] of Object.entries(leads)) {
+        const bad = name === 'iso-2022-jp' ? [0x1b, 0x24, 0x42, 0x24] : [0x41, 0xff], r = out[name] = [];
+        r.push(new TextDecoder(name).decode(new Uint8Array(bad)).includes('\ufffd'));
+        const f = new TextDecoder(name, { fatal: true });
+        try { f.decode(new Uint8Array(bad)); r.push('no error') } catch (e) { r.push(e.name) }
+        r.push(f.decode(new Uint8Array([lead]), { stream: true }));
+        try { f.decode(); r.push('no error at the end') } catch (e) { r.push(e.name) }
+        r.push(f.decode(new Uint8Array([0x41])));   // usable again after the error
+      }
+      return out""")
+    assert got == {name: [True, "TypeError", "", "TypeError", "A"] for name in MULTI}
+
+
+def test_a_truncated_multi_byte_sequence_at_the_end_is_an_error():
+    got = eval_js(r"""
+      return ['shift_jis', 'euc-kr', 'big5', 'gbk'].map((n) => {
+        try { new TextDecoder(n, { fatal: true }).decode(new Uint8Array([0x41, 0x82])); return 'no error' } catch (e) { return e.name }
+      }).concat([new TextDecoder('shift_jis').decode(new Uint8Array([0x41, 0x82]))])""")
+    assert got == ["TypeError"] * 4 + ["A\ufffd"]
+
+
+def test_utf16_surrogates_odd_bytes_bom_and_streaming():
+    got = eval_js(r"""
+      const d = (l, b, o) => new TextDecoder(l, o).decode(new Uint8Array(b));
+      const out = [
+        d('utf-16le', [0x41, 0, 0x3d, 0xd8, 0x00, 0xde]), d('utf-16be', [0, 0x41, 0xd8, 0x3d, 0xde, 0]),
+        d('utf-16le', [0x00, 0xd8, 0x41, 0x00]), d('utf-16le', [0x00, 0xdc, 0x41, 0x00]), d('utf-16le', [0x41, 0x00, 0x42]),
+        d('utf-16le', [0xff, 0xfe, 0x41, 0]), d('utf-16be', [0xfe, 0xff, 0, 0x41]), d('utf-16le', [0xff, 0xfe, 0x41, 0], { ignoreBOM: true }),
+      ];
+      const s = new TextDecoder('utf-16le'), bytes = [0xff, 0xfe, 0x3d, 0xd8, 0x00, 0xde, 0x41, 0];
+      let t = '';
+      for (const b of bytes) t += s.decode(new Uint8Array([b]), { stream: true });
+      out.push(t + s.decode());
+      try { d('utf-16le', [0x00, 0xd8], { fatal: true }) } catch (e) { out.push(e.name) }
+      return out""")
+    assert got == [
+        "A\U0001f600",
+        "A\U0001f600",
+        "\ufffdA",
+        "\ufffdA",
+        "AB"[0] + "\ufffd",
+        "A",
+        "A",
+        "\ufeffA",
+        "\U0001f600A",
+        "TypeError",
+    ]
+
+
+def test_decode_arguments_and_attributes():
+    got = eval_js(r"""
+      const d = new TextDecoder('Shift_JIS', { fatal: true, ignoreBOM: true }), out = [d.encoding, d.fatal, d.ignoreBOM];
+      const u = new Uint8Array([0, 0x82, 0xa0, 0]);
+      out.push(d.decode(u.subarray(1, 3)), d.decode(new DataView(u.buffer, 1, 2)), d.decode(u.buffer.slice(1, 3)), d.decode());
+      for (const bad of [null, 'abc', [0x41], {}]) { try { d.decode(bad); out.push('no error') } catch (e) { out.push(e.name) } }
+      try { new TextDecoder('utf-8', 7) } catch (e) { out.push(e.name) }
+      out.push(new TextDecoder('utf-8', null).fatal, new TextDecoder(undefined).encoding, Object.prototype.toString.call(d));
+      return out""")
+    assert got == ["shift_jis", True, True, "あ", "あ", "あ", "", "TypeError", "TypeError", "TypeError", "TypeError",
+                   "TypeError", False, "utf-8", "[object TextDecoder]"]  # fmt: skip
+
+
+def test_text_decoder_stream_with_a_legacy_encoding():
+    got = eval_js(r"""
+      const src = new ReadableStream({ start(c) { for (const b of [0x82, 0xa0, 0x88, 0x9f]) c.enqueue(new Uint8Array([b])); c.close() } });
+      const ds = new TextDecoderStream('sjis');
+      let text = '';
+      for await (const s of src.pipeThrough(ds)) text += s;
+      return [ds.encoding, text]""")
+    assert got == ["shift_jis", "あ亜"]
+
+
+def test_host_functions_refuse_bad_arguments():
+    st = HostState()
+    for args in [("utf-8",), ("nope",), (7,)]:
+        with pytest.raises(HostCallError):
+            host.table(st, *args)
+    for args in [
+        ("windows-1252", b"", False, False, b"", 0),
+        ("shift_jis", "text", False, False, b"", 0),
+        ("shift_jis", b"", False, False, b"", "mode"),
+        ("shift_jis", b"", False, True, b"\x82\x82\x82\x82\x82\x82\x82\x82\x82", 0),
+        ("shift_jis", b"x" * (host.MAX_DECODE_BYTES + 1), False, False, b"", 0),
+    ]:
+        with pytest.raises(HostCallError):
+            host.decode(st, *args)
+    assert host.decode(st, "shift_jis", b"\x82", False, True, b"", 0) == ["", b"\x82", 0]
+    assert len(host.table(st, "koi8-r")) == 128 and len(st) == 0
+
+
+def test_shift_jis_single_bytes_python_maps_to_private_use_are_errors():
+    got = eval_js(r"""
+      const d = (b, o) => new TextDecoder('shift_jis', o).decode(new Uint8Array(b));
+      const out = [d([0xa0, 0xfd, 0xfe, 0xff, 0x80, 0xb1]), d([0xf0, 0x40])];
+      try { d([0xfd], { fatal: true }) } catch (e) { out.push(e.name) }
+      return out""")
+    assert got == ["\ufffd\ufffd\ufffd\ufffd\x80ｱ", "\ue000", "TypeError"]
