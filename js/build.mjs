@@ -23,7 +23,7 @@ function write(name, inputs, code) {
 // Built-in classes and functions keep their spec names (URL.name is "URL"): keepNames, in every
 // chunk but core, which is evaluated in every isolate and names its few globals itself.
 // Hand-written chunks: each file is one function expression.
-for (const name of ["core", "fetch_api", "encoding", "events", "crypto", "subtle", "forms", "navigator"]) {
+for (const name of ["core", "fetch_api", "encoding", "events", "crypto", "subtle", "forms", "navigator", "compression"]) {
   // Minified as a module's default export so the expression survives, then unwrapped.
   const src = "export default " + readFileSync(here(`src/${name}.js`), "utf8");
   const { code } = await transform(src, { minify: true, format: "esm", target: TARGET, charset: "ascii", legalComments: "none", keepNames: name !== "core" });

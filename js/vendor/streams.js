@@ -78,6 +78,11 @@ sr.usedStream = usedStream;
 sr.tee = (s) => tee(s);
 sr.streamLocked = (s) => locked(s);
 sr.streamDisturbed = (s) => s._disturbed === true;
+// For chunks built on TransformStream (compression): the real class and its accessors.
+sr.newTransform = (transformer) => new TransformStream(transformer);
+sr.tsEnqueue = tsEnqueue;
+sr.tsReadable = tsReadable;
+sr.tsWritable = tsWritable;
 
 // ---- TextEncoderStream / TextDecoderStream (Encoding Standard) -------------------
 class TextEncoderStream {

@@ -27,6 +27,7 @@ HostFn = Callable[..., Any]
 AREAS: dict[str, str] = {
     "random": "shardrun.runtime.hostfns.random",
     "encoding": "shardrun.runtime.hostfns.encoding",
+    "compression": "shardrun.runtime.hostfns.compression",
 }
 
 MAX_HANDLES = 1024  # live host objects (a decompressor, a formatter...) per isolate
