@@ -290,10 +290,11 @@
   // ---- error stacks ---------------------------------------------------------
   // As V8 prints them ("Name: message", then "    at fn (file:line:col)" frames, the error's own
   // constructors left out), without the frames of shardrun's own code (its chunks are named
-  // "shardrun:..."). A worker may replace it. One difference stays: the engine formats the stack
-  // when the error is made, V8 when it is first read, so a name set in a subclass's constructor
-  // after super() is not in the first line.
-  function prepareStack(err, sites) {
+  // "shardrun:..."). A worker may replace it. Like V8, the text is made when `stack` is first
+  // read: the engine calls prepareStack when the error is made, which keeps the call sites
+  // behind a token, and the Error.prototype.stack getter formats them on the first read, so a
+  // name a subclass sets after super() is in the first line.
+  function formatStack(err, sites) {
     let head = "Error";
     try {
       head = Str(err.name === undefined ? "Error" : err.name);
@@ -315,7 +316,29 @@
     } catch (_) { /* keep the frames read so far */ }
     return join(lines, "\n");
   }
-  Err.prepareStackTrace = prepareStack;   // the engine's own setter (a data property would not be used)
+  // token -> call sites, then the formatted text. A token is kept only where the engine keeps the
+  // value as the error's own [[ErrorData]] (a genuine Error, not Error.captureStackTrace's target).
+  const lazyStacks = new WeakMap(), isError = Err.isError, EP = Err.prototype;
+  const stackDesc = ownDesc(EP, "stack"), nativeStack = uncurry(stackDesc.get), nativeCapture = Err.captureStackTrace;
+  let capturing = 0;
+  Err.prepareStackTrace = function prepareStack(err, sites) {   // the engine's own setter (a data property would not be used)
+    if (capturing || !isError(err) || ownDesc(err, "stack")) return formatStack(err, sites);
+    const token = { __proto__: null };
+    wset(lazyStacks, token, sites);
+    return token;
+  };
+  define(EP, "stack", { __proto__: null, configurable: true, enumerable: false, set: stackDesc.set,
+    get: { stack() {
+      const v = nativeStack(this);
+      if (v === null || typeof v !== "object") return v;
+      let s = wget(lazyStacks, v);
+      if (typeof s === "object") wset(lazyStacks, v, (s = formatStack(this, s)));
+      return s === undefined ? v : s;
+    } }.stack });
+  define(Err, "captureStackTrace", { __proto__: null, writable: true, configurable: true, value: { captureStackTrace(target, fn) {
+    capturing++;
+    try { return apply(nativeCapture, Err, [target, fn]); } finally { capturing--; }
+  } }.captureStackTrace });
 
   // ---- console -------------------------------------------------------------
   function fmt(v) {
