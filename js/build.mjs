@@ -33,7 +33,7 @@ for (const name of ["core", "fetch_api", "encoding", "events", "crypto", "subtle
 }
 
 // Vendored chunks: bundled from npm, wrapped as function(internals).
-for (const name of ["url", "structured_clone", "streams"]) {
+for (const name of ["url", "structured_clone", "streams", "urlpattern"]) {
   const r = await build({
     entryPoints: [here(`vendor/${name}.js`).pathname], bundle: true, minify: true, write: false,
     format: "iife", target: TARGET, keepNames: true, charset: "ascii", legalComments: "none",

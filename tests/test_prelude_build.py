@@ -24,6 +24,7 @@ INPUTS = {
     "forms": ["src/forms.js"],
     "navigator": ["src/navigator.js"],
     "compression": ["src/compression.js"],
+    "urlpattern": ["vendor/urlpattern.js", "package-lock.json"],
 }
 
 

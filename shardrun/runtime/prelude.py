@@ -45,6 +45,7 @@ LAZY_CHUNKS: dict[str, tuple[str, ...]] = {
     "forms": ("FormData",),
     "navigator": ("navigator", "self"),
     "compression": ("CompressionStream", "DecompressionStream"),
+    "urlpattern": ("URLPattern",),
 }
 
 
