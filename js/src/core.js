@@ -404,7 +404,8 @@
   const loaded = { __proto__: null }, chunkOf = { __proto__: null }, lazy = { __proto__: null }, installed = { __proto__: null };
   const data = (value) => ({ __proto__: null, value, writable: true, configurable: true });
   const internals = {
-    __proto__: null, prim, hostOp, errInfo, fail, host, load: (n) => load(n),
+    __proto__: null, prim, hostOp, errInfo, fail, host, load: (n) => load(n), clearTimer,
+    setTimer: (fn, ms) => addTimer(fn, ms, list(), false),   // whatever the tenant did to setTimeout
     get: (g) => { load(chunkOf[g]); return installed[g]; }, peek: (g) => installed[g],
     install(o) { for (const k in o) define(G, k, data(o[k])); },
     get limits() { return limits; }, get now() { return now; },

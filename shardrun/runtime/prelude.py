@@ -43,7 +43,7 @@ LAZY_CHUNKS: dict[str, tuple[str, ...]] = {
         "TextDecoderStream",
     ),
     "forms": ("FormData",),
-    "navigator": ("navigator", "self"),
+    "navigator": ("navigator", "self", "scheduler"),
     "compression": ("CompressionStream", "DecompressionStream"),
     "urlpattern": ("URLPattern",),
 }
