@@ -78,11 +78,15 @@ sr.usedStream = usedStream;
 sr.tee = (s) => tee(s);
 sr.streamLocked = (s) => locked(s);
 sr.streamDisturbed = (s) => s._disturbed === true;
-// For chunks built on TransformStream (compression): the real class and its accessors.
-sr.newTransform = (transformer) => new TransformStream(transformer);
-sr.tsEnqueue = tsEnqueue;
-sr.tsReadable = tsReadable;
-sr.tsWritable = tsWritable;
+// For chunks that build streams of their own (compression): the real classes and the
+// controllers' methods, whatever the tenant did to the prototypes.
+sr.newReadable = (source, strategy) => new ReadableStream(source, strategy);
+sr.newWritable = (sink, strategy) => new WritableStream(sink, strategy);
+sr.rsEnqueue = uncurry(ReadableStreamDefaultController.prototype.enqueue);
+sr.rsClose = uncurry(ReadableStreamDefaultController.prototype.close);
+sr.rsError = uncurry(ReadableStreamDefaultController.prototype.error);
+sr.rsDesired = getter(ReadableStreamDefaultController.prototype, "desiredSize");
+sr.wsError = uncurry(WritableStreamDefaultController.prototype.error);
 
 // ---- TextEncoderStream / TextDecoderStream (Encoding Standard) -------------------
 class TextEncoderStream {

@@ -32,5 +32,4 @@ class Limits:
             "maxLogBytes": d["max_log_bytes"],
             "maxTimers": d["max_timers"],
             "maxOpBytes": d["max_op_bytes"],
-            "maxHeapBytes": d["memory_mb"] << 20,
         }
