@@ -7,16 +7,21 @@ chunk: JS keeps the decoder's state (the bytes of an unfinished sequence and the
 e.g. iso-2022-jp's) between `stream: true` calls, so the host keeps nothing.
 
 Where Python's tables differ from the standard's indexes, the standard wins for the single-byte
-ones (SINGLE_BYTE_FIXES); for the multi-byte ones the differences that stay are in the README.
+ones (SINGLE_BYTE_FIXES). gbk, gb18030, big5, shift_jis and euc-kr run Python's codecs with an
+error handler that resumes where the standard's decoder does; euc-jp and iso-2022-jp are the
+standard's own state machines (encoding_jp.py) on Python's tables. The differences that stay
+are in the README.
 """
 
 from __future__ import annotations
 
 import codecs
-from functools import cache
+from collections.abc import Callable
+from functools import cache, partial
 from typing import Any
 
 from shardrun.runtime.hostcall import HostCallError, HostFn, HostState
+from shardrun.runtime.hostfns import encoding_jp
 
 MAX_DECODE_BYTES = 16 * 1024 * 1024  # per call: a bigger input is decoded in pieces by JS
 
@@ -42,26 +47,47 @@ MULTI_BYTE: dict[str, str] = {
     "gbk": "gb18030",  # the standard decodes gbk with its gb18030 decoder
     "gb18030": "gb18030",
     "big5": "big5hkscs",  # the standard's big5 is Big5-HKSCS
-    "euc-jp": "euc_jp",
-    "iso-2022-jp": "iso2022_jp_ext",  # JIS X 0208 plus half-width katakana (ESC ( I)
+    "euc-jp": "",  # "": the standard's state machine in encoding_jp.py, on Python's tables
+    "iso-2022-jp": "",
     "shift_jis": "cp932",  # the standard's shift_jis is Windows-31J
     "euc-kr": "cp949",  # the standard's euc-kr is Windows-949 (UHC)
 }
 
 
-def _gb_euro(exc: UnicodeError, strict: bool) -> tuple[str, int]:
-    """The standard's gbk/gb18030 decoder reads a lone byte 0x80 as U+20AC; Python's refuses it."""
+# The bytes that start a two-byte sequence in the standard's decoders.
+_LEADS: dict[str, Callable[[int], bool]] = {
+    "gbk": lambda b: 0x81 <= b <= 0xFE,
+    "gb18030": lambda b: 0x81 <= b <= 0xFE,
+    "big5": lambda b: 0x81 <= b <= 0xFE,
+    "euc-kr": lambda b: 0x81 <= b <= 0xFE,
+    "shift_jis": lambda b: 0x81 <= b <= 0x9F or 0xE0 <= b <= 0xFC,
+}
+
+
+def _recover(name: str, exc: UnicodeError, strict: bool) -> tuple[str, int]:
+    """An error handler that resumes where the standard's decoder does.
+
+    The standard reads a lead byte and the byte after it as one error unless that byte is ASCII
+    (it is then read again); Python's codecs give U+FFFD for the lead alone and read the next
+    byte as a new lead. gbk/gb18030 also read a lone 0x80 as U+20AC, which Python refuses.
+    """
     if not isinstance(exc, UnicodeDecodeError):
         raise exc
-    if exc.object[exc.start] == 0x80:
-        return "\u20ac", exc.start + 1
+    data, i = exc.object, exc.start
+    b = data[i]
+    if b == 0x80 and name in ("gbk", "gb18030"):
+        return "\u20ac", i + 1
     if strict:
         raise exc
-    return "\ufffd", exc.end
+    nxt = data[i + 1] if i + 1 < len(data) else 0
+    if not _LEADS[name](b) or nxt < 0x80:
+        return "\ufffd", i + 1
+    return "\ufffd", i + 2
 
 
-codecs.register_error("whatwg-gb-strict", lambda e: _gb_euro(e, True))
-codecs.register_error("whatwg-gb-replace", lambda e: _gb_euro(e, False))
+for _name in _LEADS:
+    codecs.register_error(f"whatwg-{_name}-strict", partial(_recover, _name, strict=True))
+    codecs.register_error(f"whatwg-{_name}-replace", partial(_recover, _name, strict=False))
 
 
 # cp932 reads the single bytes 0xA0 and 0xFD-0xFF as these private-use characters; for the
@@ -106,16 +132,31 @@ def decode(state: HostState, name: Any, data: Any, fatal: Any, stream: Any, pend
         raise HostCallError("encoding.decode: data and pending must be bytes, mode an integer")
     if len(data) + len(pending) > MAX_DECODE_BYTES:
         raise HostCallError(f"encoding.decode: over {MAX_DECODE_BYTES} bytes in one call")
-    errors = ("whatwg-gb-strict" if fatal else "whatwg-gb-replace") if name in ("gbk", "gb18030") else None
-    dec = codecs.getincrementaldecoder(MULTI_BYTE[name])(errors or ("strict" if fatal else "replace"))
+    if not MULTI_BYTE[name]:
+        if pending:
+            raise HostCallError(f"encoding.decode: {name} keeps its whole state in the mode")
+        machine = encoding_jp.euc_jp if name == "euc-jp" else encoding_jp.iso_2022_jp
+        try:
+            out, mode = machine(data, bool(fatal), bool(stream), mode & 0x7FFFFFFF)
+        except encoding_jp.Fatal:
+            return [None, b"", 0]
+        return [out, b"", mode if stream else 0]
+    if name in _LEADS:
+        errors = f"whatwg-{name}-strict" if fatal else f"whatwg-{name}-replace"
+    else:
+        errors = "strict" if fatal else "replace"
+    dec = codecs.getincrementaldecoder(MULTI_BYTE[name])(errors)
     if pending or mode:
         try:
             dec.setstate((pending, mode))
         except (ValueError, TypeError, OverflowError) as e:
             raise HostCallError(f"encoding.decode: not a decoder state: {e}") from None
     try:
-        text = dec.decode(data, final=not stream)
+        got = dec.decode(data, final=False)
+        text = got if stream else _finish(name, dec, got, fatal)
     except UnicodeDecodeError:
+        return [None, b"", 0]
+    if text is None:
         return [None, b"", 0]
     if name == "shift_jis" and _CP932_SINGLES.intersection(text):
         if fatal:
@@ -125,6 +166,35 @@ def decode(state: HostState, name: Any, data: Any, fatal: Any, stream: Any, pend
         return [text, b"", 0]
     rest, flag = dec.getstate()
     return [text, rest, flag]
+
+
+def _finish(name: str, dec: Any, text: str, fatal: bool) -> str | None:
+    """The end of the input: an unfinished sequence is one error, as the standard reads it.
+
+    Python's decoders drop whatever follows an unfinished sequence at the end (their error
+    handler cannot resume there), so the bytes the standard reads again are re-fed here.
+    """
+    parts = [text]
+    for _ in range(8):  # each round takes at least one byte of a rest of at most 4
+        rest, flag = dec.getstate()
+        if not rest:
+            break
+        if fatal:
+            return None
+        skip = _unfinished(name, rest)
+        dec.setstate((b"", flag))
+        parts += ["\ufffd", dec.decode(rest[skip:], final=False)]
+    parts.append(dec.decode(b"", final=True))
+    return "".join(parts)
+
+
+def _unfinished(name: str, rest: bytes) -> int:
+    """How many bytes of an unfinished sequence at the end the standard's decoder takes as one error."""
+    if len(rest) >= 2:
+        n = rest[1]
+        if name in ("gbk", "gb18030") and 0x30 <= n <= 0x39:  # a four-byte sequence
+            return 1 if len(rest) >= 3 and not 0x81 <= rest[2] <= 0xFE else len(rest)
+    return len(rest)
 
 
 FUNCS: dict[str, HostFn] = {"encoding.table": table, "encoding.decode": decode}
