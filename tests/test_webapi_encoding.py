@@ -350,3 +350,23 @@ def test_single_byte_tables_equal_the_standards_indexes():
     )
     for name, points in zip(WPT_INDEXES, got, strict=True):
         assert points == [0xFFFD if p is None else p for p in WPT_INDEXES[name]], name
+
+
+def test_long_utf8_goes_through_the_host_with_the_same_answers_as_short():
+    got = eval_js(r"""
+      const enc = new TextEncoder(), out = [];
+      const pad = 'x'.repeat(100);   // long enough for the host path
+      for (const bytes of [[0x61, 0xff, 0x62, 0xc3], [0xc0, 0xaf], [0xf0, 0x8f, 0x92], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80],
+                           [0xef, 0xbb, 0xbf, 0x41], [0xe2, 0x82, 0xac]]) {
+        const short = new TextDecoder().decode(new Uint8Array(bytes));
+        const long = new TextDecoder().decode(new Uint8Array([...bytes, ...enc.encode(pad)]));
+        out.push(long === short + pad);
+      }
+      const s = 'h\u00e9llo \u20ac \ud83d\ude00 \ud800 end '.repeat(20);
+      const bytes = enc.encode(s);
+      out.push(new TextDecoder().decode(bytes) === s.toWellFormed(), bytes.length === [...s.toWellFormed()].reduce((n, c) => n + enc.encode(c).length, 0));
+      const d = new TextDecoder(), split = bytes.length >> 1;   // a sequence cut in two, streamed
+      out.push(d.decode(bytes.subarray(0, split + 1), { stream: true }) + d.decode(bytes.subarray(split + 1)) === s.toWellFormed());
+      try { new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array([...enc.encode(pad), 0xff])); out.push('no error') } catch (e) { out.push(e.name) }
+      return out""")
+    assert got == [True] * 10 + ["TypeError"]

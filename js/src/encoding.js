@@ -21,7 +21,7 @@
   }
   class TextEncoder {
     get encoding() { return "utf-8"; }
-    encode(s = "") { return encode(String(s)); }
+    encode(s = "") { return utf8(Str(s)); }
     encodeInto(s, dest) {
       s = String(s);
       let read = 0, written = 0;
@@ -40,7 +40,7 @@
   // "name:label label ..." per encoding (the standard's label table; a name is also a label).
   // UTF-8, UTF-16 and x-user-defined decode here; a single-byte encoding decodes here with the
   // table the host gives once; a multi-byte one decodes on the host (hostfns/encoding.py).
-  const { Str, TypeErr, RangeErr, lower, code, isView, U8, AB, is, mget, mset, MapC } = sr.prim;
+  const { Str, TypeErr, RangeErr, lower, code, isView, U8, AB, is, mget, mset, MapC, wellFormed } = sr.prim;
   const TABLE = "utf-8:unicode-1-1-utf-8 unicode11utf8 unicode20utf8 utf8 x-unicode20utf8|ibm866:866 cp866 csibm866|" +
     "iso-8859-2:csisolatin2 iso-ir-101 iso8859-2 iso88592 iso_8859-2 iso_8859-2:1987 l2 latin2|" +
     "iso-8859-3:csisolatin3 iso-ir-109 iso8859-3 iso88593 iso_8859-3 iso_8859-3:1988 l3 latin3|" +
@@ -85,7 +85,22 @@
   const BLOCK = 4 << 20;                 // bytes per host call for a multi-byte encoding
 
   // Each decoder: decode(bytes, stream) -> string, or throws `bad` (fatal); state lives in `st`.
-  function utf8(u, st, stream, fatal) {
+  // Short strings and chunks stay in JS; longer ones go to the host, whose C loops are some
+  // hundred times faster than the engine's (see bench/webapi_bench.py).
+  const SHORT = 64;
+  function utf8(s) {
+    if (s.length < SHORT) return encode(s);
+    return sr.host("encoding.utf8_encode", wellFormed(s));
+  }
+  function fromUtf8(u, st, stream, fatal) {
+    if (st.pending) { const m = new U8(st.pending.length + u.length); m.set(st.pending); m.set(u, st.pending.length); u = m; st.pending = null; }
+    if (u.length < SHORT) return utf8Js(u, st, stream, fatal);
+    const r = sr.host("encoding.utf8_decode", u, fatal, stream);
+    if (r[0] === null) throw BAD;
+    if (r[1] < u.length) st.pending = u.slice(r[1]);
+    return r[0];
+  }
+  function utf8Js(u, st, stream, fatal) {
     if (st.pending) { const m = new U8(st.pending.length + u.length); m.set(st.pending); m.set(u, st.pending.length); u = m; st.pending = null; }
     let s = "", i = 0;
     const n = u.length, parts = [];
@@ -196,7 +211,7 @@
       const stream = !!(options && options.stream), enc = this.#encoding, st = this.#st, fatal = this.#fatal;
       let r;
       try {
-        if (enc === "utf-8") r = utf8(u, st, stream, fatal);
+        if (enc === "utf-8") r = fromUtf8(u, st, stream, fatal);
         else if (enc === "utf-16le" || enc === "utf-16be") r = utf16(u, st, stream, fatal, enc === "utf-16be");
         else if (MULTI[enc]) r = multiByte(enc, u, st, stream, fatal);
         else r = singleByte(u, tables[enc], fatal, enc === "x-user-defined");
@@ -215,7 +230,7 @@
     get [Symbol.toStringTag]() { return "TextDecoder"; }
   }
   // For the bodies of fetch_api: the real conversions, whatever the tenant did to the globals.
-  sr.utf8 = encode;
+  sr.utf8 = utf8;
   sr.fromUtf8 = (u8) => new TextDecoder().decode(u8);
   sr.install({ __proto__: null, TextEncoder, TextDecoder });
 });

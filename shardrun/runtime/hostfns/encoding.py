@@ -1,6 +1,7 @@
 """TextDecoder's legacy encodings (WHATWG Encoding Standard), decoded by the host's Python codecs.
 
-UTF-8, UTF-16 and x-user-defined are decoded in JS (js/src/encoding.js); JS also resolves the
+UTF-16 and x-user-defined are decoded in JS (js/src/encoding.js), and UTF-8 of a few bytes;
+longer UTF-8 is encoded and decoded here (the engine's C is far faster than a JS loop). JS resolves the
 labels, so these functions take an encoding's canonical name. A single-byte encoding is a table
 JS asks for once per isolate and decodes with itself; a multi-byte one is decoded here, chunk by
 chunk: JS keeps the decoder's state (the bytes of an unfinished sequence and the codec's mode,
@@ -158,7 +159,7 @@ def decode(state: HostState, name: Any, data: Any, fatal: Any, stream: Any, pend
         return [None, b"", 0]
     if text is None:
         return [None, b"", 0]
-    if name == "shift_jis" and _CP932_SINGLES.intersection(text):
+    if name == "shift_jis" and any(c in text for c in _CP932_SINGLES):
         if fatal:
             return [None, b"", 0]
         text = text.translate(_CP932_SINGLES_TO_FFFD)
@@ -197,4 +198,33 @@ def _unfinished(name: str, rest: bytes) -> int:
     return len(rest)
 
 
-FUNCS: dict[str, HostFn] = {"encoding.table": table, "encoding.decode": decode}
+def utf8_decode(state: HostState, data: Any, fatal: Any, stream: Any) -> list[Any]:
+    """UTF-8 bytes to text: [text, bytes consumed] (with `stream`, an unfinished sequence at the
+    end is left for the next chunk), or [None, 0] for an error with `fatal`.
+
+    Python's decoder replaces the same maximal subparts with U+FFFD as the standard's does.
+    """
+    if not isinstance(data, bytes):
+        raise HostCallError("encoding.utf8_decode: data must be bytes")
+    if len(data) > MAX_DECODE_BYTES:
+        raise HostCallError(f"encoding.utf8_decode: over {MAX_DECODE_BYTES} bytes in one call")
+    try:
+        text, used = codecs.utf_8_decode(data, "strict" if fatal else "replace", not stream)
+    except UnicodeDecodeError:
+        return [None, 0]
+    return [text, used]
+
+
+def utf8_encode(state: HostState, text: Any) -> bytes:
+    """A well-formed string (JS calls toWellFormed first) as UTF-8."""
+    if type(text) is not str:
+        raise HostCallError("encoding.utf8_encode: text must be a string")
+    return text.encode("utf-8", "replace")
+
+
+FUNCS: dict[str, HostFn] = {
+    "encoding.table": table,
+    "encoding.decode": decode,
+    "encoding.utf8_decode": utf8_decode,
+    "encoding.utf8_encode": utf8_encode,
+}
