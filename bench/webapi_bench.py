@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     rows = [
         ("gzip 1 MiB through CompressionStream", call(w, "gzip"), lambda: _gzip(data)),
         ("gunzip it through DecompressionStream", call(w, "gunzip"), lambda: zlib.decompress(gz, wbits=31)),
-        ("TextDecoder utf-8, 1 MiB (JS)", call(w, "utf8"), lambda: data.decode()),
+        ("TextDecoder utf-8, 1 MiB (host codec)", call(w, "utf8"), lambda: data.decode()),
         ("TextDecoder shift_jis, 1 MiB (host)", call(w, "sjis"), lambda: sjis.decode("cp932")),
     ]
     print("| operation | shardrun ms | host Python alone ms |\n|---|---:|---:|")
