@@ -79,3 +79,18 @@ def test_the_stack_is_formatted_on_first_read_so_a_name_set_after_super_is_in_it
         "{}",
         "string",
     ]
+
+
+def test_the_prepare_stack_trace_workers_see_returns_text_and_can_be_put_back():
+    got = eval_js(r"""
+      const out = [], orig = Error.prepareStackTrace;
+      class Late extends Error { constructor(m) { super(m); this.name = 'Late' } }
+      Error.prepareStackTrace = (e, sites) => sites;   // the call-sites trick libraries use
+      const sites = new Error('x').stack;
+      out.push(Array.isArray(sites) && typeof sites[0].getFileName === 'function');
+      Error.prepareStackTrace = (e, s) => 'wrapped ' + orig(e, s).split('\n')[0];   // chaining to the original
+      out.push(new Error('chained').stack);
+      Error.prepareStackTrace = orig;   // put back: lazy again
+      out.push(Error.prepareStackTrace === orig, typeof orig(new Error('direct'), []), new Late('back').stack.split('\n')[0]);
+      return out""")
+    assert got == [True, "wrapped Error: chained", True, "string", "Late: back"]

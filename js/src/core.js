@@ -321,12 +321,21 @@
   const lazyStacks = new WeakMap(), isError = Err.isError, EP = Err.prototype;
   const stackDesc = ownDesc(EP, "stack"), nativeStack = uncurry(stackDesc.get), nativeCapture = Err.captureStackTrace;
   let capturing = 0;
-  Err.prepareStackTrace = function prepareStack(err, sites) {   // the engine's own setter (a data property would not be used)
+  function lazyPrepare(err, sites) {
     if (capturing || !isError(err) || ownDesc(err, "stack")) return formatStack(err, sites);
     const token = { __proto__: null };
     wset(lazyStacks, token, sites);
     return token;
-  };
+  }
+  // Workers see (and may call, chain to, or put back) a prepareStackTrace that returns the text;
+  // the engine gets the lazy one while that is the one set.
+  const shown = { prepareStackTrace(err, sites) { return formatStack(err, sites); } }.prepareStackTrace;
+  const setPrepare = uncurry(ownDesc(Err, "prepareStackTrace").set);
+  let prepare = shown;
+  define(Err, "prepareStackTrace", { __proto__: null, configurable: true, enumerable: false,
+    get: { prepareStackTrace() { return prepare; } }.prepareStackTrace,
+    set: { prepareStackTrace(f) { prepare = f; setPrepare(Err, f === shown ? lazyPrepare : f); } }.prepareStackTrace });
+  setPrepare(Err, lazyPrepare);
   define(EP, "stack", { __proto__: null, configurable: true, enumerable: false, set: stackDesc.set,
     get: { stack() {
       const v = nativeStack(this);
