@@ -38,9 +38,10 @@
   }
   // ---- TextDecoder: every encoding of the Encoding Standard -------------------------
   // "name:label label ..." per encoding (the standard's label table; a name is also a label).
-  // UTF-8, UTF-16 and x-user-defined decode here; a single-byte encoding decodes here with the
-  // table the host gives once; a multi-byte one decodes on the host (hostfns/encoding.py).
-  const { Str, TypeErr, RangeErr, lower, code, isView, U8, AB, is, mget, mset, MapC, wellFormed } = sr.prim;
+  // UTF-16, x-user-defined and short UTF-8 decode here, longer UTF-8 with the host's codec; a
+  // single-byte encoding decodes here with the table the host gives once; a multi-byte one
+  // decodes on the host (hostfns/encoding.py).
+  const { Str, TypeErr, RangeErr, lower, code, isView, U8, AB, is, mget, mset, MapC, wellFormed, q } = sr.prim;
   const TABLE = "utf-8:unicode-1-1-utf-8 unicode11utf8 unicode20utf8 utf8 x-unicode20utf8|ibm866:866 cp866 csibm866|" +
     "iso-8859-2:csisolatin2 iso-ir-101 iso8859-2 iso88592 iso_8859-2 iso_8859-2:1987 l2 latin2|" +
     "iso-8859-3:csisolatin3 iso-ir-109 iso8859-3 iso88593 iso_8859-3 iso_8859-3:1988 l3 latin3|" +
@@ -191,7 +192,7 @@
     #encoding; #fatal; #ignoreBOM; #st = { __proto__: null }; #bomSeen = false;
     constructor(label = "utf-8", options = undefined) {
       const enc = encodingOf(Str(label));
-      if (enc === undefined || enc === "replacement") throw new RangeErr("TextDecoder: " + JSON.stringify(Str(label)) + " is not the label of an encoding TextDecoder supports");
+      if (enc === undefined || enc === "replacement") throw new RangeErr("TextDecoder: " + q(Str(label)) + " is not the label of an encoding TextDecoder supports");
       if (options !== undefined && options !== null && typeof options !== "object" && typeof options !== "function") throw new TypeErr("TextDecoder: options must be an object");
       this.#encoding = enc;
       this.#fatal = !!(options && options.fatal);
