@@ -370,3 +370,17 @@ def test_long_utf8_goes_through_the_host_with_the_same_answers_as_short():
       try { new TextDecoder('utf-8', { fatal: true }).decode(new Uint8Array([...enc.encode(pad), 0xff])); out.push('no error') } catch (e) { out.push(e.name) }
       return out""")
     assert got == [True] * 10 + ["TypeError"]
+
+
+def test_encode_into_long_strings_stops_at_a_whole_character():
+    got = eval_js(r"""
+      const e = new TextEncoder(), out = [], s = 'a\u20ac\ud83d\ude00\ud800'.repeat(30);   // long: the host path
+      for (const room of [0, 1, 3, 4, 5, 8, 9, 11, 300, 1000]) {
+        const d = new Uint8Array(room), r = e.encodeInto(s, d);
+        let read = 0, written = 0;   // the answer, character by character
+        for (const ch of s) { const n = e.encode(ch).length; if (written + n > room) break; written += n; read += ch.length }
+        out.push([r.read === read, r.written === written, new TextDecoder().decode(d.subarray(0, written)) === s.slice(0, read).toWellFormed()]);
+      }
+      try { e.encodeInto('abc', [1, 2]); out.push('no error') } catch (err) { out.push(err.name) }
+      return out""")
+    assert got == [[True, True, True]] * 10 + ["TypeError"]

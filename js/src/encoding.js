@@ -23,7 +23,13 @@
     get encoding() { return "utf-8"; }
     encode(s = "") { return utf8(Str(s)); }
     encodeInto(s, dest) {
-      s = String(s);
+      s = Str(s);
+      if (!isView(dest) || !is(dest, U8)) throw new TypeErr("TextEncoder.encodeInto: the destination must be a Uint8Array");
+      if (s.length >= SHORT) {
+        const r = sr.host("encoding.utf8_encode_into", wellFormed(s), dest.length);
+        dest.set(r[0]);
+        return { read: r[1], written: r[0].length };
+      }
       let read = 0, written = 0;
       for (const ch of s) {
         const b = encode(ch);

@@ -222,7 +222,23 @@ def utf8_encode(state: HostState, text: Any) -> bytes:
     return text.encode("utf-8", "replace")
 
 
+def utf8_encode_into(state: HostState, text: Any, room: Any) -> list[Any]:
+    """TextEncoder.encodeInto: [the UTF-8 of the longest prefix of whole characters that fits in
+    `room` bytes, how many UTF-16 code units of `text` that prefix is]."""
+    if type(text) is not str or type(room) is not int or room < 0:
+        raise HostCallError("encoding.utf8_encode_into: a string and a byte count")
+    data = text.encode("utf-8", "replace")
+    if len(data) <= room:
+        return [data, len(text.encode("utf-16-le", "surrogatepass")) // 2]
+    end = room
+    while end > 0 and 0x80 <= data[end] <= 0xBF:  # back to the start of the character cut in two
+        end -= 1
+    head = data[:end]
+    return [head, len(head.decode("utf-8").encode("utf-16-le")) // 2]
+
+
 FUNCS: dict[str, HostFn] = {
+    "encoding.utf8_encode_into": utf8_encode_into,
     "encoding.table": table,
     "encoding.decode": decode,
     "encoding.utf8_decode": utf8_decode,
