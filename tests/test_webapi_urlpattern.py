@@ -1,6 +1,7 @@
 """URLPattern (urlpattern-polyfill, bundled as the urlpattern chunk) against a subset of WPT's
-urlpattern/resources/urlpatterntestdata.json (its first cases: pathname patterns, base URLs,
-named groups, regexp groups, modifiers and wildcards)."""
+urlpattern/resources/urlpatterntestdata.json: its first cases (pathname patterns, base URLs,
+named groups, regexp groups, modifiers, wildcards) and some further on (string patterns,
+protocols, hosts, ports, search and hash, patterns and inputs that are errors)."""
 
 from __future__ import annotations
 
