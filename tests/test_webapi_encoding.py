@@ -384,3 +384,18 @@ def test_encode_into_long_strings_stops_at_a_whole_character():
       try { e.encodeInto('abc', [1, 2]); out.push('no error') } catch (err) { out.push(err.name) }
       return out""")
     assert got == [[True, True, True]] * 10 + ["TypeError"]
+
+
+def test_errors_resume_where_the_standard_does_whole_or_streamed():
+    got = eval_js(r"""
+      const cases = [['shift_jis', [0x41, 0x82, 0xff, 0x41, 0x81]], ['big5', [0x87, 0x87, 0x40, 0x81, 0x81, 0x41]],
+                     ['gb18030', [0x81, 0x30, 0x41, 0x81, 0xff, 0x80, 0x41]], ['euc-kr', [0xb0, 0xff, 0xb0, 0x41]],
+                     ['euc-jp', [0x8f, 0xb0, 0xff, 0xa4, 0x0a, 0x8e]]];
+      return cases.map(([name, bytes]) => {
+        const d = new TextDecoder(name);
+        let s = '';
+        for (const b of bytes) s += d.decode(new Uint8Array([b]), { stream: true });
+        return [new TextDecoder(name).decode(new Uint8Array(bytes)), s + d.decode()];
+      })""")
+    expected = ["A\ufffdA\ufffd", "\ufffd@\ufffdA", "\ufffd0A\ufffd€A", "\ufffd\uce9a", "\ufffd\ufffd\n\ufffd"]
+    assert got == [[e, e] for e in expected]
