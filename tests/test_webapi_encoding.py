@@ -399,3 +399,9 @@ def test_errors_resume_where_the_standard_does_whole_or_streamed():
       })""")
     expected = ["A\ufffdA\ufffd", "\ufffd@\ufffdA", "\ufffd0A\ufffd€A", "\ufffd\uce9a", "\ufffd\ufffd\n\ufffd"]
     assert got == [[e, e] for e in expected]
+
+
+def test_gb_0xa3a0_is_the_ideographic_space_as_in_the_standard_and_workerd():
+    got = eval_js(r"""
+      return ['gbk', 'gb18030'].map((n) => new TextDecoder(n).decode(new Uint8Array([0xa3, 0xa0, 0xa6, 0xd9])))""")
+    assert got == ["\u3000\ue78d", "\u3000\ue78d"]

@@ -16,9 +16,9 @@ def test_scheduler_wait_resolves_after_the_delay_and_honours_a_signal():
       try { await scheduler.wait(1, { signal: {} }) } catch (e) { out.push(e.name) }
       setTimeout = () => { throw new Error('patched') };
       await scheduler.wait(1);
-      out.push(Object.prototype.toString.call(scheduler), String(scheduler.wait.name));
+      out.push(Object.prototype.toString.call(scheduler), String(scheduler.wait.name), scheduler.wait.length);
       return out""")
-    assert got == [None, True, "stop", "AbortError", "TypeError", "[object Scheduler]", "wait"]
+    assert got == [None, True, "stop", "AbortError", "TypeError", "[object Scheduler]", "wait", 0]
 
 
 def test_events_are_not_trusted():

@@ -13,7 +13,7 @@
   // workerd's scheduler: wait(ms, { signal }) resolves after ms, or rejects with the signal's reason.
   class Scheduler {
     constructor(key) { if (key !== sr) throw new TypeError("Illegal constructor: use the global scheduler"); }
-    wait(delay, options = undefined) {
+    wait(delay = 0, options = undefined) {   // length 0, as workerd's
       const signal = options === undefined || options === null ? undefined : options.signal;
       return new sr.prim.Prom((resolve, reject) => {
         if (signal !== undefined && signal !== null) {

@@ -159,6 +159,8 @@ def decode(state: HostState, name: Any, data: Any, fatal: Any, stream: Any, pend
         return [None, b"", 0]
     if text is None:
         return [None, b"", 0]
+    if name in ("gbk", "gb18030") and "\ue5e5" in text:
+        text = text.replace("\ue5e5", "\u3000")  # 0xA3A0: the standard (and workerd) read U+3000
     if name == "shift_jis" and any(c in text for c in _CP932_SINGLES):
         if fatal:
             return [None, b"", 0]
