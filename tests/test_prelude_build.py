@@ -64,3 +64,21 @@ def test_every_builtin_keeps_its_global_name():
     )
     assert len(got) > 30
     assert {g: n for g, n in got.items() if g != n} == {}
+
+
+def test_the_first_isolate_of_a_process_does_not_pay_for_compiling_the_chunks():
+    """prelude.bytecode() compiles every chunk on the first prepare() of a process: outside the
+    startup budget, so a worker with a small one still loads (it used to raise BudgetExceeded)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from shardrun.cli.oneshot import run_once\n"
+        "from shardrun.engine.limits import Limits\n"
+        "from shardrun.runtime.script import Script\n"
+        "r = run_once(Script.from_source('export default { task() { return 7 } }', 'a.js'), 'task', {}, Limits(startup_ms=5))\n"
+        "print(r.ok, r.value)\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60, cwd=JS.parent, check=False)
+    assert p.returncode == 0, p.stderr.decode()[-500:]
+    assert p.stdout.decode().split() == ["True", "7"]
