@@ -20,21 +20,23 @@ function write(name, inputs, code) {
   writeFileSync(new URL(name + ".js", OUT), header + code.trim().replace(/;$/, "") + "\n");
 }
 
+// Built-in classes and functions keep their spec names (URL.name is "URL"): keepNames, in every
+// chunk but core, which is evaluated in every isolate and names its few globals itself.
 // Hand-written chunks: each file is one function expression.
-for (const name of ["core", "fetch_api", "encoding", "events", "crypto", "subtle", "forms", "navigator", "bindings", "intl", "stream_out"]) {
+for (const name of ["core", "fetch_api", "encoding", "events", "crypto", "subtle", "forms", "navigator", "bindings", "intl", "stream_out", "compression"]) {
   // Minified as a module's default export so the expression survives, then unwrapped.
   const src = "export default " + readFileSync(here(`src/${name}.js`), "utf8");
-  const { code } = await transform(src, { minify: true, format: "esm", target: TARGET, charset: "ascii", legalComments: "none" });
-  const m = /^([^]*?)export\s*\{\s*(\w+)\s+as\s+default\s*\};?\s*$/.exec(code) || /^export default\s*([^]*?);?\s*$/.exec(code);
+  const { code } = await transform(src, { minify: true, format: "esm", target: TARGET, charset: "ascii", legalComments: "none", keepNames: name !== "core" });
+  const m = /^([^]*?)export\s*\{\s*([\w$]+)\s+as\s+default\s*\};?\s*$/.exec(code) || /^export default\s*([^]*?);?\s*$/.exec(code);
   if (!m) throw new Error(`cannot unwrap the minified ${name}.js`);
   write(name, [`src/${name}.js`], m.length === 3 ? `(function(){${m[1]}return ${m[2]}})()` : `(${m[1]})`);
 }
 
 // Vendored chunks: bundled from npm, wrapped as function(internals).
-for (const name of ["url", "structured_clone", "streams"]) {
+for (const name of ["url", "structured_clone", "streams", "urlpattern"]) {
   const r = await build({
     entryPoints: [here(`vendor/${name}.js`).pathname], bundle: true, minify: true, write: false,
-    format: "iife", target: TARGET, keepNames: name === "streams", charset: "ascii", legalComments: "none",
+    format: "iife", target: TARGET, keepNames: true, charset: "ascii", legalComments: "none",
   });
   write(name, [`vendor/${name}.js`, "package-lock.json"], "(function(sr){" + r.outputFiles[0].text.trim() + "})");
 }

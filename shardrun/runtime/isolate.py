@@ -84,13 +84,17 @@ def prepare(limits: Limits | None = None) -> Prepared:
     loading a worker into one is cheap.
     """
     lim = limits or Limits()
+    # Compiled once per process, before the budget is armed: the first isolate of a process
+    # must not pay for compiling every chunk out of its worker's startup time.
+    core = prelude.bytecode("core")
+    codes = prelude.lazy_bytecode()
     iso = Isolate(memory_limit=lim.memory_mb << 20, stack_limit=lim.stack_kb << 10)
     with iso:
         iso.set_gc_threshold(FIRST_GC_BYTES)
         iso.arm(lim.startup_ms / 1000)
         try:
-            init = iso.load(prelude.bytecode("core"))
-            chunks = iso.unwrap(iso.chunk_loader("loadChunk", prelude.lazy_bytecode()))
+            init = iso.load(core)
+            chunks = iso.unwrap(iso.chunk_loader("loadChunk", codes))
             host = iso.unwrap(iso.host_function("host", hostcall.bind(hostcall.HostState())))
             api = iso.unwrap(init(prelude.lazy_spec(), host, chunks))
             handles = tuple(
