@@ -1134,6 +1134,8 @@ static PyObject *sha256_digest(const uint8_t *p, size_t n)
 
 static int remember_verified(PyObject *data)
 {
+    if (!PyBytes_CheckExact(data))
+        return 0;
     if (PySet_GET_SIZE(verified) >= VERIFIED_MAX_ENTRIES || verified_bytes > VERIFIED_MAX_BYTES) {
         if (PySet_Clear(verified) < 0)
             return -1;
@@ -1172,7 +1174,8 @@ static int verify_bytecode(PyObject *data, const uint8_t **payload, size_t *plen
         PyErr_SetString(BytecodeError, "corrupt bytecode: unknown kind");
         return -1;
     }
-    int known = PySet_Contains(verified, data);
+    /* exact bytes only: a subclass could define its own equality */
+    int known = PyBytes_CheckExact(data) ? PySet_Contains(verified, data) : 0;
     if (known < 0)
         return -1;
     if (!known) {

@@ -229,3 +229,18 @@ def test_the_gc_threshold_is_validated_and_collection_still_runs():
     i.set_gc_threshold(64 << 10)
     i.eval("for (let n = 0; n < 100000; n++) { const a = {}, b = { a }; a.b = b }")  # cycles only the collector frees
     assert i.memory()["memory_used_size"] < 4 << 20
+
+
+def test_a_bytes_subclass_claiming_equality_is_hashed_not_trusted():
+    class Liar(bytes):
+        def __eq__(self, other: object) -> bool:
+            return True
+
+        def __hash__(self) -> int:
+            return hash(good)
+
+    i = iso()
+    good = i.compile("1", "x.js")
+    assert i.load(good) == 1
+    with pytest.raises(qjs.BytecodeError, match="its sha256 does not match"):
+        i.load(Liar(_tamper(good, len(good) - 1)))
