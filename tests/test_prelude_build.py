@@ -69,7 +69,9 @@ def test_every_builtin_keeps_its_global_name():
         "  const v = globalThis[g]; if (typeof v === 'function' && !(g in out)) out[g] = v.name; }"
         "return out"
     )
-    assert len(got) > 60 and set(names) - {"crypto", "navigator", "self", "scheduler", "Intl"} <= set(got)  # objects, not classes
+    assert len(got) > 60 and set(names) - {"crypto", "navigator", "self", "scheduler", "Intl"} <= set(
+        got
+    )  # objects, not classes
     assert {g: n for g, n in got.items() if g != n} == {}
 
 
