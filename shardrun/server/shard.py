@@ -38,6 +38,7 @@ from shardrun.egress.client import Egress
 from shardrun.egress.host import FetchHost
 from shardrun.egress.internal import InternalRoutes
 from shardrun.egress.policy import FetchPolicy
+from shardrun.engine.bytecode import MODULES
 from shardrun.engine.watchdog import Watchdog
 from shardrun.errors import ShardrunError
 from shardrun.runtime.calls import Call
@@ -97,6 +98,9 @@ class Shard(ShardOutput, ShardHealth):
         )
         self.ceilings = RssCeilings.of(self.serve)
         self.cache = IsolateCache(*self.ceilings.cache_limits(self.serve), self.serve.reuse_cap)
+        # Module bytecode for twice the isolates the cache holds: an evicted tenant comes back
+        # without compiling (a small worker's bytecode is a few KB; bounded by a tenth of the heap bound).
+        MODULES.resize(2 * self.cache.max_isolates, max(64 << 20, self.cache.max_bytes // 10))
         self.spares: list[Prepared] = []
         self.wakes: dict[WorkerIsolate, float | None] = {}  # isolates with work in flight
         self.streams: dict[int, tuple[WorkerIsolate, Call]] = {}  # router id -> a call whose body streams
