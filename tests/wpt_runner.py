@@ -162,7 +162,14 @@ def run_file(path: str) -> Outcome:
         assert r.error is not None
         return Outcome(1, f"{r.error.code}: {r.error.message}")
     v = r.value
-    return Outcome(v["status"], v["message"], [(n, s, m) for n, s, m in v["results"]])
+    # Subtest names are not always unique (a loop over cases, or class names in the name):
+    # the second one of a name is "name #2", and so on, in the order they finished.
+    seen: dict[str, int] = {}
+    results = []
+    for n, st, m in v["results"]:
+        seen[n] = seen.get(n, 0) + 1
+        results.append((n if seen[n] == 1 else f"{n} #{seen[n]}", st, m))
+    return Outcome(v["status"], v["message"], results)
 
 
 def load_expectations() -> dict[str, dict]:
