@@ -220,6 +220,29 @@ def test_large_body_goes_through_a_stream_in_bounded_chunks():
     """) == [10_000_000, True, True, True]
 
 
+STREAM_10MB = """export default { async task(p) {
+  const chunk = new Uint8Array(1 << 16).fill(120);
+  let left = 160;   // 10 MiB in 64 KiB chunks, made as they are pulled
+  const body = new ReadableStream({ pull(c) { if (left-- === 0) c.close(); else c.enqueue(chunk.slice()); } });
+  const res = new Response(body.pipeThrough(new TransformStream()));
+  if (p.whole) return (await res.arrayBuffer()).byteLength;
+  let n = 0;
+  for await (const c of res.body) n += c.length;
+  return [n, res.bodyUsed];
+} }"""
+
+
+def test_a_10_mb_streamed_body_keeps_memory_flat():
+    """10 MiB through a Response body and a TransformStream, read chunk by chunk, in a 6 MiB heap."""
+    small = Limits(memory_mb=6, cpu_ms=20_000)
+    r = run_once(Script.from_source(STREAM_10MB, "w.js"), "task", {"whole": False}, small)
+    assert r.ok, r.error
+    assert r.value == [10 << 20, True]
+    # The control: the same body held whole does not fit in that heap.
+    r = run_once(Script.from_source(STREAM_10MB, "w.js"), "task", {"whole": True}, small)
+    assert not r.ok
+
+
 # ---- what the fetch handler returns -------------------------------------------------
 def test_rewrapped_response_keeps_its_body_and_headers():
     r = fetch_handler("""
