@@ -36,6 +36,7 @@
     }
     get [Symbol.toStringTag]() { return "TextEncoder"; }
   }
+  const NON_ASCII = /[\x80-\xff]/, slice = String.prototype.slice;
   const LABELS = new Set(["utf-8", "utf8", "unicode-1-1-utf-8", "unicode11utf8", "unicode20utf8", "x-unicode20utf8"]);
   class TextDecoder {
     #fatal; #ignoreBOM; #pending = []; #bomSeen = false;
@@ -60,9 +61,18 @@
       const n = u.length;
       const bad = () => { if (this.#fatal) { this.#pending = []; this.#bomSeen = false; throw new TypeError("The encoded data was not valid utf-8"); } s += "\ufffd"; };
       const parts = [];
+      let win = 16;
       while (i < n) {
         const b = u[i];
-        if (b < 0x80) { s += String.fromCharCode(b); i++; if (s.length > 8192) { parts.push(s); s = ""; } continue; }
+        if (b < 0x80) {   // ASCII a window at a time (the window grows while it stays ASCII), not a byte at a time
+          let run = String.fromCharCode.apply(null, u.subarray(i, i + win < n ? i + win : n));
+          const k = run.search(NON_ASCII);
+          if (k >= 0) { run = slice.call(run, 0, k); win = 16; } else if (win < 8192) win *= 2;
+          s += run;
+          i += run.length;
+          if (s.length > 8192) { parts.push(s); s = ""; }
+          continue;
+        }
         let need, cp, lo = 0x80, hi = 0xbf;
         if (b >= 0xc2 && b <= 0xdf) { need = 1; cp = b & 0x1f; }
         else if (b >= 0xe0 && b <= 0xef) { need = 2; cp = b & 0xf; if (b === 0xe0) lo = 0xa0; if (b === 0xed) hi = 0x9f; }
