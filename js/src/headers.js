@@ -110,6 +110,7 @@
           const d = R.getOwnPropertyDescriptor(init, ks[i]);
           if (d === undefined || !d.enumerable) continue;
           if (typeof ks[i] === "symbol") throw new TypeErr("Headers: a header name cannot be a Symbol");
+          for (let j = 0; j < ks[i].length; j++) if (code(ks[i], j) > 255) throw new TypeErr("invalid header name: " + q(ks[i]));
           push(pairs, [ks[i], checkValue(init[ks[i]])]);
         }
         for (let i = 0; i < pairs.length; i++) appendHeader(this, pairs[i][0], pairs[i][1]);
