@@ -38,3 +38,19 @@ def test_every_known_failure_has_a_reason():
     for path, e in EXPECTED.items():
         for name, reason in e["fail"].items():
             assert reason.strip(), (path, name)
+
+
+def test_compare_finds_regressions_unexpected_passes_and_missing_subtests():
+    out = wpt_runner.Outcome(0, None, [("a", 0, None), ("b", 1, "boom"), ("c", 0, None)])
+    assert wpt_runner.compare("f.any.js", out, {"total": 3, "fail": {"b": "known"}}) == []
+    problems = wpt_runner.compare("f.any.js", out, {"total": 4, "fail": {"c": "known"}})
+    assert problems[0].startswith("3 subtests ran, 4 expected")
+    assert problems[1] == "regression: 'b': FAIL: boom"
+    assert problems[2].startswith("unexpected pass") and "'c'" in problems[2]
+
+
+def test_a_file_runs_in_a_fresh_isolate_with_testharness():
+    if not FILES:
+        pytest.skip("no WPT files")
+    out = wpt_runner.run_file("url/urlsearchparams-append.any.js")
+    assert out.status == 0 and len(out.results) >= 4 and out.passed == {n for n, _, _ in out.results}
