@@ -36,7 +36,8 @@ def test_expectations_name_files_that_exist():
 
 def test_every_known_failure_has_a_reason():
     for path, e in EXPECTED.items():
-        for name, reason in e["fail"].items():
+        assert e.get("all_fail", "-").strip(), path
+        for name, reason in e.get("fail", {}).items():
             assert reason.strip(), (path, name)
 
 
