@@ -27,7 +27,7 @@ async function unwrap(name) {
   // Minified as a module's default export so the expression survives, then unwrapped.
   const src = "export default " + readFileSync(here(`src/${name}.js`), "utf8");
   const { code } = await transform(src, { minify: true, format: "esm", target: TARGET, charset: "ascii", legalComments: "none" });
-  const m = /^([^]*?)export\s*\{\s*(\w+)\s+as\s+default\s*\};?\s*$/.exec(code) || /^export default\s*([^]*?);?\s*$/.exec(code);
+  const m = /^([^]*?)export\s*\{\s*([\w$]+)\s+as\s+default\s*\};?\s*$/.exec(code) || /^export default\s*([^]*?);?\s*$/.exec(code);
   if (!m) throw new Error(`cannot unwrap the minified ${name}.js`);
   return m.length === 3 ? `(function(){${m[1]}return ${m[2]}})()` : `(${m[1]})`;
 }

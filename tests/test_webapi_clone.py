@@ -130,3 +130,12 @@ def test_a_request_from_a_request_with_new_headers_gets_no_content_type():
       return [[...r2.headers], await r2.text(), r.bodyUsed];
     """)
     assert v == [[["a", "1"]], "hi", True]
+
+
+def test_a_request_from_a_request_whose_body_is_locked_is_a_type_error():
+    v = eval_js("""
+      const r = new Request('https://x.test/', { method: 'POST', body: 'hi' });
+      r.body.getReader();
+      try { new Request(r); return 'made' } catch (e) { return [e.name, r.bodyUsed] }
+    """)
+    assert v == ["TypeError", False]

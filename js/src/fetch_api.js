@@ -136,7 +136,7 @@
     return [toStr(body, "the body"), "text/plain;charset=UTF-8"];
   }
   const isSource = (b) => typeof b === "string" || is(b, U8);
-  let initBody, moveBody, hasBody, bodyUsed, bodySource, bodyStream, consumeBody;
+  let initBody, moveBody, hasBody, bodyLocked, bodyUsed, bodySource, bodyStream, consumeBody;
   class Body {
     #src = null;      // a string or a Uint8Array nobody has asked to see as a stream
     #stream = null;   // the body as a ReadableStream, once there is one
@@ -146,6 +146,7 @@
       // new Request(input): the body moves to the new request and the input's body counts as used.
       moveBody = (to, from) => { to.#src = from.#src; to.#stream = from.#stream; from.#used = true; };
       hasBody = (o) => o.#src !== null || o.#stream !== null;
+      bodyLocked = (o) => o.#stream !== null && sr.streamLocked(o.#stream);
       bodyUsed = (o) => o.#used || (o.#stream !== null && sr.streamDisturbed(o.#stream));
       bodySource = (o) => o.#stream === null ? o.#src : o.#stream;
       // For clone(): the body as it can be copied; a stream is teed, this body keeping one branch.
@@ -247,7 +248,7 @@
       this.#signal = signal !== undefined ? signal : src ? src.#signal : null;
       if (body === undefined) body = null;
       const inherit = body === null && src !== null && hasBody(src);   // the input's body, without its Content-Type
-      if (inherit && bodyUsed(src)) throw new TypeErr("the input request's body has already been used");
+      if (inherit && (bodyUsed(src) || bodyLocked(src))) throw new TypeErr("the input request's body has already been used or is locked to a reader");
       if ((body !== null || inherit) && (this.#method === "GET" || this.#method === "HEAD")) throw new TypeErr("a " + this.#method + " request cannot have a body");
       if (inherit) moveBody(this, src); else setBody(this, this.#headers, body);
     }
