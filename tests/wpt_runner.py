@@ -67,10 +67,10 @@ export default {
         static redirect(url, ...rest) { return super.redirect(abs(url), ...rest); }
       };
       // The WPT server's static files a test fetches (its JSON data); anything else goes to fetch().
-      G.fetch = function fetch(input, init) {
+      G.fetch = async function fetch(input, init) {
         const href = typeof input === "string" || input instanceof URL ? abs(input) : null;
         if (href !== null && Object.hasOwn(FILES.static, href)) {
-          return Promise.resolve(new Response(FILES.static[href], { headers: { "content-type": "application/json" } }));
+          return new Response(FILES.static[href], { headers: { "content-type": "application/json" } });
         }
         return realFetch(href !== null ? href : input, init);
       };
