@@ -78,16 +78,11 @@
     if (!seen) push(k, [n, v]);
     return k;
   }
-  function sortedNames(l) {
-    const ns = list();
-    for (let i = 0; i < l.length; i++) if (!hasIn(ns, l[i][0])) push(ns, l[i][0]);
-    return sort(ns);
-  }
-  function hasIn(l, x) { for (let i = 0; i < l.length; i++) if (l[i] === x) return true; return false; }
   let isHeaders, trustedHeaders, freeze, appendHeader, addHeader, hasHeader, headerPairs, setHeader, headersJson;
   class Headers {
     #list = list();
     #immutable = false;
+    #sorted = null; #sortedOf = null; #sortedLen = 0;   // sortedPairs(#list), while #list is unchanged
     constructor(init) {
       if (init === undefined) return;
       if (init === null || (typeof init !== "object" && typeof init !== "function")) throw new TypeErr("Headers: init must be an object, an array of pairs or Headers");
@@ -124,7 +119,11 @@
       appendHeader = (h, n, v) => { h.#mutable(); push(h.#list, [checkName(n), checkValue(v)]); };
       addHeader = (h, n, v) => { push(h.#list, [n, v]); };   // set by the runtime itself: no checks
       hasHeader = (h, n) => hasName(h.#list, n);
-      headerPairs = (h) => sortedPairs(h.#list);
+      // Appending grows #list, set() and delete() replace it: either way the sorted pairs are redone.
+      headerPairs = (h) => {
+        if (h.#sortedOf !== h.#list || h.#sortedLen !== h.#list.length) { h.#sorted = sortedPairs(h.#list); h.#sortedOf = h.#list; h.#sortedLen = h.#list.length; }
+        return h.#sorted;
+      };
       setHeader = (h, n, v) => { h.#mutable(); h.#list = replaced(h.#list, n, v); };
       headersJson = (h) => {
         const l = h.#list;
@@ -145,15 +144,21 @@
     values() { return newIterator(this, 1); }
     forEach(cb, thisArg) {
       if (typeof cb !== "function") throw new TypeErr("Headers.forEach: the callback must be a function");
-      for (let i = 0, p; (p = sortedPairs(this.#list)[i]) !== undefined; i++) cb.call(thisArg, p[1], p[0], this);
+      for (let i = 0, p; (p = headerPairs(this)[i]) !== undefined; i++) cb.call(thisArg, p[1], p[0], this);
     }
     get [Symbol.toStringTag]() { return "Headers"; }
   }
   // The Fetch standard's "sort and combine": pairs by name, the values of a name joined (set-cookie kept apart).
   function sortedPairs(l) {
-    const ns = sortedNames(l), out = list();
+    const groups = new MapC(), ns = list(), out = list();
+    for (let i = 0; i < l.length; i++) {
+      let vs = mget(groups, l[i][0]);
+      if (vs === undefined) { vs = list(); mset(groups, l[i][0], vs); push(ns, l[i][0]); }
+      push(vs, l[i][1]);
+    }
+    sort(ns);
     for (let i = 0; i < ns.length; i++) {
-      const vs = valuesOf(l, ns[i]);
+      const vs = mget(groups, ns[i]);
       if (ns[i] !== "set-cookie") push(out, [ns[i], join(vs, ", ")]);
       else for (let j = 0; j < vs.length; j++) push(out, [ns[i], vs[j]]);
     }
