@@ -325,3 +325,34 @@ def test_fetch_sends_a_stream_request_body():
         o.close()
     assert r.ok, r.error
     assert r.value == ["stream", True]
+
+
+@pytest.mark.parametrize(
+    "src, body",
+    [
+        # untouched: the stream's own source is sent without reading the stream
+        ("const res = new Response('hi', {headers: {'x-a': '1'}}); return new Response(res.body, res);", b"hi"),
+        # a read through the stream counts: what is left is sent, or the body is used
+        (
+            "const res = new Response('hi'); const r = res.body.getReader(); await r.read(); r.releaseLock(); return res;",
+            None,
+        ),
+        ("const res = new Response('hi'); res.body.cancel(); return res;", None),
+        (
+            "const res = new Response(new Uint8Array([104, 105])); const [a] = res.body.tee(); return new Response(a);",
+            b"hi",
+        ),
+        (
+            "const res = new Response('abc'); const s = res.body.pipeThrough(new TransformStream({ transform(c, k) { k.enqueue(c.subarray(1)) } }));"
+            " return new Response(s);",
+            b"bc",
+        ),
+    ],
+)
+def test_a_returned_body_stream_is_sent_as_read_or_refused_once_used(src, body):
+    r = fetch_handler(src)
+    if body is None:
+        assert not r.ok and "already been used" in r.error.message
+    else:
+        assert r.ok, r.error
+        assert r.value.body == body

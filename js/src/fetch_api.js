@@ -136,6 +136,13 @@
     return [toStr(body, "the body"), "text/plain;charset=UTF-8"];
   }
   const isSource = (b) => typeof b === "string" || is(b, U8);
+  // A stream this chunk made from a body's string or bytes (`.body` read), and that source: while
+  // nobody has read, cancelled, tee'd or locked the stream, its content is exactly the source, so
+  // a returned or fetched body takes the source instead of reading the stream (new Response(res.body, res)).
+  const origins = new WeakMap(), wget = sr.prim.uncurry(WeakMap.prototype.get), wset = sr.prim.uncurry(WeakMap.prototype.set);
+  const untouched = (st) => { const o = wget(origins, st); return o !== undefined && !sr.streamDisturbed(st) && !sr.streamLocked(st) ? o : undefined; };
+  // A body's stream given back as its source when untouched (else the stream itself).
+  const sourceOf = (b) => { if (b === null || isSource(b)) return b; const o = untouched(b); return o === undefined ? b : o; };
   let initBody, moveBody, hasBody, bodyLocked, bodyUsed, bodySource, bodyStream, consumeBody;
   class Body {
     #src = null;      // a string or a Uint8Array nobody has asked to see as a stream
@@ -163,6 +170,7 @@
     get body() {
       if (this.#stream === null && (this.#src !== null || this.#used)) {
         this.#stream = this.#used ? streams().usedStream() : streams().streamOf(this.#src);
+        if (!this.#used) wset(origins, this.#stream, this.#src);
         this.#src = null;
       }
       return this.#stream;
@@ -342,7 +350,7 @@
         if (!(asObject(v) && #status in v)) return undefined;
         if (v.#type === "error") throw new TypeErr("the handler returned Response.error()");
         if (bodyUsed(v)) throw new TypeErr("the returned Response's body has already been used");
-        const b = bodySource(v);
+        const b = sourceOf(bodySource(v));
         if (b === null || isSource(b)) return responseJson(v, b, max);
         const tooLarge = (n) => sr.fail("E_RESPONSE_TOO_LARGE", RangeErr, "the response body stream gave over " + (n - 1) + " bytes, over the limit of " + max);
         return (async () => responseJson(v, await consumeBody(v, max, tooLarge), max))();
@@ -383,7 +391,7 @@
     const req = new Request(input, init);
     const signal = requestSignal(req);
     if (signal !== null && sr.signalAborted(signal)) throw sr.signalReason(signal);
-    let body = bodySource(req);
+    let body = sourceOf(bodySource(req));
     if (body !== null && !isSource(body)) {   // a stream body is read first, within the host-operation limit
       const max = sr.limits.maxOpBytes;
       body = await consumeBody(req, Math.floor(max / 4) * 3, (n) => new RangeErr("fetch(): the request body stream is over " + (n - 1) + " bytes, over the limit of " + max + " bytes as base64"));
