@@ -11,9 +11,10 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from shardrun.bindings.config import BindingSettings
 from shardrun.egress.policy import DEFAULT_DENY, FetchPolicy, Operator, parse_deny
 from shardrun.engine.limits import Limits
 from shardrun.errors import UsageError
@@ -94,9 +95,16 @@ class ServeSettings(BaseModel):
         ge=0,
         description="shard RSS over this: the shard hands its slot to a "
         "replacement, finishes what it runs and exits (default: 75% of "
-        "shard_max_address_mb, else half the machine's memory; 0: never)",
+        "shard_max_address_mb, else 80% of the machine's memory shared by the shards; 0: never)",
     )
     graceful_timeout_s: float = Field(30, ge=0, description="SIGTERM: how long in-flight work may drain")
+    drain_s: float = Field(
+        0,
+        ge=0,
+        le=3600,
+        description="SIGTERM: first answer health 503 this long while still serving every request, so a "
+        "load balancer's health checks move the traffic away; then stop intake and drain",
+    )
     respawn_burst: int = Field(
         5, ge=1, description="deaths of one shard within respawn_window_s before respawns slow down"
     )
@@ -128,8 +136,15 @@ class ServeSettings(BaseModel):
     http_max_open_files: int = Field(
         0, ge=0, description="the router's soft RLIMIT_NOFILE (0: raised to the hard limit)"
     )
-    cache_max_isolates: int = Field(5_000, ge=1, description="warm isolates per shard (seed: SNAPSHOT_CACHE_MAX)")
-    cache_max_mb: int = Field(1_024, ge=1, description="engine heap of a shard's warm isolates")
+    cache_max_isolates: int | None = Field(
+        None,
+        ge=1,
+        description="warm isolates per shard (seed: SNAPSHOT_CACHE_MAX; default: as many as the "
+        "shard's soft RSS ceiling holds at ~400 KB each, at least 1,000)",
+    )
+    cache_max_mb: int | None = Field(
+        None, ge=1, description="engine heap of a shard's warm isolates (default: 70% of the soft RSS ceiling)"
+    )
     reuse_cap: int = Field(1_000, ge=1, description="requests an isolate serves before it is replaced")
     spare_isolates: int = Field(4, ge=0, description="prepared isolates a shard keeps ready for cold starts")
     shard_max_address_mb: int = Field(
@@ -228,6 +243,24 @@ class SourceSettings(BaseModel):
         return [name for name, on in (("postgres", self.postgres.database_url), ("nats", self.nats.url)) if on]
 
 
+class TelemetrySettings(BaseModel):
+    """[telemetry]: OpenTelemetry traces (the `otel` extra); see shardrun/tracing.py."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool | None = Field(
+        None, description="traces on/off; unset: on when OTEL_EXPORTER_OTLP_ENDPOINT (or ..._TRACES_ENDPOINT) is set"
+    )
+    endpoint: str | None = Field(
+        None, max_length=2048, description="OTLP/HTTP collector URL (unset: the OTEL_EXPORTER_OTLP_* variables)"
+    )
+    service_name: str = Field("shardrun", min_length=1, max_length=256, description="unless OTEL_SERVICE_NAME is set")
+    queue_size: int = Field(4096, ge=1, le=1_000_000, description="spans waiting for export; more are dropped")
+    batch_size: int = Field(512, ge=1, le=100_000, description="spans per export request")
+    export_interval_s: float = Field(1.0, gt=0, le=60, description="how often queued spans are sent")
+    export_timeout_s: float = Field(2.0, gt=0, le=60, description="one export request's timeout")
+
+
 class Settings(BaseSettings):
     """Everything shardrun can be told."""
 
@@ -243,6 +276,10 @@ class Settings(BaseSettings):
     )
     egress: EgressSettings = Field(
         default_factory=EgressSettings, description="the operator's egress controls, above every worker's [fetch]"
+    )
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings, description="OpenTelemetry traces")
+    bindings: BindingSettings = Field(
+        default_factory=BindingSettings, description="env bindings: data directory, stores, per-request caps"
     )
 
     @classmethod

@@ -147,10 +147,10 @@ def test_chart(tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 5000
 
 
-def test_the_web_api_bench_runs_and_checks_its_answers():
-    from bench import webapi_bench
+def test_the_bodies_bench_runs_and_checks_its_answers():
+    from bench import bodies_bench
 
-    rows = webapi_bench.measure(0.005)
+    rows = bodies_bench.measure(0.005)
     assert set(rows) == {
         "hello_fetch_us",
         "hello_fetch_stream_us",

@@ -226,12 +226,16 @@ def compare(path: str, out: Outcome, expected: dict) -> list[str]:
 # Why a subtest fails, by the first pattern that matches "path :: subtest name".
 OTHERS = "handled in another part of issue 15: "
 REASONS: list[tuple[str, str]] = [
+    (r"WebAssembly|SharedArrayBuffer", "no WebAssembly, so no shared memory for /common/sab.js"),
     (
         r"TextDecoder: only utf-8|utf-16|encoding/textdecoder-labels|encoding/textdecoder-fatal-single-byte",
         OTHERS + "TextDecoder encodings and labels",
     ),
     (r'expected "\w+" but got "\w{1,2}"|\.name', OTHERS + "class names kept in the bundle (keepNames)"),
-    (r"isTrusted|should be trusted", OTHERS + "Event.isTrusted"),
+    (
+        r"isTrusted|should be trusted",
+        "Event.isTrusted is false for every event a worker sees (js/src/events.js), the runtime's abort events too",
+    ),
     (r"^[^:]+ :: [A-Za-z_$]{1,2}: ", OTHERS + "class names kept in the bundle (keepNames): the name is the class's"),
     (r"CompressionStream", OTHERS + "CompressionStream"),
     (r"\.stack", OTHERS + "error.stack"),
@@ -241,7 +245,6 @@ REASONS: list[tuple[str, str]] = [
     ),
     (r"FileReader", "no FileReader (workerd has none either)"),
     (r"document is not defined|XMLHttpRequest", "needs a window (document, XMLHttpRequest)"),
-    (r"WebAssembly|SharedArrayBuffer", "no WebAssembly, so no shared memory for /common/sab.js"),
     (r"Invalid URL: \S*(resources/|\.py|\?)", "needs the WPT server: fetch() of a same-origin test resource"),
     (r"Invalid URL|relative", "a relative URL the harness could not resolve for it"),
     (r"request-cache|request-bad-port|priority|keepalive", "needs the WPT server or browser-only Request options"),

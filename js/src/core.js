@@ -7,11 +7,12 @@
 //   fire(now)                  run the due timers of the request whose timer is due first
 //   settle(json)               settle host operations: [[opid, ok, value], ...]
 // These and cancel return the outbox like take(false) does, saving a call per turn.
-//   cancel(rid)                forget a request the host gave up on (drops its timers)
+//   cancel(rid)                forget a request the host gave up on (drops its timers; cancels its body stream)
+//   credit(rid, n)             the host took n more bytes of a streamed body: JS may send that many more
 //   take(idle)                 drain the outbox as a JSON array of events, one per line;
 //                              idle=true (no pending jobs) also fails requests that can
 //                              never respond
-// Loading: boot(promise of the bootstrap module, env JSON, limits JSON), then booted() -> JSON
+// Loading: boot(promise of the bootstrap module, env JSON, limits JSON, bindings JSON), then booted() -> JSON
 //   {handlers: [...]} or an error {code, message, ...}.
 // Events: ["r", rid, ok, value]  a response (value is a result, or an error object)
 //         ["f", rid]             the request is finished (waitUntil settled)
@@ -19,6 +20,12 @@
 //         ["l", rid, level, text]       a console line
 //         ["d", n]               console lines of finished requests dropped so far (isolate total)
 //         ["t", due, rid]        the earliest timer (always last, when there are timers)
+//         ["c", rid, b64]        a piece of a streamed response body (after its "r" event)
+//         ["e", rid]             the streamed body ended
+//         ["x", rid, error]      the streamed body failed (an error object)
+// A fetch request the host marked `stream` whose Response has a stream body is answered with
+// its head at once ("r" with `"stream":true`) and its body in pieces as the stream gives them,
+// at most `credit` bytes ahead of what the host took (limits.streamWindow to start with).
 //
 // Tenant code runs in this realm and may patch any built-in. So nothing here looks a
 // built-in up after init: the primordials below are captured before the worker's script
@@ -145,12 +152,21 @@
   }
   function fetchResult(r, v) {
     let s;
-    try { load("fetch_api"); s = internals.serialize(v, limits.maxOutputBytes); } catch (e) { return respond(r, false, errInfo(e)); }
+    try { load("fetch_api"); s = internals.serialize(v, limits.maxOutputBytes, r.stream); } catch (e) { return respond(r, false, errInfo(e)); }
     if (s === undefined) return respond(r, false, badOutput("the fetch handler must return a Response, it returned " + describe(v)));
+    if (typeof s === "object" && s.reader) { load("stream_out"); return internals.streamOut(r, s.head, s.reader); }   // streamed to the host
     if (typeof s !== "string") return later(r, s, fetched);   // a stream body: read to its end first
     respond(r, true, s);
   }
   const fetched = (r, s) => respond(r, true, s);
+
+  // ---- streamed bodies: the stream_out chunk (js/src/stream_out.js) -------
+  // r.reader is set only by that chunk, so where it is set the chunk is loaded.
+  function credit(rid, n) {
+    const r = mget(reqs, rid);
+    if (r && r.reader && n > 0) internals.streamCredit(r, n);   // n: a positive int (the shard checks it)
+    return flush();
+  }
   function describe(v) {
     if (v === null || typeof v !== "object") return v === null ? "null" : typeof v;
     let n;
@@ -182,7 +198,7 @@
     let v, then;
     try {
       let arg = parse(json);
-      if (kind === "fetch") { load("fetch_api"); arg = internals.requestFromHost(arg); }
+      if (kind === "fetch") { r.stream = arg.stream === true; load("fetch_api"); arg = internals.requestFromHost(arg); }
       const ctx = { __proto__: ctxProto };
       wset(ctxs, ctx, r);
       v = mod[kind](arg, env, ctx);
@@ -204,6 +220,7 @@
   function cancel(rid) {
     const r = mget(reqs, rid);
     if (!r) return flush();
+    if (r.reader) internals.streamStop(r);
     r.responded = r.finished = true;
     r.waiting = 0;
     dropTimers(r);
@@ -228,10 +245,13 @@
     const t = mget(timers, id);
     if (t) { mdel(timers, id); const r = mget(reqs, t.rid); if (r && r.timers) sdel(r.timers, id); }
   }
-  G.setTimeout = (fn, ms, ...args) => addTimer(fn, ms, args, false);
-  G.setInterval = (fn, ms, ...args) => addTimer(fn, ms, args, true);
-  G.clearTimeout = clearTimer;
-  G.clearInterval = clearTimer;
+  const timerFns = {   // methods: their names survive minifying
+    setTimeout(fn, ms, ...args) { return addTimer(fn, ms, args, false); },
+    setInterval(fn, ms, ...args) { return addTimer(fn, ms, args, true); },
+    clearTimeout(id) { clearTimer(id); },
+    clearInterval(id) { clearTimer(id); },
+  };
+  for (const k in timerFns) G[k] = timerFns[k];
 
   function firstTimer(dueOnly) {
     let first = null;
@@ -287,10 +307,11 @@
   // ---- error stacks ---------------------------------------------------------
   // As V8 prints them ("Name: message", then "    at fn (file:line:col)" frames, the error's own
   // constructors left out), without the frames of shardrun's own code (its chunks are named
-  // "shardrun:..."). A worker may replace it. One difference stays: the engine formats the stack
-  // when the error is made, V8 when it is first read, so a name set in a subclass's constructor
-  // after super() is not in the first line.
-  function prepareStack(err, sites) {
+  // "shardrun:..."). A worker may replace it. Like V8, the text is made when `stack` is first
+  // read: the engine calls prepareStack when the error is made, which keeps the call sites
+  // behind a token, and the Error.prototype.stack getter formats them on the first read, so a
+  // name a subclass sets after super() is in the first line.
+  function formatStack(err, sites) {
     let head = "Error";
     try {
       head = Str(err.name === undefined ? "Error" : err.name);
@@ -312,7 +333,38 @@
     } catch (_) { /* keep the frames read so far */ }
     return join(lines, "\n");
   }
-  Err.prepareStackTrace = prepareStack;   // the engine's own setter (a data property would not be used)
+  // token -> call sites, then the formatted text. A token is kept only where the engine keeps the
+  // value as the error's own [[ErrorData]] (a genuine Error, not Error.captureStackTrace's target).
+  const lazyStacks = new WeakMap(), isError = Err.isError, EP = Err.prototype;
+  const stackDesc = ownDesc(EP, "stack"), nativeStack = uncurry(stackDesc.get), nativeCapture = Err.captureStackTrace;
+  let capturing = 0;
+  function lazyPrepare(err, sites) {
+    if (capturing || !isError(err) || ownDesc(err, "stack")) return formatStack(err, sites);
+    const token = { __proto__: null };
+    wset(lazyStacks, token, sites);
+    return token;
+  }
+  // Workers see (and may call, chain to, or put back) a prepareStackTrace that returns the text;
+  // the engine gets the lazy one while that is the one set.
+  const shown = { prepareStackTrace(err, sites) { return formatStack(err, sites); } }.prepareStackTrace;
+  const setPrepare = uncurry(ownDesc(Err, "prepareStackTrace").set);
+  let prepare = shown;
+  define(Err, "prepareStackTrace", { __proto__: null, configurable: true, enumerable: false,
+    get: { prepareStackTrace() { return prepare; } }.prepareStackTrace,
+    set: { prepareStackTrace(f) { prepare = f; setPrepare(Err, f === shown ? lazyPrepare : f); } }.prepareStackTrace });
+  setPrepare(Err, lazyPrepare);
+  define(EP, "stack", { __proto__: null, configurable: true, enumerable: false, set: stackDesc.set,
+    get: { stack() {
+      const v = nativeStack(this);
+      if (v === null || typeof v !== "object") return v;
+      let s = wget(lazyStacks, v);
+      if (typeof s === "object") wset(lazyStacks, v, (s = formatStack(this, s)));
+      return s === undefined ? v : s;
+    } }.stack });
+  define(Err, "captureStackTrace", { __proto__: null, writable: true, configurable: true, value: { captureStackTrace(target, fn) {
+    capturing++;
+    try { return apply(nativeCapture, Err, [target, fn]); } finally { capturing--; }
+  } }.captureStackTrace });
 
   // ---- console -------------------------------------------------------------
   function fmt(v) {
@@ -378,7 +430,9 @@
   const loaded = { __proto__: null }, chunkOf = { __proto__: null }, lazy = { __proto__: null }, installed = { __proto__: null };
   const data = (value) => ({ __proto__: null, value, writable: true, configurable: true });
   const internals = {
-    __proto__: null, prim, hostOp, errInfo, fail, host, load: (n) => load(n),
+    __proto__: null, prim, hostOp, errInfo, fail, host, load: (n) => load(n), respond, maybeFinish, infoJson, describe,
+    emit: (event) => push(out, event), clearTimer,
+    setTimer: (fn, ms) => addTimer(fn, ms, list(), false),   // whatever the tenant did to setTimeout
     get: (g) => { load(chunkOf[g]); return installed[g]; }, peek: (g) => installed[g],
     install(o) { for (const k in o) define(G, k, data(o[k])); },
     get limits() { return limits; }, get now() { return now; },
@@ -403,6 +457,13 @@
     }
   }
 
+  // Date/Number/BigInt/String's locale-aware methods: thin wrappers that load the intl chunk on first
+  // call and run its sr.<D|N|B|S><name> (the engine's own ones ignore locales and options).
+  for (const k of "DtoLocaleString DtoLocaleDateString DtoLocaleTimeString NtoLocaleString BtoLocaleString SlocaleCompare StoLocaleUpperCase StoLocaleLowerCase".split(" ")) {
+    const m = k.slice(1);
+    define({ D: Date, N: Num, B: BigInt, S: Str }[k[0]].prototype, m, data({ [m](...a) { load("intl"); return apply(internals[k], this, a); } }[m]));
+  }
+
   // ---- entry points for the host ------------------------------------------------
   // boot(p): p is the promise of the bootstrap module, which imports the worker's
   // module namespace and calls register(ns). booted() reports how that went.
@@ -420,8 +481,11 @@
     return '{"handlers":[' + join(handlers, ",") + "]}";
   }
   const fail0 = (message) => ({ __proto__: null, code: "E_NO_DEFAULT_EXPORT", name: "Error", message, stack: "" });
-  function boot(p, envJson, limitsJson) {
+  function boot(p, envJson, limitsJson, bindingsJson) {
     env = parse(envJson);
+    // env bindings ([[kv_namespaces]] and the like): [[name, kind], ...], objects of the bindings chunk
+    const spec = bindingsJson ? parse(bindingsJson) : null;
+    if (spec !== null && spec.length) { load("bindings"); internals.bind(env, spec); }
     limits = parse(limitsJson);
     define(p, "constructor", data(Prom));   // so `await p` never consults a patched Promise.prototype
     booting(p);
@@ -447,6 +511,11 @@
           respond(r, false, { __proto__: null, code: "E_NEVER_RESPONDS", name: "Error", stack: "",
             message: "the handler will never generate a response: its promise is still pending and nothing is left that could settle it (no timers, no host operations)" });
         } else if (r.waiting > 0) {
+          if (r.reader) {
+            if (r.wake) continue;   // a streamed body waiting for the host's credit: the host will give it
+            internals.streamStrand(r);   // its source can never give more
+            if (r.waiting === 0) { maybeFinish(r); continue; }
+          }
           log(r.rid, "warn", ["ctx.waitUntil() promises will never settle; the request is finished without them"]);
           r.waiting = 0;
           maybeFinish(r);
@@ -473,5 +542,5 @@
       return flush();
     }
   };
-  G.__shardrun = { boot, booted, dispatch: guard(dispatch), fire: guard(fire), settle: guard(settle), take: guard(take), cancel: guard(cancel), load };
+  G.__shardrun = { boot, booted, dispatch: guard(dispatch), fire: guard(fire), settle: guard(settle), take: guard(take), cancel: guard(cancel), credit: guard(credit), load };
 });

@@ -85,6 +85,20 @@ sr.tee = (s) => {
 };
 sr.streamLocked = (s) => locked(s);
 sr.streamDisturbed = (s) => s._disturbed === true;
+// A reader of a response body the host takes in pieces: read() and cancel(reason) on the captured methods.
+sr.bodyReader = (s) => {
+  const r = getReader(s);
+  return { __proto__: null, read: () => read(r), cancel: (e) => cancelReader(r, e) };
+};
+// For chunks that build streams of their own (compression): the real classes and the
+// controllers' methods, whatever the tenant did to the prototypes.
+sr.newReadable = (source, strategy) => new ReadableStream(source, strategy);
+sr.newWritable = (sink, strategy) => new WritableStream(sink, strategy);
+sr.rsEnqueue = uncurry(ReadableStreamDefaultController.prototype.enqueue);
+sr.rsClose = uncurry(ReadableStreamDefaultController.prototype.close);
+sr.rsError = uncurry(ReadableStreamDefaultController.prototype.error);
+sr.rsDesired = getter(ReadableStreamDefaultController.prototype, "desiredSize");
+sr.wsError = uncurry(WritableStreamDefaultController.prototype.error);
 
 // ---- TextEncoderStream / TextDecoderStream (Encoding Standard) -------------------
 class TextEncoderStream {

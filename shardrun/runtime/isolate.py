@@ -33,7 +33,6 @@ from typing import Any
 import orjson
 
 from shardrun.engine.adapter import (
-    BadBytecode,
     BudgetExceeded,
     EngineError,
     Interrupted,
@@ -48,10 +47,12 @@ from shardrun.engine.watchdog import Watchdog
 from shardrun.errors import ErrorInfo, RuntimeFault, ScriptError, UsageError
 from shardrun.runtime import hostcall, prelude
 from shardrun.runtime.calls import Call, HostOp, HttpRequest, LogLine, Result
+from shardrun.runtime.modules import ENTRY_NAME, module_loader
 from shardrun.runtime.outbox import Outbox
 from shardrun.runtime.script import Script
 
 BOOTSTRAP = "import * as ns from '<input>'; globalThis.__shardrun_ns = ns;"
+IMPORT_CODES = ("E_IMPORT", "E_SCRIPT_ENCODING")
 MAX_REJECTION_LINES = 10  # unhandled-rejection console lines kept per request
 
 HostOps = Callable[["WorkerIsolate", HostOp], None]
@@ -80,18 +81,22 @@ def prepare(limits: Limits | None = None) -> Prepared:
     loading a worker into one is cheap.
     """
     lim = limits or Limits()
+    # Compiled once per process, before the budget is armed: the first isolate of a process
+    # must not pay for compiling every chunk out of its worker's startup time.
+    core = prelude.bytecode("core")
+    chunks = [(name, prelude.bytecode(name)) for name in prelude.LAZY_CHUNKS]
     iso = Isolate(memory_limit=lim.memory_mb << 20, stack_limit=lim.stack_kb << 10)
     with iso:
         iso.arm(lim.startup_ms / 1000)
         try:
-            init = iso.load(prelude.bytecode("core"))
-            loaders = [iso.unwrap(iso.loader(name, prelude.bytecode(name))) for name in prelude.LAZY_CHUNKS]
+            init = iso.load(core)
+            loaders = [iso.unwrap(iso.loader(name, code)) for name, code in chunks]
             host = iso.unwrap(iso.host_function("host", hostcall.bind(hostcall.HostState())))
             init(prelude.lazy_spec(), host, *loaders)
             api = iso.eval("(() => { const a = globalThis.__shardrun; delete globalThis.__shardrun; return a; })()")
             handles = tuple(
                 JSHandle(iso.unwrap(api).get(n))
-                for n in ("boot", "booted", "dispatch", "fire", "settle", "take", "cancel")
+                for n in ("boot", "booted", "dispatch", "fire", "settle", "take", "cancel", "credit")
             )
             iso.set_imports(("<input>",))
         finally:
@@ -113,6 +118,7 @@ class WorkerIsolate(Outbox):
         prepared: Prepared | None = None,
         clock: Callable[[], float] = time.monotonic,
         raw_fetch: bool = False,
+        bindings: list[list[str]] | None = None,
     ) -> None:
         self.script = script
         self.limits = limits or Limits()
@@ -132,34 +138,43 @@ class WorkerIsolate(Outbox):
         self._settlements: list[tuple[int, list[Any]]] = []
         self._next_timer: tuple[float, int] | None = None
         self._op_rid: dict[int, int] = {}
-        self._rejection_lines: dict[int, int] = {}  # rid -> unhandled rejections logged for it
         self.unhandled_rejections = 0  # during requests, over this isolate's life
+        self._rejections_dropped = 0  # the engine's count of those it did not record (over its cap), seen so far
         self.top_level_rejections = 0  # unhandled while the script's top level ran
-        self._load(env or {}, prepared)
+        self._load(env or {}, prepared, bindings or [])
 
     # ---- loading -------------------------------------------------------------
-    def _load(self, env: dict[str, Any], prepared: Prepared | None) -> None:
+    def _load(self, env: dict[str, Any], prepared: Prepared | None, bindings: list[list[str]]) -> None:
         lim = self.limits
         p = prepared if prepared is not None else prepare(lim)
         self.iso = iso = p.iso
-        (self._boot, self._booted, self._dispatch, self._fire, self._settle_js, self._take, self._cancel) = p.api
+        (
+            self._boot,
+            self._booted,
+            self._dispatch,
+            self._fire,
+            self._settle_js,
+            self._take,
+            self._cancel,
+            self._credit,
+        ) = p.api
         with iso:
             iso.set_memory_limit(lim.memory_mb << 20)
             iso.set_stack_limit(lim.stack_kb << 10)
             iso.arm(lim.startup_ms / 1000)  # one deadline for the top level and the jobs it queues
             try:
+                iso.set_imports((ENTRY_NAME,), module_loader(self.script, iso), allow_cycles=True)
                 try:
-                    try:
-                        iso.load(MODULES.get(iso, self.script.source, "<input>"))
-                    except BadBytecode:
-                        MODULES.forget(self.script.source, "<input>")
-                        iso.load(MODULES.get(iso, self.script.source, "<input>"))
+                    iso.load(MODULES.get(iso, self.script.source, ENTRY_NAME))
                 except EngineError as exc:
                     raise self._load_error(exc) from None
                 try:
                     boot_promise = iso.module(BOOTSTRAP, "<bootstrap>")
                     self._boot(
-                        iso.unwrap(boot_promise), orjson.dumps(env).decode(), orjson.dumps(lim.js_view()).decode()
+                        iso.unwrap(boot_promise),
+                        orjson.dumps(env).decode(),
+                        orjson.dumps(lim.js_view()).decode(),
+                        orjson.dumps(bindings).decode(),
                     )
                     iso.run_jobs()
                     state = orjson.loads(self._booted())
@@ -167,7 +182,9 @@ class WorkerIsolate(Outbox):
                     raise self._load_error(exc) from None
             finally:
                 iso.disarm()
-                self.top_level_rejections = len(iso.take_rejections())  # no request to charge them to
+                taken = iso.take_rejections()  # unhandled at the top level: no request to charge them to
+                self._rejections_dropped = iso.rejections_dropped
+                self.top_level_rejections = sum(r["event"] == "unhandled" for r in taken) + self._rejections_dropped
         if "handlers" not in state:
             if state.get("code") == "E_CPU_LIMIT":  # the time limit, caught by the boot code
                 raise ScriptError(
@@ -192,6 +209,8 @@ class WorkerIsolate(Outbox):
             )
         if isinstance(exc, StackOverflow):
             return ScriptError("the script's top level overflowed the stack", code="E_STACK")
+        if exc.code in IMPORT_CODES:  # an import the loader refused (runtime/modules.py)
+            return ScriptError(self._clean(exc.message), code=exc.code, stack=self._clean(exc.stack))
         code = "E_COMPILE" if exc.name == "SyntaxError" else "E_SCRIPT"
         frames = [line.strip() for line in self._clean(exc.stack).splitlines() if line.strip().startswith("at ")]
         at = f" ({frames[0]})" if code == "E_COMPILE" and frames else ""
@@ -210,9 +229,16 @@ class WorkerIsolate(Outbox):
         on_finish: Callable[[Call], None] | None = None,
         limits: Limits | None = None,
         tag: Any = None,
+        on_chunk: Callable[[Call, str, Any], None] | None = None,
     ) -> Call:
         """Start a request: kind is task|scheduled (arg: a JSON value) or fetch (an HttpRequest,
-        or its to_js() dict). `tag` is the caller's own, kept on the Call."""
+        or its to_js() dict). `tag` is the caller's own, kept on the Call.
+
+        With `on_chunk` (fetch only), a Response whose body is a stream is answered in parts:
+        on_result gets its head (a value with `"stream": True`, no body), then on_chunk(call,
+        "c", base64 text) for each piece, and on_chunk(call, "e", None) at its end or
+        on_chunk(call, "x", ErrorInfo) if it fails or is cut off by a limit. JS sends at most
+        `stream_window_bytes` ahead; credit() lets it send more."""
         if self.discarded or self.retiring:
             raise RuntimeFault("this isolate is retired and takes no new requests", code="E_ISOLATE_DISCARDED")
         if kind not in self.handlers:
@@ -226,6 +252,9 @@ class WorkerIsolate(Outbox):
         self.requests += 1
         call = Call(self._rid, kind, now, now + lim.wall_ms / 1000, lim.cpu_ms / 1000, on_result, on_finish, tag)
         payload = arg.to_js() if isinstance(arg, HttpRequest) else arg
+        if on_chunk is not None and kind == "fetch" and type(payload) is dict:
+            call.on_chunk = on_chunk
+            payload = {**payload, "stream": True}
         try:
             text = orjson.dumps(payload).decode()
         except TypeError as exc:
@@ -233,6 +262,20 @@ class WorkerIsolate(Outbox):
         self.inflight[call.rid] = call
         self._turn(call, self._dispatch, call.rid, kind, text, now * 1000)
         return call
+
+    def credit(self, rid: int, nbytes: int) -> None:
+        """The client took `nbytes` more of request `rid`'s streamed body: JS may send that many more."""
+        call = self.inflight.get(rid)
+        if call is not None and call.streaming and not self.discarded and nbytes > 0:
+            self._turn(call, self._credit, rid, nbytes)
+
+    def cancel(self, rid: int) -> None:
+        """The client went away: stop request `rid` (its body stream's source is cancelled)."""
+        call = self.inflight.get(rid)
+        if call is not None:
+            call.streaming = False
+            call.on_chunk = None
+            self._abandon(call, retire=False)
 
     def settle(self, opid: int, ok: bool, value: Any) -> None:
         """Queue the outcome of a host operation; the next pump delivers it."""
@@ -285,6 +328,7 @@ class WorkerIsolate(Outbox):
         self.discarded = True
         self.iso.close()
         for call in list(self.inflight.values()):
+            self._end_stream(call, code, message)
             if not call.responded:
                 self._respond(call, Result(False, error=ErrorInfo(code, message)))
             self._finish(call)
@@ -318,7 +362,9 @@ class WorkerIsolate(Outbox):
                     more = self._take(True)
                     out = (out[:-1] + "\n," + more[1:]) if out and more else (out or more)
         except EngineError as exc:
-            self._respond(call, Result(False, error=self._turn_error(call, exc)))
+            err = self._turn_error(call, exc)
+            self._end_stream(call, err.code, err.message)
+            self._respond(call, Result(False, error=err))
             self.discard()
             return
         finally:
@@ -339,6 +385,7 @@ class WorkerIsolate(Outbox):
             )
             self._abandon(call)
         if call.cpu_used > call.cpu_budget and not call.finished:
+            self._end_stream(call, "E_CPU_LIMIT", self._cpu_message(call))
             if not call.responded:
                 self._respond(call, Result(False, error=ErrorInfo("E_CPU_LIMIT", self._cpu_message(call))))
             self._abandon(call)
@@ -353,7 +400,8 @@ class WorkerIsolate(Outbox):
             self.unhandled_rejections += 1
             reason = self._clean(r["reason"])
             first = first or reason
-            n = self._rejection_lines[call.rid] = self._rejection_lines.get(call.rid, 0) + 1
+            call.rejections += 1
+            n = call.rejections
             if n <= MAX_REJECTION_LINES:
                 stack = self._clean(r["stack"]).rstrip()
                 self._on_log(call.rid, "error", f"Uncaught (in promise) {reason}" + (f"\n{stack}" if stack else ""))
@@ -364,6 +412,11 @@ class WorkerIsolate(Outbox):
                     f"[more than {MAX_REJECTION_LINES} unhandled promise rejections in this request; "
                     "the rest are not logged]",
                 )
+        dropped = self.iso.rejections_dropped - self._rejections_dropped  # a flood over the engine's cap
+        if dropped > 0:
+            self._rejections_dropped += dropped
+            self.unhandled_rejections += dropped
+            call.rejections += dropped
         return first
 
     def _turn_error(self, call: Call, exc: EngineError) -> ErrorInfo:
@@ -378,7 +431,22 @@ class WorkerIsolate(Outbox):
     def _cpu_message(self, call: Call) -> str:
         return f"the request used more than its CPU budget of {call.cpu_budget * 1000:g} ms"
 
+    def _end_stream(self, call: Call, code: str, message: str) -> None:
+        """A streamed body cut off by the host (a limit, a discarded isolate): its failure goes out."""
+        if call.streaming and call.on_chunk is not None:
+            call.streaming = False
+            call.on_chunk(call, "x", ErrorInfo(code, message))
+
     def _deadline(self, call: Call) -> None:
+        if call.streaming:
+            wall = (call.deadline - call.started) * 1000
+            self._end_stream(
+                call,
+                "E_WALL_TIMEOUT",
+                f"the response stream did not end within the request's wall-clock limit of {wall:g} ms",
+            )
+            self._abandon(call, retire=False)
+            return
         if call.responded:
             call.logs.append(LogLine("warn", "ctx.waitUntil() work was cut off at the request's deadline"))
             self._abandon(call, retire=False)
@@ -419,6 +487,5 @@ class WorkerIsolate(Outbox):
             return
         call.finished = True
         self.inflight.pop(call.rid, None)
-        self._rejection_lines.pop(call.rid, None)
         if call.on_finish is not None:
             call.on_finish(call)

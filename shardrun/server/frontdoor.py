@@ -3,7 +3,7 @@
     http://<worker>.<domain>/path      Host routing, for the configured worker domains
     http://127.0.0.1:8080/w/<worker>/path   path routing (the worker sees /path)
     POST /_shardrun/tasks/<worker>     a task: JSON payload in, the task's JSON result out
-    GET  /_shardrun/health             200 when every shard is ready, else 503
+    GET  /_shardrun/health             200 when every shard is ready, else 503 (also while draining)
     GET  /_shardrun/stats              the router's counters and per-shard state (JSON)
     GET  /metrics                      Prometheus text (all processes, multiprocess mode)
 
@@ -43,6 +43,7 @@ from shardrun.runtime.jsonin import parse_payload
 from shardrun.server import metrics
 from shardrun.server.http import HttpConnection, HttpLimits, IncomingRequest
 from shardrun.server.httpsyntax import error_body, render
+from shardrun.server.streams import StreamedReplies
 from shardrun.workers import NAME
 
 ADMIN = "/_shardrun/"
@@ -68,6 +69,10 @@ class HttpClient:
     path: str
     worker: str
     started: float
+    rid: int = 0  # the router's id of the request (set when it is admitted)
+    streaming: bool = False  # its response head is out and its body is streaming
+    owed: int = 0  # streamed bytes written but not yet credited back (the socket is backed up)
+    status: int = 0  # a streamed response's status
 
 
 class FrontDoor:
@@ -121,6 +126,8 @@ class FrontDoor:
         self._accept_at = 0.0  # the listener rests until then (out of descriptors)
         self._in_poller = False
         self.now = now
+        self.trace = False  # pass the clients' traceparent/tracestate on (the router sets it when traces are on)
+        self.streams = StreamedReplies()  # the router sets its on_credit / on_cancel
 
     # ---- sockets -------------------------------------------------------------------
     def sync_poller(self, poller: Any, stopping: bool) -> None:
@@ -177,6 +184,8 @@ class FrontDoor:
                 c.on_readable(now)
             if ev & select.EPOLLOUT and not c.closed:
                 c.on_writable()
+                if c in self.streams.by_conn:
+                    self.streams.drained(c)
             if not c.closed:
                 self._dirty.add(c)
 
@@ -234,6 +243,8 @@ class FrontDoor:
         if not c.closed:
             self._dirty.add(c)
             return
+        if c in self.streams.by_conn:
+            self.streams.closed(c)
         self._unwatch(c.fd)
         if self.conns.get(c.fd) is c:
             del self.conns[c.fd]
@@ -339,9 +350,14 @@ class FrontDoor:
             return self._call(req, rid, worker, "task", payload)
         if what == "health" and req.method in ("GET", "HEAD"):
             st = self.status()
-            ready = all(s["ready"] for s in st["shards"])
+            draining = bool(st.get("draining"))
+            ready = not draining and all(s["ready"] for s in st["shards"])
             body = orjson.dumps(
-                {"ready": ready, "shards": [{"slot": s["slot"], "ready": s["ready"]} for s in st["shards"]]}
+                {
+                    "ready": ready,
+                    "draining": draining,
+                    "shards": [{"slot": s["slot"], "ready": s["ready"]} for s in st["shards"]],
+                }
             )
             return req.conn.respond(req.seq, 200 if ready else 503, [*JSON, ("x-request-id", rid)], body)
         if what == "stats" and req.method in ("GET", "HEAD"):
@@ -357,7 +373,14 @@ class FrontDoor:
         raise ShardrunError(f"no admin endpoint {req.method} {ADMIN}{what}", code="E_NOT_FOUND")
 
     def _call(self, req: IncomingRequest, rid: str, worker: str, kind: str, arg: Any) -> None:
-        raw = protocol.request_body(0, worker, kind, arg, request_id=rid)
+        extra: dict[str, Any] = {}
+        if self.trace:  # the client's W3C trace context (checked where the span starts)
+            for k, v in req.headers:
+                if k in ("traceparent", "tracestate") and k not in extra:
+                    extra[k] = v
+        if kind == "fetch":
+            extra["stream"] = True  # a stream body is written as it is made (server/streams.py)
+        raw = protocol.request_body(0, worker, kind, arg, request_id=rid, **extra)
         client = HttpClient(req.conn, req.seq, kind, rid, req.method, req.path[:200], worker, time.monotonic())
         self.admit(client, protocol.decode_body(protocol.REQUEST, raw), raw)
 
@@ -369,15 +392,16 @@ class FrontDoor:
         the wire, and one that breaks the rules is a 502 E_BAD_OUTPUT for this request alone."""
         try:
             self._deliver(client, body)
-        except BadOutput as exc:
-            self._error(client.conn, client.seq, client.request_id, "E_BAD_OUTPUT", str(exc))
-            self._access(client, http_status("E_BAD_OUTPUT"), {}, "E_BAD_OUTPUT")
-        except Exception:  # never the router's death: fail this request and say so in the log
-            log.exception("reply undeliverable", request_id=client.request_id)
-            self._error(
-                client.conn, client.seq, client.request_id, "E_INTERNAL", "the server could not deliver the reply"
-            )
-            self._access(client, 500, {}, "E_INTERNAL")
+        except Exception as exc:  # never the router's death: fail this request alone
+            code = "E_BAD_OUTPUT" if isinstance(exc, BadOutput) else "E_INTERNAL"
+            if code == "E_INTERNAL":
+                log.exception("reply undeliverable", request_id=client.request_id)
+            if client.streaming:  # the head is out: end it as an incomplete body
+                self.streams.abort(client)
+                return self._access(client, client.status, {}, code)
+            message = str(exc) if code == "E_BAD_OUTPUT" else "the server could not deliver the reply"
+            self._error(client.conn, client.seq, client.request_id, code, message)
+            self._access(client, http_status(code), {}, code)
 
     def _deliver(self, client: HttpClient, body: bytes) -> None:
         try:
@@ -386,6 +410,16 @@ class FrontDoor:
             raise BadOutput("the shard's reply is not JSON") from None
         if type(r) is not dict:
             raise BadOutput("the reply is not an object")
+        part = protocol.stream_part(body)
+        if part is not None:
+            done = self.streams.deliver(client, part, r)
+            if done is not None:
+                self._access(client, done[0], r, done[1])
+            return
+        if client.streaming:  # a failure after the head (the shard died, a time-out): incomplete
+            code, _ = protocol.reply_error(r)
+            self.streams.abort(client)
+            return self._access(client, client.status, r, code)
         if r.get("ok") is not True:
             code, message = protocol.reply_error(r)
             self._error(client.conn, client.seq, client.request_id, code, message)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import resource
+from collections.abc import Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 
@@ -20,6 +21,9 @@ HTTP_SECONDS = Histogram(
 )
 INFLIGHT = Gauge("shardrun_requests_inflight", "requests accepted and not answered yet", multiprocess_mode="livesum")
 QUEUED = Gauge("shardrun_requests_queued", "requests waiting for a shard", multiprocess_mode="livesum")
+TRACE_SPANS_DROPPED = Counter(
+    "shardrun_trace_spans_dropped", "spans not exported: the queue was full or the collector did not take them"
+)
 RESTARTS = Counter("shardrun_shard_restarts", "shard processes that died and were replaced", ["shard"])
 CACHE_HITS = Counter("shardrun_cache_hits", "warm isolate reused", ["shard"])
 CACHE_MISSES = Counter("shardrun_cache_misses", "no warm isolate: a new one was loaded", ["shard"])
@@ -29,6 +33,16 @@ ISOLATES = Gauge(
 )
 TASKS = Counter(
     "shardrun_tasks", "queued tasks finished by a task source, by source and outcome", ["source", "outcome"]
+)
+BINDING_CALLS = Counter(
+    "shardrun_binding_calls",
+    "env binding calls (KV, D1, queues) by tenant, binding, kind and outcome (ok or the error code)",
+    ["tenant", "binding", "kind", "outcome"],
+)
+UNHANDLED_REJECTIONS = Counter(
+    "shardrun_unhandled_rejections",
+    "unhandled promise rejections in workers' JS (during requests and top levels), by tenant",
+    ["tenant"],
 )
 RSS = Gauge(
     "shardrun_process_rss_bytes", "resident memory of each shardrun process", ["role"], multiprocess_mode="liveall"
@@ -57,6 +71,7 @@ class ShardMetrics:
     def __init__(self, slot: int) -> None:
         self.label = str(slot)
         self.last = (0, 0, 0)
+        self.binding_last: dict[tuple[str, str, str, str], int] = {}
 
     def publish(self, hits: int, misses: int, evictions: int, cached: int, rss: int) -> None:
         h0, m0, e0 = self.last
@@ -66,3 +81,15 @@ class ShardMetrics:
         self.last = (hits, misses, evictions)
         ISOLATES.labels(self.label).set(cached)
         RSS.labels("shard").set(rss)
+
+    def publish_bindings(self, counts: Mapping[tuple[str, str, str, str], int]) -> None:
+        """Binding calls since the last heartbeat, per (tenant, binding, kind, outcome)."""
+        for labels, n in counts.items():
+            before = self.binding_last.get(labels, 0)
+            if n > before:
+                BINDING_CALLS.labels(*labels).inc(n - before)
+                self.binding_last[labels] = n
+
+    def rejections(self, tenant: str, n: int) -> None:
+        """Unhandled promise rejections of one tenant's worker (counted as they happen)."""
+        UNHANDLED_REJECTIONS.labels(tenant).inc(n)

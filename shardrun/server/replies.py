@@ -25,6 +25,7 @@ class CallTag:
     request_id: str | None
     depth: int = 0  # worker-to-worker calls above this one
     reply_cap: int = 1 << 62  # the most its reply body may be (reply_cap() of its worker's limits)
+    trace: Any = None  # its span in this shard (tracing.Tracer), when traces are on
 
 
 def reply_cap(lim: Limits) -> int:
@@ -46,6 +47,8 @@ def result_body(tag: CallTag, r: Result, slot: int) -> tuple[bytes, bool]:
     if not r.ok:
         assert r.error is not None
         return protocol.reply_body(tag.rid, False, r.error.to_dict(), **extra), False
+    if type(r.value) is dict and r.value.get("stream") is True:  # a head: the body follows in parts
+        return protocol.head_body(tag.rid, r.value, **extra), True
     body = protocol.reply_body(tag.rid, True, r.value, **extra)
     if len(body) <= cap:
         return body, True

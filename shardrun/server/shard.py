@@ -31,7 +31,9 @@ from typing import Any
 
 import zmq
 
-from shardrun import logs, protocol
+from shardrun import logs, protocol, tracing
+from shardrun.bindings.host import BindingHost, Caller
+from shardrun.bindings.stores import Stores
 from shardrun.egress.client import Egress
 from shardrun.egress.host import FetchHost
 from shardrun.egress.internal import InternalRoutes
@@ -88,20 +90,25 @@ class Shard:
         self.place = place
         self.oneshot = self.serve.mode == "oneshot"
         self.registry = Registry(
-            self.serve.workers, settings.limits.to_limits(), settings.fetch.under(settings.egress.controls(self.serve))
+            self.serve.workers,
+            settings.limits.to_limits(),
+            settings.fetch.under(settings.egress.controls(self.serve)),
+            settings.bindings,
         )
-        self.cache = IsolateCache(self.serve.cache_max_isolates, self.serve.cache_max_mb << 20, self.serve.reuse_cap)
+        self.ceilings = RssCeilings.of(self.serve)
+        self.cache = IsolateCache(*self.ceilings.cache_limits(self.serve), self.serve.reuse_cap)
         self.spares: list[Prepared] = []
         self.wakes: dict[WorkerIsolate, float | None] = {}  # isolates with work in flight
+        self.streams: dict[int, tuple[WorkerIsolate, Call]] = {}  # router id -> a call whose body streams
         self.runq = RunQueues(self.serve.tenant_max_running)
         self.served = 0
         self.errors = 0
+        self.rejections = 0  # unhandled promise rejections in its isolates
         self.bad_frames = 0
         self.stopping = False
         self.draining: float | None = None  # when the shard started handing its slot over
         self.last_request = 0.0
         self.rss = 0
-        self.ceilings = RssCeilings.of(self.serve)
         self.next_hb = 0.0
         self._flushed = 0.0
         self.slow: set[str] = set()  # tenants whose last first turn was slow
@@ -115,9 +122,19 @@ class Shard:
         self.sock.connect(place.backend)
         self.egress = Egress()
         self.internal = InternalRoutes(self.zctx, self.serve.client_endpoint, self.serve.worker_domains)
+        self.tracer = tracing.setup(settings, "shard")
+        self._arrived: dict[int, float] = {}  # id(request message) -> when it arrived (traces' queue wait)
         self.fetch_host = FetchHost(
-            self.egress, self._fetch_policy, self._wake, self.internal, depth_of=lambda call: call.tag.depth
+            self.egress,
+            self._fetch_policy,
+            self._wake,
+            self.internal,
+            depth_of=lambda call: call.tag.depth,
+            tracer=self.tracer,
         )
+        pg = settings.sources.postgres
+        self.stores = Stores(settings.bindings, pg.database_url, pg.table, lambda w: self.registry.get(w).tenant)
+        self.binding_host = BindingHost(self.stores, self._caller, self._wake)
         self.watchdog = Watchdog(self._stuck)
         from shardrun.server.metrics import ShardMetrics
 
@@ -134,6 +151,7 @@ class Shard:
         poller.register(self.sock, zmq.POLLIN)
         poller.register(self.internal.sock, zmq.POLLIN)
         poller.register(self.egress.fileno(), zmq.POLLIN)
+        poller.register(self.binding_host.fileno(), zmq.POLLIN)
         self.beat.start()
         deadline_stop = None
         while True:
@@ -176,6 +194,8 @@ class Shard:
                 self.fetch_host.done(key, ok, value)
             for key, ok, value in self.internal.expire():
                 self.fetch_host.done(key, ok, value)
+            if self.binding_host.fileno() in ready:
+                self.binding_host.drain()
             self._pump_due()
             self._run_queued()
             self._flush()
@@ -197,7 +217,11 @@ class Shard:
                 if isinstance(msg, protocol.ProtocolError):
                     self.bad_frames += 1
                     log.warning("dropped a malformed frame: %s", msg)
+                elif msg.type == protocol.CONTROL:
+                    self._control(msg.body)
                 elif msg.type == protocol.REQUEST:
+                    if self.tracer is not None:
+                        self._arrived[id(msg)] = time.monotonic()
                     self.runq.put(self._tenant_of(msg), msg)
                     self.last_request = time.monotonic()
 
@@ -281,11 +305,16 @@ class Shard:
             if isinstance(bad_id, int):
                 self._send_error(bad_id, "E_BAD_REQUEST", str(exc))
             return False
+        span = self._span(msg, kind) if self.tracer is not None else None
         if self.stopping:
-            self._send_error(rid, "E_SHUTTING_DOWN", "the shard is shutting down")
+            self._send_error(rid, "E_SHUTTING_DOWN", "the shard is shutting down", span=span)
             return False
         try:
             iso, spec = self._isolate_for(worker, msg.body.get("tenant"))
+            if span is not None:
+                span.set_attribute("shardrun.cache", "cold" if iso.requests == 0 else "hit")
+                span.set_attribute("shardrun.tenant", iso.tag[0])
+                span.set_attribute("shardrun.worker", spec.name)
             rq = msg.body.get("request_id")
             tag = CallTag(
                 rid,
@@ -295,21 +324,36 @@ class Shard:
                 rq if isinstance(rq, str) else None,
                 protocol.request_depth(msg),
                 replies.reply_cap(spec.limits),
+                span,
             )
             limits = replace(spec.limits, wall_ms=min(wall_ms, spec.limits.wall_ms)) if wall_ms else None
-            iso.submit(
+            streamed = kind == "fetch" and msg.body.get("stream") is True
+            call = iso.submit(
                 kind,
                 arg,
                 on_result=self._reply,
                 on_finish=lambda call: self._finished(call, tenant),
                 limits=limits,
                 tag=tag,
+                on_chunk=self._chunk if streamed else None,
             )
+            if call.streaming:  # its head is out: the router's credit and cancel find it here
+                self.streams[rid] = (iso, call)
         except ShardrunError as exc:
-            self._send_error(rid, exc.code, exc.message, exc.stack)
+            self._send_error(rid, exc.code, exc.message, exc.stack, span=span)
             return False
         self._after(iso, iso.next_wake())
         return True
+
+    def _span(self, msg: protocol.Message, kind: str) -> Any:
+        """The span of a request in this shard: the child of the router's (its context came in the body)."""
+        assert self.tracer is not None
+        arrived = self._arrived.pop(id(msg), None)
+        attrs: dict[str, Any] = {"shardrun.shard": self.place.slot, "shardrun.kind": kind}
+        if arrived is not None:
+            attrs["shardrun.queue_wait_ms"] = round((time.monotonic() - arrived) * 1000, 3)
+        parent = tracing.clean_context(msg.body.get("traceparent"), msg.body.get("tracestate"))
+        return self.tracer.start("shardrun.run", parent, self.tracer.INTERNAL, attrs)
 
     def _isolate_for(self, worker: str, tenant: str | None) -> tuple[WorkerIsolate, WorkerSpec]:
         """The warm isolate of (tenant, worker, version), or a new one. The router checked tenant."""
@@ -321,24 +365,31 @@ class Shard:
                 self._maybe_resize(key, iso)
                 return iso, spec  # type: ignore[return-value]
             # A new version of a worker makes its old isolates useless.
-            self.cache.drop_where(lambda k: k[1] == spec.name and k[0] == key[0] and k[2] != spec.version)
+            self.cache.drop_other_versions(key[0], spec.name, spec.version)
         prepared = self.spares.pop() if self.spares else None
         iso = WorkerIsolate(
             spec.script,
             spec.limits,
             spec.env,
-            host_ops=host_ops(self.fetch_host, self._wake),
+            host_ops=host_ops(self.fetch_host, self._wake, self.binding_host),
             watchdog=self.watchdog,
             prepared=prepared,
             raw_fetch=True,
+            bindings=spec.bindings.js_spec(),
         )
         iso.tag = key
+        if iso.top_level_rejections:
+            self._rejected(key[0], iso.top_level_rejections)
         if not self.oneshot:
             self.cache.put(key, iso, iso.heap_bytes())
         return iso, spec
 
     def _fetch_policy(self, iso: WorkerIsolate, call: Call) -> FetchPolicy:
         return self.registry.get(call.tag.worker).fetch  # edits of worker.toml apply at once
+
+    def _caller(self, iso: WorkerIsolate, call: Call) -> Caller:
+        spec = self.registry.get(call.tag.worker)  # edits of worker.toml apply at once (a removed binding too)
+        return Caller(call.tag.tenant, spec.name, spec.bindings, spec.limits)
 
     def _wake(self, iso: WorkerIsolate) -> None:
         """A host op of this isolate settled: pump it in this loop turn."""
@@ -360,7 +411,50 @@ class Shard:
             call.ext_logs_sent = len(r.logs)  # later lines (ctx.waitUntil work) are logged when it finishes
         body, ok = replies.result_body(tag, r, self.place.slot)
         self.errors += not ok
+        if tag.trace is not None and self.tracer is not None:
+            err = r.error if not r.ok else None
+            self.tracer.end(
+                tag.trace,
+                err.code if err is not None else (None if ok else "E_RESPONSE_TOO_LARGE"),
+                err.message if err is not None else "",
+                **{"shardrun.cpu_ms": round(r.cpu_ms, 3), "shardrun.wall_ms": round(r.wall_ms, 3)},
+            )
         self._out.append(body)
+
+    def _chunk(self, call: Call, part: str, value: Any) -> None:
+        """A part of a streamed response body, to the router (it grants more with CONTROL credit)."""
+        tag: CallTag = call.tag
+        if part == "c":
+            n = len(value) // 4 * 3 - value[-2:].count("=")
+            self._out.append(protocol.part_body(tag.rid, "c", n=n, b64=value))
+            return
+        self.streams.pop(tag.rid, None)
+        if part == "e":
+            self._out.append(protocol.part_body(tag.rid, "e"))
+        else:
+            self.errors += 1
+            self._out.append(protocol.part_body(tag.rid, "x", error={"code": value.code, "message": value.message}))
+
+    def _control(self, body: dict[str, Any]) -> None:
+        """The router's credit for a streamed body (its client took that many bytes) or its cancel."""
+        rid = body.get("id")
+        if type(rid) is not int:
+            self.bad_frames += 1
+            return
+        entry = self.streams.get(rid)
+        if entry is None:
+            return  # ended already
+        iso, call = entry
+        credit = body.get("credit")
+        if body.get("cancel") is True:
+            self.streams.pop(rid, None)
+            iso.cancel(call.rid)
+        elif type(credit) is int and 0 < credit <= 1 << 30:
+            iso.credit(call.rid, credit)
+        else:
+            self.bad_frames += 1
+            return
+        self._after(iso, iso.next_wake())
 
     def _log_console(self, tag: CallTag, lines: list[LogLine]) -> None:
         for line in lines:
@@ -378,11 +472,19 @@ class Shard:
         the console lines that came after the response."""
         tag: CallTag = call.tag
         self.runq.finished(tenant)
+        if call.rejections:
+            self._rejected(tenant, call.rejections)
         if tag.console and len(call.logs) > call.ext_logs_sent and call.result is not None:
             self._log_console(tag, call.logs[call.ext_logs_sent :])
 
-    def _send_error(self, rid: int, code: str, message: str, stack: str = "") -> None:
+    def _rejected(self, tenant: str, n: int) -> None:
+        self.rejections += n
+        self.metrics.rejections(tenant, n)
+
+    def _send_error(self, rid: int, code: str, message: str, stack: str = "", span: Any = None) -> None:
         self.errors += 1
+        if span is not None and self.tracer is not None:
+            self.tracer.end(span, code, message)
         self._out.append(replies.error_body(rid, code, message, stack, self.place.slot))
 
     # ---- health ------------------------------------------------------------------
@@ -403,6 +505,7 @@ class Shard:
             "retired": c.retired,
             "served": self.served,
             "errors": self.errors,
+            "rejections": self.rejections,
             "bad_frames": self.bad_frames,
             "spares": len(self.spares),
         }
@@ -416,6 +519,7 @@ class Shard:
         if self.draining is None:  # a heartbeat would make the router send it requests again
             self.sock.send_multipart(protocol.encode_heartbeat(**st))
         self.metrics.publish(st["hits"], st["misses"], st["evictions"], st["cached"], self.rss)
+        self.metrics.publish_bindings(self.binding_host.counts)
 
     def _memory_short(self) -> bool:
         return bool(self.ceilings.soft) and self.rss > self.ceilings.soft
@@ -488,9 +592,12 @@ class Shard:
             os._exit(EXIT_STUCK)
 
     def close(self) -> None:
+        if self.tracer is not None:
+            self.tracer.shutdown()
         self.beat.stop()
         self.watchdog.stop()
         self.egress.close()
+        self.binding_host.close()
         self.internal.close()
         self.sock.close(linger=1000)
         self.zctx.term()
