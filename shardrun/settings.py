@@ -147,8 +147,11 @@ class ServeSettings(BaseModel):
     )
     reuse_cap: int = Field(1_000, ge=1, description="requests an isolate serves before it is replaced")
     spare_isolates: int = Field(4, ge=0, description="prepared isolates a shard keeps ready for cold starts")
-    shard_max_address_mb: int = Field(
-        4096, ge=0, description="RLIMIT_AS of a shard process, the backstop behind the per-isolate heap cap (0: none)"
+    shard_max_address_mb: int | None = Field(
+        None,
+        ge=0,
+        description="RLIMIT_AS of a shard process, the backstop behind the per-isolate heap cap "
+        "(default: the machine's memory shared by the shards, at least 4096; 0: none)",
     )
     shard_max_open_files: int = Field(1024, ge=64, description="RLIMIT_NOFILE of a shard process")
 

@@ -276,7 +276,11 @@ def test_row28_timing_stance_is_documented() -> None:
 def test_row4_24_shards_run_under_resource_limits(server: Server) -> None:
     pid = server.shard_pids()[0]
     limits = {line[:26].strip(): line[26:].split() for line in Path(f"/proc/{pid}/limits").read_text().splitlines()[1:]}
-    assert limits["Max address space"][:2] == [str(4096 << 20)] * 2  # serve.shard_max_address_mb
+    from shardrun.server.cache import address_limit_mb
+    from shardrun.settings import ServeSettings
+
+    cap = address_limit_mb(ServeSettings(shards=1)) << 20  # serve.shard_max_address_mb's default: the memory / shards
+    assert cap >= 4096 << 20 and limits["Max address space"][:2] == [str(cap)] * 2
     assert limits["Max open files"][:2] == ["1024", "1024"]  # serve.shard_max_open_files
     assert "NoNewPrivs:\t1" in Path(f"/proc/{pid}/status").read_text()
 

@@ -154,10 +154,11 @@ class RssCeilings:
     @classmethod
     def of(cls, serve: ServeSettings) -> RssCeilings:
         """The settings' ceilings, defaults filled in (see ServeSettings.shard_rss_*_mb)."""
+        address = address_limit_mb(serve)
         if serve.shard_rss_hard_mb is not None:
             hard = serve.shard_rss_hard_mb << 20
-        elif serve.shard_max_address_mb:
-            hard = (serve.shard_max_address_mb << 20) * 3 // 4
+        elif address:
+            hard = min((address << 20) * 3 // 4, machine_memory() * 4 // 5 // max(1, serve.shards))
         else:
             hard = machine_memory() * 4 // 5 // max(1, serve.shards)
         soft = serve.shard_rss_soft_mb << 20 if serve.shard_rss_soft_mb is not None else hard * 3 // 4
@@ -173,6 +174,13 @@ class RssCeilings:
 
 
 ISOLATE_RSS = 400 << 10  # a warm fetch worker's resident memory, measured (bench.density_bench)
+
+
+def address_limit_mb(serve: ServeSettings) -> int:
+    """A shard's RLIMIT_AS in MB (0: none): the setting, else the machine's memory shared by the shards."""
+    if serve.shard_max_address_mb is not None:
+        return serve.shard_max_address_mb
+    return max(4096, machine_memory() // max(1, serve.shards) >> 20)
 
 
 def machine_memory() -> int:

@@ -102,6 +102,14 @@ def harden(max_address_mb: int, max_open_files: int) -> None:
         pass
 
 
+def trim_heap() -> None:
+    """Return the free memory at the top of malloc's heaps to the system (glibc's malloc_trim)."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        pass
+
+
 def set_title(title: str) -> None:
     """Process title, as ps shows it (`shardrun: shard 3`)."""
     try:

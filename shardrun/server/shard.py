@@ -45,7 +45,7 @@ from shardrun.runtime.calls import Call
 from shardrun.runtime.hostops import host_ops
 from shardrun.runtime.isolate import Prepared, WorkerIsolate, prepare
 from shardrun.server import replies
-from shardrun.server.cache import IsolateCache, Key, RssCeilings
+from shardrun.server.cache import IsolateCache, Key, RssCeilings, address_limit_mb
 from shardrun.server.procs import (
     EXIT_OK,
     EXIT_PARENT_GONE,
@@ -423,7 +423,7 @@ class Shard(ShardOutput, ShardHealth):
 def run_shard(settings: Settings, place: ShardPlace) -> int:
     """Body of a shard process (after fork)."""
     logs.configure(f"shard {place.slot}")
-    harden(settings.serve.shard_max_address_mb, settings.serve.shard_max_open_files)
+    harden(address_limit_mb(settings.serve), settings.serve.shard_max_open_files)
     shard = Shard(settings, place)
     try:
         return shard.run()

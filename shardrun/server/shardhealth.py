@@ -19,7 +19,7 @@ import zmq
 from shardrun import protocol
 from shardrun.runtime.calls import Call
 from shardrun.server.metrics import rss_bytes
-from shardrun.server.procs import EXIT_STUCK
+from shardrun.server.procs import EXIT_STUCK, trim_heap
 
 if TYPE_CHECKING:
     from shardrun.bindings.host import BindingHost
@@ -121,6 +121,10 @@ class ShardHealth:
                 p.iso.close()
             self.spares.clear()
             gone = self.cache.evict_cold()
+            # Freed isolates stay in malloc's free lists: give them back, so the next RSS sample
+            # sees the live set and the next check does not evict again for memory already free.
+            trim_heap()
+            self.rss = rss_bytes()
             log.info(
                 "shard %d RSS %d MB is over its soft ceiling of %d MB: evicted %d cold isolates",
                 self.place.slot,
