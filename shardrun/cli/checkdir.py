@@ -59,129 +59,108 @@ def check_dir(
     on_stuck: Callable[[Report, Problem], None] | None = None,
 ) -> Report:
     """Check every worker in `root`. `on_stuck(report so far, problem)` must end the process."""
-    reg = Registry(root, defaults, fetch)
-    report = Report(str(root), [], [])
-    for entry in sorted(reg.root.iterdir()):
+    return _Check(Registry(root, defaults, fetch), Report(str(root), [], []), on_stuck).run()
+
+
+@dataclass
+class _Check:
+    reg: Registry
+    report: Report
+    on_stuck: Callable[[Report, Problem], None] | None
+
+    def run(self) -> Report:
+        for entry in sorted(self.reg.root.iterdir()):
+            found = self._entry(entry)
+            if found is not None:
+                name, script_file = found
+                if NAME.fullmatch(name):
+                    self._worker(name, script_file)
+                else:
+                    self._add(
+                        script_file,
+                        None,
+                        "E_BAD_NAME",
+                        f"{name[:80]!r} is not a worker name (1-64 of a-z, 0-9, '_' and '-', starting with a "
+                        "letter or digit): no request can reach it",
+                    )
+        return self.report
+
+    def _entry(self, entry: Path) -> tuple[str, str] | None:
+        """The (name, script file) of an entry that is meant as a worker; problems of the others."""
         if entry.name.startswith("."):
-            continue
+            return None
         if entry.is_dir():
-            has_toml = (entry / "worker.toml").exists()
             if not (entry / "index.js").exists():
-                if has_toml or any(entry.glob("*.js")):
-                    report.problems.append(
-                        Problem(f"{entry.name}/", None, "E_NOT_FOUND", "a worker folder needs an index.js")
-                    )
-                continue
-            name, script_file = entry.name, f"{entry.name}/index.js"
-            if (reg.root / f"{name}.js").exists():
-                report.problems.append(
-                    Problem(
-                        f"{name}/", name, "E_WORKER_CONFIG", f"ignored: {name}.js is the worker {name!r}", "warning"
-                    )
-                )
-                continue
-        elif entry.suffix == ".js":
-            name, script_file = entry.stem, entry.name
-        elif entry.suffix == ".toml":
-            report.problems.append(
-                Problem(entry.name, None, "E_WORKER_CONFIG", "not read: settings go in <name>/worker.toml", "warning")
-            )
-            continue
-        else:
-            continue
-        if not NAME.fullmatch(name):
-            report.problems.append(
-                Problem(
-                    script_file,
-                    None,
-                    "E_BAD_NAME",
-                    f"{name[:80]!r} is not a worker name (1-64 of a-z, 0-9, '_' and '-', starting with a letter "
-                    "or digit): no request can reach it",
-                )
-            )
-            continue
-        _check_worker(reg, name, script_file, report, on_stuck)
-    return report
+                if (entry / "worker.toml").exists() or any(entry.glob("*.js")):
+                    self._add(f"{entry.name}/", None, "E_NOT_FOUND", "a worker folder needs an index.js")
+                return None
+            if (self.reg.root / f"{entry.name}.js").exists():
+                msg = f"ignored: {entry.name}.js is the worker {entry.name!r}"
+                self._add(f"{entry.name}/", entry.name, "E_WORKER_CONFIG", msg, "warning")
+                return None
+            return entry.name, f"{entry.name}/index.js"
+        if entry.suffix == ".js":
+            return entry.stem, entry.name
+        if entry.suffix == ".toml":
+            self._add(entry.name, None, "E_WORKER_CONFIG", "not read: settings go in <name>/worker.toml", "warning")
+        return None
 
+    def _add(self, file: str, worker: str | None, code: str, message: str, level: str = "error") -> None:
+        self.report.problems.append(Problem(file, worker, code, message, level))
 
-def _check_worker(
-    reg: Registry,
-    name: str,
-    script_file: str,
-    report: Report,
-    on_stuck: Callable[[Report, Problem], None] | None,
-) -> None:
-    toml_file = f"{name}/worker.toml"
-    found: list[Problem] = []
-    spec: WorkerSpec | None = None
-    try:
-        spec = reg.get(name)
-    except ShardrunError as exc:
-        if exc.code == "E_NOT_FOUND":
-            exc.message = f"{script_file} is not a regular file inside the directory (a symlink out of it?)"
-        file = toml_file if exc.code == "E_WORKER_CONFIG" else script_file
-        found.append(Problem(file, name, exc.code, exc.message.removeprefix(f"{file}: ")))
-    if spec is not None:
-        found += [
-            Problem(
-                toml_file,
-                name,
-                "E_WORKER_CONFIG",
-                f"{k} asks for more than the operator allows; the operator's value applies",
-                "warning",
-            )
-            for k in spec.clamped
-        ]
-    if all(p.code == "E_WORKER_CONFIG" for p in found):  # the script itself is not checked yet
+    def _worker(self, name: str, script_file: str) -> None:
+        """The worker as the Registry loads it, then its script, even when its worker.toml is bad."""
+        toml_file = f"{name}/worker.toml"
+        before = len(self.report.problems)
+        spec: WorkerSpec | None = None
         try:
-            script = (
-                spec.script
-                if spec is not None
-                else Script.from_bytes((reg.root / script_file).read_bytes(), script_file)
-            )
-            limits = spec.limits if spec is not None else reg.defaults
-            _load(script, limits, spec.env if spec is not None else {}, script_file, name, found, report, on_stuck)
+            spec = self.reg.get(name)
         except ShardrunError as exc:
-            found.append(Problem(script_file, name, exc.code, exc.message))
-    report.problems += found
-    if not any(p.level == "error" for p in found):
-        report.workers.append(name)
+            if exc.code == "E_NOT_FOUND":
+                exc.message = f"{script_file} is not a regular file inside the directory (a symlink out of it?)"
+            file = toml_file if exc.code == "E_WORKER_CONFIG" else script_file
+            self._add(file, name, exc.code, exc.message.removeprefix(f"{file}: "))
+        for k in spec.clamped if spec is not None else ():
+            msg = f"{k} asks for more than the operator allows; the operator's value applies"
+            self._add(toml_file, name, "E_WORKER_CONFIG", msg, "warning")
+        if all(p.code == "E_WORKER_CONFIG" for p in self.report.problems[before:]):  # the script is not checked yet
+            try:
+                if spec is None:
+                    script = Script.from_bytes((self.reg.root / script_file).read_bytes(), script_file)
+                    self._load(script, self.reg.defaults, {}, name, script_file)
+                else:
+                    self._load(spec.script, spec.limits, spec.env, name, script_file)
+            except ShardrunError as exc:
+                self._add(script_file, name, exc.code, exc.message)
+        if not any(p.level == "error" for p in self.report.problems[before:]):
+            self.report.workers.append(name)
 
-
-def _load(
-    script: Script,
-    limits: Limits,
-    env: dict[str, object],
-    script_file: str,
-    name: str,
-    found: list[Problem],
-    report: Report,
-    on_stuck: Callable[[Report, Problem], None] | None,
-) -> None:
-    """Run the script's top level in a fresh isolate; a top level that will not stop ends the check."""
-    stuck = Problem(
-        script_file,
-        name,
-        "E_CPU_LIMIT",
-        f"the top level did not stop {STUCK_GRACE_S:g} s after its {limits.startup_ms:g} ms budget; check stopped here",
-    )
-    timer = None
-    if on_stuck is not None:
-        timer = threading.Timer(limits.startup_ms / 1000 + STUCK_GRACE_S, on_stuck, (report, stuck))
-        timer.daemon = True
-        timer.start()
-    try:
-        worker = WorkerIsolate(script, limits, env)
-    finally:
-        if timer is not None:
-            timer.cancel()
-    try:
-        if not worker.handlers:
-            found.append(
-                Problem(script_file, name, "E_NO_HANDLER", "the default export has no fetch, task or scheduled handler")
+    def _load(self, script: Script, limits: Limits, env: dict[str, object], name: str, script_file: str) -> None:
+        """Run the script's top level in a fresh isolate; a top level that will not stop ends the check."""
+        timer = None
+        if self.on_stuck is not None:
+            stuck = Problem(
+                script_file,
+                name,
+                "E_CPU_LIMIT",
+                f"the top level did not stop {STUCK_GRACE_S:g} s after its {limits.startup_ms:g} ms budget; "
+                "the check stopped here",
             )
-    finally:
-        worker.discard()
+            timer = threading.Timer(limits.startup_ms / 1000 + STUCK_GRACE_S, self.on_stuck, (self.report, stuck))
+            timer.daemon = True
+            timer.start()
+        try:
+            worker = WorkerIsolate(script, limits, env)
+        finally:
+            if timer is not None:
+                timer.cancel()
+        try:
+            if not worker.handlers:
+                self._add(
+                    script_file, name, "E_NO_HANDLER", "the default export has no fetch, task or scheduled handler"
+                )
+        finally:
+            worker.discard()
 
 
 def exit_now(status: int) -> None:
