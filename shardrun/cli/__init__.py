@@ -17,6 +17,8 @@ from collections.abc import Sequence
 
 import typer
 
+from shardrun.cli.common import examples
+
 # command -> the module (shardrun/cli/<module>.py) that defines it
 GROUPS = {
     "run": "run",
@@ -40,7 +42,17 @@ def make_app(argv: Sequence[str] = ()) -> typer.Typer:
     command = next((a for a in argv if not a.startswith("-")), None)
     modules = [GROUPS[command]] if command in GROUPS else list(dict.fromkeys(GROUPS.values()))
     app = typer.Typer(
-        name="shardrun", help=HELP, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
+        name="shardrun",
+        help=HELP,
+        epilog=examples(
+            "shardrun serve --port 8080",
+            """shardrun invoke hello --payload '{"name": "x"}'""",
+            "shardrun status --json",
+            "shardrun COMMAND --help",
+        ),
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
     )
 
     @app.callback()
