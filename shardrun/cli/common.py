@@ -34,8 +34,10 @@ def validation_message(exc: ValidationError, flags: dict[str, str] | None = None
     out = []
     for e in exc.errors():
         where = ".".join(map(str, e["loc"]))
-        got = repr(e["input"])
-        out.append(f"{flags.get(where, where)}: {e['msg']} (got {got if len(got) <= 80 else got[:79] + '…'})")
+        msg, got = e["msg"].removeprefix("Value error, "), repr(e["input"])
+        if got not in msg:
+            msg += f" (got {got if len(got) <= 80 else got[:79] + '…'})"
+        out.append(f"{flags.get(where, where)}: {msg}")
     return "; ".join(out)
 
 
