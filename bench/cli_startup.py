@@ -1,12 +1,14 @@
 """How long `shardrun invoke` and `shardrun status` take, start to exit, against a running server.
 
-    .venv/bin/python -m bench.cli_startup [--runs 20] [PYTHONPATH ...]
+    .venv/bin/python -m bench.cli_startup [--runs 20] [--hyperfine] [PYTHONPATH ...]
 
 Starts one `serve --shards 1` (from this checkout) on free loopback ports, then times each CLI
 command once per PYTHONPATH given (e.g. another checkout, or `CHECKOUT:DIR` with DIR from
 `pip install --target DIR typer==X` to try another typer; default: this checkout), all in one
-run so the figures compare, with hyperfine when it is installed (else a timed loop of the same
-runs). `python -c pass` is the floor.
+run so the figures compare. `python -c pass` is the floor. By default the runs are interleaved
+(each round runs every command once, in a shuffled order) and each child's CPU time is read
+from wait4(), so a machine whose load changes during the run skews no command more than
+another; `--hyperfine` runs hyperfine instead (each command's runs back to back).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
 import socket
 import statistics
@@ -64,20 +67,34 @@ def start_server(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit("the server did not get ready within 30 s")
 
 
-def timed_loop(cmd: list[str], runs: int) -> list[float]:
-    for _ in range(2):  # warm-up
-        subprocess.run(cmd, check=True, capture_output=True)
-    out = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        subprocess.run(cmd, check=True, capture_output=True)
-        out.append(time.perf_counter() - t0)
+def timed(cmd: list[str]) -> tuple[float, float]:
+    """One run: wall seconds, and the child's CPU seconds (user + system)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} exited with {proc.returncode}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def interleaved(cases: list[tuple[str, list[str]]], runs: int) -> dict[str, list[tuple[float, float]]]:
+    out: dict[str, list[tuple[float, float]]] = {name: [] for name, _ in cases}
+    order = list(cases)
+    for r in range(runs + 2):  # two warm-up rounds
+        random.shuffle(order)
+        for name, cmd in order:
+            t = timed(cmd)
+            if r >= 2:
+                out[name].append(t)
     return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--hyperfine", action="store_true", help="time with hyperfine (must be installed)")
     ap.add_argument("paths", nargs="*", default=[str(ROOT)])
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -93,7 +110,9 @@ def main() -> None:
                     (f"{label}: status", [*run, "status", "--endpoint", endpoint]),
                 ]
             rows = []
-            if shutil.which("hyperfine"):
+            if args.hyperfine:
+                if not shutil.which("hyperfine"):
+                    raise SystemExit("hyperfine is not installed (apt-get install hyperfine)")
                 out = Path(tmp) / "hf.json"
                 cmd = ["hyperfine", "-N", "-w", "2", "-r", str(args.runs), "--export-json", str(out)]
                 for name, c in cases:
@@ -103,14 +122,15 @@ def main() -> None:
                     rows.append((r["command"], r["median"], r["min"], r["max"], r["user"] + r["system"]))
                 tool = f"hyperfine -N -w 2 -r {args.runs}"
             else:
-                for name, c in cases:
-                    t = timed_loop(c, args.runs)
-                    rows.append((name, statistics.median(t), min(t), max(t), None))
-                tool = f"a timed loop of {args.runs} runs"
+                for name, ts in interleaved(cases, args.runs).items():
+                    walls = [w for w, _ in ts]
+                    cpu = statistics.median(c for _, c in ts)
+                    rows.append((name, statistics.median(walls), min(walls), max(walls), cpu))
+                tool = f"{args.runs} interleaved rounds"
         finally:
             proc.terminate()
             proc.wait(20)
-    print(f"{tool}, ms (wall: median, min, max; CPU: mean user + system)\n")
+    print(f"{tool}, ms (wall: median, min, max; CPU: user + system, median of the rounds or hyperfine's mean)\n")
     print("| command | wall median | wall min | wall max | CPU |\n|---|---:|---:|---:|---:|")
     for name, med, lo, hi, cpu in rows:
         shown = "" if cpu is None else f"{cpu * 1000:.0f}"
