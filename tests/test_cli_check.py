@@ -9,6 +9,7 @@ import pytest
 
 from shardrun.cli.checkdir import check_dir
 from shardrun.engine.limits import Limits
+from shardrun.workers import Registry
 
 from .conftest import WORKERS, run_cli
 
@@ -47,6 +48,9 @@ def bad_dir(tmp_path):
             "noindex/worker.toml": "tenant = 'x'\n",
             "big/index.js": OK,
             "big/worker.toml": "[limits]\ncpu_ms = 999999\n",
+            "mods/index.js": "import { x } from './lib.js'\nexport default { task() { return x } }\n",
+            "mods/lib.js": "export const x = ;\n",
+            "imports/index.js": "import { x } from './missing.js'\nexport default { task() { return x } }\n",
             "stray.toml": "x = 1\n",
             "README.md": "not a worker\n",
         },
@@ -60,9 +64,10 @@ def problems_of(doc):
 def test_good_directory_passes():
     p = run_cli("check", str(WORKERS))
     assert p.returncode == 0, p.stdout + p.stderr
-    assert p.stdout.decode().strip().endswith("4 workers load, 0 errors, 0 warnings")
+    names = Registry(WORKERS).names()  # the bundled examples, a folder worker with modules among them
+    assert len(names) >= 4 and p.stdout.decode().strip().endswith(f"{len(names)} workers load, 0 errors, 0 warnings")
     doc = orjson.loads(run_cli("check", str(WORKERS), "--json").stdout)
-    assert doc["ok"] is True and doc["workers"] == ["cpu", "echo", "hello", "timer"] and doc["problems"] == []
+    assert doc["ok"] is True and doc["workers"] == names and doc["problems"] == []
 
 
 def test_every_problem_is_listed_with_file_and_code(bad_dir):
@@ -81,9 +86,11 @@ def test_every_problem_is_listed_with_file_and_code(bad_dir):
         ("both/worker.toml", "E_WORKER_CONFIG"),
         ("both/index.js", "E_COMPILE"),  # a bad worker.toml does not hide its script's problem
         ("noindex/", "E_NOT_FOUND"),
+        ("mods/index.js", "E_COMPILE"),  # a module of a folder worker, named in the message
+        ("imports/index.js", "E_IMPORT"),
     }
     assert doc["ok"] is False and doc["workers"] == ["big", "good"]
-    assert doc["errors"] == 11 and doc["warnings"] == 2
+    assert doc["errors"] == 13 and doc["warnings"] == 2
     warnings = {(p["file"], p["code"]) for p in doc["problems"] if p["level"] == "warning"}
     assert warnings == {("big/worker.toml", "E_WORKER_CONFIG"), ("stray.toml", "E_WORKER_CONFIG")}
     by_file = {p["file"]: p["message"] for p in doc["problems"]}
@@ -92,13 +99,14 @@ def test_every_problem_is_listed_with_file_and_code(bad_dir):
     assert "boom at load" in by_file["throws.js"]
     assert "0xff" in by_file["encoding.js"]
     assert "cpu_ms" in by_file["big/worker.toml"]
+    assert "lib.js:1" in by_file["mods/index.js"] and "missing.js" in by_file["imports/index.js"]
 
 
 def test_text_output_has_one_line_per_problem(bad_dir):
     p = run_cli("check", str(bad_dir))
     assert p.returncode == 1
     lines = p.stdout.decode().splitlines()
-    assert len(lines) == 14 and lines[-1].endswith("2 workers load, 11 errors, 2 warnings")
+    assert len(lines) == 16 and lines[-1].endswith("2 workers load, 13 errors, 2 warnings")
     assert "syntax.js: error E_COMPILE: SyntaxError:" in p.stdout.decode()
     assert "{'" not in p.stdout.decode()
 

@@ -56,7 +56,7 @@ def check(
         exit_now(EXIT_PROBLEMS)
 
     logging.getLogger("shardrun.workers").setLevel(logging.ERROR)  # its warnings are in the report
-    report = check_dir(directory, settings.limits.to_limits(), fetch, on_stuck=stuck)
+    report = check_dir(directory, settings.limits.to_limits(), fetch, settings.bindings, on_stuck=stuck)
     emit(report, as_json)
     raise typer.Exit(0 if report.ok else EXIT_PROBLEMS)
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from shardrun.bindings.config import BindingSettings
 from shardrun.egress.policy import FetchPolicy
 from shardrun.engine.limits import Limits
 from shardrun.errors import ShardrunError
@@ -56,10 +57,11 @@ def check_dir(
     root: Path,
     defaults: Limits | None = None,
     fetch: FetchPolicy | None = None,
+    bindings: BindingSettings | None = None,
     on_stuck: Callable[[Report, Problem], None] | None = None,
 ) -> Report:
     """Check every worker in `root`. `on_stuck(report so far, problem)` must end the process."""
-    return _Check(Registry(root, defaults, fetch), Report(str(root), [], []), on_stuck).run()
+    return _Check(Registry(root, defaults, fetch, bindings), Report(str(root), [], []), on_stuck).run()
 
 
 @dataclass
@@ -125,8 +127,8 @@ class _Check:
             self._add(toml_file, name, "E_WORKER_CONFIG", msg, "warning")
         if all(p.code == "E_WORKER_CONFIG" for p in self.report.problems[before:]):  # the script is not checked yet
             try:
-                if spec is None:
-                    script = Script.from_bytes((self.reg.root / script_file).read_bytes(), script_file)
+                if spec is None:  # read as the Registry reads it: DIR/<name>.js, or the folder DIR/<name>
+                    script = Script.from_path(self.reg.root / script_file.partition("/")[0])
                     self._load(script, self.reg.defaults, {}, name, script_file)
                 else:
                     self._load(spec.script, spec.limits, spec.env, name, script_file)
