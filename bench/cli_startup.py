@@ -8,7 +8,9 @@ command once per PYTHONPATH given (e.g. another checkout, or `CHECKOUT:DIR` with
 run so the figures compare. `python -c pass` is the floor. By default the runs are interleaved
 (each round runs every command once, in a shuffled order) and each child's CPU time is read
 from wait4(), so a machine whose load changes during the run skews no command more than
-another; `--hyperfine` runs hyperfine instead (each command's runs back to back).
+another; `--hyperfine` runs hyperfine instead (each command's runs back to back). The commands
+run with Python's bytecode cache on (PYTHONDONTWRITEBYTECODE is dropped: the warm-up runs write
+it), as an installed shardrun has it.
 """
 
 from __future__ import annotations
@@ -100,10 +102,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         proc, endpoint = start_server(Path(tmp))
         try:
-            cases: list[tuple[str, list[str]]] = [("python -c pass", [sys.executable, "-c", "pass"])]
+            floor = ["env", "-u", "PYTHONDONTWRITEBYTECODE", sys.executable, "-c", "pass"]
+            cases: list[tuple[str, list[str]]] = [("python -c pass", floor)]
             for path in args.paths:
                 label = "+".join(Path(p).name for p in path.split(":"))
-                run = ["env", f"PYTHONPATH={path}", sys.executable, "-m", "shardrun"]
+                run = ["env", "-u", "PYTHONDONTWRITEBYTECODE", f"PYTHONPATH={path}", sys.executable, "-m", "shardrun"]
                 cases += [
                     (f"{label}: invoke hello", [*run, "invoke", "hello", "-q", "--endpoint", endpoint]),
                     (f"{label}: status --json", [*run, "status", "--json", "--endpoint", endpoint]),
