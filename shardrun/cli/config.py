@@ -29,7 +29,7 @@ from shardrun.cli.serve import (
     Port,
     Shards,
     Workers,
-    serve_flags,
+    given_flags,
 )
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ def show(
     from shardrun.errors import ShardrunError
     from shardrun.settings import config_path
 
-    flags = serve_flags(
+    flags = given_flags(
         shards=shards,
         mode=mode,
         workers=workers,

@@ -52,7 +52,7 @@ SERVE_FLAGS = {
 }
 
 
-def serve_flags(**given: Any) -> dict[str, Any]:
+def given_flags(**given: Any) -> dict[str, Any]:
     """The serve settings given on the command line, by setting name (None: not given)."""
     names = {"endpoint": "client_endpoint", "host": "http_host", "port": "http_port"}
     return {names.get(k, k): v for k, v in given.items() if v is not None}
@@ -79,7 +79,7 @@ def serve(
     config: Config = None,
 ) -> None:
     """Serve the workers: a supervisor, a router and N shard processes."""
-    flags = serve_flags(
+    flags = given_flags(
         shards=shards,
         mode=mode,
         workers=workers,
