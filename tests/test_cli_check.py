@@ -99,6 +99,7 @@ def test_every_problem_is_listed_with_file_and_code(bad_dir):
     assert "boom at load" in by_file["throws.js"]
     assert "0xff" in by_file["encoding.js"]
     assert "cpu_ms" in by_file["big/worker.toml"]
+    assert "not_a_limit" in by_file["limits/worker.toml"] and "positive" in by_file["limits/worker.toml"]
     assert "lib.js:1" in by_file["mods/index.js"] and "missing.js" in by_file["imports/index.js"]
 
 
