@@ -86,35 +86,31 @@ def cell(v: Any) -> str:
     return str(v)
 
 
-def render(doc: dict[str, Any]) -> None:
-    """The document as a heading line and tables on stdout."""
-    from rich.console import Console
-    from rich.table import Table
+def columns(head: tuple[str, ...], rows: list[list[str]], left: int = 0) -> list[str]:
+    """Aligned plain-text columns (the first `left` ones left-aligned, the rest right-aligned)."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
+    return [
+        "  ".join(c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        for cells in (list(head), *rows)
+    ]
 
-    out = Console() if sys.stdout.isatty() else Console(width=160)
-    up = doc["uptime_s"]
-    out.print(
-        f"shardrun status: mode={cell(doc['mode'])} uptime_s={cell(up)} router_pid={cell(doc['router_pid'])} "
-        f"pending={cell(doc['pending'])} queued={cell(doc['queued'])}",
-        markup=False,
-        highlight=False,
-    )
-    t = Table(title="shards")
-    for col in COLUMNS:
-        t.add_column(col, justify="right")
-    for s in doc["shards"]:
-        t.add_row(*[cell(s.get(col)) for col in COLUMNS])
-    out.print(t)
-    for title, head, rows in (("counts", "counter", doc["counts"]), ("errors", "code", doc["errors"])):
-        if not rows:
-            out.print(f"{title}: none", highlight=False)
-            continue
-        tt = Table(title=title)
-        tt.add_column(head)
-        tt.add_column("count", justify="right")
-        for k, v in rows.items():
-            tt.add_row(k, cell(v))
-        out.print(tt)
+
+def render(doc: dict[str, Any]) -> str:
+    """The document as a key=value heading and plain-text tables (not rich's: importing it would
+    add a third to the command's start-up)."""
+    lines = [
+        f"shardrun status: mode={cell(doc['mode'])} uptime_s={cell(doc['uptime_s'])} "
+        f"router_pid={cell(doc['router_pid'])} pending={cell(doc['pending'])} queued={cell(doc['queued'])}",
+        "",
+        *columns(COLUMNS, [[cell(s.get(col)) for col in COLUMNS] for s in doc["shards"]]),
+    ]
+    for head, rows in ((("counter", "count"), doc["counts"]), (("error", "count"), doc["errors"])):
+        lines.append("")
+        if rows:
+            lines += columns(head, [[k, cell(v)] for k, v in rows.items()], left=1)
+        else:
+            lines.append(f"{head[0]}s: none")
+    return "\n".join(lines) + "\n"
 
 
 @app.command(
@@ -140,4 +136,4 @@ def status(
     if as_json:
         sys.stdout.buffer.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n")
         return
-    render(doc)
+    sys.stdout.write(render(doc))
