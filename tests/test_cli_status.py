@@ -73,3 +73,12 @@ def test_no_server_is_a_clear_error():
     assert p.returncode == 4
     err = orjson.loads(p.stderr)["error"]
     assert err["code"] == "E_INTERNAL" and "is `shardrun serve` running?" in err["message"]
+
+
+def test_the_tables_need_neither_rich_nor_pydantic(server):
+    # what the start-up figure in bench/RESULTS.md rests on, with the tables printed
+    from .test_cli_help import HEAVY, started_modules
+
+    mods = started_modules("status", "--endpoint", server.endpoint)
+    assert "shardrun.cli.status" in mods and "shardrun.client" in mods
+    assert not [m for m in (*HEAVY, "rich") if m in mods]
