@@ -33,6 +33,7 @@ SHARD_KEYS = (
     "waiting",
     "served",
     "errors",
+    "rejections",
     "cached",
     "cache_bytes",
     "hits",
