@@ -15,23 +15,24 @@ reconnects by itself: requests sent afterwards go to the router that takes its p
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import itertools
 import math
+import struct
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import zmq
-import zmq.asyncio
-from zmq.utils.monitor import recv_monitor_message
 
 from shardrun import protocol
 from shardrun.errors import ErrorInfo, error
 from shardrun.runtime.calls import HttpRequest, HttpResponse
+
+if TYPE_CHECKING:
+    import asyncio
 
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:7700"
 DEFAULT_DOMAIN = "workers.localhost"
@@ -191,12 +192,12 @@ class Client:
         """Read the socket monitor: a closed connection loses every request in flight."""
         while True:
             try:
-                ev = recv_monitor_message(self._monitor, zmq.NOBLOCK)
+                event = _monitor_event(self._monitor)
             except zmq.Again:
                 return
-            if ev["event"] == zmq.EVENT_CONNECTED:
+            if event == zmq.EVENT_CONNECTED:
                 self._connected, self._heard = True, time.monotonic()
-            elif ev["event"] == zmq.EVENT_DISCONNECTED:
+            elif event == zmq.EVENT_DISCONNECTED:
                 self._connected = False
                 self._lose(f"the connection to the router at {self.endpoint} closed")
 
@@ -332,10 +333,20 @@ class Client:
         self.close()
 
 
+def _monitor_event(monitor: zmq.Socket) -> int:
+    """The event of the next socket-monitor message, or zmq.Again (its first frame: a 16-bit
+    event and a 32-bit value; pyzmq's recv_monitor_message does the same but imports asyncio)."""
+    frames = monitor.recv_multipart(zmq.NOBLOCK)
+    event: int = struct.unpack("=hi", frames[0][:6])[0]
+    return event
+
+
 class AsyncClient:
     """asyncio client: `await c.task(...)`; any number of requests in flight."""
 
     def __init__(self, endpoint: str = DEFAULT_ENDPOINT, timeout: float = 60.0) -> None:
+        import zmq.asyncio  # here, not at the top: the blocking Client (and the CLI) need no asyncio
+
         self.timeout = timeout
         self._ctx = zmq.asyncio.Context()
         self._sock = _dealer(self._ctx)
@@ -348,6 +359,8 @@ class AsyncClient:
         self, worker: str, kind: str, arg: Any, timeout: float | None = None, tenant: str | None = None, **extra: Any
     ) -> Reply:
         """One request; `extra` fields go into the request (e.g. `wall_ms`, a lower wall limit)."""
+        import asyncio
+
         rid = next(self._ids)
         fut: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
         self._waiting[rid] = (fut, kind)
@@ -388,6 +401,8 @@ class AsyncClient:
                     entry[0].set_result(Reply.from_body(body, entry[1]))
 
     async def close(self) -> None:
+        import asyncio
+
         if self._reader is not None:
             self._reader.cancel()
             try:

@@ -15,8 +15,8 @@ from typing import Any
 import structlog
 
 
-def configure(role: str, level: int = logging.INFO) -> None:
-    """Set up logging for this process (call once, after fork)."""
+def configure(role: str, level: int | str = logging.INFO) -> None:
+    """Set up logging for this process (call once, after fork); level: a number or a name ("info")."""
     tty = sys.stderr.isatty()
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -38,7 +38,7 @@ def configure(role: str, level: int = logging.INFO) -> None:
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(level)
+    root.setLevel(level.upper() if isinstance(level, str) else level)
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(role=role, pid=os.getpid())
 

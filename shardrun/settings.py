@@ -7,7 +7,9 @@ Precedence, highest first: command-line flags, `SHARDRUN_*` environment variable
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,6 +22,28 @@ from shardrun.engine.limits import Limits
 from shardrun.errors import UsageError
 
 DEFAULT_CONFIG = Path("configs/shardrun.toml")
+_HOST_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+
+
+def check_host(host: str) -> str:
+    """A listen address: an IPv4/IPv6 literal or a DNS name (RFC 1123 labels); else ValueError."""
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        pass
+    labels = (host[:-1] if host.endswith(".") else host).split(".")
+    if len(host) > 253 or not all(_HOST_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
+        raise ValueError(f"not an IP address or a host name: {host[:80]!r}")
+    return host
+
+
+def is_loopback(host: str) -> bool:
+    """The listen address is a loopback literal or `localhost` (a name could resolve anywhere)."""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host.rstrip(".").lower() == "localhost"
 
 
 class LimitSettings(BaseModel):
@@ -111,7 +135,12 @@ class ServeSettings(BaseModel):
     respawn_window_s: float = Field(10, gt=0)
     http_enabled: bool = Field(True, description="serve HTTP (the front door) from the router")
     access_log: bool = Field(True, description="one structured log line per HTTP request")
-    http_host: str = Field("127.0.0.1", description="HTTP listen address (loopback by default)")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="lowest level logged")
+    http_host: str = Field(
+        "127.0.0.1",
+        description="HTTP listen address: an IP literal or a host name (loopback by default; any other "
+        "address serves the workers, and the admin endpoints unless admin_port is set, to the network)",
+    )
     http_port: int = Field(8080, ge=0, le=65535, description="HTTP port (0: any free port)")
     admin_port: int | None = Field(
         None, ge=0, le=65535, description="serve health, stats and /metrics only on this port"
@@ -154,6 +183,11 @@ class ServeSettings(BaseModel):
         "(default: the machine's memory shared by the shards, at least 4096; 0: none)",
     )
     shard_max_open_files: int = Field(1024, ge=64, description="RLIMIT_NOFILE of a shard process")
+
+    @field_validator("http_host")
+    @classmethod
+    def _check_host(cls, v: str) -> str:
+        return check_host(v)
 
     def queue_cap(self) -> int:
         return self.max_queued if self.max_queued is not None else self.shards * 10
@@ -300,13 +334,19 @@ class Settings(BaseSettings):
         return tuple(sources)
 
 
-def load_settings(config: str | Path | None = None, **overrides: Any) -> Settings:
-    """Build the settings: flags (overrides) > environment > TOML file > defaults."""
+def config_path(config: str | Path | None = None) -> Path | None:
+    """The settings file in use: `--config`, else SHARDRUN_CONFIG, else configs/shardrun.toml if it exists."""
     env_path = os.environ.get("SHARDRUN_CONFIG")
     path = Path(config) if config else Path(env_path) if env_path else DEFAULT_CONFIG
     if (config or env_path) and not path.is_file():
         raise UsageError(f"config file not found: {path}", code="E_NOT_FOUND")
-    if not path.is_file():
+    return path if path.is_file() else None
+
+
+def load_settings(config: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings: flags (overrides) > environment > TOML file > defaults."""
+    path = config_path(config)
+    if path is None:
         return Settings(**overrides)
     with_file = type("Settings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": path}})
     return with_file(**overrides)

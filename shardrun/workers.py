@@ -235,17 +235,13 @@ class Registry:
     def _load(self, name: str, script: Script, cfg: WorkerConfig, bindings: WorkerBindings) -> WorkerSpec:
         fields = Limits.__dataclass_fields__
         unknown = set(cfg.limits) - set(fields)
-        if unknown:
-            raise ScriptError(
-                f"{name}/worker.toml: unknown limits {sorted(unknown)} (known: {sorted(fields)})",
-                code="E_WORKER_CONFIG",
-            )
-        bad = [k for k, v in cfg.limits.items() if v <= 0 or (fields[k].type == "int" and v != int(v))]
-        if bad:
-            raise ScriptError(
-                f"{name}/worker.toml: limits must be positive (and whole numbers for sizes): {sorted(bad)}",
-                code="E_WORKER_CONFIG",
-            )
+        bad = [
+            k for k, v in cfg.limits.items() if k in fields and (v <= 0 or (fields[k].type == "int" and v != int(v)))
+        ]
+        if unknown or bad:  # both at once: `shardrun check` lists every problem
+            problems = [f"unknown limits {sorted(unknown)} (known: {sorted(fields)})"] if unknown else []
+            problems += [f"limits must be positive (and whole numbers for sizes): {sorted(bad)}"] if bad else []
+            raise ScriptError(f"{name}/worker.toml: {'; '.join(problems)}", code="E_WORKER_CONFIG")
         # A worker's own limits can lower the operator's, never raise them: asking for more gets the operator's.
         asked = {k: int(v) if fields[k].type == "int" else float(v) for k, v in cfg.limits.items()}
         clamped = tuple(sorted(k for k, v in asked.items() if v > getattr(self.defaults, k)))

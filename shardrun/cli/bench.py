@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import statistics
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,12 +9,18 @@ from typing import Annotated, Any
 import orjson
 import typer
 
-from shardrun.cli.common import fail
+from shardrun.cli.common import examples, fail
 
 app = typer.Typer()
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "shardrun bench --repeat 3 --json bench/out.json",
+        "shardrun bench --only warm_cache --no-serve",
+        "shardrun bench --transport zmq --shards 2 --chart bench/chart.png",
+    )
+)
 def bench(
     threads: Annotated[int, typer.Option(help="threads of the main multithread case (the seed's 4 x 20)")] = 4,
     repeat: Annotated[int, typer.Option(help="repetitions of every case (median, min, max)")] = 5,
@@ -30,6 +35,8 @@ def bench(
     chart: Annotated[Path | None, typer.Option(help="draw grouped bars to this PNG (needs shardrun[chart])")] = None,
 ) -> None:
     """The seed's Worker vs shared-pool vs thread-pinned comparison: in process, and through `serve`."""
+    import statistics
+
     from rich.console import Console
     from rich.progress import Progress
     from rich.table import Table
@@ -125,7 +132,13 @@ def bench(
         json_out.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "shardrun loadtest http://127.0.0.1:8080 --workers hello --seconds 5",
+        "shardrun loadtest http://127.0.0.1:8080 --workers 'w*' --tenants 100 --mode open --rate 2000",
+        "shardrun loadtest tcp://127.0.0.1:7700 --kind task --concurrency 32 --json load.json",
+    )
+)
 def loadtest(
     target: Annotated[str, typer.Argument(help="http://127.0.0.1:PORT or a ZeroMQ endpoint (tcp://127.0.0.1:7700)")],
     workers: Annotated[str, typer.Option(help="comma-separated worker names, or PREFIX* with --tenants")] = "hello",

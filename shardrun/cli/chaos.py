@@ -6,10 +6,17 @@ from typing import Annotated
 
 import typer
 
+from shardrun.cli.common import examples
+
 app = typer.Typer()
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        "shardrun chaos",
+        "shardrun chaos --requests 2000 --tenants 100 --faults 50 --kills 2 --seed 7",
+    )
+)
 def chaos(
     requests: Annotated[int, typer.Option(help="requests in all (faults included)")] = 20_000,
     tenants: Annotated[int, typer.Option(help="tenants, each with its own worker and secret")] = 1_000,

@@ -1,20 +1,44 @@
-"""What the CLI's commands share: errors as one JSON line, printing results, parsing a request."""
+"""What the CLI's commands share: errors as one JSON line, printing results, parsing a request.
+
+Every module of the CLI is imported to build the command tree, whatever the command: their
+top levels import only typer and the standard library; the rest is imported by the commands.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import orjson
 import typer
 
 from shardrun.errors import UsageError, exit_code
-from shardrun.runtime.boundary import CR_LF_NUL, TOKEN
-from shardrun.runtime.calls import HttpRequest, HttpResponse, LogLine
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from shardrun.runtime.calls import HttpRequest, LogLine
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def examples(*lines: str) -> str:
+    """A command's help epilog: its example command lines (rich markup in them escaped)."""
+    return "Examples:\n\n" + "\n".join(f"  $ {line}".replace("[", "\\[") for line in lines)
+
+
+def validation_message(exc: ValidationError, flags: dict[str, str] | None = None) -> str:
+    """A pydantic error as 'where: what' (a flag's own spelling when it came from one), one per problem."""
+    flags = flags or {}
+    out = []
+    for e in exc.errors():
+        where = ".".join(map(str, e["loc"]))
+        msg, got = e["msg"].removeprefix("Value error, "), repr(e["input"])
+        if got not in msg:
+            msg += f" (got {got if len(got) <= 80 else got[:79] + '…'})"
+        out.append(f"{flags.get(where, where)}: {msg}")
+    return "; ".join(out)
 
 
 def fail(code: str, message: str, stack: str = "") -> NoReturn:
@@ -27,6 +51,12 @@ def fail(code: str, message: str, stack: str = "") -> NoReturn:
 
 
 def parse_request(spec: str, headers: list[str], body: str | None) -> HttpRequest:
+    """An --request 'METHOD URL' with its --header and --body flags, checked."""
+    from urllib.parse import urlsplit
+
+    from shardrun.runtime.boundary import CR_LF_NUL, TOKEN
+    from shardrun.runtime.calls import HttpRequest
+
     method, _, url = spec.strip().partition(" ")
     method, url = method.upper(), url.strip()
     if not url:
@@ -61,6 +91,8 @@ def print_log(line: LogLine) -> None:
 
 def print_outcome(ok: bool, value: Any, err: Any) -> None:
     """Print a task's JSON or a response (status, headers, blank line, body); exit non-zero on error."""
+    from shardrun.runtime.calls import HttpResponse
+
     if not ok:
         fail(err.code, err.message, err.stack)
     if isinstance(value, HttpResponse):

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
 
-from shardrun.cli.common import fail, parse_request, print_log, print_outcome
+from shardrun.cli.common import examples, fail, parse_request, print_log, print_outcome
 from shardrun.errors import EXIT_LIMIT, ShardrunError, UsageError
-from shardrun.runtime.calls import Call
-from shardrun.runtime.jsonin import parse_payload
-from shardrun.runtime.script import Script
-from shardrun.settings import load_settings
+
+if TYPE_CHECKING:
+    from shardrun.runtime.calls import Call
 
 app = typer.Typer()
 
@@ -29,7 +28,13 @@ def _stuck(call: Call) -> None:
     os._exit(EXIT_LIMIT)
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        """shardrun run configs/workers/hello.js --payload '{"name": "x"}'""",
+        "shardrun run configs/workers/echo.js --request 'POST https://echo.workers.localhost/a' --body hi",
+        "shardrun run worker.js --cpu-ms 50 --memory-mb 16 -e API_KEY=k --allow api.example.com",
+    )
+)
 def run(
     file: Annotated[Path, typer.Argument(help="the worker script (an ES module with a default export)")],
     payload: Annotated[str, typer.Option(help="JSON payload for the task handler")] = "{}",
@@ -55,6 +60,10 @@ def run(
     The task's return value is printed as JSON on stdout; console output goes to stderr.
     Exit codes: 0 ok, 1 script error, 2 bad usage, 3 limit exceeded, 4 internal error.
     """
+    from shardrun.runtime.jsonin import parse_payload
+    from shardrun.runtime.script import Script
+    from shardrun.settings import load_settings
+
     try:
         settings = load_settings(config)
         flags = {

@@ -1,53 +1,132 @@
-"""`shardrun serve` (a node: supervisor, router, shards), and `invoke` and `status` against one."""
+"""`shardrun serve` (a node: supervisor, router, shards) and `invoke` against one.
+
+The serve flags are shared with `shardrun config show`, which reports what a `serve` with the
+same flags would run with. Flags win over `SHARDRUN_*` variables, which win over the file.
+"""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
-import orjson
 import typer
 
-from shardrun.cli.common import fail, parse_request, print_log, print_outcome
-from shardrun.errors import ShardrunError, UsageError
-from shardrun.runtime.calls import LogLine
-from shardrun.runtime.jsonin import parse_payload
-from shardrun.settings import load_settings
+from shardrun.cli.common import examples, fail, parse_request, print_log, print_outcome, validation_message
+
+if TYPE_CHECKING:
+    from shardrun.settings import Settings
 
 app = typer.Typer()
 
+Config = Annotated[
+    Path | None, typer.Option(help="settings file (TOML; default: SHARDRUN_CONFIG, configs/shardrun.toml)")
+]
+Shards = Annotated[int | None, typer.Option(help="shard processes (default: cores)")]
+Mode = Annotated[str | None, typer.Option(help="pinned | shared | oneshot")]
+Workers = Annotated[Path | None, typer.Option(help="workers directory")]
+Endpoint = Annotated[str | None, typer.Option(help="ZeroMQ client endpoint (loopback)")]
+MaxQueued = Annotated[int | None, typer.Option(help="requests waiting for a shard, in all")]
+Host = Annotated[
+    str | None,
+    typer.Option(
+        help="HTTP listen address, an IP or a host name (default 127.0.0.1; other than loopback: reachable from the network)"
+    ),
+]
+Port = Annotated[int | None, typer.Option(help="HTTP port, 0-65535 (default 8080; 0: any free port)")]
+AdminPort = Annotated[int | None, typer.Option(help="serve health, stats and /metrics only on this port")]
+LogLevel = Annotated[str | None, typer.Option(help="debug | info | warning | error (default info)")]
+AccessLog = Annotated[bool | None, typer.Option("--access-log/--no-access-log", help="one log line per HTTP request")]
 
-@app.command()
+# serve setting -> the flag that sets it (for messages and `config show`)
+SERVE_FLAGS = {
+    "shards": "--shards",
+    "mode": "--mode",
+    "workers": "--workers",
+    "client_endpoint": "--endpoint",
+    "max_queued": "--max-queued",
+    "http_host": "--host",
+    "http_port": "--port",
+    "admin_port": "--admin-port",
+    "log_level": "--log-level",
+    "access_log": "--access-log/--no-access-log",
+}
+
+
+def given_flags(**given: Any) -> dict[str, Any]:
+    """The serve settings given on the command line, by setting name (None: not given)."""
+    names = {"endpoint": "client_endpoint", "host": "http_host", "port": "http_port"}
+    return {names.get(k, k): v for k, v in given.items() if v is not None}
+
+
+@app.command(
+    epilog=examples(
+        "shardrun serve --shards 2 --host 127.0.0.1 --port 8080",
+        "shardrun serve --workers ./workers --port 0 --no-access-log --log-level warning",
+        "SHARDRUN_SERVE__HTTP_PORT=9000 shardrun serve --config prod.toml",
+    )
+)
 def serve(
-    shards: Annotated[int | None, typer.Option(help="shard processes (default: cores)")] = None,
-    mode: Annotated[str | None, typer.Option(help="pinned | shared | oneshot")] = None,
-    workers: Annotated[Path | None, typer.Option(help="workers directory")] = None,
-    endpoint: Annotated[str | None, typer.Option(help="ZeroMQ client endpoint (loopback)")] = None,
-    max_queued: Annotated[int | None, typer.Option(help="requests waiting for a shard, in all")] = None,
-    config: Annotated[Path | None, typer.Option(help="settings file (TOML)")] = None,
+    shards: Shards = None,
+    mode: Mode = None,
+    workers: Workers = None,
+    endpoint: Endpoint = None,
+    max_queued: MaxQueued = None,
+    host: Host = None,
+    port: Port = None,
+    admin_port: AdminPort = None,
+    log_level: LogLevel = None,
+    access_log: AccessLog = None,
+    config: Config = None,
 ) -> None:
     """Serve the workers: a supervisor, a router and N shard processes."""
-    flags = {"shards": shards, "mode": mode, "workers": workers, "client_endpoint": endpoint, "max_queued": max_queued}
+    flags = given_flags(
+        shards=shards,
+        mode=mode,
+        workers=workers,
+        endpoint=endpoint,
+        max_queued=max_queued,
+        host=host,
+        port=port,
+        admin_port=admin_port,
+        log_level=log_level,
+        access_log=access_log,
+    )
     run_node(config, flags)
 
 
-def run_node(config: Path | None, serve_flags: dict[str, Any], source_flags: dict[str, Any] | None = None) -> NoReturn:
-    """Build the settings (flags win) and run a supervisor until it stops; exit with its code."""
-    from shardrun.server.supervisor import run_supervisor
-    from shardrun.settings import Settings
+def node_settings(
+    config: Path | None, serve_flags: dict[str, Any], source_flags: dict[str, Any] | None = None
+) -> Settings:
+    """The settings a node runs with: the flags over `load_settings` (environment, file, defaults).
+
+    Raises a ShardrunError, or E_USAGE naming each bad value (by its flag when it came from one).
+    """
+    from pydantic import ValidationError
+
+    from shardrun.errors import UsageError
+    from shardrun.settings import Settings, load_settings
 
     try:
         settings = load_settings(config)
-        update = {k: v for k, v in serve_flags.items() if v is not None}
         merged = settings.model_dump()
-        merged["serve"].update(update)
+        merged["serve"].update({k: v for k, v in serve_flags.items() if v is not None})
         for name, value in (source_flags or {}).items():  # {"capacity": 4, "postgres": {"table": ...}}
             if isinstance(value, dict):
                 merged["sources"][name].update({k: v for k, v in value.items() if v is not None})
             elif value is not None:
                 merged["sources"][name] = value
-        settings = Settings.model_validate(merged)
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        flags = {f"serve.{k}": SERVE_FLAGS.get(k, k) for k in serve_flags}
+        raise UsageError(validation_message(exc, flags)) from None
+
+
+def run_node(config: Path | None, serve_flags: dict[str, Any], source_flags: dict[str, Any] | None = None) -> NoReturn:
+    """Build the settings (flags win) and run a supervisor until it stops; exit with its code."""
+    from shardrun.errors import ShardrunError, UsageError
+
+    try:
+        settings = node_settings(config, serve_flags, source_flags)
         if not settings.serve.workers.is_dir():
             raise UsageError(f"workers directory not found: {settings.serve.workers}", code="E_NOT_FOUND")
         from shardrun.sources.workloops import from_flags
@@ -58,12 +137,21 @@ def run_node(config: Path | None, serve_flags: dict[str, Any], source_flags: dic
         check_data_dir(settings.bindings.data_dir)
     except ShardrunError as exc:
         fail(exc.code, exc.message)
-    except ValueError as exc:  # pydantic validation
+    except ValueError as exc:  # a bad --workloops
         fail("E_USAGE", str(exc))
+    from shardrun.server.supervisor import run_supervisor
+
+    update = {k: v for k, v in serve_flags.items() if v is not None}
     raise typer.Exit(run_supervisor(settings, str(config) if config else None, update))
 
 
-@app.command()
+@app.command(
+    epilog=examples(
+        """shardrun invoke hello --payload '{"name": "x"}'""",
+        "shardrun invoke hello --request 'GET /path' -H 'Accept: text/plain'",
+        "shardrun invoke hello --tenant user-7 --endpoint tcp://127.0.0.1:7700",
+    )
+)
 def invoke(
     worker: Annotated[str, typer.Argument(help="worker name")],
     payload: Annotated[str, typer.Option(help="JSON payload for the task handler")] = "{}",
@@ -73,10 +161,13 @@ def invoke(
     body: Annotated[str | None, typer.Option(help="request body text, or @FILE")] = None,
     endpoint: Annotated[str, typer.Option(help="the router's client endpoint")] = "tcp://127.0.0.1:7700",
     timeout: Annotated[float, typer.Option(help="seconds to wait for the reply")] = 60.0,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="do not print the worker's console output")] = False,
 ) -> None:
     """Send one request to a running server and print the reply."""
     from shardrun.client import DEFAULT_DOMAIN, Client
+    from shardrun.errors import ShardrunError
+    from shardrun.runtime.calls import LogLine
+    from shardrun.runtime.jsonin import parse_payload
 
     try:
         if request is not None:
@@ -100,54 +191,3 @@ def invoke(
         for level, text in reply.logs:
             print_log(LogLine(level, text))
     print_outcome(reply.ok, reply.value, reply.error)
-
-
-@app.command()
-def status(
-    endpoint: Annotated[str, typer.Option(help="the router's client endpoint")] = "tcp://127.0.0.1:7700",
-    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
-) -> None:
-    """Per-shard state of a running server: pid, RSS, CPU, cache, in-flight, restarts."""
-    import psutil
-    from rich.console import Console
-    from rich.table import Table
-
-    from shardrun.client import Client
-
-    with Client(endpoint, 5.0) as c:
-        try:
-            st = c.status()
-        except TimeoutError:
-            fail("E_INTERNAL", f"no reply from {endpoint} (is `shardrun serve` running?)")
-    for s in st["shards"]:
-        try:
-            p = psutil.Process(s["pid"])
-            s["rss_mb"] = round(p.memory_info().rss / 2**20, 1)
-            s["cpu_percent"] = p.cpu_percent(interval=0.1)
-        except (psutil.Error, ValueError):
-            s["rss_mb"] = s["cpu_percent"] = None
-    if as_json:
-        sys.stdout.buffer.write(orjson.dumps(st, option=orjson.OPT_INDENT_2) + b"\n")
-        return
-    t = Table(title=f"shardrun ({st['mode']}) — pending {st['pending']}, queued {st['queued']}")
-    cols = [
-        "slot",
-        "pid",
-        "ready",
-        "rss_mb",
-        "cpu_percent",
-        "cached",
-        "hits",
-        "misses",
-        "evictions",
-        "inflight",
-        "served",
-        "restarts",
-    ]
-    for col in cols:
-        t.add_column(col, justify="right")
-    for s in st["shards"]:
-        t.add_row(*[str(s.get(col, "")) for col in cols])
-    out = Console() if sys.stdout.isatty() else Console(width=160)
-    out.print(t)
-    out.print(f"counts: {st['counts']}  errors: {st['errors']}")

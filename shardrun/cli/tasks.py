@@ -7,13 +7,12 @@ no HTTP and its client API is an ipc socket in its runtime dir, so several run s
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from shardrun.cli.common import fail
+from shardrun.cli.common import examples, fail
 from shardrun.cli.serve import run_node
 
 app = typer.Typer()
@@ -31,9 +30,14 @@ DatabaseUrl = Annotated[str, typer.Option(help="postgres://user@host/db", envvar
 Table = Annotated[str, typer.Option(help="the tasks table", envvar="TASK_TABLE")]
 
 
-@app.command("db-init")
+@app.command(
+    "db-init",
+    epilog=examples("shardrun db-init --database-url postgres://postgres@127.0.0.1/test --table ow_tasks"),
+)
 def db_init(database_url: DatabaseUrl, table: Table = "ow_tasks") -> None:
     """Create the PostgreSQL tasks table (or add shardrun's columns to a task-executor table)."""
+    import asyncio
+
     import asyncpg
 
     from shardrun.errors import ShardrunError
@@ -48,7 +52,13 @@ def db_init(database_url: DatabaseUrl, table: Table = "ow_tasks") -> None:
     typer.echo(f"table {table} is ready (NOTIFY channel {table}_created)")
 
 
-@app.command("db-listen")
+@app.command(
+    "db-listen",
+    epilog=examples(
+        "shardrun db-listen --database-url postgres://postgres@127.0.0.1/test --capacity 8",
+        "shardrun db-listen --database-url postgres://127.0.0.1/db --workloops 'fast_lane:1 manual>*:4' --http",
+    ),
+)
 def db_listen(
     database_url: DatabaseUrl,
     table: Table = "ow_tasks",
@@ -74,7 +84,13 @@ def db_listen(
     )
 
 
-@app.command("listen")
+@app.command(
+    "listen",
+    epilog=examples(
+        "shardrun listen --nats nats://127.0.0.1:4222 --subject tasks --group workers",
+        "shardrun listen --nats nats://127.0.0.1:4222 --jetstream --stream TASKS --max-deliver 5",
+    ),
+)
 def listen(
     nats: Annotated[str, typer.Option(help="nats://host:port", envvar="NATS_URL")],
     subject: Annotated[

@@ -36,7 +36,7 @@ from shardrun.server.procs import (
     touch_heartbeat,
 )
 from shardrun.server.table import Pending, RoutingTable, ShardState
-from shardrun.settings import Settings
+from shardrun.settings import Settings, is_loopback
 
 log = logging.getLogger("shardrun.router")
 
@@ -104,6 +104,8 @@ class Router:
                 max_conns=ADMIN_CONNECTIONS,
             )
             log.info("admin HTTP on http://%s:%d/", s.http_host, self.admin.port)
+        if (self.front or self.admin) and not is_loopback(s.http_host):
+            log.warning("HTTP listens on %s, not a loopback address: other machines may reach it", s.http_host)
 
     def _router_socket(self, endpoint: str) -> zmq.Socket:
         sock = self.zctx.socket(zmq.ROUTER)
@@ -338,7 +340,7 @@ def connection_cap(configured: int | None) -> int:
 
 def run_router(settings: Settings, backend: str, notify_fd: int | None, parent: int) -> int:
     """Body of the router process (after fork)."""
-    logs.configure("router")
+    logs.configure("router", settings.serve.log_level)
     soft, hard = raise_open_files(settings.serve.http_max_open_files)
     log.info("open files limit: %d (hard limit %d)", soft, hard)
     try:

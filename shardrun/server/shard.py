@@ -422,7 +422,7 @@ class Shard(ShardOutput, ShardHealth):
 
 def run_shard(settings: Settings, place: ShardPlace) -> int:
     """Body of a shard process (after fork)."""
-    logs.configure(f"shard {place.slot}")
+    logs.configure(f"shard {place.slot}", settings.serve.log_level)
     harden(address_limit_mb(settings.serve), settings.serve.shard_max_open_files)
     shard = Shard(settings, place)
     try:

@@ -435,7 +435,7 @@ def _shard_main(settings: Settings, slot: int, gen: int, backend: str, hb: Path,
 
 def run_supervisor(settings: Settings, config: str | None = None, flags: dict[str, object] | None = None) -> int:
     """`shardrun serve`."""
-    logs.configure("supervisor")
+    logs.configure("supervisor", settings.serve.log_level)
     from shardrun import tracing
 
     tracing.check(settings)  # traces on without OpenTelemetry installed: a usage error now, not in a child

@@ -44,7 +44,7 @@ def poll_seconds(settings: Settings, name: str) -> float:
 
 
 def run_source(settings: Settings, name: str, endpoint: str, parent: int) -> int:
-    logs.configure("source")
+    logs.configure("source", settings.serve.log_level)
     return asyncio.run(_main(settings, name, endpoint, parent))
 
 
