@@ -228,6 +228,14 @@ class SourceSettings(BaseModel):
         return [name for name, on in (("postgres", self.postgres.database_url), ("nats", self.nats.url)) if on]
 
 
+class AssetSettings(BaseModel):
+    """The operator's limits on workers' static files ([assets] of a worker.toml)."""
+
+    max_file_bytes: int = Field(
+        25 << 20, ge=0, description="largest file served (a larger one: 502 E_RESPONSE_TOO_LARGE); Cloudflare's limit"
+    )
+
+
 class Settings(BaseSettings):
     """Everything shardrun can be told."""
 
@@ -244,6 +252,7 @@ class Settings(BaseSettings):
     egress: EgressSettings = Field(
         default_factory=EgressSettings, description="the operator's egress controls, above every worker's [fetch]"
     )
+    assets: AssetSettings = Field(default_factory=AssetSettings, description="workers' static files")
 
     @classmethod
     def settings_customise_sources(

@@ -20,6 +20,9 @@
         timeout_ms = 5000
         max_retries = 2
         retry_delay_ms = 1000
+        [assets]                        # static files, served before `fetch` (see shardrun.assets)
+        directory = "public"            # a subfolder of the worker's folder
+        binding = "ASSETS"              # optional; run_worker_first, html_handling, not_found_handling
 
 Names are strict (`[a-z0-9][a-z0-9_-]{0,63}`): anything else is E_BAD_NAME, so no
 request can reach a path outside DIR. A file is re-read when its size or mtime changes,
@@ -39,6 +42,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from shardrun.assets.files import AssetConfig, Assets, resolve_directory
 from shardrun.egress.policy import FetchPolicy, merge
 from shardrun.engine.limits import Limits
 from shardrun.errors import ScriptError, UsageError
@@ -93,6 +97,7 @@ class WorkerConfig(BaseModel):
         default_factory=dict, description="over the [fetch] of the settings; its limits can only be lowered"
     )
     task: TaskPolicy = Field(default_factory=TaskPolicy)
+    assets: AssetConfig | None = Field(None, description="static files served under the worker")
 
 
 @dataclass(frozen=True)
@@ -112,6 +117,7 @@ class WorkerSpec:
     clamped: tuple[
         str, ...
     ] = ()  # limits its worker.toml asked to raise (the operator's apply): cpu_ms, fetch.timeout_ms...
+    assets: Assets | None = None
 
     @property
     def version(self) -> str:
@@ -239,6 +245,13 @@ class Registry:
                 ", ".join(f"{k} {a:.15g} -> {kept:.15g}" for k, (a, kept) in sorted(fetch_clamped.items())),
             )
         clamped += tuple(f"fetch.{k}" for k in sorted(fetch_clamped))
+        assets = None
+        if cfg.assets is not None:
+            assert toml_path is not None  # only a folder has a worker.toml
+            try:
+                assets = Assets(resolve_directory(toml_path.parent, cfg.assets), cfg.assets)
+            except ValueError as exc:
+                raise ScriptError(f"{name}/worker.toml: assets.directory: {exc}", code="E_WORKER_CONFIG") from None
         return WorkerSpec(
             name,
             cfg.tenant or name,
@@ -251,6 +264,7 @@ class Registry:
             cfg.task,
             cfg.idempotent,
             clamped,
+            assets,
         )
 
 
