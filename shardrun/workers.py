@@ -23,6 +23,8 @@
         [assets]                        # static files, served before `fetch` (see shardrun.assets)
         directory = "public"            # a subfolder of the worker's folder
         binding = "ASSETS"              # optional; run_worker_first, html_handling, not_found_handling
+        [triggers]                      # cron triggers fire `scheduled` (see shardrun.sources.schedule)
+        crons = ["*/5 * * * *"]
 
 Names are strict (`[a-z0-9][a-z0-9_-]{0,63}`): anything else is E_BAD_NAME, so no
 request can reach a path outside DIR. A file is re-read when its size or mtime changes,
@@ -47,6 +49,7 @@ from shardrun.egress.policy import FetchPolicy, merge
 from shardrun.engine.limits import Limits
 from shardrun.errors import ScriptError, UsageError
 from shardrun.runtime.script import Script
+from shardrun.sources.schedule import TriggerConfig
 
 log = logging.getLogger("shardrun.workers")
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -98,6 +101,7 @@ class WorkerConfig(BaseModel):
     )
     task: TaskPolicy = Field(default_factory=TaskPolicy)
     assets: AssetConfig | None = Field(None, description="static files served under the worker")
+    triggers: TriggerConfig = Field(default_factory=TriggerConfig, description="cron triggers of `scheduled`")
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,7 @@ class WorkerSpec:
         str, ...
     ] = ()  # limits its worker.toml asked to raise (the operator's apply): cpu_ms, fetch.timeout_ms...
     assets: Assets | None = None
+    crons: tuple[str, ...] = ()
 
     @property
     def version(self) -> str:
@@ -265,6 +270,7 @@ class Registry:
             cfg.idempotent,
             clamped,
             assets,
+            cfg.triggers.crons,
         )
 
 
