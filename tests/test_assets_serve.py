@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import time
 
 import pytest
 
@@ -121,3 +122,32 @@ def test_a_worker_without_fetch_gets_404s(srv):
 def test_run_worker_first_sends_every_request_to_fetch(srv):
     r, body = request(srv, "GET", "/w/first/hello.txt")
     assert r.status == 200 and body == b"from the worker: /hello.txt"
+
+
+def test_the_bundled_site_example(tmp_path):
+    """configs/workers/site: files, its fetch for the rest, and its scheduled handler."""
+    from .serve_helpers import ROOT
+
+    site = ROOT / "configs" / "workers" / "site"
+    files = {f"site/{p.relative_to(site)}": p.read_text() for p in site.rglob("*") if p.is_file()}
+    srv = Server(tmp_path, files, shards=1)
+    try:
+        host = {"Host": "site.workers.localhost"}
+        r, body = request(srv, "GET", "/", host)
+        assert r.status == 200 and b"Served from public/" in body
+        r, body = request(srv, "GET", "/about", host)
+        assert r.status == 200 and b"About" in body
+        r, body = request(srv, "GET", "/css/site.css", host)
+        assert r.status == 200 and r.getheader("content-type") == "text/css; charset=utf-8"
+        r, body = request(srv, "GET", "/api/time", host)
+        assert r.status == 200 and b"hello from the site worker" in body
+        r, body = request(srv, "GET", "/worker.toml", host)
+        assert r.status == 404 and b"GREETING" not in body
+        reply = srv.client.call("site", "scheduled", {"cron": "*/5 * * * *", "scheduledTime": 0, "type": "scheduled"})
+        assert reply.ok, reply.error
+        end = time.monotonic() + 5
+        while not any("cron */5 * * * * fired for 1970-01-01" in e.get("text", "") for e in srv.events("console")):
+            assert time.monotonic() < end, srv.logs()
+            time.sleep(0.05)
+    finally:
+        srv.close()

@@ -53,6 +53,10 @@ def test_a_per_second_cron_fires_scheduled_on_a_running_serve(tmp_path: Path):
         assert {t["at"] for t in got} <= set(times)
         console = [e for e in srv.events("console") if e.get("text", "").startswith("tick ")]
         assert {e["tenant"] for e in console} == {"acme"}  # the worker.toml tenant: its shard
+        import urllib.request
+
+        metrics = urllib.request.urlopen(srv.http + "/metrics", timeout=10).read().decode()
+        assert 'shardrun_cron_firings_total{outcome="completed",worker="tick"}' in metrics
         skipped = [e for e in srv.events("cron: worker skipped") if e["worker"] == "broken"]
         assert skipped and skipped[0]["code"] == "E_WORKER_CONFIG" and "triggers.crons.0" in skipped[0]["error"]
     finally:

@@ -30,6 +30,11 @@ ISOLATES = Gauge(
 TASKS = Counter(
     "shardrun_tasks", "queued tasks finished by a task source, by source and outcome", ["source", "outcome"]
 )
+CRON_FIRINGS = Counter(
+    "shardrun_cron_firings",
+    "cron firings by worker and outcome (completed, failed, skipped, lost: another node ran it)",
+    ["worker", "outcome"],
+)
 RSS = Gauge(
     "shardrun_process_rss_bytes", "resident memory of each shardrun process", ["role"], multiprocess_mode="liveall"
 )

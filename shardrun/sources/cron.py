@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 
 from shardrun import logs
 from shardrun.errors import ShardrunError
+from shardrun.server.metrics import CRON_FIRINGS
 from shardrun.server.procs import EXIT_OK, parent_alive
 from shardrun.settings import CronSettings, Settings
 from shardrun.sources.cronclaims import Claims, LocalClaims, PgClaims
@@ -104,6 +105,7 @@ class Scheduler:
             self.due[key] = next_firings(cron, now, 1)[0]
             if p.skipped:
                 self.counts["skipped"] += p.skipped
+                CRON_FIRINGS.labels(worker, "skipped").inc(p.skipped)
                 log.warning("cron: missed firings skipped", worker=worker, cron=cron, skipped=p.skipped)
             if p.firing is None:
                 continue
@@ -122,6 +124,7 @@ class Scheduler:
                 continue
             if not won:
                 self.counts["lost"] += 1
+                CRON_FIRINGS.labels(worker, "lost").inc()
                 continue
             self.counts["claimed"] += 1
             task = asyncio.create_task(self._run(key, p.firing, tenant))
@@ -139,6 +142,7 @@ class Scheduler:
         t0 = time.monotonic()
         ok, code, message = await self.fire(f, tenant)
         self.counts["completed" if ok else "failed"] += 1
+        CRON_FIRINGS.labels(f.worker, "completed" if ok else "failed").inc()
         log.info(
             "cron fired",
             worker=f.worker,
