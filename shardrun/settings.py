@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 from shardrun.egress.policy import DEFAULT_DENY, FetchPolicy, Operator, parse_deny
@@ -97,6 +97,13 @@ class ServeSettings(BaseModel):
         "shard_max_address_mb, else half the machine's memory; 0: never)",
     )
     graceful_timeout_s: float = Field(30, ge=0, description="SIGTERM: how long in-flight work may drain")
+    drain_s: float = Field(
+        0,
+        ge=0,
+        le=3600,
+        description="SIGTERM: first answer health 503 this long while still serving every request, so a "
+        "load balancer's health checks move the traffic away; then stop intake and drain",
+    )
     respawn_burst: int = Field(
         5, ge=1, description="deaths of one shard within respawn_window_s before respawns slow down"
     )
@@ -270,6 +277,24 @@ class AssetSettings(BaseModel):
     )
 
 
+class TelemetrySettings(BaseModel):
+    """[telemetry]: OpenTelemetry traces (the `otel` extra); see shardrun/tracing.py."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool | None = Field(
+        None, description="traces on/off; unset: on when OTEL_EXPORTER_OTLP_ENDPOINT (or ..._TRACES_ENDPOINT) is set"
+    )
+    endpoint: str | None = Field(
+        None, max_length=2048, description="OTLP/HTTP collector URL (unset: the OTEL_EXPORTER_OTLP_* variables)"
+    )
+    service_name: str = Field("shardrun", min_length=1, max_length=256, description="unless OTEL_SERVICE_NAME is set")
+    queue_size: int = Field(4096, ge=1, le=1_000_000, description="spans waiting for export; more are dropped")
+    batch_size: int = Field(512, ge=1, le=100_000, description="spans per export request")
+    export_interval_s: float = Field(1.0, gt=0, le=60, description="how often queued spans are sent")
+    export_timeout_s: float = Field(2.0, gt=0, le=60, description="one export request's timeout")
+
+
 class Settings(BaseSettings):
     """Everything shardrun can be told."""
 
@@ -287,6 +312,7 @@ class Settings(BaseSettings):
         default_factory=EgressSettings, description="the operator's egress controls, above every worker's [fetch]"
     )
     assets: AssetSettings = Field(default_factory=AssetSettings, description="workers' static files")
+    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings, description="OpenTelemetry traces")
 
     @classmethod
     def settings_customise_sources(

@@ -20,7 +20,7 @@ import re
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -158,12 +158,15 @@ class FetchHost:
         wake: Callable[[WorkerIsolate], None],
         internal: InternalRoutes | None = None,
         depth_of: Callable[[Call], int] = lambda call: 0,
+        tracer: Any = None,
     ) -> None:
         self.egress = egress
         self.policy_of = policy_of
         self.wake = wake
         self.internal = internal
         self.depth_of = depth_of
+        self.tracer = tracer  # a tracing.Tracer: a span per subrequest, its traceparent sent on
+        self.spans: dict[Any, Any] = {}
 
     def __call__(self, iso: WorkerIsolate, op: HostOp) -> None:
         call = iso.inflight.get(op.rid)
@@ -207,6 +210,9 @@ class FetchHost:
             return self._fail(iso, op, "E_WALL_TIMEOUT", "fetch(): the request has no time left")
         key = (iso, call, op.opid)
         worker = self.internal.target(req.url) if self.internal is not None else None
+        parent = getattr(call.tag, "trace", None)
+        if parent is not None and self.tracer is not None:
+            req = self._traced(key, parent, req, worker)
         if worker is not None:
             assert self.internal is not None
             if policy.operator.internal_requires_allow and not _allowed(policy, req.url):
@@ -232,8 +238,25 @@ class FetchHost:
         st.active += 1
         self.egress.submit(key, req, policy, timeout)
 
+    def _traced(self, key: Any, parent: Any, req: FetchRequest, worker: str | None) -> FetchRequest:
+        """Start the subrequest's span; the request carries its traceparent (instead of any the worker set)."""
+        from shardrun import tracing
+
+        tr = self.tracer
+        attrs = {"http.request.method": req.method, "url.full": tracing.shown_url(req.url)}
+        if worker is not None:
+            attrs["shardrun.callee"] = worker
+        span = self.spans[key] = tr.child(parent, "fetch", tr.CLIENT, attrs)
+        kept = tuple(h for h in req.headers if h[0].lower() not in ("traceparent", "tracestate"))
+        return replace(req, headers=kept + tuple(tr.carrier(span).items()))
+
     def done(self, key: Any, ok: bool, value: Any) -> None:
         """A fetch ended (from Egress.drain or InternalRoutes.drain): settle it, start a waiting one."""
+        span = self.spans.pop(key, None) if self.spans else None
+        if span is not None:
+            status = value.get("status") if ok and isinstance(value, dict) else None
+            code = None if ok else (value.get("code") if isinstance(value, dict) else "E_FETCH_FAILED")
+            self.tracer.end(span, code, "", **{"http.response.status_code": status if type(status) is int else None})
         iso, call, opid = key
         iso.settle(opid, ok, value)
         self.wake(iso)

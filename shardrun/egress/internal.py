@@ -60,8 +60,9 @@ class InternalRoutes:
             "headers": [list(h) for h in req.headers],
             "body": base64.b64encode(req.body).decode("ascii") if req.body else None,
         }
+        trace = {k: v for k, v in req.headers if k in ("traceparent", "tracestate")}  # set by FetchHost's span
         self.sock.send_multipart(
-            protocol.encode_request(rid, worker, "fetch", arg, depth=depth, wall_ms=max(1.0, timeout_s * 1000))
+            protocol.encode_request(rid, worker, "fetch", arg, depth=depth, wall_ms=max(1.0, timeout_s * 1000), **trace)
         )
 
     def drain(self) -> list[tuple[Any, bool, Any]]:

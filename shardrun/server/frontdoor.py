@@ -3,7 +3,7 @@
     http://<worker>.<domain>/path      Host routing, for the configured worker domains
     http://127.0.0.1:8080/w/<worker>/path   path routing (the worker sees /path)
     POST /_shardrun/tasks/<worker>     a task: JSON payload in, the task's JSON result out
-    GET  /_shardrun/health             200 when every shard is ready, else 503
+    GET  /_shardrun/health             200 when every shard is ready, else 503 (also while draining)
     GET  /_shardrun/stats              the router's counters and per-shard state (JSON)
     GET  /metrics                      Prometheus text (all processes, multiprocess mode)
 
@@ -124,6 +124,7 @@ class FrontDoor:
         self._accept_at = 0.0  # the listener rests until then (out of descriptors)
         self._in_poller = False
         self.now = now
+        self.trace = False  # pass the clients' traceparent/tracestate on (the router sets it when traces are on)
 
     # ---- sockets -------------------------------------------------------------------
     def sync_poller(self, poller: Any, stopping: bool) -> None:
@@ -355,9 +356,14 @@ class FrontDoor:
             return self._call(req, rid, worker, "task", payload)
         if what == "health" and req.method in ("GET", "HEAD"):
             st = self.status()
-            ready = all(s["ready"] for s in st["shards"])
+            draining = bool(st.get("draining"))
+            ready = not draining and all(s["ready"] for s in st["shards"])
             body = orjson.dumps(
-                {"ready": ready, "shards": [{"slot": s["slot"], "ready": s["ready"]} for s in st["shards"]]}
+                {
+                    "ready": ready,
+                    "draining": draining,
+                    "shards": [{"slot": s["slot"], "ready": s["ready"]} for s in st["shards"]],
+                }
             )
             return req.conn.respond(req.seq, 200 if ready else 503, [*JSON, ("x-request-id", rid)], body)
         if what == "stats" and req.method in ("GET", "HEAD"):
@@ -381,7 +387,12 @@ class FrontDoor:
         arg: Any,
         assets_req: tuple[str, list[tuple[str, str]]] | None = None,
     ) -> None:
-        raw = protocol.request_body(0, worker, kind, arg, request_id=rid)
+        extra: dict[str, str] = {}
+        if self.trace:  # the client's W3C trace context (checked where the span starts)
+            for k, v in req.headers:
+                if k in ("traceparent", "tracestate") and k not in extra:
+                    extra[k] = v
+        raw = protocol.request_body(0, worker, kind, arg, request_id=rid, **extra)
         client = HttpClient(
             req.conn, req.seq, kind, rid, req.method, req.path[:200], worker, time.monotonic(), assets_req
         )

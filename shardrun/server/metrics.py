@@ -20,6 +20,9 @@ HTTP_SECONDS = Histogram(
 )
 INFLIGHT = Gauge("shardrun_requests_inflight", "requests accepted and not answered yet", multiprocess_mode="livesum")
 QUEUED = Gauge("shardrun_requests_queued", "requests waiting for a shard", multiprocess_mode="livesum")
+TRACE_SPANS_DROPPED = Counter(
+    "shardrun_trace_spans_dropped", "spans not exported: the queue was full or the collector did not take them"
+)
 RESTARTS = Counter("shardrun_shard_restarts", "shard processes that died and were replaced", ["shard"])
 CACHE_HITS = Counter("shardrun_cache_hits", "warm isolate reused", ["shard"])
 CACHE_MISSES = Counter("shardrun_cache_misses", "no warm isolate: a new one was loaded", ["shard"])

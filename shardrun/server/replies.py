@@ -25,6 +25,7 @@ class CallTag:
     request_id: str | None
     depth: int = 0  # worker-to-worker calls above this one
     reply_cap: int = 1 << 62  # the most its reply body may be (reply_cap() of its worker's limits)
+    trace: Any = None  # its span in this shard (tracing.Tracer), when traces are on
 
 
 def reply_cap(lim: Limits) -> int:

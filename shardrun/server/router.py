@@ -24,7 +24,7 @@ from pathlib import Path
 
 import zmq
 
-from shardrun import logs, protocol
+from shardrun import logs, protocol, tracing
 from shardrun.assets import AssetLimits
 from shardrun.server.frontdoor import FrontDoor, HttpClient
 from shardrun.server.http import HttpLimits
@@ -59,6 +59,8 @@ class Router:
         self.zctx = zmq.Context()
         self.backend = self._router_socket(backend)
         self.frontend = self._router_socket(s.client_endpoint)
+        self.drain_until = 0.0
+        self.tracer = t.tracer = tracing.setup(settings, "router")
         self.front: FrontDoor | None = None
         if s.http_enabled:
             limits = HttpLimits(
@@ -83,6 +85,7 @@ class Router:
                 max_conns=connection_cap(s.http_max_connections),
                 assets=AssetRoutes(t.registry, AssetLimits(settings.assets.max_file_bytes)),
             )
+            self.front.trace = self.tracer is not None
             log.info("HTTP on http://%s:%d/", s.http_host, self.front.port)
         self.admin: FrontDoor | None = None
         if s.admin_port is not None:
@@ -150,6 +153,9 @@ class Router:
                     return EXIT_PARENT_GONE
                 for door in self._doors():
                     door.expire(now)
+                if self.table.draining and not self.table.stopping and now >= self.drain_until:
+                    log.info("drained: stopping intake")
+                    self.table.stopping = True
                 if self.table.stopping:
                     stop_deadline = stop_deadline or now + self.serve.graceful_timeout_s
                     if not self.table.pending or now >= stop_deadline:
@@ -163,7 +169,13 @@ class Router:
         return [d for d in (self.front, self.admin) if d is not None]
 
     def _on_term(self, signum: int, frame: object) -> None:
-        self.table.stopping = True
+        """SIGTERM: with serve.drain_s, health answers 503 for that long while requests are still
+        served (a load balancer moves the traffic away); then, or at once without it, intake stops."""
+        if self.serve.drain_s > 0 and not self.table.draining:
+            self.table.draining = True
+            self.drain_until = time.monotonic() + self.serve.drain_s
+        else:
+            self.table.stopping = True
 
     # ---- clients -------------------------------------------------------------------
     def _read_frontend(self) -> None:
@@ -268,6 +280,8 @@ class Router:
                 self.table.shard_lost(int(parts[1]), int(parts[2]), " ".join(parts[3:]))
 
     def close(self) -> None:
+        if self.tracer is not None:
+            self.tracer.shutdown()
         for door in self._doors():
             door.close()
         self.backend.close(0)

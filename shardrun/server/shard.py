@@ -31,7 +31,7 @@ from typing import Any
 
 import zmq
 
-from shardrun import logs, protocol
+from shardrun import logs, protocol, tracing
 from shardrun.egress.client import Egress
 from shardrun.egress.host import FetchHost
 from shardrun.egress.internal import InternalRoutes
@@ -115,8 +115,15 @@ class Shard:
         self.sock.connect(place.backend)
         self.egress = Egress()
         self.internal = InternalRoutes(self.zctx, self.serve.client_endpoint, self.serve.worker_domains)
+        self.tracer = tracing.setup(settings, "shard")
+        self._arrived: dict[int, float] = {}  # id(request message) -> when it arrived (traces' queue wait)
         self.fetch_host = FetchHost(
-            self.egress, self._fetch_policy, self._wake, self.internal, depth_of=lambda call: call.tag.depth
+            self.egress,
+            self._fetch_policy,
+            self._wake,
+            self.internal,
+            depth_of=lambda call: call.tag.depth,
+            tracer=self.tracer,
         )
         self.watchdog = Watchdog(self._stuck)
         from shardrun.server.metrics import ShardMetrics
@@ -198,6 +205,8 @@ class Shard:
                     self.bad_frames += 1
                     log.warning("dropped a malformed frame: %s", msg)
                 elif msg.type == protocol.REQUEST:
+                    if self.tracer is not None:
+                        self._arrived[id(msg)] = time.monotonic()
                     self.runq.put(self._tenant_of(msg), msg)
                     self.last_request = time.monotonic()
 
@@ -281,11 +290,16 @@ class Shard:
             if isinstance(bad_id, int):
                 self._send_error(bad_id, "E_BAD_REQUEST", str(exc))
             return False
+        span = self._span(msg, kind) if self.tracer is not None else None
         if self.stopping:
-            self._send_error(rid, "E_SHUTTING_DOWN", "the shard is shutting down")
+            self._send_error(rid, "E_SHUTTING_DOWN", "the shard is shutting down", span=span)
             return False
         try:
             iso, spec = self._isolate_for(worker, msg.body.get("tenant"))
+            if span is not None:
+                span.set_attribute("shardrun.cache", "cold" if iso.requests == 0 else "hit")
+                span.set_attribute("shardrun.tenant", iso.tag[0])
+                span.set_attribute("shardrun.worker", spec.name)
             rq = msg.body.get("request_id")
             tag = CallTag(
                 rid,
@@ -295,6 +309,7 @@ class Shard:
                 rq if isinstance(rq, str) else None,
                 protocol.request_depth(msg),
                 replies.reply_cap(spec.limits),
+                span,
             )
             limits = replace(spec.limits, wall_ms=min(wall_ms, spec.limits.wall_ms)) if wall_ms else None
             iso.submit(
@@ -306,10 +321,20 @@ class Shard:
                 tag=tag,
             )
         except ShardrunError as exc:
-            self._send_error(rid, exc.code, exc.message, exc.stack)
+            self._send_error(rid, exc.code, exc.message, exc.stack, span=span)
             return False
         self._after(iso, iso.next_wake())
         return True
+
+    def _span(self, msg: protocol.Message, kind: str) -> Any:
+        """The span of a request in this shard: the child of the router's (its context came in the body)."""
+        assert self.tracer is not None
+        arrived = self._arrived.pop(id(msg), None)
+        attrs: dict[str, Any] = {"shardrun.shard": self.place.slot, "shardrun.kind": kind}
+        if arrived is not None:
+            attrs["shardrun.queue_wait_ms"] = round((time.monotonic() - arrived) * 1000, 3)
+        parent = tracing.clean_context(msg.body.get("traceparent"), msg.body.get("tracestate"))
+        return self.tracer.start("shardrun.run", parent, self.tracer.INTERNAL, attrs)
 
     def _isolate_for(self, worker: str, tenant: str | None) -> tuple[WorkerIsolate, WorkerSpec]:
         """The warm isolate of (tenant, worker, version), or a new one. The router checked tenant."""
@@ -360,6 +385,14 @@ class Shard:
             call.ext_logs_sent = len(r.logs)  # later lines (ctx.waitUntil work) are logged when it finishes
         body, ok = replies.result_body(tag, r, self.place.slot)
         self.errors += not ok
+        if tag.trace is not None and self.tracer is not None:
+            err = r.error if not r.ok else None
+            self.tracer.end(
+                tag.trace,
+                err.code if err is not None else (None if ok else "E_RESPONSE_TOO_LARGE"),
+                err.message if err is not None else "",
+                **{"shardrun.cpu_ms": round(r.cpu_ms, 3), "shardrun.wall_ms": round(r.wall_ms, 3)},
+            )
         self._out.append(body)
 
     def _log_console(self, tag: CallTag, lines: list[LogLine]) -> None:
@@ -381,8 +414,10 @@ class Shard:
         if tag.console and len(call.logs) > call.ext_logs_sent and call.result is not None:
             self._log_console(tag, call.logs[call.ext_logs_sent :])
 
-    def _send_error(self, rid: int, code: str, message: str, stack: str = "") -> None:
+    def _send_error(self, rid: int, code: str, message: str, stack: str = "", span: Any = None) -> None:
         self.errors += 1
+        if span is not None and self.tracer is not None:
+            self.tracer.end(span, code, message)
         self._out.append(replies.error_body(rid, code, message, stack, self.place.slot))
 
     # ---- health ------------------------------------------------------------------
@@ -488,6 +523,8 @@ class Shard:
             os._exit(EXIT_STUCK)
 
     def close(self) -> None:
+        if self.tracer is not None:
+            self.tracer.shutdown()
         self.beat.stop()
         self.watchdog.stop()
         self.egress.close()

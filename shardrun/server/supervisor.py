@@ -183,7 +183,7 @@ class Supervisor:
             return self.handle_int()
         log.info("stopping: draining for up to %gs", self.serve.graceful_timeout_s)
         self.stopping = True
-        self.stop_deadline = time.monotonic() + 2 * self.serve.graceful_timeout_s + 2
+        self.stop_deadline = time.monotonic() + self.serve.drain_s + 2 * self.serve.graceful_timeout_s + 2
         self.stop_children()
 
     def handle_int(self) -> None:
@@ -436,4 +436,7 @@ def _shard_main(settings: Settings, slot: int, gen: int, backend: str, hb: Path,
 def run_supervisor(settings: Settings, config: str | None = None, flags: dict[str, object] | None = None) -> int:
     """`shardrun serve`."""
     logs.configure("supervisor")
+    from shardrun import tracing
+
+    tracing.check(settings)  # traces on without OpenTelemetry installed: a usage error now, not in a child
     return Supervisor(settings, config, flags).run()

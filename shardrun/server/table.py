@@ -42,6 +42,7 @@ class Pending:
     retries: int = 0  # times it may still be sent again if its shard dies under it (idempotent workers)
     wall_s: float = 0.0
     priority: int = 0  # place in a busy shard's queue: higher first, then first come
+    span: Any = None  # its trace span (tracing.Tracer), when traces are on
 
 
 @dataclass
@@ -85,6 +86,8 @@ class RoutingTable:
         self.next_rid = 1
         self.rr = 0
         self.stopping = False
+        self.draining = False  # SIGTERM with serve.drain_s: health says 503 while requests still run
+        self.tracer: Any = None  # a tracing.Tracer when traces are on (set by the router)
         self.started = time.time()
         self.shard_out: dict[int, list[Pending]] = {}
         self.client_out: dict[Any, list[bytes]] = {}
@@ -141,6 +144,8 @@ class RoutingTable:
             wall_s=wall_s,
             priority=priority,
         )
+        if self.tracer is not None:
+            self._trace(p, body, worker, kind, spec.name)
         self.pending[rid] = p
         self.tenant_inflight[tenant] += 1
         self.counts["accepted"] += 1
@@ -158,6 +163,46 @@ class RoutingTable:
         else:
             self._push(shard, p)
             self._drain_queue(shard)
+
+    def _trace(self, p: Pending, body: dict[str, Any], worker: str, kind: str, name: str) -> None:
+        """Start the request's span (the child of the client's traceparent, if well-formed) and
+        send its context to the shard in the request body."""
+        from shardrun import tracing
+
+        tr = self.tracer
+        attrs: dict[str, Any] = {
+            "shardrun.tenant": p.tenant,
+            "shardrun.worker": name,
+            "shardrun.kind": kind,
+            "shardrun.shard": p.slot,
+            "shardrun.route": "http" if hasattr(p.client, "conn") else "zmq",
+        }
+        method, path = getattr(p.client, "method", None), getattr(p.client, "path", None)
+        if method:
+            attrs["http.request.method"] = method
+            attrs["url.path"] = path
+        parent = tracing.clean_context(body.get("traceparent"), body.get("tracestate"))
+        p.span = tr.start("shardrun.request", parent, tr.SERVER, attrs)
+        fields = {k: v for k, v in body.items() if k not in ("traceparent", "tracestate")}
+        p.body = orjson.dumps({**fields, "id": p.rid, **tr.carrier(p.span)})
+
+    def _end_trace(self, p: Pending, body: bytes | None, code: str | None = None, message: str = "") -> None:
+        span, p.span = p.span, None
+        attrs: dict[str, Any] = {}
+        if body is not None:
+            try:
+                reply = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                reply = {}
+            if reply.get("ok") is False:
+                code, message = protocol.reply_error(reply)
+            value = reply.get("value")
+            if isinstance(value, dict) and type(value.get("status")) is int:
+                attrs["http.response.status_code"] = value["status"]
+            cpu = reply.get("cpu_ms")
+            if isinstance(cpu, (int, float)) and not isinstance(cpu, bool):
+                attrs["shardrun.cpu_ms"] = float(cpu)
+        self.tracer.end(span, code, message, **attrs)
 
     def _pick(self, tenant: str) -> int:
         n = len(self.shards)
@@ -248,6 +293,8 @@ class RoutingTable:
         del self.pending[rid]
         self._settled(p)
         self.counts["answered"] += 1
+        if p.span is not None:
+            self._end_trace(p, body)
         self._to_client(p.client, b'{"id":%b,' % orjson.dumps(p.client_id) + body[comma + 1 :])
 
     def _settled(self, p: Pending) -> None:
@@ -288,6 +335,8 @@ class RoutingTable:
             return
         self._settled(p)
         self.counts["failed"] += 1
+        if p.span is not None:
+            self._end_trace(p, None, code, message)
         self._client_error(p.client, p.client_id, code, message)
 
     def on_disconnect(self, body: dict[str, Any]) -> None:
@@ -350,6 +399,7 @@ class RoutingTable:
             "mode": self.serve.mode,
             "uptime_s": round(time.time() - self.started, 3),
             "router_pid": os.getpid(),
+            "draining": self.draining or self.stopping,
             "pending": len(self.pending),
             "queued": self.queued,
             "counts": dict(self.counts),
