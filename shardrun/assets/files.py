@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import stat
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 MAX_PATH_BYTES = 1024  # a decoded request path longer than this is not an asset
 MAX_SEGMENTS = 32
+REFUSED = re.compile(r"[\x00-\x1f\x7f\\]")  # control characters and backslashes, anywhere in a decoded path
 ETAG_CACHE = 4096  # (file identity) -> content hash, per process
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
@@ -92,7 +94,7 @@ def segments(path: str) -> list[str] | None:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if "\\" in text or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in text):
+    if REFUSED.search(text):
         return None
     parts = text[1:].split("/")
     if len(parts) > MAX_SEGMENTS:

@@ -321,11 +321,12 @@ class FrontDoor:
         if not NAME.fullmatch(worker):
             raise ShardrunError(f"invalid worker name {worker[:80]!r}", code="E_BAD_NAME")
         assets_req = None
-        if self.assets is not None and self.assets.assets_of(worker) is not None:
-            res = self.assets.answer(worker, req.method, path, query, req.headers, mount)
+        if self.assets is not None:
+            has, res = self.assets.answer(worker, req.method, path, query, req.headers, mount)
             if res is not None:
                 return self._asset_reply(req, rid, worker, res)
-            assets_req = (path, req.headers)
+            if has:
+                assets_req = (path, req.headers)
         # Only validated parts: the authority as parsed, the path and query re-quoted.
         url = f"http://{req.authority or 'localhost'}{quote(path, safe=URL_SAFE, encoding='latin-1')}"
         if query:

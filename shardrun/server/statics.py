@@ -15,12 +15,15 @@ does not go to a shard at all.
 
 from __future__ import annotations
 
+import time
+
 from shardrun.assets import AssetLimits, Assets, StaticFiles
 from shardrun.errors import ShardrunError
 from shardrun.runtime.calls import HttpResponse
 from shardrun.workers import Registry
 
 MAX_REMEMBERED = 10_000  # script versions known to have no fetch handler
+RECHECK_S = 1.0  # a worker's [assets] is looked up again (its files stat'ed) at most this often
 
 
 class AssetRoutes:
@@ -30,30 +33,41 @@ class AssetRoutes:
         self.registry = registry
         self.files = StaticFiles(limits)
         self.no_fetch: set[str] = set()
+        self._seen: dict[str, tuple[float, tuple[Assets, str] | None]] = {}  # worker -> (until, assets_of)
 
     def assets_of(self, worker: str) -> tuple[Assets, str] | None:
-        """The worker's assets and script version, if it has assets served before its fetch."""
+        """The worker's assets and script version, if it has assets served before its fetch.
+
+        Remembered for RECHECK_S: the routing table reads the worker's files for every request
+        already, and a worker without assets should cost its requests nothing more here."""
+        now = time.monotonic()
+        hit = self._seen.get(worker)
+        if hit is not None and hit[0] > now:
+            return hit[1]
         try:
             spec = self.registry.get(worker)
         except ShardrunError:
             return None  # the routing table reports what is wrong with the worker
         a = spec.assets
-        if a is None or a.config.run_worker_first:
-            return None
-        return a, spec.version
+        found = None if a is None or a.config.run_worker_first else (a, spec.version)
+        if len(self._seen) >= MAX_REMEMBERED:
+            self._seen.clear()
+        self._seen[worker] = (now + RECHECK_S, found)
+        return found
 
     def answer(
         self, worker: str, method: str, path: str, query: str, headers: list[tuple[str, str]], mount: str
-    ) -> HttpResponse | None:
-        """The response if the request is the assets' (a file, a redirect, or a 404 with no fetch to go to)."""
+    ) -> tuple[bool, HttpResponse | None]:
+        """(whether the worker has assets before its fetch, the response if they answer the request:
+        a file, a redirect, or a 404 with no fetch handler to go to)."""
         found = self.assets_of(worker)
         if found is None:
-            return None
+            return False, None
         assets, version = found
         res = self.files.match(assets, method, path, query, headers, mount)
         if res is None and version in self.no_fetch:
-            return self.files.not_found(assets, method, path, headers)
-        return res
+            return True, self.files.not_found(assets, method, path, headers)
+        return True, res
 
     def no_handler(self, worker: str, method: str, path: str, headers: list[tuple[str, str]]) -> HttpResponse | None:
         """The worker answered E_NO_HANDLER for fetch: its assets' 404 instead (and remember it)."""
