@@ -104,3 +104,20 @@ def test_two_nodes_on_postgres_run_each_firing_once(tmp_path: Path, db: Db):
         assert {r["status"] for r in rows} <= {"completed", "running"}
     finally:
         db.exec(f"DROP TABLE IF EXISTS {table}")
+
+
+def test_a_cron_database_that_does_not_exist_is_a_boot_error(tmp_path: Path):
+    from .conftest import run_cli
+    from .queues import DATABASE_URL
+    from .serve_helpers import free_port
+
+    missing = DATABASE_URL.rsplit("/", 1)[0] + "/no_such_database_for_cron"
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        f'[serve]\nshards = 1\nworkers = "configs/workers"\nhttp_port = {free_port()}\n'
+        f'client_endpoint = "ipc://{tmp_path}/c.ipc"\nruntime_dir = "{tmp_path}/run"\n'
+        f'[sources.cron]\ndatabase_url = "{missing}"\n'
+    )
+    p = run_cli("serve", "--config", str(cfg), timeout=60)
+    assert p.returncode == 3, p.stderr[-2000:]  # EXIT_BOOT_ERROR: the server stops instead of looping
+    assert b"cron cannot start" in p.stderr and b"no_such_database_for_cron" in p.stderr

@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable
 from shardrun import logs
 from shardrun.errors import ShardrunError
 from shardrun.server.metrics import CRON_FIRINGS
-from shardrun.server.procs import EXIT_OK, parent_alive
+from shardrun.server.procs import EXIT_BOOT_ERROR, EXIT_OK, parent_alive
 from shardrun.settings import CronSettings, Settings
 from shardrun.sources.cronclaims import Claims, LocalClaims, PgClaims
 from shardrun.sources.schedule import Firing, next_firings, plan
@@ -203,7 +203,11 @@ async def _main(settings: Settings, endpoint: str, parent: int) -> int:
         loop.add_signal_handler(sig, stopping.set)
     next_parent_check = 0.0
     try:
-        await claims.start()
+        try:
+            await claims.start()
+        except ShardrunError as exc:  # a database that cannot be used will not fix itself
+            log.error("cron cannot start", code=exc.code, error=exc.message)
+            return EXIT_BOOT_ERROR
         await sched.scan()
         log.info(
             "cron running",

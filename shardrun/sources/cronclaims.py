@@ -16,6 +16,7 @@ from typing import Protocol
 
 import asyncpg
 
+from shardrun.errors import UsageError
 from shardrun.sources.schedule import UTC, Firing
 
 log = logging.getLogger("shardrun.cron")
@@ -103,6 +104,8 @@ class PgClaims:
                     self.url, min_size=1, max_size=4, timeout=CONNECT_TIMEOUT_S, command_timeout=30
                 )
             except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+                if isinstance(exc, asyncpg.InvalidCatalogNameError | asyncpg.InvalidAuthorizationSpecificationError):
+                    raise UsageError(f"cannot use the cron claims database: {exc}", code="E_USAGE") from None
                 log.warning("cron: cannot connect to postgres (%s); retrying in %.1fs", exc, wait)
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, 5.0)
