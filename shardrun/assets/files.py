@@ -164,6 +164,10 @@ class EtagCache:
         self.size = size
         self._hashes: OrderedDict[tuple[int, int, int, int], str] = OrderedDict()
 
+    def peek(self, f: OpenFile) -> str | None:
+        """The file's ETag if it was hashed before (nothing is read)."""
+        return self._hashes.get(f.identity)
+
     def get(self, f: OpenFile, body: bytes | None = None) -> str:
         """The file's ETag ("..."), hashing `body` (or the file) on a miss."""
         tag = self._hashes.get(f.identity)

@@ -182,11 +182,12 @@ class StaticFiles:
                 f"the asset {name!r} is {f.size} bytes, over the limit of {self.limits.max_file_bytes}",
                 code="E_RESPONSE_TOO_LARGE",
             )
-        body = f.read()
-        etag = self.etags.get(f, body)
+        h = {k: v for k, v in headers}
+        cached = self.etags.peek(f)  # a 304 of a file hashed before reads nothing
+        body = f.read() if cached is None or status != 200 or not _not_modified(h, cached, f.mtime) else b""
+        etag = cached or self.etags.get(f, body)
         modified = email.utils.formatdate(f.mtime, usegmt=True)
         meta = [("etag", etag), ("last-modified", modified), ("cache-control", CACHE_CONTROL)]
-        h = {k: v for k, v in headers}
         if status == 200 and _not_modified(h, etag, f.mtime):
             return HttpResponse(304, "", meta, b"")
         out = [("content-type", content_type(name)), *meta, ("accept-ranges", "bytes")]
