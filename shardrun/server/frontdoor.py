@@ -7,6 +7,7 @@
     GET  /_shardrun/stats              the router's counters and per-shard state (JSON)
     GET  /metrics                      Prometheus text (all processes, multiprocess mode)
 
+A worker with `[assets]` has its files answered here, before its fetch (server/statics.py).
 With `admin_port` set, the admin paths are served only there, and the main port routes
 every path to workers.
 
