@@ -108,6 +108,19 @@ CODES: dict[str, tuple[type[ShardrunError], int, int]] = {
     "E_LOOP_LIMIT": (LimitError, 3, 508),
     # task sources
     "E_LEASE_EXPIRED": (RuntimeFault, 4, 500),
+    # env bindings (thrown in JS with err.code; the request's code when uncaught)
+    "E_BINDING_ARGUMENT": (ScriptError, 1, 500),  # a call's arguments are wrong (or name no binding of the worker)
+    "E_BINDING_LIMIT": (LimitError, 3, 502),  # the request's calls cap of that binding kind
+    "E_BINDING_UNAVAILABLE": (RuntimeFault, 4, 503),  # its store cannot be reached or is not configured
+    "E_BINDING_DENIED": (ScriptError, 1, 500),  # a queue whose consumer is another tenant's
+    "E_KV_TOO_LARGE": (ScriptError, 1, 500),  # key, value or metadata over Cloudflare's limits
+    "E_QUEUE_TOO_LARGE": (ScriptError, 1, 500),
+    "E_SQL": (ScriptError, 1, 500),  # SQL error: the message and the statement
+    "E_SQL_TIMEOUT": (LimitError, 3, 504),  # past [bindings] sql_statement_ms
+    "E_SQL_DENIED": (ScriptError, 1, 500),  # ATTACH, VACUUM INTO, load_extension, file pragmas...
+    "E_DB_FULL": (LimitError, 3, 507),  # past [bindings] sql_max_mb
+    "E_DB_CORRUPT": (RuntimeFault, 4, 500),  # the database file is not a database
+    "E_DATA_DIR": (RuntimeFault, 4, 500),  # the data directory is not writable (at start)
 }
 
 EXIT_OK = 0

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
+from shardrun.bindings.config import BindingSettings
 from shardrun.egress.policy import DEFAULT_DENY, FetchPolicy, Operator, parse_deny
 from shardrun.engine.limits import Limits
 from shardrun.errors import UsageError
@@ -94,7 +95,7 @@ class ServeSettings(BaseModel):
         ge=0,
         description="shard RSS over this: the shard hands its slot to a "
         "replacement, finishes what it runs and exits (default: 75% of "
-        "shard_max_address_mb, else half the machine's memory; 0: never)",
+        "shard_max_address_mb, else 80% of the machine's memory shared by the shards; 0: never)",
     )
     graceful_timeout_s: float = Field(30, ge=0, description="SIGTERM: how long in-flight work may drain")
     drain_s: float = Field(
@@ -135,8 +136,15 @@ class ServeSettings(BaseModel):
     http_max_open_files: int = Field(
         0, ge=0, description="the router's soft RLIMIT_NOFILE (0: raised to the hard limit)"
     )
-    cache_max_isolates: int = Field(5_000, ge=1, description="warm isolates per shard (seed: SNAPSHOT_CACHE_MAX)")
-    cache_max_mb: int = Field(1_024, ge=1, description="engine heap of a shard's warm isolates")
+    cache_max_isolates: int | None = Field(
+        None,
+        ge=1,
+        description="warm isolates per shard (seed: SNAPSHOT_CACHE_MAX; default: as many as the "
+        "shard's soft RSS ceiling holds at ~400 KB each, at least 1,000)",
+    )
+    cache_max_mb: int | None = Field(
+        None, ge=1, description="engine heap of a shard's warm isolates (default: 70% of the soft RSS ceiling)"
+    )
     reuse_cap: int = Field(1_000, ge=1, description="requests an isolate serves before it is replaced")
     spare_isolates: int = Field(4, ge=0, description="prepared isolates a shard keeps ready for cold starts")
     shard_max_address_mb: int = Field(
@@ -313,6 +321,9 @@ class Settings(BaseSettings):
     )
     assets: AssetSettings = Field(default_factory=AssetSettings, description="workers' static files")
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings, description="OpenTelemetry traces")
+    bindings: BindingSettings = Field(
+        default_factory=BindingSettings, description="env bindings: data directory, stores, per-request caps"
+    )
 
     @classmethod
     def settings_customise_sources(

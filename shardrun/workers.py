@@ -20,6 +20,9 @@
         timeout_ms = 5000
         max_retries = 2
         retry_delay_ms = 1000
+        [[kv_namespaces]]               # env bindings, wrangler's names (see shardrun.bindings.config)
+        binding = "KV"
+        id = "cache"
         [assets]                        # static files, served before `fetch` (see shardrun.assets)
         directory = "public"            # a subfolder of the worker's folder
         binding = "ASSETS"              # optional; run_worker_first, html_handling, not_found_handling
@@ -45,6 +48,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shardrun.assets.files import AssetConfig, Assets, resolve_directory
+from shardrun.bindings.config import NO_BINDINGS, BindingSettings, WorkerBindings
+from shardrun.bindings.config import parse as parse_bindings
 from shardrun.egress.policy import FetchPolicy, merge
 from shardrun.engine.limits import Limits
 from shardrun.errors import ScriptError, UsageError
@@ -121,6 +126,7 @@ class WorkerSpec:
     clamped: tuple[
         str, ...
     ] = ()  # limits its worker.toml asked to raise (the operator's apply): cpu_ms, fetch.timeout_ms...
+    bindings: WorkerBindings = NO_BINDINGS  # env bindings ([[kv_namespaces]]...) and their caps
     assets: Assets | None = None
     crons: tuple[str, ...] = ()
 
@@ -143,8 +149,15 @@ def check_name(name: str) -> str:
 class Registry:
     """Workers found in a directory, re-read when their files change."""
 
-    def __init__(self, root: str | Path, defaults: Limits | None = None, fetch: FetchPolicy | None = None) -> None:
+    def __init__(
+        self,
+        root: str | Path,
+        defaults: Limits | None = None,
+        fetch: FetchPolicy | None = None,
+        bindings: BindingSettings | None = None,
+    ) -> None:
         self.root = Path(root).resolve()
+        self.binding_settings = bindings or BindingSettings()
         self.defaults = defaults or Limits()
         self.fetch_defaults = fetch or FetchPolicy()
         self._cache: dict[str, tuple[tuple[Any, ...], WorkerSpec, str, str | None]] = {}
@@ -208,9 +221,13 @@ class Registry:
             script_path.read_bytes(), f"{name}.js" if script_path.name != "index.js" else f"{name}/index.js"
         )
         cfg = WorkerConfig()
+        bindings = NO_BINDINGS
         if toml_path is not None:
             try:
-                cfg = WorkerConfig.model_validate(tomllib.loads(toml_path.read_text("utf-8")))
+                raw = tomllib.loads(toml_path.read_text("utf-8"))
+                names = {str(k) for part in ("env", "secrets") if isinstance(raw.get(part), dict) for k in raw[part]}
+                bindings = parse_bindings(name, raw, self.binding_settings, names)  # takes its sections out of raw
+                cfg = WorkerConfig.model_validate(raw)
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                 raise ScriptError(f"{name}/worker.toml is not valid TOML: {exc}", code="E_WORKER_CONFIG") from None
             except ValidationError as exc:
@@ -269,6 +286,7 @@ class Registry:
             cfg.task,
             cfg.idempotent,
             clamped,
+            bindings,
             assets,
             cfg.triggers.crons,
         )

@@ -73,4 +73,20 @@ def test_keys_separate_tenants_and_versions():
     c.put(("t1", "w", "v1"), a, 1)
     assert c.get(("t2", "w", "v1")) is None
     assert c.get(("t1", "w", "v2")) is None
-    assert c.drop_where(lambda key: key[2] == "v1") == [a] and a.discarded
+    assert c.drop_other_versions("t1", "w", "v2") == [a] and a.discarded
+
+
+def test_dropping_a_workers_old_versions_touches_only_that_tenant_and_worker():
+    c = IsolateCache(max_isolates=3)
+    old, other_tenant, other_worker, new = FakeIsolate(), FakeIsolate(), FakeIsolate(), FakeIsolate()
+    c.put(("t1", "w", "v1"), old, 1)
+    c.put(("t2", "w", "v1"), other_tenant, 1)
+    c.put(("t1", "x", "v1"), other_worker, 1)
+    assert c.drop_other_versions("t1", "w", "v1") == []  # the current version stays
+    c.put(("t1", "w", "v2"), new, 1)
+    assert c.drop_other_versions("t1", "w", "v2") == []  # v1 was evicted by the count limit already
+    assert old.discarded and not other_tenant.discarded and not other_worker.discarded
+    assert ("t1", "w", "v2") in c and len(c) == 3
+    c.put(("t1", "w", "v3"), FakeIsolate(), 1)  # evicts t2's (least recently used)
+    assert c.drop_other_versions("t1", "w", "v3") == [new] and new.discarded
+    assert other_tenant.discarded and c.keys() == [("t1", "x", "v1"), ("t1", "w", "v3")]

@@ -23,6 +23,7 @@ INPUTS = {
     "streams": ["vendor/streams.js", "package-lock.json"],
     "forms": ["src/forms.js"],
     "navigator": ["src/navigator.js"],
+    "bindings": ["src/bindings.js"],
 }
 
 

@@ -11,7 +11,7 @@
 //   take(idle)                 drain the outbox as a JSON array of events, one per line;
 //                              idle=true (no pending jobs) also fails requests that can
 //                              never respond
-// Loading: boot(promise of the bootstrap module, env JSON, limits JSON), then booted() -> JSON
+// Loading: boot(promise of the bootstrap module, env JSON, limits JSON, bindings JSON), then booted() -> JSON
 //   {handlers: [...]} or an error {code, message, ...}.
 // Events: ["r", rid, ok, value]  a response (value is a result, or an error object)
 //         ["f", rid]             the request is finished (waitUntil settled)
@@ -420,8 +420,11 @@
     return '{"handlers":[' + join(handlers, ",") + "]}";
   }
   const fail0 = (message) => ({ __proto__: null, code: "E_NO_DEFAULT_EXPORT", name: "Error", message, stack: "" });
-  function boot(p, envJson, limitsJson) {
+  function boot(p, envJson, limitsJson, bindingsJson) {
     env = parse(envJson);
+    // env bindings ([[kv_namespaces]] and the like): [[name, kind], ...], objects of the bindings chunk
+    const spec = bindingsJson ? parse(bindingsJson) : null;
+    if (spec !== null && spec.length) { load("bindings"); internals.bind(env, spec); }
     limits = parse(limitsJson);
     define(p, "constructor", data(Prom));   // so `await p` never consults a patched Promise.prototype
     booting(p);

@@ -53,6 +53,9 @@ def run_node(config: Path | None, serve_flags: dict[str, Any], source_flags: dic
         from shardrun.sources.workloops import from_flags
 
         from_flags(settings.sources.workloops, settings.sources.capacity)
+        from shardrun.bindings.config import check_data_dir
+
+        check_data_dir(settings.bindings.data_dir)
     except ShardrunError as exc:
         fail(exc.code, exc.message)
     except ValueError as exc:  # pydantic validation

@@ -204,6 +204,18 @@ SCRIPT_CODES = frozenset(
         "E_WALL_TIMEOUT",
         "E_BAD_REQUEST",
         "E_INTERNAL",
+        # env binding calls (shardrun.bindings), when the worker does not catch them
+        "E_BINDING_ARGUMENT",
+        "E_BINDING_LIMIT",
+        "E_BINDING_UNAVAILABLE",
+        "E_BINDING_DENIED",
+        "E_KV_TOO_LARGE",
+        "E_QUEUE_TOO_LARGE",
+        "E_SQL",
+        "E_SQL_TIMEOUT",
+        "E_SQL_DENIED",
+        "E_DB_FULL",
+        "E_DB_CORRUPT",
     }
 )
 

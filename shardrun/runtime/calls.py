@@ -111,6 +111,7 @@ class Call:
     logs_dropped: int = 0  # console lines over the cap
     ext_logs_sent: int = 0  # console lines the host already passed on (with the result)
     ext: Any = None  # the host's own state for this call (e.g. its fetches)
+    bindings: Any = None  # its env binding calls: counts against the caps (shardrun.bindings.host)
 
     @property
     def responded(self) -> bool:

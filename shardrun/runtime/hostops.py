@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CRYPTO_OP = "crypto.subtle"
+BINDING_OP = "binding"
 _tables: weakref.WeakKeyDictionary[WorkerIsolate, KeyTable] = weakref.WeakKeyDictionary()
 
 
@@ -56,12 +57,17 @@ def refuse(iso: WorkerIsolate, op: HostOp) -> None:
     )
 
 
-def host_ops(fetch: HostOps | None = None, wake: Callable[[WorkerIsolate], None] | None = None) -> HostOps:
-    """host_ops for WorkerIsolates: crypto.subtle on the host, everything else to `fetch` (or refused)."""
+def host_ops(
+    fetch: HostOps | None = None, wake: Callable[[WorkerIsolate], None] | None = None, bindings: HostOps | None = None
+) -> HostOps:
+    """host_ops for WorkerIsolates: crypto.subtle on the host, env binding calls to `bindings`
+    (shardrun.bindings.host), everything else to `fetch` (or refused)."""
     other = fetch or refuse
 
     def dispatch(iso: WorkerIsolate, op: HostOp) -> None:
         if op.name != CRYPTO_OP:
+            if op.name == BINDING_OP and bindings is not None:
+                return bindings(iso, op)
             return other(iso, op)
         crypto_op(iso, op)
         if wake is not None:

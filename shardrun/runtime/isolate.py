@@ -113,6 +113,7 @@ class WorkerIsolate(Outbox):
         prepared: Prepared | None = None,
         clock: Callable[[], float] = time.monotonic,
         raw_fetch: bool = False,
+        bindings: list[list[str]] | None = None,
     ) -> None:
         self.script = script
         self.limits = limits or Limits()
@@ -135,10 +136,10 @@ class WorkerIsolate(Outbox):
         self._rejection_lines: dict[int, int] = {}  # rid -> unhandled rejections logged for it
         self.unhandled_rejections = 0  # during requests, over this isolate's life
         self.top_level_rejections = 0  # unhandled while the script's top level ran
-        self._load(env or {}, prepared)
+        self._load(env or {}, prepared, bindings or [])
 
     # ---- loading -------------------------------------------------------------
-    def _load(self, env: dict[str, Any], prepared: Prepared | None) -> None:
+    def _load(self, env: dict[str, Any], prepared: Prepared | None, bindings: list[list[str]]) -> None:
         lim = self.limits
         p = prepared if prepared is not None else prepare(lim)
         self.iso = iso = p.iso
@@ -159,7 +160,10 @@ class WorkerIsolate(Outbox):
                 try:
                     boot_promise = iso.module(BOOTSTRAP, "<bootstrap>")
                     self._boot(
-                        iso.unwrap(boot_promise), orjson.dumps(env).decode(), orjson.dumps(lim.js_view()).decode()
+                        iso.unwrap(boot_promise),
+                        orjson.dumps(env).decode(),
+                        orjson.dumps(lim.js_view()).decode(),
+                        orjson.dumps(bindings).decode(),
                     )
                     iso.run_jobs()
                     state = orjson.loads(self._booted())

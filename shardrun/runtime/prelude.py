@@ -44,6 +44,7 @@ LAZY_CHUNKS: dict[str, tuple[str, ...]] = {
     ),
     "forms": ("FormData",),
     "navigator": ("navigator", "self"),
+    "bindings": (),  # no global: core loads it at boot for a worker with env bindings (shardrun/bindings)
 }
 
 

@@ -52,6 +52,7 @@ class IsolateCache:
     def __post_init__(self) -> None:
         self._entries: OrderedDict[Key, CachedIsolate] = OrderedDict()
         self._sizes: dict[Key, int] = {}
+        self._versions: dict[tuple[str, str], set[str]] = {}  # (tenant, worker) -> cached code versions
         self.bytes = 0
 
     def __len__(self) -> int:
@@ -85,6 +86,7 @@ class IsolateCache:
             self._remove(key, retire=True)
         self._entries[key] = iso
         self._sizes[key] = size
+        self._versions.setdefault((key[0], key[1]), set()).add(key[2])
         self.bytes += size
         return self._shrink()
 
@@ -101,10 +103,12 @@ class IsolateCache:
         if key in self._entries:
             self._remove(key, retire=False)
 
-    def drop_where(self, pred: object) -> list[CachedIsolate]:
-        """Evict every entry whose key matches pred(key) (e.g. an old code version)."""
-        gone = [k for k in self._entries if pred(k)]  # type: ignore[operator]
-        return [self._remove(k, retire=True) for k in gone]
+    def drop_other_versions(self, tenant: str, worker: str, version: str) -> list[CachedIsolate]:
+        """Evict a tenant's isolates of a worker's other code versions (it was edited), without a scan."""
+        versions = self._versions.get((tenant, worker))
+        if not versions or versions == {version}:
+            return []
+        return [self._remove((tenant, worker, v), retire=True) for v in list(versions) if v != version]
 
     def evict_cold(self, fraction: float = 0.25) -> list[CachedIsolate]:
         """Evict the least recently used part of the cache (at least one entry): memory is short."""
@@ -127,6 +131,11 @@ class IsolateCache:
     def _remove(self, key: Key, *, retire: bool) -> CachedIsolate:
         iso = self._entries.pop(key)
         self.bytes -= self._sizes.pop(key)
+        versions = self._versions.get((key[0], key[1]))
+        if versions is not None:
+            versions.discard(key[2])
+            if not versions:
+                del self._versions[(key[0], key[1])]
         if retire:
             iso.retiring = True
             if iso.idle:
@@ -150,6 +159,22 @@ class RssCeilings:
         elif serve.shard_max_address_mb:
             hard = (serve.shard_max_address_mb << 20) * 3 // 4
         else:
-            hard = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+            hard = machine_memory() * 4 // 5 // max(1, serve.shards)
         soft = serve.shard_rss_soft_mb << 20 if serve.shard_rss_soft_mb is not None else hard * 3 // 4
         return cls(soft, hard)
+
+    def cache_limits(self, serve: ServeSettings) -> tuple[int, int]:
+        """(warm isolates, engine heap bytes) a shard's cache may hold: the settings', or what the
+        soft ceiling (else the hard one, else the machine) leaves room for."""
+        room = self.soft or self.hard or machine_memory() * 4 // 5 // max(1, serve.shards)
+        count = serve.cache_max_isolates or max(1000, room // ISOLATE_RSS)
+        heap = serve.cache_max_mb << 20 if serve.cache_max_mb else room * 7 // 10
+        return count, heap
+
+
+ISOLATE_RSS = 400 << 10  # a warm fetch worker's resident memory, measured (bench.density_bench)
+
+
+def machine_memory() -> int:
+    """The machine's physical memory in bytes."""
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import resource
+from collections.abc import Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 
@@ -32,6 +33,11 @@ ISOLATES = Gauge(
 )
 TASKS = Counter(
     "shardrun_tasks", "queued tasks finished by a task source, by source and outcome", ["source", "outcome"]
+)
+BINDING_CALLS = Counter(
+    "shardrun_binding_calls",
+    "env binding calls (KV, D1, queues) by tenant, binding, kind and outcome (ok or the error code)",
+    ["tenant", "binding", "kind", "outcome"],
 )
 CRON_FIRINGS = Counter(
     "shardrun_cron_firings",
@@ -65,6 +71,7 @@ class ShardMetrics:
     def __init__(self, slot: int) -> None:
         self.label = str(slot)
         self.last = (0, 0, 0)
+        self.binding_last: dict[tuple[str, str, str, str], int] = {}
 
     def publish(self, hits: int, misses: int, evictions: int, cached: int, rss: int) -> None:
         h0, m0, e0 = self.last
@@ -74,3 +81,11 @@ class ShardMetrics:
         self.last = (hits, misses, evictions)
         ISOLATES.labels(self.label).set(cached)
         RSS.labels("shard").set(rss)
+
+    def publish_bindings(self, counts: Mapping[tuple[str, str, str, str], int]) -> None:
+        """Binding calls since the last heartbeat, per (tenant, binding, kind, outcome)."""
+        for labels, n in counts.items():
+            before = self.binding_last.get(labels, 0)
+            if n > before:
+                BINDING_CALLS.labels(*labels).inc(n - before)
+                self.binding_last[labels] = n

@@ -32,6 +32,8 @@ from typing import Any
 import zmq
 
 from shardrun import logs, protocol, tracing
+from shardrun.bindings.host import BindingHost, Caller
+from shardrun.bindings.stores import Stores
 from shardrun.egress.client import Egress
 from shardrun.egress.host import FetchHost
 from shardrun.egress.internal import InternalRoutes
@@ -88,9 +90,13 @@ class Shard:
         self.place = place
         self.oneshot = self.serve.mode == "oneshot"
         self.registry = Registry(
-            self.serve.workers, settings.limits.to_limits(), settings.fetch.under(settings.egress.controls(self.serve))
+            self.serve.workers,
+            settings.limits.to_limits(),
+            settings.fetch.under(settings.egress.controls(self.serve)),
+            settings.bindings,
         )
-        self.cache = IsolateCache(self.serve.cache_max_isolates, self.serve.cache_max_mb << 20, self.serve.reuse_cap)
+        self.ceilings = RssCeilings.of(self.serve)
+        self.cache = IsolateCache(*self.ceilings.cache_limits(self.serve), self.serve.reuse_cap)
         self.spares: list[Prepared] = []
         self.wakes: dict[WorkerIsolate, float | None] = {}  # isolates with work in flight
         self.runq = RunQueues(self.serve.tenant_max_running)
@@ -101,7 +107,6 @@ class Shard:
         self.draining: float | None = None  # when the shard started handing its slot over
         self.last_request = 0.0
         self.rss = 0
-        self.ceilings = RssCeilings.of(self.serve)
         self.next_hb = 0.0
         self._flushed = 0.0
         self.slow: set[str] = set()  # tenants whose last first turn was slow
@@ -125,6 +130,9 @@ class Shard:
             depth_of=lambda call: call.tag.depth,
             tracer=self.tracer,
         )
+        pg = settings.sources.postgres
+        self.stores = Stores(settings.bindings, pg.database_url, pg.table, lambda w: self.registry.get(w).tenant)
+        self.binding_host = BindingHost(self.stores, self._caller, self._wake)
         self.watchdog = Watchdog(self._stuck)
         from shardrun.server.metrics import ShardMetrics
 
@@ -141,6 +149,7 @@ class Shard:
         poller.register(self.sock, zmq.POLLIN)
         poller.register(self.internal.sock, zmq.POLLIN)
         poller.register(self.egress.fileno(), zmq.POLLIN)
+        poller.register(self.binding_host.fileno(), zmq.POLLIN)
         self.beat.start()
         deadline_stop = None
         while True:
@@ -183,6 +192,8 @@ class Shard:
                 self.fetch_host.done(key, ok, value)
             for key, ok, value in self.internal.expire():
                 self.fetch_host.done(key, ok, value)
+            if self.binding_host.fileno() in ready:
+                self.binding_host.drain()
             self._pump_due()
             self._run_queued()
             self._flush()
@@ -346,16 +357,17 @@ class Shard:
                 self._maybe_resize(key, iso)
                 return iso, spec  # type: ignore[return-value]
             # A new version of a worker makes its old isolates useless.
-            self.cache.drop_where(lambda k: k[1] == spec.name and k[0] == key[0] and k[2] != spec.version)
+            self.cache.drop_other_versions(key[0], spec.name, spec.version)
         prepared = self.spares.pop() if self.spares else None
         iso = WorkerIsolate(
             spec.script,
             spec.limits,
             spec.env,
-            host_ops=host_ops(self.fetch_host, self._wake),
+            host_ops=host_ops(self.fetch_host, self._wake, self.binding_host),
             watchdog=self.watchdog,
             prepared=prepared,
             raw_fetch=True,
+            bindings=spec.bindings.js_spec(),
         )
         iso.tag = key
         if not self.oneshot:
@@ -364,6 +376,10 @@ class Shard:
 
     def _fetch_policy(self, iso: WorkerIsolate, call: Call) -> FetchPolicy:
         return self.registry.get(call.tag.worker).fetch  # edits of worker.toml apply at once
+
+    def _caller(self, iso: WorkerIsolate, call: Call) -> Caller:
+        spec = self.registry.get(call.tag.worker)  # edits of worker.toml apply at once (a removed binding too)
+        return Caller(call.tag.tenant, spec.name, spec.bindings, spec.limits)
 
     def _wake(self, iso: WorkerIsolate) -> None:
         """A host op of this isolate settled: pump it in this loop turn."""
@@ -451,6 +467,7 @@ class Shard:
         if self.draining is None:  # a heartbeat would make the router send it requests again
             self.sock.send_multipart(protocol.encode_heartbeat(**st))
         self.metrics.publish(st["hits"], st["misses"], st["evictions"], st["cached"], self.rss)
+        self.metrics.publish_bindings(self.binding_host.counts)
 
     def _memory_short(self) -> bool:
         return bool(self.ceilings.soft) and self.rss > self.ceilings.soft
@@ -528,6 +545,7 @@ class Shard:
         self.beat.stop()
         self.watchdog.stop()
         self.egress.close()
+        self.binding_host.close()
         self.internal.close()
         self.sock.close(linger=1000)
         self.zctx.term()

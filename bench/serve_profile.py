@@ -1,0 +1,120 @@
+"""Where a request's CPU goes in `shardrun serve`: CPU per request of the router and of each shard.
+
+    .venv/bin/python -m bench.serve_profile [--scenario hello] [--seconds 8] [--shards 2] [--py-spy]
+
+Serves bench/peers/workers/<scenario>.js (the peers' worker), loads it with
+`wrk -t2 -c64 -dS` over HTTP, and reads each process's CPU time (user + system) before and
+after: CPU µs per request by role. With --py-spy, the router and every shard are sampled
+during the load (`py-spy record --format raw`, 200 Hz) and the functions with the most own
+samples are printed; the raw files go to bench/out/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+from bench.peers_bench import DOMAIN, ROOT, parse_wrk, server
+
+OUT = ROOT / "bench" / "out"
+
+
+def roles(root_pid: int) -> dict[str, psutil.Process]:
+    """The serve's processes by role (supervisor, router, shard N), from their titles."""
+    out = {"supervisor": psutil.Process(root_pid)}
+    for p in out["supervisor"].children(recursive=True):
+        title = " ".join(p.cmdline())
+        if title.startswith("shardrun: router"):
+            out["router"] = p
+        elif title.startswith("shardrun: shard"):
+            out[title.split()[1] + " " + title.split()[2].rstrip(",")] = p
+    return out
+
+
+def cpu(p: psutil.Process) -> float:
+    t = p.cpu_times()
+    return t.user + t.system
+
+
+def top_functions(raw: Path, n: int = 15) -> list[tuple[str, float]]:
+    """The functions with the most own (leaf) samples in a py-spy raw file, as a share of all."""
+    own: collections.Counter[str] = collections.Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack:
+            continue
+        c = int(count)
+        total += c
+        own[stack.split(";")[-1]] += c
+    return [(f, c / total) for f, c in own.most_common(n)] if total else []
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scenario", default="hello", choices=("hello", "cpu", "timer"))
+    ap.add_argument("--seconds", type=float, default=8.0)
+    ap.add_argument("--py-spy", action="store_true", help="also sample the router and the shards")
+    a = ap.parse_args()
+    if not 0 < a.seconds <= 120:
+        raise SystemExit("--seconds must be in (0, 120]")
+    OUT.mkdir(parents=True, exist_ok=True)
+    with (
+        tempfile.TemporaryDirectory(prefix="shardrun-profile-") as d,
+        server("shardrun", a.scenario, Path(d)) as (
+            port,
+            pids,
+        ),
+    ):
+        procs = roles(pids[0])
+        url = f"http://127.0.0.1:{port}/{a.scenario}/path"
+        host = f"Host: {a.scenario}.{DOMAIN}"
+        subprocess.run(["wrk", "-t2", "-c64", "-d1s", "-H", host, url], capture_output=True, timeout=30, check=True)
+        time.sleep(1.0)
+        spies = []
+        if a.py_spy:
+            for role in procs:
+                if role != "supervisor":
+                    out = OUT / f"profile-{a.scenario}-{role.replace(' ', '')}.txt"
+                    cmd = [
+                        str(Path(sys.executable).with_name("py-spy")),
+                        "record",
+                        "--format",
+                        "raw",
+                        "--rate",
+                        "200",
+                        "--nonblocking",
+                    ]
+                    cmd += ["--duration", str(int(a.seconds)), "--pid", str(procs[role].pid), "--output", str(out)]
+                    spies.append((role, out, subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)))
+        before = {r: cpu(p) for r, p in procs.items()}
+        wrk = ["wrk", "-t2", "-c64", f"-d{a.seconds:g}s", "--latency", "-H", host, url]
+        text = subprocess.run(wrk, capture_output=True, text=True, timeout=a.seconds + 30, check=True).stdout
+        after = {r: cpu(p) for r, p in procs.items()}
+        for _, _, sp in spies:
+            sp.wait(a.seconds + 30)
+    r = parse_wrk(text)
+    n = max(1, int(r["requests"]))
+    print(f"{a.scenario}: {r['rps']:,.0f} req/s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, {n} requests")
+    print("| process | CPU s | CPU µs per request |\n|---|---:|---:|")
+    for role in procs:
+        used = after[role] - before[role]
+        print(f"| {role} | {used:.2f} | {used / n * 1e6:.1f} |")
+    for role, out, _ in spies:
+        if out.exists():
+            print(f"\n{role}: own samples (py-spy, {out.relative_to(ROOT)})")
+            for fn, share in top_functions(out):
+                print(f"  {share * 100:5.1f}%  {fn}")
+        else:
+            print(f"\n{role}: py-spy wrote nothing", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
