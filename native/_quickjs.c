@@ -373,8 +373,15 @@ static int refuse_if_stopped(IsolateObject *self)
 /* The Python exception pending now becomes a JS Error thrown in ctx, with a stable
  * `code`: the exception's own `code` when it is an "E_..." string, else E_INTERNAL.
  * The exception itself is kept in Isolate.host_error for the host's logs. GIL held. */
+/* The pending Python exception as a JS Error with a `code` ("E_INTERNAL" unless the exception
+ * has an "E_..." `code`): "<what> '<fname>' failed: <message>" (the message only when `show` or
+ * coded). what == NULL is the module loader: a coded exception's message stands alone (it is
+ * the loader's own account of the import). */
 static JSValue throw_host_error(IsolateObject *self, const char *what, const char *fname, int show)
 {
+    int own_words = what == NULL;
+    if (own_words)
+        what = "module loader for";
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
     PyErr_NormalizeException(&type, &value, &tb);
@@ -397,7 +404,11 @@ static JSValue throw_host_error(IsolateObject *self, const char *what, const cha
             if (c && c[0] == 'E' && c[1] == '_') {
                 code = c;
                 show = 1;   /* a coded error says what the tenant may know */
+            } else {
+                own_words = 0;
             }
+        } else {
+            own_words = 0;
         }
         PyErr_Clear();
         if (show) {
@@ -411,7 +422,9 @@ static JSValue throw_host_error(IsolateObject *self, const char *what, const cha
         PyErr_Clear();
     }
     const char *tname = type ? ((PyTypeObject *)type)->tp_name : "error";
-    if (msg_obj && PyUnicode_Check(msg_obj))
+    if (msg_obj && PyUnicode_Check(msg_obj) && own_words)
+        text = Py_NewRef(msg_obj);
+    else if (msg_obj && PyUnicode_Check(msg_obj))
         text = PyUnicode_FromFormat("%s '%s' failed: %U", what, fname, msg_obj);
     else
         text = PyUnicode_FromFormat("%s '%s' failed (%s)", what, fname, tname);
@@ -815,9 +828,29 @@ static void on_rejection(JSContext *ctx, JSValueConst promise, JSValueConst reas
 
 /* ------------------------------------------------------------------ modules */
 
-static JSValue throw_import(JSContext *ctx, const char *fmt, const char *a, const char *b)
+/* An import the loader refuses: an Error with code "E_IMPORT" (fmt takes up to three strings). */
+static JSValue throw_import(JSContext *ctx, const char *fmt, const char *a, const char *b, const char *c)
 {
-    return JS_ThrowPlainError(ctx, fmt, a, b);
+    JS_ThrowPlainError(ctx, fmt, a, b, c);
+    JSValue err = JS_GetException(ctx);
+    if (JS_IsObject(err))
+        JS_SetPropertyStr(ctx, err, "code", JS_NewString(ctx, "E_IMPORT"));
+    return JS_Throw(ctx, err);
+}
+
+/* "file:...", "https://...", "data:...": a URL scheme before any '/' */
+static int has_scheme(const char *spec)
+{
+    const char *p = spec;
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+        return 0;
+    while (*p && *p != ':' && *p != '/') {
+        char ch = *p++;
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '+' ||
+              ch == '-' || ch == '.'))
+            return 0;
+    }
+    return *p == ':';
 }
 
 static int edge_index(IsolateObject *s, const char *from, const char *to)
@@ -885,7 +918,7 @@ static char *mod_normalize(JSContext *ctx, const char *base, const char *spec, v
     size_t sl = strlen(spec);
     char *out;
     if (spec[0] == '/') {
-        throw_import(ctx, "cannot import '%s' from '%s': absolute import paths are not allowed", spec, base);
+        throw_import(ctx, "cannot import '%s' from '%s': absolute import paths are not allowed", spec, base, NULL);
         return NULL;
     }
     int relative = (sl >= 2 && spec[0] == '.' && spec[1] == '/') || (sl >= 3 && !strncmp(spec, "../", 3));
@@ -893,8 +926,12 @@ static char *mod_normalize(JSContext *ctx, const char *base, const char *spec, v
         for (Py_ssize_t i = 0; i < self->n_bare; i++)
             if (!strcmp(self->bare[i], spec))
                 goto bare_ok;
-        throw_import(ctx, "cannot import '%s' from '%s': bare module specifiers are not allowed "
-                          "(import the worker's own files with './' or '../')", spec, base);
+        if (has_scheme(spec))
+            throw_import(ctx, "cannot import '%s' from '%s': URL specifiers are not allowed "
+                              "(import the worker's own files with './' or '../')", spec, base, NULL);
+        else
+            throw_import(ctx, "cannot import '%s' from '%s': bare module specifiers are not allowed "
+                              "(import the worker's own files with './' or '../')", spec, base, NULL);
         return NULL;
     bare_ok:
         out = js_strdup(ctx, spec);
@@ -921,7 +958,7 @@ static char *mod_normalize(JSContext *ctx, const char *base, const char *spec, v
             if (!strcmp(tok, "..")) {
                 if (n == 0) {
                     free(buf);
-                    throw_import(ctx, "cannot import '%s' from '%s': the path leaves the worker's directory", spec, base);
+                    throw_import(ctx, "cannot import '%s' from '%s': the path leaves the worker's directory", spec, base, NULL);
                     return NULL;
                 }
                 n--;
@@ -929,7 +966,7 @@ static char *mod_normalize(JSContext *ctx, const char *base, const char *spec, v
             }
             if (n == 256) {
                 free(buf);
-                throw_import(ctx, "cannot import '%s' from '%s': the path is too deep", spec, base);
+                throw_import(ctx, "cannot import '%s' from '%s': the path is too deep", spec, base, NULL);
                 return NULL;
             }
             segs[n++] = tok;
@@ -953,7 +990,7 @@ static char *mod_normalize(JSContext *ctx, const char *base, const char *spec, v
         free(buf);
         if (n == 0) {
             js_free(ctx, out);
-            throw_import(ctx, "cannot import '%s' from '%s': not a module file", spec, base);
+            throw_import(ctx, "cannot import '%s' from '%s': not a module file", spec, base, NULL);
             return NULL;
         }
     }
@@ -969,7 +1006,7 @@ check_cycle:
             if (!n && w < sizeof msg)
                 snprintf(msg + w, sizeof msg - w, " -> %s", out);
             js_free(ctx, out);
-            JS_ThrowPlainError(ctx, "import cycle: %s", msg);
+            throw_import(ctx, "import cycle: %s", msg, NULL, NULL);
             return NULL;
         }
         if (add_edge(self, base, out) < 0) {
@@ -1002,18 +1039,18 @@ static JSModuleDef *mod_load(JSContext *ctx, const char *name, void *opaque)
     GIL_TAKE(self);
     PyObject *res = NULL, *loader = self->loader;
     if (!loader) {
-        throw_import(ctx, "cannot import '%s' from '%s': this isolate has no module loader", name, base);
+        throw_import(ctx, "cannot import '%s' from '%s': this isolate has no module loader", name, base, NULL);
         goto done;
     }
     Py_INCREF(loader);
     res = PyObject_CallFunction(loader, "ss", name, base);
     Py_DECREF(loader);
     if (!res) {
-        throw_host_error(self, "module loader for", name, 0);
+        throw_host_error(self, NULL, name, 0);
         goto done;
     }
     if (res == Py_None) {
-        JS_ThrowPlainError(ctx, "cannot import '%s' from '%s': there is no module '%s'", spec, base, name);
+        throw_import(ctx, "cannot import '%s' from '%s': there is no module '%s'", spec, base, name);
     } else if (PyUnicode_Check(res)) {
         Py_ssize_t n;
         const char *src = PyUnicode_AsUTF8AndSize(res, &n);
@@ -1036,7 +1073,7 @@ static JSModuleDef *mod_load(JSContext *ctx, const char *name, void *opaque)
             goto done;
         }
         if (kind != 'M') {
-            throw_import(ctx, "cannot import '%s' from '%s': the loader returned a script's bytecode, not a module's", name, base);
+            throw_import(ctx, "cannot import '%s' from '%s': the loader returned a script's bytecode, not a module's", name, base, NULL);
             goto done;
         }
         JSValue obj;
@@ -1045,7 +1082,7 @@ static JSModuleDef *mod_load(JSContext *ctx, const char *name, void *opaque)
             goto done;
         if (JS_VALUE_GET_TAG(obj) != JS_TAG_MODULE) {
             JS_FreeValue(ctx, obj);
-            throw_import(ctx, "cannot import '%s' from '%s': the bytecode is not a module", name, base);
+            throw_import(ctx, "cannot import '%s' from '%s': the bytecode is not a module", name, base, NULL);
             goto done;
         }
         m = JS_VALUE_GET_PTR(obj);
@@ -1053,7 +1090,7 @@ static JSModuleDef *mod_load(JSContext *ctx, const char *name, void *opaque)
         const char *have = JS_AtomToCString(ctx, a);
         JS_FreeAtom(ctx, a);
         if (!have || strcmp(have, name)) {
-            throw_import(ctx, "cannot import '%s': the loader returned the bytecode of module '%s'", name, have ? have : "?");
+            throw_import(ctx, "cannot import '%s': the loader returned the bytecode of module '%s'", name, have ? have : "?", NULL);
             m = NULL;
         }
         if (have)
@@ -2054,6 +2091,24 @@ static int module_exec(PyObject *m)
     return 0;
 }
 
+static PyObject *mod_check_bytecode(PyObject *m, PyObject *arg)
+{
+    if (!PyBytes_Check(arg))
+        return PyErr_Format(PyExc_TypeError, "check_bytecode() takes bytes, not %.80s", Py_TYPE(arg)->tp_name);
+    const uint8_t *p;
+    size_t n;
+    char kind;
+    if (verify_bytecode(arg, &p, &n, &kind) < 0)
+        return NULL;
+    return PyUnicode_FromString(kind == 'M' ? "module" : "script");
+}
+
+static PyMethodDef module_methods[] = {
+    {"check_bytecode", (PyCFunction)mod_check_bytecode, METH_O,
+     "check_bytecode(data): 'script' or 'module' if load() would accept its header; else BytecodeError."},
+    {NULL}
+};
+
 static PyModuleDef_Slot module_slots[] = {
     {Py_mod_exec, module_exec},
     {0, NULL}
@@ -2064,6 +2119,7 @@ static struct PyModuleDef module_def = {
     .m_name = "shardrun.engine._quickjs",
     .m_doc = "shardrun's engine extension over quickjs-ng (see native/README section in the top README).",
     .m_size = 0,
+    .m_methods = module_methods,
     .m_slots = module_slots,
 };
 

@@ -76,6 +76,7 @@ CODES: dict[str, tuple[type[ShardrunError], int, int]] = {
     "E_COMPILE": (ScriptError, 1, 500),
     "E_WORKER_CONFIG": (ScriptError, 1, 500),
     "E_SCRIPT_ENCODING": (ScriptError, 1, 500),
+    "E_IMPORT": (ScriptError, 1, 500),
     "E_NO_DEFAULT_EXPORT": (ScriptError, 1, 500),
     "E_NO_HANDLER": (ScriptError, 1, 500),
     "E_SCRIPT": (ScriptError, 1, 500),

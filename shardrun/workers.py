@@ -1,7 +1,8 @@
 """The workers registry: a directory of worker scripts and their optional worker.toml.
 
     DIR/<name>.js                       a worker whose tenant is its name
-    DIR/<name>/index.js                 a worker with a folder ...
+    DIR/<name>/index.js                 a worker with a folder: its entry module ...
+    DIR/<name>/lib.js, sub/x.mjs ...    ... the modules it may import ("./lib.js"; see runtime/script.py) ...
     DIR/<name>/worker.toml              ... and its settings:
 
         tenant = "user-42"              # the user_id that picks the shard
@@ -30,8 +31,10 @@
         crons = ["*/5 * * * *"]
 
 Names are strict (`[a-z0-9][a-z0-9_-]{0,63}`): anything else is E_BAD_NAME, so no
-request can reach a path outside DIR. A file is re-read when its size or mtime changes,
-so an edit takes effect on the next request under a new code version.
+request can reach a path outside DIR. A worker is read again when one of the files and
+folders it was read from changes (size, mtime or inode: an edit of any of its modules, a
+file added to its folder), so an edit takes effect on the next request under a new code
+version.
 """
 
 from __future__ import annotations
@@ -53,12 +56,12 @@ from shardrun.bindings.config import parse as parse_bindings
 from shardrun.egress.policy import FetchPolicy, merge
 from shardrun.engine.limits import Limits
 from shardrun.errors import ScriptError, UsageError
-from shardrun.runtime.script import Script
+from shardrun.runtime.script import Script, Stamp, stamp_of
 from shardrun.sources.schedule import TriggerConfig
 
 log = logging.getLogger("shardrun.workers")
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
-log = logging.getLogger("shardrun.workers")
+MAX_TOML_BYTES = 1 << 20
 
 
 class TaskPolicy(BaseModel):
@@ -160,7 +163,7 @@ class Registry:
         self.binding_settings = bindings or BindingSettings()
         self.defaults = defaults or Limits()
         self.fetch_defaults = fetch or FetchPolicy()
-        self._cache: dict[str, tuple[tuple[Any, ...], WorkerSpec, str, str | None]] = {}
+        self._cache: dict[str, tuple[WorkerSpec, tuple[tuple[str, Stamp], ...]]] = {}
 
     def names(self) -> list[str]:
         """Every worker name in the directory."""
@@ -176,29 +179,39 @@ class Registry:
         """The current spec of a worker; E_BAD_NAME, E_NOT_FOUND or a ScriptError if it is broken."""
         hit = self._cache.get(name)
         if hit is not None:
-            # Fast path: the files it was loaded from are unchanged (one or two stat calls).
-            stamp, spec, script_file, toml_file = hit
+            # Fast path: the files and folders it was read from are unchanged (a stat call each).
+            spec, watch = hit
             try:
-                if stamp == (self._stamp(script_file), self._stamp(toml_file) if toml_file else None):
+                if all(stamp_of(os.stat(path)) == stamp for path, stamp in watch):
                     return spec
             except OSError:
                 pass
             del self._cache[name]
         check_name(name)
-        script_path, toml_path = self._paths(name)
-        stamp = (self._stamp(script_path), self._stamp(toml_path) if toml_path else None)
-        spec = self._load(name, script_path, toml_path)
-        self._cache[name] = (stamp, spec, str(script_path), str(toml_path) if toml_path else None)
+        single, folder = self._paths(name)
+        toml = folder / "worker.toml" if single is None else None
+        cfg, bindings, toml_watch = self._config(
+            name, toml if toml is not None and self._is_file_inside(toml) else None
+        )
+        skip: tuple[Path, ...] = ()
+        if cfg.assets is not None:  # its files are not modules (nor part of the code version)
+            try:
+                skip = (resolve_directory(folder, cfg.assets),)
+            except ValueError:
+                pass  # _load reports it
+        script = Script.from_path(single) if single is not None else Script.from_dir(folder, name, skip)
+        spec = self._load(name, script, cfg, bindings)
+        self._cache[name] = (spec, script.watch + toml_watch)
         return spec
 
-    def _paths(self, name: str) -> tuple[Path, Path | None]:
+    def _paths(self, name: str) -> tuple[Path | None, Path]:
+        """DIR/<name>.js, or else the folder DIR/<name> with an index.js; E_NOT_FOUND if neither."""
         single = self.root / f"{name}.js"
         folder = self.root / name
         if self._is_file_inside(single):
-            return single, None
+            return single, folder
         if self._is_file_inside(folder / "index.js"):
-            toml = folder / "worker.toml"
-            return folder / "index.js", toml if self._is_file_inside(toml) else None
+            return None, folder
         raise UsageError(f"no worker named {name!r}", code="E_NOT_FOUND")
 
     def _is_file_inside(self, p: Path) -> bool:
@@ -211,27 +224,32 @@ class Registry:
         real = Path(os.path.realpath(p))
         return real.is_relative_to(self.root)
 
-    @staticmethod
-    def _stamp(p: str | Path) -> tuple[int, int, int]:
-        st = os.stat(p, follow_symlinks=False)
-        return (st.st_mtime_ns, st.st_size, st.st_ino)
+    def _config(
+        self, name: str, toml_path: Path | None
+    ) -> tuple[WorkerConfig, WorkerBindings, tuple[tuple[str, Stamp], ...]]:
+        """The worker.toml, validated (defaults without one), its bindings, and its stamp as it was read."""
+        if toml_path is None:
+            return WorkerConfig(), NO_BINDINGS, ()
+        try:
+            with open(toml_path, "rb") as f:
+                st = os.fstat(f.fileno())
+                watch = ((str(toml_path), stamp_of(st)),)
+                data = f.read(min(st.st_size, MAX_TOML_BYTES) + 1)
+        except OSError as exc:
+            raise ScriptError(f"cannot read {name}/worker.toml: {exc.strerror}", code="E_WORKER_CONFIG") from None
+        if len(data) > MAX_TOML_BYTES:
+            raise ScriptError(f"{name}/worker.toml is over the limit of {MAX_TOML_BYTES} bytes", code="E_WORKER_CONFIG")
+        try:
+            raw = tomllib.loads(data.decode("utf-8"))
+            names = {str(k) for part in ("env", "secrets") if isinstance(raw.get(part), dict) for k in raw[part]}
+            bindings = parse_bindings(name, raw, self.binding_settings, names)  # takes its sections out of raw
+            return WorkerConfig.model_validate(raw), bindings, watch
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ScriptError(f"{name}/worker.toml is not valid TOML: {exc}", code="E_WORKER_CONFIG") from None
+        except ValidationError as exc:
+            raise ScriptError(f"{name}/worker.toml: {_problems(exc)}", code="E_WORKER_CONFIG") from None
 
-    def _load(self, name: str, script_path: Path, toml_path: Path | None) -> WorkerSpec:
-        script = Script.from_bytes(
-            script_path.read_bytes(), f"{name}.js" if script_path.name != "index.js" else f"{name}/index.js"
-        )
-        cfg = WorkerConfig()
-        bindings = NO_BINDINGS
-        if toml_path is not None:
-            try:
-                raw = tomllib.loads(toml_path.read_text("utf-8"))
-                names = {str(k) for part in ("env", "secrets") if isinstance(raw.get(part), dict) for k in raw[part]}
-                bindings = parse_bindings(name, raw, self.binding_settings, names)  # takes its sections out of raw
-                cfg = WorkerConfig.model_validate(raw)
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise ScriptError(f"{name}/worker.toml is not valid TOML: {exc}", code="E_WORKER_CONFIG") from None
-            except ValidationError as exc:
-                raise ScriptError(f"{name}/worker.toml: {_problems(exc)}", code="E_WORKER_CONFIG") from None
+    def _load(self, name: str, script: Script, cfg: WorkerConfig, bindings: WorkerBindings) -> WorkerSpec:
         fields = Limits.__dataclass_fields__
         unknown = set(cfg.limits) - set(fields)
         if unknown:
@@ -268,10 +286,9 @@ class Registry:
             )
         clamped += tuple(f"fetch.{k}" for k in sorted(fetch_clamped))
         assets = None
-        if cfg.assets is not None:
-            assert toml_path is not None  # only a folder has a worker.toml
+        if cfg.assets is not None:  # (only a folder has a worker.toml)
             try:
-                assets = Assets(resolve_directory(toml_path.parent, cfg.assets), cfg.assets)
+                assets = Assets(resolve_directory(self.root / name, cfg.assets), cfg.assets)
             except ValueError as exc:
                 raise ScriptError(f"{name}/worker.toml: assets.directory: {exc}", code="E_WORKER_CONFIG") from None
         return WorkerSpec(

@@ -267,3 +267,20 @@ def test_an_assets_directory_that_is_a_symlink_out_is_refused(tmp_path):
     with pytest.raises(ShardrunError) as e:
         reg.get("site")
     assert e.value.code == "E_WORKER_CONFIG" and "leaves the worker's folder" in e.value.message
+
+
+def test_the_assets_directory_is_not_part_of_the_script(tmp_path):
+    """A site's public/ may hold any number of .js bundles: they are files to serve, not modules."""
+    reg = make_worker(tmp_path, '[assets]\ndirectory = "public"\n')
+    pub = tmp_path / "w" / "site" / "public"
+    for i in range(300):  # more than a folder worker's module files may be
+        (pub / f"chunk{i}.js").write_text(f"export const n = {i}")
+    (pub / "latin1.js").write_bytes(b"\xe9t\xe9")
+    spec = reg.get("site")
+    assert not any(m.startswith("public/") for m in spec.script.modules)
+    version = spec.version
+    (pub / "chunk0.js").write_text("changed")
+    (pub / "new.js").write_text("new")
+    assert reg.get("site").version == version
+    res = StaticFiles().match(spec.assets, "GET", "/chunk7.js", "", [])
+    assert res.status == 200 and res.body == b"export const n = 7"

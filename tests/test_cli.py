@@ -78,6 +78,16 @@ def test_missing_file_is_a_usage_error(tmp_path):
     assert p.returncode == 2 and error_of(p)["code"] == "E_NOT_FOUND"
 
 
+def test_a_folder_worker_runs_with_its_modules_and_a_bad_import_exits_1(workers_dir, tmp_path):
+    p = run_cli("run", str(workers_dir / "shop"), "--payload", '{"item": "cake", "qty": 2}')
+    assert p.returncode == 0, p.stderr
+    assert orjson.loads(p.stdout) == {"item": "cake", "qty": 2, "total": 840, "currency": "EUR"}
+    (tmp_path / "index.js").write_text("import { x } from '../x.js'; export default { task() { return x } }")
+    p = run_cli("run", str(tmp_path))
+    e = error_of(p)
+    assert p.returncode == 1 and e["code"] == "E_IMPORT" and "the path leaves the worker's directory" in e["message"]
+
+
 def test_invalid_utf8_script_names_the_byte(tmp_path):
     f = tmp_path / "bad.js"
     f.write_bytes(b"export default {\n  task() { return '\xff' }\n}\n")

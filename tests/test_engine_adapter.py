@@ -14,8 +14,11 @@ from shardrun.engine.bytecode import MODULES
 from shardrun.engine.watchdog import Watchdog
 from shardrun.errors import RuntimeFault
 from shardrun.runtime import prelude
+from shardrun.runtime.calls import HttpRequest
 from shardrun.runtime.isolate import MAX_REJECTION_LINES, WorkerIsolate
 from shardrun.runtime.script import Script
+
+from .conftest import drive
 
 
 def new() -> Isolate:
@@ -135,8 +138,6 @@ def test_compile_script_leaves_no_isolate_behind():
 def test_prelude_chunks_are_compiled_once_per_process():
     assert prelude.bytecode("fetch_api") is prelude.bytecode("fetch_api")
     w = worker("export default { fetch() { return new Response(new TextEncoder().encode('hi')) } }")
-    from shardrun.runtime.calls import HttpRequest
-
     call = w.submit("fetch", HttpRequest("GET", "https://x.test/"))
     assert call.result is not None and call.result.ok and call.result.value.body == b"hi"
 
@@ -152,6 +153,30 @@ def test_worker_modules_are_compiled_once_and_the_cache_is_bounded(monkeypatch):
     for i in range(6):
         assert worker(f"export default {{ task() {{ return {i} }} }}").submit("task", None).result.value == i
     assert len(MODULES) <= 3
+
+
+@pytest.mark.parametrize("damage", ["truncated", "another engine build", "corrupt"])
+def test_a_damaged_module_cache_entry_is_logged_and_compiled_again(damage, caplog, tmp_path):
+    (tmp_path / "lib.js").write_text(f"export const v = {len(damage)};")
+    (tmp_path / "index.js").write_text("import { v } from './lib.js'; export default { task() { return v } }")
+    script = Script.from_dir(tmp_path, "w")
+    assert WorkerIsolate(script).submit("task", None).result.value == len(damage)
+    sources = {"<input>": script.source, "lib.js": (script.modules or {})["lib.js"]}
+    for name, src in sources.items():
+        key = MODULES._key(src, name)
+        code = MODULES._codes[key]
+        MODULES._codes[key] = {
+            "truncated": code[:-7],
+            "another engine build": code[:12] + b"0" * 64 + code[76:],
+            "corrupt": code[:-1] + bytes([code[-1] ^ 1]),
+        }[damage]
+    with caplog.at_level("WARNING", logger="shardrun.engine"):
+        assert WorkerIsolate(script).submit("task", None).result.value == len(damage)
+    warned = [r.getMessage() for r in caplog.records if r.name == "shardrun.engine"]
+    assert len(warned) == 2 and all(damage in m and "compiling it again" in m for m in warned)
+    assert {"'<input>'", "'lib.js'"} == {m.split()[4] for m in warned}
+    for name, src in sources.items():
+        adapter.check_bytecode(MODULES._codes[MODULES._key(src, name)])  # rebuilt: good again
 
 
 def test_an_unhandled_rejection_before_responding_fails_the_request():
@@ -189,4 +214,27 @@ def test_a_flood_of_rejections_logs_a_capped_number_of_lines():
     assert call.result is not None and call.result.error.code == "E_UNHANDLED_REJECTION"
     errors = [x for x in call.result.logs if x.level == "error"]
     assert len(errors) == MAX_REJECTION_LINES + 1 and "not logged" in errors[-1].text
-    assert w.unhandled_rejections == 100
+    assert w.unhandled_rejections == 100 and call.rejections == 100
+
+
+def test_a_flood_over_the_engines_cap_is_still_counted_in_full():
+    # 1000 in one turn (the engine records at most 256 until they are taken), then 300 more in a
+    # timer turn of a request that has responded: every one counted, 11 lines each request.
+    w = worker(
+        "export default { task(p) { for (let i = 0; i < p; i++) Promise.reject(new Error('e' + i));"
+        " return new Promise((r) => setTimeout(r, 50)) } }"
+    )
+    call = w.submit("task", 1000)
+    assert call.result is not None and call.result.error.code == "E_UNHANDLED_REJECTION"
+    assert call.rejections == 1000 and w.unhandled_rejections == 1000
+    assert len([x for x in call.result.logs if x.level == "error"]) == MAX_REJECTION_LINES + 1
+    w = worker(
+        "Promise.reject(new Error('top'));"
+        "export default { fetch(req, env, ctx) { ctx.waitUntil(new Promise((r) => setTimeout(() => {"
+        " for (let i = 0; i < 300; i++) Promise.reject(i); r() }, 1))); return new Response('') } }"
+    )
+    assert w.top_level_rejections == 1
+    call = w.submit("fetch", HttpRequest("GET", "https://x.test/"))
+    drive(w, [call])
+    assert call.result is not None and call.result.ok and call.rejections == 300
+    assert len([x for x in call.result.logs if x.level == "error"]) == MAX_REJECTION_LINES + 1

@@ -25,6 +25,9 @@ THROWS = "export default { fetch() { throw new Error('nope') }, task() { throw n
 SLOW = "export default { fetch() { return new Promise(() => { setInterval(() => {}, 50) }) } }"
 TALK = "export default { fetch() { console.log('said by talk'); return new Response('ok') } }"
 QUIET = "export default { fetch() { console.log('said by quiet'); return new Response('ok') } }"
+REJECTS = (
+    "export default { async fetch() { Promise.reject(new Error('a')); Promise.reject(2); return new Response('ok') } }"
+)
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +41,8 @@ def srv(tmp_path_factory):
             "talk.js": TALK,
             "quiet/index.js": QUIET,
             "quiet/worker.toml": "console = false\n",
+            "rejects/index.js": REJECTS,
+            "rejects/worker.toml": 'tenant = "user-r"\n',
         },
         shards=2,
         limits={"wall_ms": 500},
@@ -153,6 +158,7 @@ def test_structured_access_and_console_logs(srv):
 def test_prometheus_metrics_from_every_process(srv):
     for _ in range(3):
         request(srv, "GET", "/w/echo/m")
+        assert request(srv, "GET", "/w/rejects/")[0].status == 200  # rejected after responding: logged
     time.sleep(0.3)  # shard counters are published with the heartbeat
     r, data = request(srv, "GET", "/metrics")
     text = data.decode()
@@ -162,6 +168,7 @@ def test_prometheus_metrics_from_every_process(srv):
     hits = sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith("shardrun_cache_hits_total"))
     assert hits >= 2
     assert text.count("shardrun_process_rss_bytes{") >= 3  # router and both shards
+    assert 'shardrun_unhandled_rejections_total{tenant="user-r"} 6.0' in text  # by tenant, not worker
 
 
 def test_a_worker_host_owns_its_metrics_path(srv):

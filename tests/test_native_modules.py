@@ -48,13 +48,29 @@ def test_relative_imports_are_normalised_against_the_importer():
         ("import 'lodash'", "cannot import 'lodash' from 'main.js': bare module specifiers are not allowed"),
         ("import '../up.js'", "cannot import '../up.js' from 'main.js': the path leaves the worker's directory"),
         ("import './a.js'", "import cycle: b.js -> main.js -> a.js -> b.js"),
+        ("import 'file:///etc/passwd'", "cannot import 'file:///etc/passwd' from 'main.js': URL specifiers are not"),
+        ("import 'data:text/javascript,1'", "'data:text/javascript,1' from 'main.js': URL specifiers are not allowed"),
     ],
 )
 def test_bad_imports_fail_with_a_clear_error(source, message):
     files = {"main.js": source, "a.js": "import './b.js'", "b.js": "import './main.js'"}
     with pytest.raises(qjs.JSError) as e:
         _modules(files)
-    assert message in e.value.message
+    assert message in e.value.message and e.value.code == "E_IMPORT"
+
+
+def test_a_loader_exception_with_a_code_is_the_imports_error_in_its_own_words():
+    class Refused(Exception):
+        code = "E_IMPORT"
+
+    def loader(name, base):
+        raise Refused(f"cannot import '{name}' from '{base}': not today")
+
+    i = iso()
+    i.set_module_loader(loader)
+    with pytest.raises(qjs.JSError) as e:
+        i.eval_module("import './x.js'", "main.js")
+    assert (e.value.code, e.value.message) == ("E_IMPORT", "cannot import 'x.js' from 'main.js': not today")
 
 
 def test_bare_specifiers_named_by_the_host_and_cycles_when_allowed():
@@ -137,6 +153,10 @@ def test_tampered_truncated_and_foreign_bytecode_is_refused():
     for message, data in cases.items():
         with pytest.raises(qjs.BytecodeError, match=message.strip()):
             i.load(data)
+        with pytest.raises(qjs.BytecodeError, match=message.strip()):
+            qjs.check_bytecode(data)
+    assert qjs.check_bytecode(good) == "script"
+    assert qjs.check_bytecode(i.compile("export {}", "m.js", module=True)) == "module"
     mod = i.compile("export const v = 1", "v.js", module=True)
     i.set_module_loader(lambda name, base: good)  # a script where a module is wanted
     with pytest.raises(qjs.JSError, match="a script's bytecode, not a module's"):

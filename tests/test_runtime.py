@@ -194,5 +194,5 @@ def test_no_file_system_process_or_module_access():
 def test_static_import_of_a_file_fails_to_load():
     with pytest.raises(ScriptError) as exc:
         worker("import x from '/etc/passwd';\nexport default { task() { return x } }")
-    assert exc.value.code == "E_SCRIPT"
+    assert exc.value.code == "E_IMPORT"
     assert "cannot import '/etc/passwd' from 'worker.js': absolute import paths are not allowed" in exc.value.message

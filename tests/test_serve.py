@@ -158,6 +158,26 @@ def test_an_edited_script_takes_effect_without_restart(server):
     assert s.client.task("hello", {"name": "a"}).value == "v2 a"
 
 
+def test_an_edit_of_an_imported_module_takes_effect_without_restart(server):
+    s = server(
+        {
+            "multi/index.js": "import { greet } from './lib/greet.js'; export default { task(p) { return greet(p.name) } }",
+            "multi/lib/greet.js": "export const greet = (n) => 'hello ' + n;",
+            "broken/index.js": "import './gone.js'; export default { task() { return 1 } }",
+        }
+    )
+    r = s.client.task("broken")
+    assert (
+        not r.ok
+        and r.error.code == "E_IMPORT"
+        and "cannot import './gone.js' from 'broken/index.js'" in r.error.message
+    )
+    assert s.client.task("multi", {"name": "a"}).value == "hello a"
+    time.sleep(0.02)
+    (s.workers / "multi" / "lib" / "greet.js").write_text("export const greet = (n) => 'v2 ' + n;")
+    assert s.client.task("multi", {"name": "a"}).value == "v2 a"
+
+
 @pytest.mark.parametrize("mode", ["shared", "oneshot"])
 def test_modes(server, mode):
     s = server({"hello.js": HELLO, "counter.js": "let n = 0; export default { task() { return ++n } }"}, mode=mode)

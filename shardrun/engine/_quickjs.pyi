@@ -8,6 +8,8 @@ ENGINE_BUILD: str
 POLL_TICKS: int
 BYTECODE_HEADER_SIZE: int
 
+def check_bytecode(data: bytes, /) -> str: ...
+
 class EngineError(Exception):
     name: str
     message: str

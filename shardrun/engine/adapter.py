@@ -9,8 +9,8 @@ to another between uses is allowed.
 A turn arms a CPU deadline on the thread's own CPU clock, calls into JS and runs every
 promise job that follows in C, then disarms: the deadline spans the whole turn, so an
 `await` loop is stopped like a plain loop. Bytecode is made only by `compile()` and loaded
-only by `load()`, which checks the header the extension wrote (engine build, length,
-sha256) before the engine reads a byte of it.
+only by `load()` or from a module loader (see set_imports()); the extension checks the
+header it wrote (engine build, length, sha256) before the engine reads a byte of it.
 
 The extension is imported here, at import time: this module is imported only where
 isolates are made (a shard or the CLI), never in a forking parent (server/procs.py).
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from shardrun.engine import _quickjs as _q
@@ -196,9 +197,20 @@ class Isolate:
         code and its message; any other as E_INTERNAL without detail."""
         return JSHandle(self._iso.function(name, fn, length))
 
-    def set_imports(self, names: tuple[str, ...]) -> None:
-        """The module names an import may name (modules already evaluated); every other import fails."""
-        self._iso.set_module_loader(None, bare=names)
+    def set_imports(
+        self,
+        names: tuple[str, ...],
+        loader: Callable[[str, str], str | bytes | None] | None = None,
+        *,
+        allow_cycles: bool = False,
+    ) -> None:
+        """The bare module names an import may name (modules already evaluated) and the loader
+        of relative imports: loader(name, importer) gets the specifier normalised against the
+        importer's path and returns a module's source, its compile() bytecode, or None (no such
+        module); an exception with an `E_...` code fails the import with that code and message.
+        The extension refuses absolute, URL and bare specifiers and paths above the root with
+        E_IMPORT; import cycles too unless allow_cycles."""
+        self._iso.set_module_loader(loader, bare=names, allow_cycles=allow_cycles)
 
     def unwrap(self, handle: JSHandle) -> Any:
         """The engine value behind a handle, to pass back into JS as an argument."""
@@ -259,6 +271,11 @@ class Isolate:
         ({id, event: "handled"}) since the last call."""
         return self._iso.take_rejections()
 
+    @property
+    def rejections_dropped(self) -> int:
+        """Unhandled rejections the engine counted but did not record (over its cap of those not taken yet)."""
+        return self._iso.rejections_dropped
+
     def memory(self) -> dict[str, int]:
         """The engine's memory statistics."""
         return self._iso.memory()
@@ -274,6 +291,14 @@ class Isolate:
             self._iso.close()
         except _q.IsolateBusy:
             pass  # freed when the last reference goes
+
+
+def check_bytecode(bytecode: bytes) -> None:
+    """Raise BadBytecode unless load() would accept the header (engine build, length, sha256)."""
+    try:
+        _q.check_bytecode(bytecode)
+    except _q.BytecodeError as exc:
+        raise BadBytecode(str(exc)) from None
 
 
 def compile_script(source: str, name: str, *, module: bool = False) -> bytes:

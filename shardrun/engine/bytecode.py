@@ -2,16 +2,20 @@
 
 A process (a shard, the CLI) keeps the bytecode of the modules it loaded, least recently
 used first out, within a count and a byte bound. Only bytecode an isolate of this process
-compiled is ever in it, and the extension checks every entry's header again when it is
-loaded; one that fails the check is dropped and compiled again (see WorkerIsolate._load).
+compiled is ever in it. A hit is checked before it is handed out (the header the extension
+wrote: engine build, length, sha256; the extension checks it again when it loads it): an
+entry that fails is logged, dropped and compiled again, never loaded.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import OrderedDict
 
-from shardrun.engine.adapter import ENGINE_BUILD, Isolate
+from shardrun.engine.adapter import ENGINE_BUILD, BadBytecode, Isolate, check_bytecode
+
+log = logging.getLogger("shardrun.engine")
 
 
 class ModuleCache:
@@ -31,12 +35,19 @@ class ModuleCache:
         return (ENGINE_BUILD, hashlib.sha256(source.encode("utf-8", "surrogatepass")).digest(), name)
 
     def get(self, iso: Isolate, source: str, name: str) -> bytes:
-        """The module's bytecode, compiled by `iso` on a miss (a SyntaxError raises; nothing is kept)."""
+        """The module's bytecode, compiled by `iso` on a miss or a bad entry (a SyntaxError raises;
+        nothing is kept)."""
         key = self._key(source, name)
         code = self._codes.get(key)
         if code is not None:
-            self._codes.move_to_end(key)
-            return code
+            try:
+                check_bytecode(code)
+            except BadBytecode as exc:
+                log.warning("cached bytecode of module %r is unusable (%s): compiling it again", name, exc)
+                self.forget(source, name)
+            else:
+                self._codes.move_to_end(key)
+                return code
         code = iso.compile(source, name, module=True)
         self._codes[key] = code
         self._bytes += len(code)
@@ -45,7 +56,7 @@ class ModuleCache:
         return code
 
     def forget(self, source: str, name: str) -> None:
-        """Drop an entry (it failed its check: the next get() compiles it again)."""
+        """Drop an entry (the next get() compiles it again)."""
         code = self._codes.pop(self._key(source, name), None)
         if code is not None:
             self._bytes -= len(code)

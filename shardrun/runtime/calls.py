@@ -110,6 +110,7 @@ class Call:
     log_bytes: int = 0  # console text kept so far (capped by the limits' max_log_bytes)
     logs_dropped: int = 0  # console lines over the cap
     ext_logs_sent: int = 0  # console lines the host already passed on (with the result)
+    rejections: int = 0  # unhandled promise rejections during it (the first few are logged)
     ext: Any = None  # the host's own state for this call (e.g. its fetches)
     bindings: Any = None  # its env binding calls: counts against the caps (shardrun.bindings.host)
 

@@ -33,7 +33,6 @@ from typing import Any
 import orjson
 
 from shardrun.engine.adapter import (
-    BadBytecode,
     BudgetExceeded,
     EngineError,
     Interrupted,
@@ -48,10 +47,12 @@ from shardrun.engine.watchdog import Watchdog
 from shardrun.errors import ErrorInfo, RuntimeFault, ScriptError, UsageError
 from shardrun.runtime import hostcall, prelude
 from shardrun.runtime.calls import Call, HostOp, HttpRequest, LogLine, Result
+from shardrun.runtime.modules import ENTRY_NAME, module_loader
 from shardrun.runtime.outbox import Outbox
 from shardrun.runtime.script import Script
 
 BOOTSTRAP = "import * as ns from '<input>'; globalThis.__shardrun_ns = ns;"
+IMPORT_CODES = ("E_IMPORT", "E_SCRIPT_ENCODING")
 MAX_REJECTION_LINES = 10  # unhandled-rejection console lines kept per request
 
 HostOps = Callable[["WorkerIsolate", HostOp], None]
@@ -133,8 +134,8 @@ class WorkerIsolate(Outbox):
         self._settlements: list[tuple[int, list[Any]]] = []
         self._next_timer: tuple[float, int] | None = None
         self._op_rid: dict[int, int] = {}
-        self._rejection_lines: dict[int, int] = {}  # rid -> unhandled rejections logged for it
         self.unhandled_rejections = 0  # during requests, over this isolate's life
+        self._rejections_dropped = 0  # the engine's count of those it did not record (over its cap), seen so far
         self.top_level_rejections = 0  # unhandled while the script's top level ran
         self._load(env or {}, prepared, bindings or [])
 
@@ -149,12 +150,9 @@ class WorkerIsolate(Outbox):
             iso.set_stack_limit(lim.stack_kb << 10)
             iso.arm(lim.startup_ms / 1000)  # one deadline for the top level and the jobs it queues
             try:
+                iso.set_imports((ENTRY_NAME,), module_loader(self.script, iso), allow_cycles=True)
                 try:
-                    try:
-                        iso.load(MODULES.get(iso, self.script.source, "<input>"))
-                    except BadBytecode:
-                        MODULES.forget(self.script.source, "<input>")
-                        iso.load(MODULES.get(iso, self.script.source, "<input>"))
+                    iso.load(MODULES.get(iso, self.script.source, ENTRY_NAME))
                 except EngineError as exc:
                     raise self._load_error(exc) from None
                 try:
@@ -171,7 +169,9 @@ class WorkerIsolate(Outbox):
                     raise self._load_error(exc) from None
             finally:
                 iso.disarm()
-                self.top_level_rejections = len(iso.take_rejections())  # no request to charge them to
+                taken = iso.take_rejections()  # unhandled at the top level: no request to charge them to
+                self._rejections_dropped = iso.rejections_dropped
+                self.top_level_rejections = sum(r["event"] == "unhandled" for r in taken) + self._rejections_dropped
         if "handlers" not in state:
             if state.get("code") == "E_CPU_LIMIT":  # the time limit, caught by the boot code
                 raise ScriptError(
@@ -196,6 +196,8 @@ class WorkerIsolate(Outbox):
             )
         if isinstance(exc, StackOverflow):
             return ScriptError("the script's top level overflowed the stack", code="E_STACK")
+        if exc.code in IMPORT_CODES:  # an import the loader refused (runtime/modules.py)
+            return ScriptError(self._clean(exc.message), code=exc.code, stack=self._clean(exc.stack))
         code = "E_COMPILE" if exc.name == "SyntaxError" else "E_SCRIPT"
         frames = [line.strip() for line in self._clean(exc.stack).splitlines() if line.strip().startswith("at ")]
         at = f" ({frames[0]})" if code == "E_COMPILE" and frames else ""
@@ -357,7 +359,8 @@ class WorkerIsolate(Outbox):
             self.unhandled_rejections += 1
             reason = self._clean(r["reason"])
             first = first or reason
-            n = self._rejection_lines[call.rid] = self._rejection_lines.get(call.rid, 0) + 1
+            call.rejections += 1
+            n = call.rejections
             if n <= MAX_REJECTION_LINES:
                 stack = self._clean(r["stack"]).rstrip()
                 self._on_log(call.rid, "error", f"Uncaught (in promise) {reason}" + (f"\n{stack}" if stack else ""))
@@ -368,6 +371,11 @@ class WorkerIsolate(Outbox):
                     f"[more than {MAX_REJECTION_LINES} unhandled promise rejections in this request; "
                     "the rest are not logged]",
                 )
+        dropped = self.iso.rejections_dropped - self._rejections_dropped  # a flood over the engine's cap
+        if dropped > 0:
+            self._rejections_dropped += dropped
+            self.unhandled_rejections += dropped
+            call.rejections += dropped
         return first
 
     def _turn_error(self, call: Call, exc: EngineError) -> ErrorInfo:
@@ -423,6 +431,5 @@ class WorkerIsolate(Outbox):
             return
         call.finished = True
         self.inflight.pop(call.rid, None)
-        self._rejection_lines.pop(call.rid, None)
         if call.on_finish is not None:
             call.on_finish(call)

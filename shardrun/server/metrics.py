@@ -39,6 +39,11 @@ BINDING_CALLS = Counter(
     "env binding calls (KV, D1, queues) by tenant, binding, kind and outcome (ok or the error code)",
     ["tenant", "binding", "kind", "outcome"],
 )
+UNHANDLED_REJECTIONS = Counter(
+    "shardrun_unhandled_rejections",
+    "unhandled promise rejections in workers' JS (during requests and top levels), by tenant",
+    ["tenant"],
+)
 CRON_FIRINGS = Counter(
     "shardrun_cron_firings",
     "cron firings by worker and outcome (completed, failed, skipped, lost: another node ran it)",
@@ -89,3 +94,7 @@ class ShardMetrics:
             if n > before:
                 BINDING_CALLS.labels(*labels).inc(n - before)
                 self.binding_last[labels] = n
+
+    def rejections(self, tenant: str, n: int) -> None:
+        """Unhandled promise rejections of one tenant's worker (counted as they happen)."""
+        UNHANDLED_REJECTIONS.labels(tenant).inc(n)

@@ -102,6 +102,7 @@ class Shard:
         self.runq = RunQueues(self.serve.tenant_max_running)
         self.served = 0
         self.errors = 0
+        self.rejections = 0  # unhandled promise rejections in its isolates
         self.bad_frames = 0
         self.stopping = False
         self.draining: float | None = None  # when the shard started handing its slot over
@@ -370,6 +371,8 @@ class Shard:
             bindings=spec.bindings.js_spec(),
         )
         iso.tag = key
+        if iso.top_level_rejections:
+            self._rejected(key[0], iso.top_level_rejections)
         if not self.oneshot:
             self.cache.put(key, iso, iso.heap_bytes())
         return iso, spec
@@ -427,8 +430,14 @@ class Shard:
         the console lines that came after the response."""
         tag: CallTag = call.tag
         self.runq.finished(tenant)
+        if call.rejections:
+            self._rejected(tenant, call.rejections)
         if tag.console and len(call.logs) > call.ext_logs_sent and call.result is not None:
             self._log_console(tag, call.logs[call.ext_logs_sent :])
+
+    def _rejected(self, tenant: str, n: int) -> None:
+        self.rejections += n
+        self.metrics.rejections(tenant, n)
 
     def _send_error(self, rid: int, code: str, message: str, stack: str = "", span: Any = None) -> None:
         self.errors += 1
@@ -454,6 +463,7 @@ class Shard:
             "retired": c.retired,
             "served": self.served,
             "errors": self.errors,
+            "rejections": self.rejections,
             "bad_frames": self.bad_frames,
             "spares": len(self.spares),
         }
