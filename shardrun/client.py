@@ -16,9 +16,11 @@ reconnects by itself: requests sent afterwards go to the router that takes its p
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,6 +131,7 @@ class Client:
         self._kinds: dict[int, str | None] = {}  # requests in flight -> their kind
         self._early: dict[int, Reply] = {}
         self._batch: list[Reply] = []  # replies that came in one message, not yet returned
+        self._parts: dict[int, list[dict[str, Any]]] = {}  # streamed requests -> their reply bodies so far
         self._connected = False
         self._heard = time.monotonic()  # the router's last message (or our connection to it)
         self._ping: tuple[int, float] | None = None
@@ -177,7 +180,11 @@ class Client:
                 if isinstance(msg, protocol.ProtocolError):
                     continue
                 rid = msg.body.get("id")
-                if isinstance(rid, int) and rid in self._kinds:  # not a ping's, nor one given up on
+                if isinstance(rid, int) and rid in self._parts:  # a streamed request: stream() reads it
+                    self._parts[rid].append(msg.body)
+                    if msg.body.get("part") not in ("h", "c"):
+                        self._kinds.pop(rid, None)
+                elif isinstance(rid, int) and rid in self._kinds:  # not a ping's, nor one given up on
                     self._batch.append(Reply.from_body(msg.body, self._kinds.pop(rid)))
 
     def _watch(self) -> None:
@@ -212,6 +219,10 @@ class Client:
 
     def _lose(self, why: str) -> None:
         for rid in self._kinds:
+            if rid in self._parts:
+                err = {"code": "E_ROUTER_LOST", "message": f"{why}; the response is incomplete"}
+                self._parts[rid].append({"id": rid, "ok": False, "error": err})
+                continue
             self._batch.append(
                 Reply(rid, False, error=ErrorInfo("E_ROUTER_LOST", f"{why}; the request may or may not have run"))
             )
@@ -245,6 +256,61 @@ class Client:
         timeout: float | None = None,
     ) -> Reply:
         return self.call(worker, "fetch", _fetch_arg(worker, method, url, headers, body), timeout)
+
+    def stream(
+        self,
+        worker: str,
+        method: str = "GET",
+        url: str = "/",
+        headers: Any = None,
+        body: bytes | str | None = None,
+        timeout: float | None = None,
+    ) -> Iterator[HttpResponse | bytes]:
+        """A fetch whose response body arrives as the worker makes it: yields the HttpResponse
+        (its body empty when it streams) first, then each piece of the body as bytes. A failure
+        raises ShardrunError: before the head, the request's error; after it, the body is
+        incomplete. `timeout` bounds the wait for each part. Stopping early is fine (the pieces
+        still coming are dropped)."""
+        rid = next(self._ids)
+        parts: list[dict[str, Any]] = []
+        self._parts[rid] = parts
+        wait = self.timeout if timeout is None else timeout
+        try:
+            self._send(
+                rid, _encode(rid, worker, "fetch", _fetch_arg(worker, method, url, headers, body), stream=True), "fetch"
+            )
+            while True:
+                end = time.monotonic() + wait
+                while not parts:
+                    self._watch()
+                    now = time.monotonic()
+                    if now >= end:
+                        raise TimeoutError(f"no part of the response within {wait:g}s")
+                    if self._sock in dict(
+                        self._poller.poll(math.ceil(max(0.0, min(end - now, self._liveness(now))) * 1000))
+                    ):
+                        self._read()
+                b = parts.pop(0)
+                part = b.get("part")
+                if part is None:  # a whole reply, or an error before (or instead of) a head
+                    yield Reply.from_body(b, "fetch").unwrap()
+                    return
+                if part == "h":
+                    yield HttpResponse.from_js(b.get("value"))
+                elif part == "c":
+                    yield base64.b64decode(b.get("b64") or "")
+                elif part == "e":
+                    return
+                else:
+                    e = b.get("error")
+                    err: dict[str, Any] = e if isinstance(e, dict) else {}
+                    raise error(
+                        str(err.get("code", "E_INTERNAL")),
+                        "the response body is incomplete: " + str(err.get("message", "")),
+                    )
+        finally:
+            self._parts.pop(rid, None)
+            self._kinds.pop(rid, None)
 
     def status(self, timeout: float | None = None) -> dict[str, Any]:
         """The router's counters and per-shard state."""

@@ -31,8 +31,16 @@ REQUEST = b"\x02"  # client -> router -> shard: a request (see below)
 REPLY = b"\x03"  # shard -> router -> client: {"id", "ok", "value" | "error", ...}
 HEARTBEAT = b"\x04"  # both ways: shard -> router carries the shard's counters
 DISCONNECT = b"\x05"  # shard -> router: {"reason": ..., "id": request id or null}
+CONTROL = b"\x06"  # router -> shard: {"id", "credit": bytes} or {"id", "cancel": true} for a streamed reply
 
-TYPES = {READY: "READY", REQUEST: "REQUEST", REPLY: "REPLY", HEARTBEAT: "HEARTBEAT", DISCONNECT: "DISCONNECT"}
+TYPES = {
+    READY: "READY",
+    REQUEST: "REQUEST",
+    REPLY: "REPLY",
+    HEARTBEAT: "HEARTBEAT",
+    DISCONNECT: "DISCONNECT",
+    CONTROL: "CONTROL",
+}
 MAX_BODY_BYTES = 64 << 20
 
 
@@ -122,6 +130,46 @@ def request_body(rid: int, worker: str, kind: str, arg: Any, **extra: Any) -> by
 def reply_body(rid: Any, ok: bool, payload: Any, **extra: Any) -> bytes:
     """A reply body: the value when ok, else an error object {code, message, ...}."""
     return orjson.dumps({"id": rid, "ok": ok, ("value" if ok else "error"): payload, **extra})
+
+
+# A streamed reply (a fetch request that asked with "stream": true) is several REPLY bodies of
+# one id, each with a host flag right after the id (where no tenant value can be):
+#   {"id", "part": "h", "ok": true, "value": {status, statusText, headers, "stream": true}, ...}
+#   {"id", "part": "c", "b64": ..., "n": bytes}     a piece of the body
+#   {"id", "part": "e"}                             the body ended
+#   {"id", "part": "x", "error": {code, message}}   the body failed: the response is incomplete
+# The receiver grants the shard more bytes with CONTROL {"id", "credit": n} as it takes them,
+# and cancels with CONTROL {"id", "cancel": true} when its client goes away.
+def head_body(rid: int, value: Any, **extra: Any) -> bytes:
+    """The first body of a streamed reply: the response head."""
+    return orjson.dumps({"id": rid, "part": "h", "ok": True, "value": value, **extra})
+
+
+def part_body(rid: int, part: str, **fields: Any) -> bytes:
+    """A later body of a streamed reply: a piece ("c"), the end ("e") or a failure ("x")."""
+    return orjson.dumps({"id": rid, "part": part, **fields})
+
+
+def stream_part(body: bytes) -> str | None:
+    """Which part of a streamed reply a REPLY body is ("h", "c", "e", "x"), or None for a whole reply."""
+    comma = body.find(b",", 6, 32)
+    if comma > 0 and body.startswith(b'"part":"', comma + 1) and body[comma + 10 : comma + 11] == b'"':
+        return chr(body[comma + 9])
+    return None
+
+
+def piece_size(body: bytes) -> int:
+    """The byte count of a "c" part (its "n", which comes before the base64); 0 if unreadable."""
+    at = body.find(b'"n":', 0, 64)
+    end = body.find(b",", at + 4, at + 20) if at > 0 else -1
+    try:
+        return int(body[at + 4 : end]) if end > 0 else 0
+    except ValueError:
+        return 0
+
+
+def encode_control(bodies: list[bytes]) -> list[bytes]:
+    return [HEADER, CONTROL, *bodies]
 
 
 def reply_error(body: dict[str, Any]) -> tuple[str, str]:

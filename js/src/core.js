@@ -7,7 +7,8 @@
 //   fire(now)                  run the due timers of the request whose timer is due first
 //   settle(json)               settle host operations: [[opid, ok, value], ...]
 // These and cancel return the outbox like take(false) does, saving a call per turn.
-//   cancel(rid)                forget a request the host gave up on (drops its timers)
+//   cancel(rid)                forget a request the host gave up on (drops its timers; cancels its body stream)
+//   credit(rid, n)             the host took n more bytes of a streamed body: JS may send that many more
 //   take(idle)                 drain the outbox as a JSON array of events, one per line;
 //                              idle=true (no pending jobs) also fails requests that can
 //                              never respond
@@ -19,6 +20,12 @@
 //         ["l", rid, level, text]       a console line
 //         ["d", n]               console lines of finished requests dropped so far (isolate total)
 //         ["t", due, rid]        the earliest timer (always last, when there are timers)
+//         ["c", rid, b64]        a piece of a streamed response body (after its "r" event)
+//         ["e", rid]             the streamed body ended
+//         ["x", rid, error]      the streamed body failed (an error object)
+// A fetch request the host marked `stream` whose Response has a stream body is answered with
+// its head at once ("r" with `"stream":true`) and its body in pieces as the stream gives them,
+// at most `credit` bytes ahead of what the host took (limits.streamWindow to start with).
 //
 // Tenant code runs in this realm and may patch any built-in. So nothing here looks a
 // built-in up after init: the primordials below are captured before the worker's script
@@ -145,12 +152,70 @@
   }
   function fetchResult(r, v) {
     let s;
-    try { load("fetch_api"); s = internals.serialize(v, limits.maxOutputBytes); } catch (e) { return respond(r, false, errInfo(e)); }
+    try { load("fetch_api"); s = internals.serialize(v, limits.maxOutputBytes, r.stream); } catch (e) { return respond(r, false, errInfo(e)); }
     if (s === undefined) return respond(r, false, badOutput("the fetch handler must return a Response, it returned " + describe(v)));
+    if (typeof s === "object" && s.reader) return streamOut(r, s.head, s.reader);   // streamed to the host
     if (typeof s !== "string") return later(r, s, fetched);   // a stream body: read to its end first
     respond(r, true, s);
   }
   const fetched = (r, s) => respond(r, true, s);
+
+  // ---- streamed bodies ----------------------------------------------------
+  const toB64 = prim.b64, bytesLen = prim.bytesLen, U8 = Uint8Array, subarray = uncurry(TP.subarray);
+  const PIECE = 256 << 10;   // bytes per ["c"] event at most
+  function streamOut(r, head, reader) {
+    r.waiting++;   // before respond(): the request is not finished while its body streams
+    r.reader = reader;
+    r.credit = limits.streamWindow;
+    r.sent = 0;
+    r.wake = null;
+    respond(r, true, head);
+    pumpBody(r, reader);
+  }
+  async function pumpBody(r, reader) {
+    let err = null;
+    try {
+      for (;;) {
+        while (r.credit <= 0 && r.reader) await new Prom((resolve) => { r.wake = resolve; });
+        if (!r.reader) return;   // cancelled by the host
+        const x = await reader.read();
+        if (!r.reader) return;
+        if (x.done) break;
+        const c = x.value;
+        if (!is(c, U8)) throw fail("E_BAD_OUTPUT", TypeErr, "a response body stream must give Uint8Array chunks, it gave " + describe(c));
+        const n = bytesLen(c);
+        r.sent += n;
+        if (r.sent > limits.maxStreamBytes) throw fail("E_RESPONSE_TOO_LARGE", RangeErr, "the response body stream gave over " + limits.maxStreamBytes + " bytes, its limit");
+        for (let i = 0; i < n; i += PIECE) push(out, '["c",' + r.rid + ',"' + toB64(subarray(c, i, i + PIECE)) + '"]');
+        r.credit -= n;
+      }
+    } catch (e) { err = e; }
+    if (!r.reader) return;
+    r.reader = null;
+    if (err === null) push(out, '["e",' + r.rid + "]");
+    else {
+      push(out, '["x",' + r.rid + "," + infoJson(errInfo(err)) + "]");
+      try { reader.cancel(err).catch(() => {}); } catch (_) {}
+    }
+    r.waiting--;
+    maybeFinish(r);
+  }
+  function stopStream(r) {   // the host gave up (the client went away): the source's cancel runs
+    const reader = r.reader, wake = r.wake;
+    r.reader = r.wake = null;
+    try { reader.cancel(new TypeErr("the client went away")).catch(() => {}); } catch (_) {}
+    if (wake) wake();
+  }
+  function credit(rid, n) {
+    const r = mget(reqs, rid);
+    if (r && r.reader && typeof n === "number" && n > 0) {
+      r.credit += n;
+      const wake = r.wake;
+      r.wake = null;
+      if (wake) wake();
+    }
+    return flush();
+  }
   function describe(v) {
     if (v === null || typeof v !== "object") return v === null ? "null" : typeof v;
     let n;
@@ -182,7 +247,7 @@
     let v, then;
     try {
       let arg = parse(json);
-      if (kind === "fetch") { load("fetch_api"); arg = internals.requestFromHost(arg); }
+      if (kind === "fetch") { r.stream = arg.stream === true; load("fetch_api"); arg = internals.requestFromHost(arg); }
       const ctx = { __proto__: ctxProto };
       wset(ctxs, ctx, r);
       v = mod[kind](arg, env, ctx);
@@ -204,6 +269,7 @@
   function cancel(rid) {
     const r = mget(reqs, rid);
     if (!r) return flush();
+    if (r.reader) stopStream(r);
     r.responded = r.finished = true;
     r.waiting = 0;
     dropTimers(r);
@@ -450,6 +516,15 @@
           respond(r, false, { __proto__: null, code: "E_NEVER_RESPONDS", name: "Error", stack: "",
             message: "the handler will never generate a response: its promise is still pending and nothing is left that could settle it (no timers, no host operations)" });
         } else if (r.waiting > 0) {
+          if (r.reader) {
+            if (r.wake) continue;   // a streamed body waiting for the host's credit: the host will give it
+            const reader = r.reader;   // a stream whose source can never give more
+            r.reader = null;
+            r.waiting--;
+            push(out, '["x",' + r.rid + ',{"code":"E_NEVER_RESPONDS","name":"Error","stack":"","message":"the response body stream will never give more: it is waiting and nothing is left that could feed it (no timers, no host operations)"}]');
+            try { reader.cancel(new TypeErr("the stream will never give more")).catch(() => {}); } catch (_) {}
+            if (r.waiting === 0) { maybeFinish(r); continue; }
+          }
           log(r.rid, "warn", ["ctx.waitUntil() promises will never settle; the request is finished without them"]);
           r.waiting = 0;
           maybeFinish(r);
@@ -476,5 +551,5 @@
       return flush();
     }
   };
-  G.__shardrun = { boot, booted, dispatch: guard(dispatch), fire: guard(fire), settle: guard(settle), take: guard(take), cancel: guard(cancel), load };
+  G.__shardrun = { boot, booted, dispatch: guard(dispatch), fire: guard(fire), settle: guard(settle), take: guard(take), cancel: guard(cancel), credit: guard(credit), load };
 });

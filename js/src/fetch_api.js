@@ -411,12 +411,18 @@
       // The host's view of a Response the handler returned: JSON text {status, statusText,
       // headers, text | b64}; undefined when v is not a Response made by this class.
       // A stream body is read to its end first (within max): then the answer is a promise of that text.
-      sr.serialize = (v, max) => {
+      // With `stream` (the host takes streamed bodies), a stream body is not read here: the
+      // answer is {head, reader}, the head's JSON with "stream":true and a reader of the body.
+      sr.serialize = (v, max, stream) => {
         if (!(asObject(v) && #status in v)) return undefined;
         if (v.#type === "error") throw new TypeErr("the handler returned Response.error()");
         if (bodyUsed(v)) throw new TypeErr("the returned Response's body has already been used");
         const b = bodySource(v);
         if (b === null || isSource(b)) return responseJson(v, b, max);
+        if (stream) {
+          const head = responseJson(v, null, max);
+          return { __proto__: null, head: slice(head, 0, -1) + ',"stream":true}', reader: sr.bodyReader(b) };
+        }
         const tooLarge = (n) => sr.fail("E_RESPONSE_TOO_LARGE", RangeErr, "the response body stream gave over " + (n - 1) + " bytes, over the limit of " + max);
         return (async () => responseJson(v, await consumeBody(v, max, tooLarge), max))();
       };

@@ -78,6 +78,11 @@ sr.usedStream = usedStream;
 sr.tee = (s) => tee(s);
 sr.streamLocked = (s) => locked(s);
 sr.streamDisturbed = (s) => s._disturbed === true;
+// A reader of a response body the host takes in pieces: read() and cancel(reason) on the captured methods.
+sr.bodyReader = (s) => {
+  const r = getReader(s);
+  return { __proto__: null, read: () => read(r), cancel: (e) => cancelReader(r, e) };
+};
 
 // ---- TextEncoderStream / TextDecoderStream (Encoding Standard) -------------------
 class TextEncoderStream {

@@ -19,6 +19,8 @@ class Limits:
     max_log_bytes: int = 64 << 10  # console output kept per request
     max_timers: int = 10_000  # live timers per isolate
     max_op_bytes: int = 1 << 20  # arguments of one host operation
+    stream_window_bytes: int = 256 << 10  # a streamed body's bytes JS may send ahead of what the client took
+    max_stream_bytes: int = 1 << 30  # all of one streamed response body
 
     def with_(self, **changes: object) -> Limits:
         """A copy with some limits changed."""
@@ -32,4 +34,6 @@ class Limits:
             "maxLogBytes": d["max_log_bytes"],
             "maxTimers": d["max_timers"],
             "maxOpBytes": d["max_op_bytes"],
+            "streamWindow": d["stream_window_bytes"],
+            "maxStreamBytes": d["max_stream_bytes"],
         }

@@ -163,7 +163,18 @@ def wire_response(d: Any, max_bytes: int) -> dict[str, Any]:
     elif "text" in d:
         _text_body(d["text"], max_bytes)
         out["text"] = d["text"]
+    elif d.get("stream") is True:
+        out["stream"] = True
     return out
+
+
+STREAM_PIECE = 256 << 10  # the most bytes one ["c"] event of a streamed body carries (js/src/core.js)
+
+
+def stream_piece(raw: Any) -> str:
+    """A piece of a streamed body (strict base64 of at most STREAM_PIECE bytes), checked, not decoded."""
+    _b64_body(raw, STREAM_PIECE)
+    return str(raw)
 
 
 def log_line(level: Any, text: Any) -> tuple[str, str]:

@@ -113,6 +113,10 @@ class Call:
     rejections: int = 0  # unhandled promise rejections during it (the first few are logged)
     ext: Any = None  # the host's own state for this call (e.g. its fetches)
     bindings: Any = None  # its env binding calls: counts against the caps (shardrun.bindings.host)
+    # A streamed response body: on_chunk(call, part, value) for each piece ("c", base64 text),
+    # its end ("e", None) or its failure ("x", ErrorInfo), after on_result gave the head.
+    on_chunk: Callable[[Call, str, Any], None] | None = None
+    streaming: bool = False  # its head went out and its body is still streaming
 
     @property
     def responded(self) -> bool:

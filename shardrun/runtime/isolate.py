@@ -92,7 +92,7 @@ def prepare(limits: Limits | None = None) -> Prepared:
             api = iso.eval("(() => { const a = globalThis.__shardrun; delete globalThis.__shardrun; return a; })()")
             handles = tuple(
                 JSHandle(iso.unwrap(api).get(n))
-                for n in ("boot", "booted", "dispatch", "fire", "settle", "take", "cancel")
+                for n in ("boot", "booted", "dispatch", "fire", "settle", "take", "cancel", "credit")
             )
             iso.set_imports(("<input>",))
         finally:
@@ -144,7 +144,16 @@ class WorkerIsolate(Outbox):
         lim = self.limits
         p = prepared if prepared is not None else prepare(lim)
         self.iso = iso = p.iso
-        (self._boot, self._booted, self._dispatch, self._fire, self._settle_js, self._take, self._cancel) = p.api
+        (
+            self._boot,
+            self._booted,
+            self._dispatch,
+            self._fire,
+            self._settle_js,
+            self._take,
+            self._cancel,
+            self._credit,
+        ) = p.api
         with iso:
             iso.set_memory_limit(lim.memory_mb << 20)
             iso.set_stack_limit(lim.stack_kb << 10)
@@ -216,9 +225,16 @@ class WorkerIsolate(Outbox):
         on_finish: Callable[[Call], None] | None = None,
         limits: Limits | None = None,
         tag: Any = None,
+        on_chunk: Callable[[Call, str, Any], None] | None = None,
     ) -> Call:
         """Start a request: kind is task|scheduled (arg: a JSON value) or fetch (an HttpRequest,
-        or its to_js() dict). `tag` is the caller's own, kept on the Call."""
+        or its to_js() dict). `tag` is the caller's own, kept on the Call.
+
+        With `on_chunk` (fetch only), a Response whose body is a stream is answered in parts:
+        on_result gets its head (a value with `"stream": True`, no body), then on_chunk(call,
+        "c", base64 text) for each piece, and on_chunk(call, "e", None) at its end or
+        on_chunk(call, "x", ErrorInfo) if it fails or is cut off by a limit. JS sends at most
+        `stream_window_bytes` ahead; credit() lets it send more."""
         if self.discarded or self.retiring:
             raise RuntimeFault("this isolate is retired and takes no new requests", code="E_ISOLATE_DISCARDED")
         if kind not in self.handlers:
@@ -232,6 +248,9 @@ class WorkerIsolate(Outbox):
         self.requests += 1
         call = Call(self._rid, kind, now, now + lim.wall_ms / 1000, lim.cpu_ms / 1000, on_result, on_finish, tag)
         payload = arg.to_js() if isinstance(arg, HttpRequest) else arg
+        if on_chunk is not None and kind == "fetch" and type(payload) is dict:
+            call.on_chunk = on_chunk
+            payload = {**payload, "stream": True}
         try:
             text = orjson.dumps(payload).decode()
         except TypeError as exc:
@@ -239,6 +258,20 @@ class WorkerIsolate(Outbox):
         self.inflight[call.rid] = call
         self._turn(call, self._dispatch, call.rid, kind, text, now * 1000)
         return call
+
+    def credit(self, rid: int, nbytes: int) -> None:
+        """The client took `nbytes` more of request `rid`'s streamed body: JS may send that many more."""
+        call = self.inflight.get(rid)
+        if call is not None and call.streaming and not self.discarded and nbytes > 0:
+            self._turn(call, self._credit, rid, nbytes)
+
+    def cancel(self, rid: int) -> None:
+        """The client went away: stop request `rid` (its body stream's source is cancelled)."""
+        call = self.inflight.get(rid)
+        if call is not None:
+            call.streaming = False
+            call.on_chunk = None
+            self._abandon(call, retire=False)
 
     def settle(self, opid: int, ok: bool, value: Any) -> None:
         """Queue the outcome of a host operation; the next pump delivers it."""
@@ -291,6 +324,7 @@ class WorkerIsolate(Outbox):
         self.discarded = True
         self.iso.close()
         for call in list(self.inflight.values()):
+            self._end_stream(call, code, message)
             if not call.responded:
                 self._respond(call, Result(False, error=ErrorInfo(code, message)))
             self._finish(call)
@@ -324,7 +358,9 @@ class WorkerIsolate(Outbox):
                     more = self._take(True)
                     out = (out[:-1] + "\n," + more[1:]) if out and more else (out or more)
         except EngineError as exc:
-            self._respond(call, Result(False, error=self._turn_error(call, exc)))
+            err = self._turn_error(call, exc)
+            self._end_stream(call, err.code, err.message)
+            self._respond(call, Result(False, error=err))
             self.discard()
             return
         finally:
@@ -345,6 +381,7 @@ class WorkerIsolate(Outbox):
             )
             self._abandon(call)
         if call.cpu_used > call.cpu_budget and not call.finished:
+            self._end_stream(call, "E_CPU_LIMIT", self._cpu_message(call))
             if not call.responded:
                 self._respond(call, Result(False, error=ErrorInfo("E_CPU_LIMIT", self._cpu_message(call))))
             self._abandon(call)
@@ -390,7 +427,22 @@ class WorkerIsolate(Outbox):
     def _cpu_message(self, call: Call) -> str:
         return f"the request used more than its CPU budget of {call.cpu_budget * 1000:g} ms"
 
+    def _end_stream(self, call: Call, code: str, message: str) -> None:
+        """A streamed body cut off by the host (a limit, a discarded isolate): its failure goes out."""
+        if call.streaming and call.on_chunk is not None:
+            call.streaming = False
+            call.on_chunk(call, "x", ErrorInfo(code, message))
+
     def _deadline(self, call: Call) -> None:
+        if call.streaming:
+            wall = (call.deadline - call.started) * 1000
+            self._end_stream(
+                call,
+                "E_WALL_TIMEOUT",
+                f"the response stream did not end within the request's wall-clock limit of {wall:g} ms",
+            )
+            self._abandon(call, retire=False)
+            return
         if call.responded:
             call.logs.append(LogLine("warn", "ctx.waitUntil() work was cut off at the request's deadline"))
             self._abandon(call, retire=False)

@@ -9,6 +9,9 @@ in it by shardrun.runtime.boundary; a malformed event fails its own request, nev
     ["l", rid, level, text]          a console line
     ["d", count]                     console lines of no request JS dropped, in all
     ["t", due, rid]                  the earliest timer (always last, when there are timers)
+    ["c", rid, b64]                  a piece of a streamed response body
+    ["e", rid]                       the streamed body ended
+    ["x", rid, error]                the streamed body failed
 """
 
 from __future__ import annotations
@@ -116,9 +119,29 @@ class Outbox:
             call = self.inflight.get(rid)
             if call is not None:
                 self._finish(call)
+        elif tag in ("c", "e", "x"):
+            self._on_stream(rid, tag, ev)
         else:
             raise BadOutput(f"unknown event {tag!r}")
         return None
+
+    def _on_stream(self, rid: int, tag: str, ev: list[Any]) -> None:
+        """A piece, the end or the failure of a streamed body: to the call's on_chunk. A piece of
+        a call that is not streaming is malformed output."""
+        call = self.inflight.get(rid)
+        if call is None:
+            return  # cancelled (the client went away): JS may still flush what it had
+        if not call.streaming or call.on_chunk is None:
+            raise BadOutput("a body piece of a response that is not streaming")
+        if tag == "c":
+            call.on_chunk(call, "c", boundary.stream_piece(ev[2]))
+            return
+        call.streaming = False
+        if tag == "e":
+            call.on_chunk(call, "e", None)
+        else:
+            code, message, _name, _stack = boundary.error_info(ev[2])
+            call.on_chunk(call, "x", ErrorInfo(code, self._clean(message)))
 
     def _on_log(self, rid: int, level: str, text: str) -> None:
         """Keep a console line with its request, within the request's cap; a line of no
@@ -176,6 +199,10 @@ class Outbox:
             except BadOutput as exc:
                 ok, value = False, {"code": "E_BAD_OUTPUT", "name": "TypeError", "message": str(exc)}
         if ok:
+            if type(value) is dict and value.get("stream") is True:
+                if call.on_chunk is None:  # JS streams only what the host asked to get streamed
+                    raise BadOutput("a streamed response to a request that did not ask for one")
+                call.streaming = True
             result = Result(True, value)
         else:
             code, message, name, stack = boundary.error_info(value)

@@ -44,6 +44,7 @@ from shardrun.server import metrics
 from shardrun.server.http import HttpConnection, HttpLimits, IncomingRequest
 from shardrun.server.httpsyntax import error_body, render
 from shardrun.server.statics import AssetRoutes
+from shardrun.server.streams import StreamedReplies
 from shardrun.workers import NAME
 
 ADMIN = "/_shardrun/"
@@ -69,6 +70,10 @@ class HttpClient:
     path: str
     worker: str
     started: float
+    rid: int = 0  # the router's id of the request (set when it is admitted)
+    streaming: bool = False  # its response head is out and its body is streaming
+    owed: int = 0  # streamed bytes written but not yet credited back (the socket is backed up)
+    status: int = 0  # a streamed response's status
     assets_req: tuple[str, list[tuple[str, str]]] | None = None  # (path, headers) when the worker has assets
 
 
@@ -126,6 +131,7 @@ class FrontDoor:
         self._in_poller = False
         self.now = now
         self.trace = False  # pass the clients' traceparent/tracestate on (the router sets it when traces are on)
+        self.streams = StreamedReplies()  # the router sets its on_credit / on_cancel
 
     # ---- sockets -------------------------------------------------------------------
     def sync_poller(self, poller: Any, stopping: bool) -> None:
@@ -182,6 +188,8 @@ class FrontDoor:
                 c.on_readable(now)
             if ev & select.EPOLLOUT and not c.closed:
                 c.on_writable()
+                if c in self.streams.by_conn:
+                    self.streams.drained(c)
             if not c.closed:
                 self._dirty.add(c)
 
@@ -239,6 +247,8 @@ class FrontDoor:
         if not c.closed:
             self._dirty.add(c)
             return
+        if c in self.streams.by_conn:
+            self.streams.closed(c)
         self._unwatch(c.fd)
         if self.conns.get(c.fd) is c:
             del self.conns[c.fd]
@@ -389,14 +399,16 @@ class FrontDoor:
         arg: Any,
         assets_req: tuple[str, list[tuple[str, str]]] | None = None,
     ) -> None:
-        extra: dict[str, str] = {}
+        extra: dict[str, Any] = {}
         if self.trace:  # the client's W3C trace context (checked where the span starts)
             for k, v in req.headers:
                 if k in ("traceparent", "tracestate") and k not in extra:
                     extra[k] = v
+        if kind == "fetch":
+            extra["stream"] = True  # a stream body is written as it is made (server/streams.py)
         raw = protocol.request_body(0, worker, kind, arg, request_id=rid, **extra)
         client = HttpClient(
-            req.conn, req.seq, kind, rid, req.method, req.path[:200], worker, time.monotonic(), assets_req
+            req.conn, req.seq, kind, rid, req.method, req.path[:200], worker, time.monotonic(), assets_req=assets_req
         )
         self.admit(client, protocol.decode_body(protocol.REQUEST, raw), raw)
 
@@ -408,15 +420,16 @@ class FrontDoor:
         the wire, and one that breaks the rules is a 502 E_BAD_OUTPUT for this request alone."""
         try:
             self._deliver(client, body)
-        except BadOutput as exc:
-            self._error(client.conn, client.seq, client.request_id, "E_BAD_OUTPUT", str(exc))
-            self._access(client, http_status("E_BAD_OUTPUT"), {}, "E_BAD_OUTPUT")
-        except Exception:  # never the router's death: fail this request and say so in the log
-            log.exception("reply undeliverable", request_id=client.request_id)
-            self._error(
-                client.conn, client.seq, client.request_id, "E_INTERNAL", "the server could not deliver the reply"
-            )
-            self._access(client, 500, {}, "E_INTERNAL")
+        except Exception as exc:  # never the router's death: fail this request alone
+            code = "E_BAD_OUTPUT" if isinstance(exc, BadOutput) else "E_INTERNAL"
+            if code == "E_INTERNAL":
+                log.exception("reply undeliverable", request_id=client.request_id)
+            if client.streaming:  # the head is out: end it as an incomplete body
+                self.streams.abort(client)
+                return self._access(client, client.status, {}, code)
+            message = str(exc) if code == "E_BAD_OUTPUT" else "the server could not deliver the reply"
+            self._error(client.conn, client.seq, client.request_id, code, message)
+            self._access(client, http_status(code), {}, code)
 
     def _deliver(self, client: HttpClient, body: bytes) -> None:
         try:
@@ -425,6 +438,16 @@ class FrontDoor:
             raise BadOutput("the shard's reply is not JSON") from None
         if type(r) is not dict:
             raise BadOutput("the reply is not an object")
+        part = protocol.stream_part(body)
+        if part is not None:
+            done = self.streams.deliver(client, part, r)
+            if done is not None:
+                self._access(client, done[0], r, done[1])
+            return
+        if client.streaming:  # a failure after the head (the shard died, a time-out): incomplete
+            code, _ = protocol.reply_error(r)
+            self.streams.abort(client)
+            return self._access(client, client.status, r, code)
         if r.get("ok") is not True:
             code, message = protocol.reply_error(r)
             if code == "E_NO_HANDLER" and client.assets_req is not None and self.assets is not None:

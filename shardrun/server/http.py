@@ -92,6 +92,9 @@ class _Reject(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+LOW_WATER = 256 << 10  # bytes waiting to go out under which a streamed body gets more credit
+
+
 class HttpConnection:
     """One client connection, driven by the owner's poll loop.
 
@@ -120,6 +123,11 @@ class HttpConnection:
         self.next_out = 0  # the seq whose response goes out next
         self.ready: dict[int, bytes] = {}
         self.heads: dict[int, bool] = {}
+        # Streamed responses: seq -> framing ("chunked"; "raw" to an HTTP/1.0 client, which ends
+        # with the connection; "none" after a HEAD), and the bytes of one not at the front yet.
+        self.open: dict[int, str] = {}
+        self.held: dict[int, bytearray] = {}
+        self.old: set[int] = set()  # seqs of HTTP/1.0 requests (no chunked framing for them)
         self.cur: _Parsing | None = None
         self.idle_since = now
         self.now = now
@@ -317,6 +325,8 @@ class HttpConnection:
         seq = self.next_seq
         self.next_seq += 1
         self.heads[seq] = c.method == "HEAD"
+        if self.parser.get_http_version() == "1.0":
+            self.old.add(seq)
         if not keep:
             self.closing = True
         try:
@@ -354,13 +364,88 @@ class HttpConnection:
         # render() may refuse (BadOutput): the caller answers again, so the request stays a HEAD until then
         self.ready[seq] = render(status, headers, body, head=self.heads.get(seq, False), close=close, reason=reason)
         self.heads.pop(seq, None)
-        while self.next_out in self.ready:
-            self.out += self.ready.pop(self.next_out)
-            self.next_out += 1
+        self.old.discard(seq)
+        self._advance()
         self.idle_since = self.now
         self._write()
         if not self.closed and self.on_change is not None:
             self.on_change(self)
+
+    def _advance(self) -> None:
+        """Move what is ready, in request order, to the output; a stream still running holds back
+        the responses after it."""
+        while self.next_out in self.ready:
+            seq = self.next_out
+            self.out += self.ready.pop(seq)
+            held = self.held.pop(seq, None)
+            if held:
+                self.out += held
+            if seq in self.open:
+                return
+            self.next_out += 1
+
+    # ---- streamed responses -------------------------------------------------------
+    def open_stream(self, seq: int, status: int, headers: list[tuple[str, str]], reason: str = "") -> None:
+        """The head of request `seq`'s response, whose body follows in stream_write() calls until
+        end_stream() (chunked framing; to an HTTP/1.0 client the connection's end ends it)."""
+        if self.closed:
+            return
+        head = self.heads.pop(seq, False)
+        old = seq in self.old
+        self.old.discard(seq)
+        if old:
+            self.closing = True
+        close = old or (self.closing and seq == self.next_seq - 1)
+        self.ready[seq] = render(
+            status, headers, b"", head=True, close=close, reason=reason, chunked=not old and not head
+        )
+        self.open[seq] = "none" if head else "raw" if old else "chunked"
+        self._advance()
+        self.idle_since = self.now
+        self._write()
+        if not self.closed and self.on_change is not None:
+            self.on_change(self)
+
+    def stream_write(self, seq: int, data: bytes) -> bool:
+        """A piece of a streamed body; False when the bytes waiting to go out are over the low
+        water mark (the caller holds the producer's credit until on_writable drains them)."""
+        mode = self.open.get(seq)
+        if self.closed or mode is None:
+            return True
+        if mode != "none" and data:
+            framed = b"%x\r\n%b\r\n" % (len(data), data) if mode == "chunked" else data
+            if seq == self.next_out and seq not in self.ready:
+                self.out += framed
+                self._write()
+            else:
+                self.held.setdefault(seq, bytearray()).extend(framed)
+        if not self.closed and self.on_change is not None:
+            self.on_change(self)
+        return self.backlog < LOW_WATER
+
+    def end_stream(self, seq: int) -> None:
+        """The streamed body of `seq` is complete."""
+        mode = self.open.pop(seq, None)
+        if self.closed or mode is None:
+            return
+        tail = b"0\r\n\r\n" if mode == "chunked" else b""
+        if seq == self.next_out and seq not in self.ready:
+            self.out += tail
+            self.next_out += 1
+            self._advance()
+        else:
+            self.held.setdefault(seq, bytearray()).extend(tail)
+        if mode == "raw":
+            self.closing = True
+        self.idle_since = self.now
+        self._write()
+        if not self.closed and self.on_change is not None:
+            self.on_change(self)
+
+    @property
+    def backlog(self) -> int:
+        """Bytes waiting to be written (the output and held stream bodies)."""
+        return len(self.out) + sum(len(h) for h in self.held.values())
 
     def _reject(self, status: int, code: str, message: str) -> None:
         """Answer what cannot be parsed, after the responses owed, then close."""

@@ -83,8 +83,10 @@ def render(
     head: bool = False,
     close: bool = False,
     reason: str = "",
+    chunked: bool = False,
 ) -> bytes:
-    """The bytes of one HTTP/1.1 response (Content-Length framing; hop-by-hop headers dropped).
+    """The bytes of one HTTP/1.1 response (Content-Length framing, or only the head of a chunked
+    one with `chunked`; hop-by-hop headers dropped).
 
     The last line of defence against response splitting: a status that is not a 3-digit
     number, or a CR, LF or NUL anywhere in the head, raises BadOutput instead of being written."""
@@ -101,7 +103,7 @@ def render(
             lines.append(f"{k}: {v}")
     if CR_LF_NUL.search("".join(lines)):
         raise BadOutput("refusing to write a response head with CR, LF or NUL inside a line")
-    lines.append(f"content-length: {len(body)}")
+    lines.append("transfer-encoding: chunked" if chunked else f"content-length: {len(body)}")
     if close:
         lines.append("connection: close")
     head_bytes = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace")

@@ -47,6 +47,8 @@ def result_body(tag: CallTag, r: Result, slot: int) -> tuple[bytes, bool]:
     if not r.ok:
         assert r.error is not None
         return protocol.reply_body(tag.rid, False, r.error.to_dict(), **extra), False
+    if type(r.value) is dict and r.value.get("stream") is True:  # a head: the body follows in parts
+        return protocol.head_body(tag.rid, r.value, **extra), True
     body = protocol.reply_body(tag.rid, True, r.value, **extra)
     if len(body) <= cap:
         return body, True

@@ -86,6 +86,8 @@ class Router:
                 assets=AssetRoutes(t.registry, AssetLimits(settings.assets.max_file_bytes)),
             )
             self.front.trace = self.tracer is not None
+            self.front.streams.on_credit = t.credit
+            self.front.streams.on_cancel = t.cancel
             log.info("HTTP on http://%s:%d/", s.http_host, self.front.port)
         self.admin: FrontDoor | None = None
         if s.admin_port is not None:
@@ -222,6 +224,18 @@ class Router:
                 except zmq.ZMQError as exc:  # the client is gone or not reading: nothing else to do
                     t.counts["client_unreachable"] += len(bodies)
                     log.info("cannot reply to a client: %s", exc)
+                    for p in [p for p in t.pending.values() if p.client == client and p.streaming]:
+                        t.cancel(p.rid)  # its streams stop in their shards
+        if t.shard_ctl:  # stream credit and cancels, after the deliveries that made them
+            ctl, t.shard_ctl = t.shard_ctl, {}
+            for slot, bodies in ctl.items():
+                ident = t.shards[slot].identity
+                if ident is None:
+                    continue  # the shard is gone: its streams failed with it
+                try:
+                    self.backend.send_multipart([ident, *protocol.encode_control(bodies)], zmq.NOBLOCK)
+                except zmq.ZMQError as exc:
+                    log.warning("shard %d unreachable for %d stream controls (%s)", slot, len(bodies), exc)
 
     # ---- shards ---------------------------------------------------------------------
     def _send_batch(self, shard: ShardState, batch: list[Pending]) -> None:

@@ -99,6 +99,7 @@ class Shard:
         self.cache = IsolateCache(*self.ceilings.cache_limits(self.serve), self.serve.reuse_cap)
         self.spares: list[Prepared] = []
         self.wakes: dict[WorkerIsolate, float | None] = {}  # isolates with work in flight
+        self.streams: dict[int, tuple[WorkerIsolate, Call]] = {}  # router id -> a call whose body streams
         self.runq = RunQueues(self.serve.tenant_max_running)
         self.served = 0
         self.errors = 0
@@ -216,6 +217,8 @@ class Shard:
                 if isinstance(msg, protocol.ProtocolError):
                     self.bad_frames += 1
                     log.warning("dropped a malformed frame: %s", msg)
+                elif msg.type == protocol.CONTROL:
+                    self._control(msg.body)
                 elif msg.type == protocol.REQUEST:
                     if self.tracer is not None:
                         self._arrived[id(msg)] = time.monotonic()
@@ -324,14 +327,18 @@ class Shard:
                 span,
             )
             limits = replace(spec.limits, wall_ms=min(wall_ms, spec.limits.wall_ms)) if wall_ms else None
-            iso.submit(
+            streamed = kind == "fetch" and msg.body.get("stream") is True
+            call = iso.submit(
                 kind,
                 arg,
                 on_result=self._reply,
                 on_finish=lambda call: self._finished(call, tenant),
                 limits=limits,
                 tag=tag,
+                on_chunk=self._chunk if streamed else None,
             )
+            if call.streaming:  # its head is out: the router's credit and cancel find it here
+                self.streams[rid] = (iso, call)
         except ShardrunError as exc:
             self._send_error(rid, exc.code, exc.message, exc.stack, span=span)
             return False
@@ -413,6 +420,41 @@ class Shard:
                 **{"shardrun.cpu_ms": round(r.cpu_ms, 3), "shardrun.wall_ms": round(r.wall_ms, 3)},
             )
         self._out.append(body)
+
+    def _chunk(self, call: Call, part: str, value: Any) -> None:
+        """A part of a streamed response body, to the router (it grants more with CONTROL credit)."""
+        tag: CallTag = call.tag
+        if part == "c":
+            n = len(value) // 4 * 3 - value[-2:].count("=")
+            self._out.append(protocol.part_body(tag.rid, "c", n=n, b64=value))
+            return
+        self.streams.pop(tag.rid, None)
+        if part == "e":
+            self._out.append(protocol.part_body(tag.rid, "e"))
+        else:
+            self.errors += 1
+            self._out.append(protocol.part_body(tag.rid, "x", error={"code": value.code, "message": value.message}))
+
+    def _control(self, body: dict[str, Any]) -> None:
+        """The router's credit for a streamed body (its client took that many bytes) or its cancel."""
+        rid = body.get("id")
+        if type(rid) is not int:
+            self.bad_frames += 1
+            return
+        entry = self.streams.get(rid)
+        if entry is None:
+            return  # ended already
+        iso, call = entry
+        credit = body.get("credit")
+        if body.get("cancel") is True:
+            self.streams.pop(rid, None)
+            iso.cancel(call.rid)
+        elif type(credit) is int and 0 < credit <= 1 << 30:
+            iso.credit(call.rid, credit)
+        else:
+            self.bad_frames += 1
+            return
+        self._after(iso, iso.next_wake())
 
     def _log_console(self, tag: CallTag, lines: list[LogLine]) -> None:
         for line in lines:

@@ -43,6 +43,7 @@ class Pending:
     wall_s: float = 0.0
     priority: int = 0  # place in a busy shard's queue: higher first, then first come
     span: Any = None  # its trace span (tracing.Tracer), when traces are on
+    streaming: bool = False  # its response head went to the client; its body parts follow
 
 
 @dataclass
@@ -90,6 +91,7 @@ class RoutingTable:
         self.tracer: Any = None  # a tracing.Tracer when traces are on (set by the router)
         self.started = time.time()
         self.shard_out: dict[int, list[Pending]] = {}
+        self.shard_ctl: dict[int, list[bytes]] = {}  # CONTROL bodies (stream credit, cancel) per shard slot
         self.client_out: dict[Any, list[bytes]] = {}
 
     # ---- requests in ---------------------------------------------------------------
@@ -147,6 +149,8 @@ class RoutingTable:
         if self.tracer is not None:
             self._trace(p, body, worker, kind, spec.name)
         self.pending[rid] = p
+        if not isinstance(client, bytes):
+            client.rid = rid  # an HTTP client: its credit and cancel name the request by this id
         self.tenant_inflight[tenant] += 1
         self.counts["accepted"] += 1
         shard = self.shards[slot]
@@ -194,7 +198,7 @@ class RoutingTable:
                 reply = orjson.loads(body)
             except orjson.JSONDecodeError:
                 reply = {}
-            if reply.get("ok") is False:
+            if reply.get("ok") is False or "error" in reply:
                 code, message = protocol.reply_error(reply)
             value = reply.get("value")
             if isinstance(value, dict) and type(value.get("status")) is int:
@@ -284,6 +288,9 @@ class RoutingTable:
         if p is None:
             self.counts["late_replies"] += 1  # already failed (e.g. timed out): the client has its answer
             return
+        part = protocol.stream_part(body)
+        if part is not None:
+            return self._on_part(p, part, body, comma)
         if protocol.is_refusal(body) and not self.stopping and p.sent_to == ident:
             # A shard being replaced refused it before running it: send it again.
             s = self.shards[p.slot]
@@ -296,6 +303,55 @@ class RoutingTable:
         if p.span is not None:
             self._end_trace(p, body)
         self._to_client(p.client, b'{"id":%b,' % orjson.dumps(p.client_id) + body[comma + 1 :])
+
+    def _on_part(self, p: Pending, part: str, body: bytes, comma: int) -> None:
+        """A part of a streamed reply: the head keeps the request pending, the end or a failure
+        answers it; a ZeroMQ client's pieces are credited back to the shard as they are sent on."""
+        if (part == "h") == p.streaming or part not in "hcex":
+            self.counts["bad_frames"] += 1  # a second head, or a piece of a reply that is not streaming
+            return
+        out = b'{"id":%b,' % orjson.dumps(p.client_id) + body[comma + 1 :]
+        if part == "h":
+            p.streaming = True
+            self.counts["streams"] += 1
+        elif part == "c":
+            if isinstance(p.client, bytes):
+                n = protocol.piece_size(body)
+                if n:
+                    self.credit(p.rid, n)
+        else:
+            del self.pending[p.rid]
+            self._settled(p)
+            self.counts["answered" if part == "e" else "failed"] += 1
+            if p.span is not None:
+                self._end_trace(p, body)
+        self._to_client(p.client, out)
+
+    def credit(self, rid: int, nbytes: int) -> None:
+        """The client of streamed request `rid` took `nbytes` more: the shard may send that many more."""
+        p = self.pending.get(rid)
+        if p is not None and p.streaming and nbytes > 0:
+            self._control(p.slot, b'{"id":%d,"credit":%d}' % (rid, nbytes))
+
+    def cancel(self, rid: int) -> None:
+        """The client of request `rid` went away: forget it, and stop its stream in the shard."""
+        p = self.pending.pop(rid, None)
+        if p is None:
+            return
+        self._settled(p)
+        self.counts["cancelled"] += 1
+        if p.span is not None:
+            p.span.set_attribute("shardrun.cancelled", True)  # the client went away
+            self._end_trace(p, None)
+        if p.streaming:
+            self._control(p.slot, b'{"id":%d,"cancel":true}' % rid)
+
+    def _control(self, slot: int, body: bytes) -> None:
+        out = self.shard_ctl.get(slot)
+        if out is None:
+            self.shard_ctl[slot] = [body]
+        else:
+            out.append(body)
 
     def _settled(self, p: Pending) -> None:
         _dec(self.tenant_inflight, p.tenant)
@@ -337,6 +393,8 @@ class RoutingTable:
         self.counts["failed"] += 1
         if p.span is not None:
             self._end_trace(p, None, code, message)
+        if p.streaming:  # its client gets the error (an incomplete body); the shard stops the stream
+            self._control(p.slot, b'{"id":%d,"cancel":true}' % p.rid)
         self._client_error(p.client, p.client_id, code, message)
 
     def on_disconnect(self, body: dict[str, Any]) -> None:
