@@ -51,7 +51,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shardrun.assets.files import AssetConfig, Assets, resolve_directory
-from shardrun.bindings.config import NO_BINDINGS, BindingSettings, WorkerBindings
+from shardrun.bindings.assets import AssetsEntry
+from shardrun.bindings.config import NO_BINDINGS, Binding, BindingSettings, WorkerBindings, with_binding
 from shardrun.bindings.config import parse as parse_bindings
 from shardrun.egress.policy import FetchPolicy, merge
 from shardrun.engine.limits import Limits
@@ -291,6 +292,12 @@ class Registry:
                 assets = Assets(resolve_directory(self.root / name, cfg.assets), cfg.assets)
             except ValueError as exc:
                 raise ScriptError(f"{name}/worker.toml: assets.directory: {exc}", code="E_WORKER_CONFIG") from None
+            if cfg.assets.binding is not None:  # env.ASSETS (shardrun/bindings/assets.py)
+                b = cfg.assets.binding
+                entry = AssetsEntry(binding=b, root=assets.root, config=cfg.assets)
+                names = set(cfg.env) | set(cfg.secrets)
+                binding = Binding(b, "assets", "assets", entry)
+                bindings = with_binding(name, bindings, binding, "assets.binding", self.binding_settings, names)
         return WorkerSpec(
             name,
             cfg.tenant or name,
