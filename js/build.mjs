@@ -21,7 +21,7 @@ function write(name, inputs, code) {
 }
 
 // Hand-written chunks: each file is one function expression.
-for (const name of ["core", "fetch_api", "encoding", "events", "crypto", "subtle", "forms", "navigator", "bindings"]) {
+for (const name of ["core", "fetch_api", "encoding", "events", "crypto", "subtle", "forms", "navigator", "bindings", "intl", "stream_out"]) {
   // Minified as a module's default export so the expression survives, then unwrapped.
   const src = "export default " + readFileSync(here(`src/${name}.js`), "utf8");
   const { code } = await transform(src, { minify: true, format: "esm", target: TARGET, charset: "ascii", legalComments: "none" });

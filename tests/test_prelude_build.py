@@ -24,6 +24,8 @@ INPUTS = {
     "forms": ["src/forms.js"],
     "navigator": ["src/navigator.js"],
     "bindings": ["src/bindings.js"],
+    "intl": ["src/intl.js"],
+    "stream_out": ["src/stream_out.js"],
 }
 
 
@@ -45,4 +47,5 @@ def test_chunks_are_ascii_and_small():
     for name in INPUTS:
         src = prelude.chunk_source(name)
         assert src.isascii()
-    assert len(prelude.chunk_source("core")) < 12_000, "core is evaluated in every fresh isolate: keep it small"
+    # 12,500: core carries the eight thin toLocale*/localeCompare wrappers that load the intl chunk
+    assert len(prelude.chunk_source("core")) < 12_500, "core is evaluated in every fresh isolate: keep it small"

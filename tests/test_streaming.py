@@ -242,7 +242,7 @@ def test_head_pipelining_and_http_1_0(server):
     first, _, rest = got.partition(b"\r\n\r\n")
     assert first.startswith(b"HTTP/1.1 200") and b"transfer-encoding" not in first.lower()  # HEAD: no body
     assert rest.startswith(b"HTTP/1.1 200")
-    _second_head, _, rest = rest.partition(b"\r\n\r\n")
+    _, _, rest = rest.partition(b"\r\n\r\n")  # the stream's head
     body, _, third = rest.partition(b"0\r\n\r\n")
     assert dechunk(body + b"0\r\n\r\n") == (b"chunk1\nchunk2\n", True)
     assert third.startswith(b"HTTP/1.1 200") and third.endswith(b"whole body")  # after the stream, in order

@@ -154,66 +154,17 @@
     let s;
     try { load("fetch_api"); s = internals.serialize(v, limits.maxOutputBytes, r.stream); } catch (e) { return respond(r, false, errInfo(e)); }
     if (s === undefined) return respond(r, false, badOutput("the fetch handler must return a Response, it returned " + describe(v)));
-    if (typeof s === "object" && s.reader) return streamOut(r, s.head, s.reader);   // streamed to the host
+    if (typeof s === "object" && s.reader) { load("stream_out"); return internals.streamOut(r, s.head, s.reader); }   // streamed to the host
     if (typeof s !== "string") return later(r, s, fetched);   // a stream body: read to its end first
     respond(r, true, s);
   }
   const fetched = (r, s) => respond(r, true, s);
 
-  // ---- streamed bodies ----------------------------------------------------
-  const toB64 = prim.b64, bytesLen = prim.bytesLen, U8 = Uint8Array, subarray = uncurry(TP.subarray);
-  const PIECE = 256 << 10;   // bytes per ["c"] event at most
-  function streamOut(r, head, reader) {
-    r.waiting++;   // before respond(): the request is not finished while its body streams
-    r.reader = reader;
-    r.credit = limits.streamWindow;
-    r.sent = 0;
-    r.wake = null;
-    respond(r, true, head);
-    pumpBody(r, reader);
-  }
-  async function pumpBody(r, reader) {
-    let err = null;
-    try {
-      for (;;) {
-        while (r.credit <= 0 && r.reader) await new Prom((resolve) => { r.wake = resolve; });
-        if (!r.reader) return;   // cancelled by the host
-        const x = await reader.read();
-        if (!r.reader) return;
-        if (x.done) break;
-        const c = x.value;
-        if (!is(c, U8)) throw fail("E_BAD_OUTPUT", TypeErr, "a response body stream must give Uint8Array chunks, it gave " + describe(c));
-        const n = bytesLen(c);
-        r.sent += n;
-        if (r.sent > limits.maxStreamBytes) throw fail("E_RESPONSE_TOO_LARGE", RangeErr, "the response body stream gave over " + limits.maxStreamBytes + " bytes, its limit");
-        for (let i = 0; i < n; i += PIECE) push(out, '["c",' + r.rid + ',"' + toB64(subarray(c, i, i + PIECE)) + '"]');
-        r.credit -= n;
-      }
-    } catch (e) { err = e; }
-    if (!r.reader) return;
-    r.reader = null;
-    if (err === null) push(out, '["e",' + r.rid + "]");
-    else {
-      push(out, '["x",' + r.rid + "," + infoJson(errInfo(err)) + "]");
-      try { reader.cancel(err).catch(() => {}); } catch (_) {}
-    }
-    r.waiting--;
-    maybeFinish(r);
-  }
-  function stopStream(r) {   // the host gave up (the client went away): the source's cancel runs
-    const reader = r.reader, wake = r.wake;
-    r.reader = r.wake = null;
-    try { reader.cancel(new TypeErr("the client went away")).catch(() => {}); } catch (_) {}
-    if (wake) wake();
-  }
+  // ---- streamed bodies: the stream_out chunk (js/src/stream_out.js) -------
+  // r.reader is set only by that chunk, so where it is set the chunk is loaded.
   function credit(rid, n) {
     const r = mget(reqs, rid);
-    if (r && r.reader && typeof n === "number" && n > 0) {
-      r.credit += n;
-      const wake = r.wake;
-      r.wake = null;
-      if (wake) wake();
-    }
+    if (r && r.reader && n > 0) internals.streamCredit(r, n);   // n: a positive int (the shard checks it)
     return flush();
   }
   function describe(v) {
@@ -269,7 +220,7 @@
   function cancel(rid) {
     const r = mget(reqs, rid);
     if (!r) return flush();
-    if (r.reader) stopStream(r);
+    if (r.reader) internals.streamStop(r);
     r.responded = r.finished = true;
     r.waiting = 0;
     dropTimers(r);
@@ -444,7 +395,8 @@
   const loaded = { __proto__: null }, chunkOf = { __proto__: null }, lazy = { __proto__: null }, installed = { __proto__: null };
   const data = (value) => ({ __proto__: null, value, writable: true, configurable: true });
   const internals = {
-    __proto__: null, prim, hostOp, errInfo, fail, host, load: (n) => load(n),
+    __proto__: null, prim, hostOp, errInfo, fail, host, load: (n) => load(n), respond, maybeFinish, infoJson, describe,
+    emit: (event) => push(out, event),
     get: (g) => { load(chunkOf[g]); return installed[g]; }, peek: (g) => installed[g],
     install(o) { for (const k in o) define(G, k, data(o[k])); },
     get limits() { return limits; }, get now() { return now; },
@@ -467,6 +419,13 @@
       lazy[g] = function () { load(name); return G[g]; };
       define(G, g, { __proto__: null, configurable: true, enumerable: false, get: lazy[g], set(v) { define(G, g, data(v)); } });
     }
+  }
+
+  // Date/Number/BigInt/String's locale-aware methods: thin wrappers that load the intl chunk on first
+  // call and run its sr.<D|N|B|S><name> (the engine's own ones ignore locales and options).
+  for (const k of "DtoLocaleString DtoLocaleDateString DtoLocaleTimeString NtoLocaleString BtoLocaleString SlocaleCompare StoLocaleUpperCase StoLocaleLowerCase".split(" ")) {
+    const m = k.slice(1);
+    define({ D: Date, N: Num, B: BigInt, S: Str }[k[0]].prototype, m, data({ [m](...a) { load("intl"); return apply(internals[k], this, a); } }[m]));
   }
 
   // ---- entry points for the host ------------------------------------------------
@@ -518,11 +477,7 @@
         } else if (r.waiting > 0) {
           if (r.reader) {
             if (r.wake) continue;   // a streamed body waiting for the host's credit: the host will give it
-            const reader = r.reader;   // a stream whose source can never give more
-            r.reader = null;
-            r.waiting--;
-            push(out, '["x",' + r.rid + ',{"code":"E_NEVER_RESPONDS","name":"Error","stack":"","message":"the response body stream will never give more: it is waiting and nothing is left that could feed it (no timers, no host operations)"}]');
-            try { reader.cancel(new TypeErr("the stream will never give more")).catch(() => {}); } catch (_) {}
+            internals.streamStrand(r);   // its source can never give more
             if (r.waiting === 0) { maybeFinish(r); continue; }
           }
           log(r.rid, "warn", ["ctx.waitUntil() promises will never settle; the request is finished without them"]);

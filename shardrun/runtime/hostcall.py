@@ -26,6 +26,7 @@ HostFn = Callable[..., Any]
 # area -> the module that defines its FUNCS
 AREAS: dict[str, str] = {
     "random": "shardrun.runtime.hostfns.random",
+    "intl": "shardrun.runtime.hostfns.intl",
 }
 
 MAX_HANDLES = 1024  # live host objects (a decompressor, a formatter...) per isolate
@@ -41,20 +42,34 @@ class HostCallError(Exception):
 
 
 class HostState:
-    """What host functions keep for one isolate: handles to host objects, dropped with it."""
+    """What host functions keep for one isolate: handles to host objects, dropped with it.
 
-    __slots__ = ("_handles", "_next")
+    An object put with `shared=True` (one that never changes, like a cached formatter) gets one handle
+    however often it is put; each put is a reference, and drop() removes the handle with the last one.
+    """
+
+    __slots__ = ("_handles", "_next", "_refs", "_shared")
 
     def __init__(self) -> None:
         self._handles: dict[int, Any] = {}
         self._next = 0
+        self._shared: dict[int, int] = {}  # id(obj) -> handle, for shared objects (kept alive by _handles)
+        self._refs: dict[int, int] = {}  # handle of a shared object -> references
 
-    def put(self, obj: Any) -> int:
+    def put(self, obj: Any, shared: bool = False) -> int:
         """Keep a host object for JS; its handle (an int JS passes back)."""
+        if shared:
+            h = self._shared.get(id(obj))
+            if h is not None:
+                self._refs[h] += 1
+                return h
         if len(self._handles) >= MAX_HANDLES:
             raise HostCallError(f"more than {MAX_HANDLES} host objects are open in this isolate", "E_HOST_LIMIT")
         self._next += 1
         self._handles[self._next] = obj
+        if shared:
+            self._shared[id(obj)] = self._next
+            self._refs[self._next] = 1
         return self._next
 
     def get(self, handle: Any, kind: type | None = None) -> Any:
@@ -66,8 +81,16 @@ class HostState:
 
     def drop(self, handle: Any) -> None:
         """Forget a handle (JS is done with it); an unknown one is ignored."""
-        if type(handle) is int:
-            self._handles.pop(handle, None)
+        if type(handle) is not int:
+            return
+        refs = self._refs.get(handle)
+        if refs is not None:
+            if refs > 1:
+                self._refs[handle] = refs - 1
+                return
+            del self._refs[handle]
+            self._shared.pop(id(self._handles.get(handle)), None)
+        self._handles.pop(handle, None)
 
     def __len__(self) -> int:
         return len(self._handles)

@@ -45,6 +45,8 @@ LAZY_CHUNKS: dict[str, tuple[str, ...]] = {
     "forms": ("FormData",),
     "navigator": ("navigator", "self"),
     "bindings": (),  # no global: core loads it at boot for a worker with env bindings (shardrun/bindings)
+    "intl": ("Intl",),
+    "stream_out": (),  # no global: core loads it when a handler first answers with a streamed body
 }
 
 
