@@ -130,7 +130,7 @@ def test_the_bundled_site_example(tmp_path):
 
     site = ROOT / "configs" / "workers" / "site"
     files = {f"site/{p.relative_to(site)}": p.read_text() for p in site.rglob("*") if p.is_file()}
-    srv = Server(tmp_path, files, shards=1)
+    srv = Server(tmp_path, files, shards=1, tables={"bindings": {"data_dir": str(tmp_path / "data")}})
     try:
         host = {"Host": "site.workers.localhost"}
         r, body = request(srv, "GET", "/", host)
@@ -142,7 +142,8 @@ def test_the_bundled_site_example(tmp_path):
         r, body = request(srv, "GET", "/api/time", host)
         assert r.status == 200 and b"hello from the site worker" in body
         r, body = request(srv, "GET", "/worker.toml", host)
-        assert r.status == 404 and b"GREETING" not in body
+        assert r.status == 404 and b"GREETING" not in body and b"No such page" in body  # its 404.html, via env.ASSETS
+        assert r.getheader("content-type") == "text/html; charset=utf-8"
         reply = srv.client.call("site", "scheduled", {"cron": "*/5 * * * *", "scheduledTime": 0, "type": "scheduled"})
         assert reply.ok, reply.error
         end = time.monotonic() + 5

@@ -6,7 +6,9 @@ export default {
     if (url.pathname === "/api/time") {
       return Response.json({ now: new Date().toISOString(), greeting: env.GREETING });
     }
-    return new Response(`no page at ${url.pathname}\n`, { status: 404, headers: { "content-type": "text/plain" } });
+    // No file and no route: the site's own 404 page, read through the assets binding.
+    const page = await env.ASSETS.fetch(new URL("/404", url)); // 404.html (/404.html redirects here)
+    return new Response(page.body, { status: 404, headers: page.headers });
   },
 
   async scheduled(controller, env, ctx) {
