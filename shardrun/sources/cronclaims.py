@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from typing import Protocol
-
-import asyncpg
+from typing import TYPE_CHECKING, Protocol
 
 from shardrun.errors import UsageError
 from shardrun.sources.schedule import UTC, Firing
+
+if TYPE_CHECKING:
+    import asyncpg
 
 log = logging.getLogger("shardrun.cron")
 
@@ -97,6 +98,8 @@ class PgClaims:
 
     async def start(self) -> None:
         """Connect (retrying until the database answers) and make the table if it is missing."""
+        import asyncpg  # only a node that claims in PostgreSQL loads the driver
+
         wait = 0.1
         while self.pool is None:
             try:
