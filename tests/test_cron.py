@@ -267,3 +267,25 @@ def test_cron_list_names_a_bad_worker_and_exits_1(tmp_path):
     assert err["worker"] == "bad" and err["code"] == "E_WORKER_CONFIG" and "triggers.crons.0" in err["message"]
     r = run_cli("cron", "list", "--workers", str(tmp_path / "missing"))
     assert r.returncode == 2 and b"E_NOT_FOUND" in r.stderr
+
+
+def test_a_firing_that_cannot_be_claimed_is_not_run(tmp_path, db: Db):
+    """The claims database goes away: the node runs nothing rather than risk running a firing twice."""
+    table = db.table + "_cron"
+    reg = workers(tmp_path, {"a": 'crons = ["* * * * *"]'})
+    clock, fired = Clock(T0 + 1), Fired()
+
+    async def go() -> None:
+        claims = PgClaims(db.url, table, 7)
+        await claims.start()
+        s = Scheduler(reg, CronSettings(), claims, fired, "n", clock)
+        await settle(s)
+        await claims.close()  # its connections are gone
+        clock.t = T0 + 60
+        await settle(s)
+        assert fired.firings == [] and s.counts["claim_failed"] == 1
+
+    try:
+        asyncio.run(go())
+    finally:
+        db.exec(f"DROP TABLE IF EXISTS {table}")

@@ -97,6 +97,7 @@ class Scheduler:
         now = self.clock()
         if now >= self.next_scan:
             await self.scan()
+        due: list[tuple[tuple[str, str], Firing, str]] = []
         for key, tenant in list(self.crons.items()):
             if self.due.get(key, 0.0) > now:
                 continue
@@ -114,20 +115,22 @@ class Scheduler:
                 self.counts["overlap"] += 1
                 log.warning("cron: the previous firing still runs; this one is skipped", worker=worker, cron=cron)
                 continue
-            try:
-                won = await self.claims.claim(p.firing, self.node)
-            except Exception as exc:  # the database is down: this firing is not run here (no double runs)
+            due.append((key, p.firing, tenant))
+        # The claims of one tick go out together (a database round trip each, the pool's size at once).
+        outcomes = await asyncio.gather(*(self.claims.claim(f, self.node) for _, f, _ in due), return_exceptions=True)
+        for (key, f, tenant), won in zip(due, outcomes, strict=True):
+            if isinstance(won, BaseException):  # the database is down: not run here (no double runs)
                 self.counts["claim_failed"] += 1
                 log.warning(
-                    "cron: cannot claim a firing", worker=worker, cron=cron, error=f"{type(exc).__name__}: {exc}"
+                    "cron: cannot claim a firing", worker=f.worker, cron=f.cron, error=f"{type(won).__name__}: {won}"
                 )
                 continue
             if not won:
                 self.counts["lost"] += 1
-                CRON_FIRINGS.labels(worker, "lost").inc()
+                CRON_FIRINGS.labels(f.worker, "lost").inc()
                 continue
             self.counts["claimed"] += 1
-            task = asyncio.create_task(self._run(key, p.firing, tenant))
+            task = asyncio.create_task(self._run(key, f, tenant))
             self.running[key] = task
             task.add_done_callback(self._done)
         wake = min([*self.due.values(), self.next_scan], default=now + MAX_SLEEP_S)
