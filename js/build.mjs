@@ -20,21 +20,32 @@ function write(name, inputs, code) {
   writeFileSync(new URL(name + ".js", OUT), header + code.trim().replace(/;$/, "") + "\n");
 }
 
-// Hand-written chunks: each file is one function expression.
-for (const name of ["core", "fetch_api", "encoding", "events", "crypto", "subtle", "forms", "navigator", "bindings", "intl", "stream_out"]) {
+// Built-in classes and functions keep their spec names (URL.name is "URL"): keepNames, in every
+// chunk but core, which is evaluated in every isolate and names its few globals itself.
+// Hand-written chunks: each source file is one function expression; a chunk of several
+// sources (PARTS) calls each of them in turn with the same internals.
+const PARTS = { fetch_api: ["headers", "fetch_api"] };
+async function unwrap(name, keepNames) {
   // Minified as a module's default export so the expression survives, then unwrapped.
   const src = "export default " + readFileSync(here(`src/${name}.js`), "utf8");
-  const { code } = await transform(src, { minify: true, format: "esm", target: TARGET, charset: "ascii", legalComments: "none" });
-  const m = /^([^]*?)export\s*\{\s*(\w+)\s+as\s+default\s*\};?\s*$/.exec(code) || /^export default\s*([^]*?);?\s*$/.exec(code);
+  const { code } = await transform(src, { minify: true, format: "esm", target: TARGET, charset: "ascii", legalComments: "none", keepNames });
+  const m = /^([^]*?)export\s*\{\s*([\w$]+)\s+as\s+default\s*\};?\s*$/.exec(code) || /^export default\s*([^]*?);?\s*$/.exec(code);
   if (!m) throw new Error(`cannot unwrap the minified ${name}.js`);
-  write(name, [`src/${name}.js`], m.length === 3 ? `(function(){${m[1]}return ${m[2]}})()` : `(${m[1]})`);
+  return m.length === 3 ? `(function(){${m[1]}return ${m[2]}})()` : `(${m[1]})`;
+}
+for (const name of ["core", "fetch_api", "encoding", "events", "crypto", "subtle", "forms", "navigator", "structured_clone", "bindings", "intl", "stream_out", "compression"]) {
+  const parts = PARTS[name] || [name];
+  const exprs = [];
+  for (const p of parts) exprs.push(await unwrap(p, name !== "core"));
+  const code = exprs.length === 1 ? exprs[0] : `(function(sr){${exprs.map((e) => e + "(sr);").join("")}})`;
+  write(name, parts.map((p) => `src/${p}.js`), code);
 }
 
 // Vendored chunks: bundled from npm, wrapped as function(internals).
-for (const name of ["url", "structured_clone", "streams"]) {
+for (const name of ["url", "streams", "urlpattern"]) {
   const r = await build({
     entryPoints: [here(`vendor/${name}.js`).pathname], bundle: true, minify: true, write: false,
-    format: "iife", target: TARGET, keepNames: name === "streams", charset: "ascii", legalComments: "none",
+    format: "iife", target: TARGET, keepNames: true, charset: "ascii", legalComments: "none",
   });
   write(name, [`vendor/${name}.js`, "package-lock.json"], "(function(sr){" + r.outputFiles[0].text.trim() + "})");
 }

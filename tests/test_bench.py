@@ -145,3 +145,18 @@ def test_chart(tmp_path):
     out = Path(tmp_path) / "c.png"
     draw(rows, out)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 5000
+
+
+def test_the_bodies_bench_runs_and_checks_its_answers():
+    from bench import bodies_bench
+
+    rows = bodies_bench.measure(0.005)
+    assert set(rows) == {
+        "hello_fetch_us",
+        "hello_fetch_stream_us",
+        "mb_text_us",
+        "mb_stream_us",
+        "hmac_sign_us",
+        "jwt_rs256_verify_us",
+    }
+    assert all(v > 0 for v in rows.values())

@@ -155,6 +155,19 @@ def test_worker_modules_are_compiled_once_and_the_cache_is_bounded(monkeypatch):
     assert len(MODULES) <= 3
 
 
+def test_the_module_cache_can_be_resized_to_fewer_entries_and_bytes():
+    from shardrun.engine.bytecode import ModuleCache
+
+    cache = ModuleCache(entries=10, max_bytes=1 << 20)
+    iso = new()
+    codes = [cache.get(iso, f"export default {i}", f"m{i}.js") for i in range(6)]
+    assert len(cache) == 6
+    cache.resize(4, 1 << 20)
+    assert len(cache) == 4 and cache.get(iso, "export default 5", "m5.js") is codes[5]  # the newest stay
+    cache.resize(100, len(codes[0]) + 1)  # a byte bound under two entries keeps one
+    assert len(cache) == 1
+
+
 @pytest.mark.parametrize("damage", ["truncated", "another engine build", "corrupt"])
 def test_a_damaged_module_cache_entry_is_logged_and_compiled_again(damage, caplog, tmp_path):
     (tmp_path / "lib.js").write_text(f"export const v = {len(damage)};")

@@ -267,3 +267,20 @@ def test_loadgen_reads_chunked_responses(origin: Origin) -> None:
 
     s = asyncio.run(load(origin.base, ["x"], concurrency=2, seconds=0.3)).summary()
     assert s["requests"] > 0 and set(s["codes"]) == {"200"}
+
+
+def test_an_empty_fetched_body_is_a_body_and_a_null_body_status_or_head_has_none(origin: Origin) -> None:
+    v = value(
+        """
+        const empty = await fetch(p.base + "/big?n=0");
+        const before = [empty.body !== null, empty.bodyUsed];
+        const text = await empty.text();
+        const again = await empty.text().then(() => "read twice", (e) => e.name);
+        const none = await fetch(p.base + "/redirect?code=204&to=/x", { redirect: "manual" });
+        const head = await fetch(p.base + "/hello", { method: "HEAD" });
+        return [before, text, empty.bodyUsed, again, none.body, head.body, await head.text(), head.bodyUsed];
+        """,
+        allow(origin),
+        {"base": origin.base},
+    )
+    assert v == [[True, False], "", True, "TypeError", None, None, "", False]

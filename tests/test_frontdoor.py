@@ -24,6 +24,7 @@ ECHO = """export default {
 THROWS = "export default { fetch() { throw new Error('nope') }, task() { throw new Error('nope') } }"
 SLOW = "export default { fetch() { return new Promise(() => { setInterval(() => {}, 50) }) } }"
 TALK = "export default { fetch() { console.log('said by talk'); return new Response('ok') } }"
+OWNID = "export default { fetch() { return new Response('ok', { headers: { 'X-Request-Id': 'from-the-worker' } }) } }"
 QUIET = "export default { fetch() { console.log('said by quiet'); return new Response('ok') } }"
 REJECTS = (
     "export default { async fetch() { Promise.reject(new Error('a')); Promise.reject(2); return new Response('ok') } }"
@@ -39,6 +40,7 @@ def srv(tmp_path_factory):
             "throws.js": THROWS,
             "slow.js": SLOW,
             "talk.js": TALK,
+            "ownid.js": OWNID,
             "quiet/index.js": QUIET,
             "quiet/worker.toml": "console = false\n",
             "rejects/index.js": REJECTS,
@@ -75,6 +77,12 @@ def test_host_routing_binary_body_status_and_repeated_headers(srv):
 def test_path_routing_strips_the_prefix_and_keeps_the_request_id(srv):
     r, _ = request(srv, "GET", "/w/echo/inner/x", headers={"X-Request-Id": "abc-123"})
     assert r.status == 201 and r.headers["x-url"].endswith("/inner/x") and r.headers["x-request-id"] == "abc-123"
+
+
+def test_a_worker_setting_its_own_request_id_keeps_it_and_there_is_one(srv):
+    r, data = request(srv, "GET", "/w/ownid/", headers={"X-Request-Id": "abc-123"})
+    assert (r.status, data) == (200, b"ok")
+    assert r.headers.get_all("x-request-id") == ["from-the-worker"]
 
 
 def test_tasks_over_http(srv):

@@ -13,19 +13,21 @@ from shardrun.runtime import prelude
 JS = Path(__file__).resolve().parent.parent / "js"
 INPUTS = {
     "core": ["src/core.js"],
-    "fetch_api": ["src/fetch_api.js"],
+    "fetch_api": ["src/headers.js", "src/fetch_api.js"],
     "encoding": ["src/encoding.js"],
     "events": ["src/events.js"],
     "crypto": ["src/crypto.js"],
     "subtle": ["src/subtle.js"],
     "url": ["vendor/url.js", "package-lock.json"],
-    "structured_clone": ["vendor/structured_clone.js", "package-lock.json"],
+    "structured_clone": ["src/structured_clone.js"],
     "streams": ["vendor/streams.js", "package-lock.json"],
     "forms": ["src/forms.js"],
     "navigator": ["src/navigator.js"],
     "bindings": ["src/bindings.js"],
     "intl": ["src/intl.js"],
     "stream_out": ["src/stream_out.js"],
+    "compression": ["src/compression.js"],
+    "urlpattern": ["vendor/urlpattern.js", "package-lock.json"],
 }
 
 
@@ -47,5 +49,45 @@ def test_chunks_are_ascii_and_small():
     for name in INPUTS:
         src = prelude.chunk_source(name)
         assert src.isascii()
-    # 12,500: core carries the eight thin toLocale*/localeCompare wrappers that load the intl chunk
-    assert len(prelude.chunk_source("core")) < 12_500, "core is evaluated in every fresh isolate: keep it small"
+    # core: the loop, mailbox, timers, console, dispatch, the lazy-chunk loader, the lazy
+    # error.stack, the toLocale*/localeCompare wrappers and the hooks of bindings and streamed bodies
+    assert len(prelude.chunk_source("core")) < 14_000, "core is evaluated in every fresh isolate: keep it small"
+
+
+CORE_GLOBALS = ("setTimeout", "setInterval", "clearTimeout", "clearInterval")
+
+
+def test_every_builtin_keeps_its_global_name():
+    """The build keeps names (URL.name is "URL", not a minified letter): code checks constructor.name."""
+    from .conftest import eval_js
+
+    names = [*CORE_GLOBALS, *(g for globs in prelude.LAZY_CHUNKS.values() for g in globs)]
+    got = eval_js(
+        "const out = {};"
+        f"for (const g of {names!r}) {{ const v = globalThis[g]; if (typeof v === 'function') out[g] = v.name; }}"
+        "for (const g of Object.getOwnPropertyNames(globalThis)) {"  # every chunk is loaded now
+        "  const v = globalThis[g]; if (typeof v === 'function' && !(g in out)) out[g] = v.name; }"
+        "return out"
+    )
+    assert len(got) > 60 and set(names) - {"crypto", "navigator", "self", "scheduler", "Intl"} <= set(
+        got
+    )  # objects, not classes
+    assert {g: n for g, n in got.items() if g != n} == {}
+
+
+def test_the_first_isolate_of_a_process_does_not_pay_for_compiling_the_chunks():
+    """prelude.bytecode() compiles every chunk on the first prepare() of a process: outside the
+    startup budget, so a worker with a small one still loads (it used to raise BudgetExceeded)."""
+    import subprocess
+    import sys
+
+    code = (
+        "from shardrun.cli.oneshot import run_once\n"
+        "from shardrun.engine.limits import Limits\n"
+        "from shardrun.runtime.script import Script\n"
+        "r = run_once(Script.from_source('export default { task() { return 7 } }', 'a.js'), 'task', {}, Limits(startup_ms=5))\n"
+        "print(r.ok, r.value)\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60, cwd=JS.parent, check=False)
+    assert p.returncode == 0, p.stderr.decode()[-500:]
+    assert p.stdout.decode().split() == ["True", "7"]

@@ -220,6 +220,29 @@ def test_large_body_goes_through_a_stream_in_bounded_chunks():
     """) == [10_000_000, True, True, True]
 
 
+STREAM_10MB = """export default { async task(p) {
+  const chunk = new Uint8Array(1 << 16).fill(120);
+  let left = 160;   // 10 MiB in 64 KiB chunks, made as they are pulled
+  const body = new ReadableStream({ pull(c) { if (left-- === 0) c.close(); else c.enqueue(chunk.slice()); } });
+  const res = new Response(body.pipeThrough(new TransformStream()));
+  if (p.whole) return (await res.arrayBuffer()).byteLength;
+  let n = 0;
+  for await (const c of res.body) n += c.length;
+  return [n, res.bodyUsed];
+} }"""
+
+
+def test_a_10_mb_streamed_body_keeps_memory_flat():
+    """10 MiB through a Response body and a TransformStream, read chunk by chunk, in a 6 MiB heap."""
+    small = Limits(memory_mb=6, cpu_ms=20_000)
+    r = run_once(Script.from_source(STREAM_10MB, "w.js"), "task", {"whole": False}, small)
+    assert r.ok, r.error
+    assert r.value == [10 << 20, True]
+    # The control: the same body held whole does not fit in that heap.
+    r = run_once(Script.from_source(STREAM_10MB, "w.js"), "task", {"whole": True}, small)
+    assert not r.ok
+
+
 # ---- what the fetch handler returns -------------------------------------------------
 def test_rewrapped_response_keeps_its_body_and_headers():
     r = fetch_handler("""
@@ -302,3 +325,34 @@ def test_fetch_sends_a_stream_request_body():
         o.close()
     assert r.ok, r.error
     assert r.value == ["stream", True]
+
+
+@pytest.mark.parametrize(
+    "src, body",
+    [
+        # untouched: the stream's own source is sent without reading the stream
+        ("const res = new Response('hi', {headers: {'x-a': '1'}}); return new Response(res.body, res);", b"hi"),
+        # a read through the stream counts: what is left is sent, or the body is used
+        (
+            "const res = new Response('hi'); const r = res.body.getReader(); await r.read(); r.releaseLock(); return res;",
+            None,
+        ),
+        ("const res = new Response('hi'); res.body.cancel(); return res;", None),
+        (
+            "const res = new Response(new Uint8Array([104, 105])); const [a] = res.body.tee(); return new Response(a);",
+            b"hi",
+        ),
+        (
+            "const res = new Response('abc'); const s = res.body.pipeThrough(new TransformStream({ transform(c, k) { k.enqueue(c.subarray(1)) } }));"
+            " return new Response(s);",
+            b"bc",
+        ),
+    ],
+)
+def test_a_returned_body_stream_is_sent_as_read_or_refused_once_used(src, body):
+    r = fetch_handler(src)
+    if body is None:
+        assert not r.ok and "already been used" in r.error.message
+    else:
+        assert r.ok, r.error
+        assert r.value.body == body

@@ -245,10 +245,13 @@
     const t = mget(timers, id);
     if (t) { mdel(timers, id); const r = mget(reqs, t.rid); if (r && r.timers) sdel(r.timers, id); }
   }
-  G.setTimeout = (fn, ms, ...args) => addTimer(fn, ms, args, false);
-  G.setInterval = (fn, ms, ...args) => addTimer(fn, ms, args, true);
-  G.clearTimeout = clearTimer;
-  G.clearInterval = clearTimer;
+  const timerFns = {   // methods: their names survive minifying
+    setTimeout(fn, ms, ...args) { return addTimer(fn, ms, args, false); },
+    setInterval(fn, ms, ...args) { return addTimer(fn, ms, args, true); },
+    clearTimeout(id) { clearTimer(id); },
+    clearInterval(id) { clearTimer(id); },
+  };
+  for (const k in timerFns) G[k] = timerFns[k];
 
   function firstTimer(dueOnly) {
     let first = null;
@@ -304,10 +307,11 @@
   // ---- error stacks ---------------------------------------------------------
   // As V8 prints them ("Name: message", then "    at fn (file:line:col)" frames, the error's own
   // constructors left out), without the frames of shardrun's own code (its chunks are named
-  // "shardrun:..."). A worker may replace it. One difference stays: the engine formats the stack
-  // when the error is made, V8 when it is first read, so a name set in a subclass's constructor
-  // after super() is not in the first line.
-  function prepareStack(err, sites) {
+  // "shardrun:..."). A worker may replace it. Like V8, the text is made when `stack` is first
+  // read: the engine calls prepareStack when the error is made, which keeps the call sites
+  // behind a token, and the Error.prototype.stack getter formats them on the first read, so a
+  // name a subclass sets after super() is in the first line.
+  function formatStack(err, sites) {
     let head = "Error";
     try {
       head = Str(err.name === undefined ? "Error" : err.name);
@@ -329,7 +333,38 @@
     } catch (_) { /* keep the frames read so far */ }
     return join(lines, "\n");
   }
-  Err.prepareStackTrace = prepareStack;   // the engine's own setter (a data property would not be used)
+  // token -> call sites, then the formatted text. A token is kept only where the engine keeps the
+  // value as the error's own [[ErrorData]] (a genuine Error, not Error.captureStackTrace's target).
+  const lazyStacks = new WeakMap(), isError = Err.isError, EP = Err.prototype;
+  const stackDesc = ownDesc(EP, "stack"), nativeStack = uncurry(stackDesc.get), nativeCapture = Err.captureStackTrace;
+  let capturing = 0;
+  function lazyPrepare(err, sites) {
+    if (capturing || !isError(err) || ownDesc(err, "stack")) return formatStack(err, sites);
+    const token = { __proto__: null };
+    wset(lazyStacks, token, sites);
+    return token;
+  }
+  // Workers see (and may call, chain to, or put back) a prepareStackTrace that returns the text;
+  // the engine gets the lazy one while that is the one set.
+  const shown = { prepareStackTrace(err, sites) { return formatStack(err, sites); } }.prepareStackTrace;
+  const setPrepare = uncurry(ownDesc(Err, "prepareStackTrace").set);
+  let prepare = shown;
+  define(Err, "prepareStackTrace", { __proto__: null, configurable: true, enumerable: false,
+    get: { prepareStackTrace() { return prepare; } }.prepareStackTrace,
+    set: { prepareStackTrace(f) { prepare = f; setPrepare(Err, f === shown ? lazyPrepare : f); } }.prepareStackTrace });
+  setPrepare(Err, lazyPrepare);
+  define(EP, "stack", { __proto__: null, configurable: true, enumerable: false, set: stackDesc.set,
+    get: { stack() {
+      const v = nativeStack(this);
+      if (v === null || typeof v !== "object") return v;
+      let s = wget(lazyStacks, v);
+      if (typeof s === "object") wset(lazyStacks, v, (s = formatStack(this, s)));
+      return s === undefined ? v : s;
+    } }.stack });
+  define(Err, "captureStackTrace", { __proto__: null, writable: true, configurable: true, value: { captureStackTrace(target, fn) {
+    capturing++;
+    try { return apply(nativeCapture, Err, [target, fn]); } finally { capturing--; }
+  } }.captureStackTrace });
 
   // ---- console -------------------------------------------------------------
   function fmt(v) {
@@ -396,7 +431,8 @@
   const data = (value) => ({ __proto__: null, value, writable: true, configurable: true });
   const internals = {
     __proto__: null, prim, hostOp, errInfo, fail, host, load: (n) => load(n), respond, maybeFinish, infoJson, describe,
-    emit: (event) => push(out, event),
+    emit: (event) => push(out, event), clearTimer,
+    setTimer: (fn, ms) => addTimer(fn, ms, list(), false),   // whatever the tenant did to setTimeout
     get: (g) => { load(chunkOf[g]); return installed[g]; }, peek: (g) => installed[g],
     install(o) { for (const k in o) define(G, k, data(o[k])); },
     get limits() { return limits; }, get now() { return now; },

@@ -21,6 +21,7 @@
     get currentTarget() { return this.#target; }
     get timeStamp() { return this.#time; }
     get eventPhase() { return this.#target ? 2 : 0; }
+    get isTrusted() { return false; }   // no event a worker sees comes from a user agent
     preventDefault() { if (this.#cancelable) this.#defaultPrevented = true; }
     stopPropagation() {}
     stopImmediatePropagation() { this.#stop = true; }

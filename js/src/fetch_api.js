@@ -1,5 +1,6 @@
-// Headers, Request, Response, Blob and fetch(): the Fetch API surface of a worker.
-// fetch() goes to the host through the mailbox; the host decides what is allowed.
+// Blob, File, Request, Response and fetch(): the Fetch API surface of a worker, with
+// Headers from headers.js (the same chunk). fetch() goes to the host through the mailbox;
+// the host decides what is allowed.
 //
 // This chunk is evaluated lazily, maybe after tenant code patched built-ins, so it uses
 // core's primordials (sr.prim) and never a global; what it shares with core (the request
@@ -9,161 +10,70 @@
   "use strict";
   const { push, join, sort, list, q, is, stringify, parse, setProto, Str, Num, TypeErr, RangeErr, Prom, mget, mset,
     msize, mclear, MapC, AP, iter, keys, code, lower, upper, slice, wellFormed, U8, AB, isView, bytesLen, b64, fromB64 } = sr.prim;
-  const utf8 = (s) => { sr.load("encoding"); return sr.utf8(s); };
-  const fromUtf8 = (u8) => { sr.load("encoding"); return sr.fromUtf8(u8); };
-  const array = (l) => setProto(l, AP);   // an internal list handed to the tenant as a plain array
-  const asObject = (v) => v !== null && (typeof v === "object" || typeof v === "function");
-  // A string from a tenant value, or a TypeError (a Symbol, or a toString that throws).
-  function toStr(v, what) {
-    if (typeof v === "string") return v;
-    if (typeof v === "symbol") throw new TypeErr(what + " cannot be a Symbol");
-    try { return Str(v); } catch (e) { throw new TypeErr(what + " cannot be converted to a string: " + sr.errInfo(e).message); }
-  }
-
-  // ---- header grammar (RFC 9110), checked char by char -----------------------
-  const TCHAR = new U8(128);
-  const T = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-  for (let i = 0; i < T.length; i++) TCHAR[code(T, i)] = 1;
-  function isToken(s) {
-    if (s.length === 0) return false;
-    for (let i = 0; i < s.length; i++) { const c = code(s, i); if (c > 127 || !TCHAR[c]) return false; }
-    return true;
-  }
-  const isWs = (c) => c === 32 || c === 9 || c === 10 || c === 13;
-  // Names repeat (content-type, accept, ...): remember the ones already validated.
-  const names = new MapC();
-  function checkName(n) {
-    n = toStr(n, "a header name");
-    let l = mget(names, n);
-    if (l === undefined) {
-      if (!isToken(n)) throw new TypeErr("invalid header name: " + q(n));
-      l = lower(n);
-      if (msize(names) < 4096) mset(names, n, l);
-    }
-    return l;
-  }
-  function checkValue(v) {
-    v = toStr(v, "a header value");
-    let a = 0, b = v.length;
-    while (a < b && isWs(code(v, a))) a++;
-    while (b > a && isWs(code(v, b - 1))) b--;
-    if (a > 0 || b < v.length) v = slice(v, a, b);
-    for (let i = 0; i < v.length; i++) { const c = code(v, i); if (c === 13 || c === 10 || c === 0) throw new TypeErr("invalid header value (contains CR, LF or NUL)"); }
-    return v;
-  }
-
-  // ---- Headers --------------------------------------------------------------
-  // A header list: [lowercased name, value] pairs, in insertion order.
-  function hasName(l, n) { for (let i = 0; i < l.length; i++) if (l[i][0] === n) return true; return false; }
-  function valuesOf(l, n) { const vs = list(); for (let i = 0; i < l.length; i++) if (l[i][0] === n) push(vs, l[i][1]); return vs; }
-  function without(l, n) { const k = list(); for (let i = 0; i < l.length; i++) if (l[i][0] !== n) push(k, l[i]); return k; }
-  function replaced(l, n, v) {   // the first n set to v, the other n dropped
-    const k = list();
-    let seen = false;
-    for (let i = 0; i < l.length; i++) {
-      if (l[i][0] !== n) push(k, l[i]);
-      else if (!seen) { seen = true; push(k, [n, v]); }
-    }
-    if (!seen) push(k, [n, v]);
-    return k;
-  }
-  function sortedNames(l) {
-    const ns = list();
-    for (let i = 0; i < l.length; i++) if (!hasIn(ns, l[i][0])) push(ns, l[i][0]);
-    return sort(ns);
-  }
-  function hasIn(l, x) { for (let i = 0; i < l.length; i++) if (l[i] === x) return true; return false; }
-  let isHeaders, trustedHeaders, freeze, appendHeader, addHeader, hasHeader, setHeader, headersJson;
-  class Headers {
-    #list = list();
-    #immutable = false;
-    constructor(init) {
-      if (init === undefined || init === null) return;
-      if (isHeaders(init)) { const l = init.#list; for (let i = 0; i < l.length; i++) push(this.#list, [l[i][0], l[i][1]]); return; }
-      if (typeof init !== "object") throw new TypeErr("Headers: init must be an object, an array of pairs or Headers");
-      if (typeof init[iter] === "function") {
-        for (const pair of init) {
-          const p = [...pair];
-          if (p.length !== 2) throw new TypeErr("Headers: each header pair must have exactly two items");
-          appendHeader(this, p[0], p[1]);
-        }
-      } else {
-        const ks = keys(init);
-        for (let i = 0; i < ks.length; i++) appendHeader(this, ks[i], init[ks[i]]);
-      }
-    }
-    static {
-      isHeaders = (o) => asObject(o) && #list in o;
-      // Pairs from the host: names already lowercased and valid.
-      trustedHeaders = (pairs) => { const h = new Headers(); for (let i = 0; i < pairs.length; i++) push(h.#list, [Str(pairs[i][0]), Str(pairs[i][1])]); return h; };
-      freeze = (h) => { h.#immutable = true; };
-      appendHeader = (h, n, v) => { h.#mutable(); push(h.#list, [checkName(n), checkValue(v)]); };
-      addHeader = (h, n, v) => { push(h.#list, [n, v]); };   // set by the runtime itself: no checks
-      hasHeader = (h, n) => hasName(h.#list, n);
-      setHeader = (h, n, v) => { h.#mutable(); h.#list = replaced(h.#list, n, v); };
-      headersJson = (h) => {
-        const l = h.#list;
-        let s = "";
-        for (let i = 0; i < l.length; i++) s += (i ? ",[" : "[") + q(l[i][0]) + "," + q(l[i][1]) + "]";
-        return "[" + s + "]";
-      };
-    }
-    #mutable() { if (this.#immutable) throw new TypeErr("Headers are immutable"); }
-    append(n, v) { appendHeader(this, n, v); }
-    set(n, v) { setHeader(this, checkName(n), checkValue(v)); }
-    delete(n) { this.#mutable(); this.#list = without(this.#list, checkName(n)); }
-    get(n) { const vs = valuesOf(this.#list, checkName(n)); return vs.length ? join(vs, ", ") : null; }
-    getSetCookie() { return array(valuesOf(this.#list, "set-cookie")); }
-    has(n) { return hasName(this.#list, checkName(n)); }
-    *entries() {
-      const l = this.#list, ns = sortedNames(l);
-      for (let i = 0; i < ns.length; i++) {
-        const vs = valuesOf(l, ns[i]);
-        if (ns[i] !== "set-cookie") yield [ns[i], join(vs, ", ")];
-        else for (let j = 0; j < vs.length; j++) yield [ns[i], vs[j]];
-      }
-    }
-    *keys() { for (const [k] of this.entries()) yield k; }
-    *values() { for (const [, v] of this.entries()) yield v; }
-    forEach(cb, thisArg) { for (const [k, v] of this.entries()) cb.call(thisArg, v, k, this); }
-    [Symbol.iterator]() { return this.entries(); }
-    get [Symbol.toStringTag]() { return "Headers"; }
-  }
+  const { Headers, isHeaders, trustedHeaders, freeze, appendHeader, addHeader, hasHeader, setHeader, headersJson,
+    toStr, dict, asObject, isToken, array, utf8, fromUtf8 } = sr.fetchParts;
 
   // ---- Blob ------------------------------------------------------------------
-  let isBlob, blobBytes, blobType;
+  let isBlob, blobBytes, blobType, blobOf;
   function copyBytes(p) {   // an ArrayBuffer or a view -> a fresh Uint8Array, else null
     if (is(p, AB)) return new U8(p.slice(0));
     if (isView(p)) return new U8(p.buffer.slice(p.byteOffset, p.byteOffset + p.byteLength));
     return null;
   }
-  function partBytes(p) { return isBlob(p) ? blobBytes(p) : copyBytes(p) || utf8(toStr(p, "a Blob part")); }
+  // Parts that were strings are kept as strings until the options are read: `endings` applies to them only.
+  function partBytes(p) { return isBlob(p) ? blobBytes(p) : copyBytes(p) || toStr(p, "a Blob part"); }
+  const nativeEndings = (p) => typeof p === "string" ? p.replace(/\r\n?/g, "\n") : p;
+  // BlobPropertyBag, its members read in lexicographic order: endings, then type.
+  function blobOptions(opts, what) {
+    const o = dict(opts, what + ": options");
+    const e = o.endings;
+    const endings = e === undefined ? "transparent" : toStr(e, "endings");
+    if (endings !== "transparent" && endings !== "native") throw new TypeErr(what + ": endings must be \"transparent\" or \"native\", got " + q(endings));
+    const t = o.type !== undefined ? toStr(o.type, what + " type") : "";
+    let ok = true;
+    for (let i = 0; i < t.length; i++) { const c = code(t, i); if (c < 0x20 || c > 0x7e) ok = false; }
+    return [ok ? lower(t) : "", endings, o];
+  }
   function concat(chunks) {
     let n = 0;
-    for (let i = 0; i < chunks.length; i++) n += bytesLen(chunks[i]);
+    for (let i = 0; i < chunks.length; i++) { if (typeof chunks[i] === "string") chunks[i] = utf8(chunks[i]); n += bytesLen(chunks[i]); }
     const u = new U8(n);
     for (let i = 0, o = 0; i < chunks.length; i++) { u.set(chunks[i], o); o += bytesLen(chunks[i]); }
     return u;
   }
+  // WebIDL long long: ToNumber, then NaN and infinities are 0, truncated, wrapped modulo 2^64.
+  function toLongLong(v) {
+    let n = Num(v);
+    if (n !== n || n === Infinity || n === -Infinity) return 0;
+    n = Math.trunc(n);
+    return Number(BigInt.asIntN(64, BigInt(n)));
+  }
   class Blob {
     #bytes;
     #type;
-    constructor(parts = [], opts = {}) {
-      if (typeof parts !== "object" || parts === null || typeof parts[iter] !== "function") throw new TypeErr("Blob: parts must be an iterable");
+    constructor(parts = undefined, opts = undefined) {
       const bs = list();
-      for (const p of parts) push(bs, partBytes(p));
+      if (parts !== undefined) {
+        if ((typeof parts !== "object" && typeof parts !== "function") || parts === null) throw new TypeErr("Blob: parts must be a sequence");
+        const m = parts[iter];
+        if (typeof m !== "function") throw new TypeErr("Blob: parts must be a sequence");
+        for (const p of { [iter]: () => m.call(parts) }) push(bs, partBytes(p));
+      }
+      const [t, endings] = blobOptions(opts, "Blob");
+      if (endings === "native") for (let i = 0; i < bs.length; i++) bs[i] = nativeEndings(bs[i]);
       this.#bytes = concat(bs);
-      const t = opts && opts.type !== undefined ? toStr(opts.type, "Blob type") : "";
-      let ok = true;
-      for (let i = 0; i < t.length; i++) { const c = code(t, i); if (c < 0x20 || c > 0x7e) ok = false; }
-      this.#type = ok ? lower(t) : "";
+      this.#type = t;
     }
     static {
       isBlob = (o) => asObject(o) && #bytes in o;
       blobBytes = (b) => b.#bytes;
       blobType = (b) => b.#type;
+      // A Blob made by the runtime from bytes it owns (not copied again).
+      blobOf = (bytes, type) => { const b = new Blob(); b.#bytes = bytes; b.#type = type; return b; };
       sr.blobBytes = blobBytes;
       sr.isBlob = isBlob;
+      // structuredClone of a Blob or a File: the same bytes (never changed in place), type, name and date.
+      sr.cloneBlob = (b) => isFile(b) ? fileOf(b.#bytes, b.#type, b) : blobOf(b.#bytes, b.#type);
     }
     get size() { return bytesLen(this.#bytes); }
     get type() { return this.#type; }
@@ -171,7 +81,7 @@
       const n = this.size;
       const rel = (x) => (x < 0 ? (n + x > 0 ? n + x : 0) : x < n ? x : n);
       const s = rel(Math.trunc(start) || 0), e = rel(Math.trunc(end) || 0);
-      return new Blob([this.#bytes.subarray(s, s > e ? s : e)], { type });
+      return blobOf(this.#bytes.slice(s, s > e ? s : e), sliceType(type));
     }
     async arrayBuffer() { return this.#bytes.slice().buffer; }
     async bytes() { return this.#bytes.slice(); }
@@ -179,13 +89,27 @@
     stream() { return streams().streamOf(this.#bytes); }
     get [Symbol.toStringTag]() { return "Blob"; }
   }
+  function sliceType(t) {
+    if (t === undefined) return "";
+    t = toStr(t, "the content type");
+    for (let i = 0; i < t.length; i++) { const c = code(t, i); if (c < 0x20 || c > 0x7e) return ""; }
+    return lower(t);
+  }
+  let isFile, fileOf;
   class File extends Blob {
     #name;
     #lastModified;
-    constructor(parts, name, opts = {}) {
-      super(parts, opts);
+    constructor(parts, name, opts = undefined) {
+      if (arguments.length < 2) throw new TypeErr("File: the parts and name arguments are required");
+      const o = dict(opts, "File: options");
+      super(parts, o);
       this.#name = toStr(name, "File name");
-      this.#lastModified = opts.lastModified !== undefined ? Num(opts.lastModified) : Date.now();
+      const lm = o.lastModified;
+      this.#lastModified = lm !== undefined ? toLongLong(lm) : Date.now();
+    }
+    static {
+      isFile = (o) => asObject(o) && #name in o;
+      fileOf = (bytes, type, f) => { const c = new File([bytes], f.#name, { type }); c.#lastModified = f.#lastModified; return c; };
     }
     get name() { return this.#name; }
     get lastModified() { return this.#lastModified; }
@@ -212,7 +136,14 @@
     return [toStr(body, "the body"), "text/plain;charset=UTF-8"];
   }
   const isSource = (b) => typeof b === "string" || is(b, U8);
-  let initBody, moveBody, hasBody, bodyUsed, bodySource, bodyStream, consumeBody;
+  // A stream this chunk made from a body's string or bytes (`.body` read), and that source: while
+  // nobody has read, cancelled, tee'd or locked the stream, its content is exactly the source, so
+  // a returned or fetched body takes the source instead of reading the stream (new Response(res.body, res)).
+  const origins = new WeakMap(), wget = sr.prim.uncurry(WeakMap.prototype.get), wset = sr.prim.uncurry(WeakMap.prototype.set);
+  const untouched = (st) => { const o = wget(origins, st); return o !== undefined && !sr.streamDisturbed(st) && !sr.streamLocked(st) ? o : undefined; };
+  // A body's stream given back as its source when untouched (else the stream itself).
+  const sourceOf = (b) => { if (b === null || isSource(b)) return b; const o = untouched(b); return o === undefined ? b : o; };
+  let initBody, moveBody, hasBody, bodyLocked, bodyUsed, bodySource, bodyStream, consumeBody;
   class Body {
     #src = null;      // a string or a Uint8Array nobody has asked to see as a stream
     #stream = null;   // the body as a ReadableStream, once there is one
@@ -222,6 +153,7 @@
       // new Request(input): the body moves to the new request and the input's body counts as used.
       moveBody = (to, from) => { to.#src = from.#src; to.#stream = from.#stream; from.#used = true; };
       hasBody = (o) => o.#src !== null || o.#stream !== null;
+      bodyLocked = (o) => o.#stream !== null && sr.streamLocked(o.#stream);
       bodyUsed = (o) => o.#used || (o.#stream !== null && sr.streamDisturbed(o.#stream));
       bodySource = (o) => o.#stream === null ? o.#src : o.#stream;
       // For clone(): the body as it can be copied; a stream is teed, this body keeping one branch.
@@ -238,6 +170,7 @@
     get body() {
       if (this.#stream === null && (this.#src !== null || this.#used)) {
         this.#stream = this.#used ? streams().usedStream() : streams().streamOf(this.#src);
+        if (!this.#used) wset(origins, this.#stream, this.#src);
         this.#src = null;
       }
       return this.#stream;
@@ -295,7 +228,7 @@
     }
     return h;
   }
-  let isRequest, fetchArgs, requestSignal;
+  let isRequest, fetchArgs, requestSignal, reqMethod;
   class Request extends Body {
     #url; #method; #headers; #redirect; #signal;
     constructor(input, init) {
@@ -323,7 +256,7 @@
       this.#signal = signal !== undefined ? signal : src ? src.#signal : null;
       if (body === undefined) body = null;
       const inherit = body === null && src !== null && hasBody(src);   // the input's body, without its Content-Type
-      if (inherit && bodyUsed(src)) throw new TypeErr("the input request's body has already been used");
+      if (inherit && (bodyUsed(src) || bodyLocked(src))) throw new TypeErr("the input request's body has already been used or is locked to a reader");
       if ((body !== null || inherit) && (this.#method === "GET" || this.#method === "HEAD")) throw new TypeErr("a " + this.#method + " request cannot have a body");
       if (inherit) moveBody(this, src); else setBody(this, this.#headers, body);
     }
@@ -331,6 +264,7 @@
       isRequest = (o) => asObject(o) && #url in o;
       sr.requestFromHost = (m) => new Request(HOST, m);
       requestSignal = (r) => r.#signal;
+      reqMethod = (r) => r.#method;
       // The host's fetch operation: {url, method, headers, redirect, body (base64)} as JSON text.
       fetchArgs = (r, body) => '{"url":' + q(r.#url) + ',"method":' + q(r.#method) + ',"headers":' + headersJson(r.#headers) +
         ',"redirect":' + q(r.#redirect) + ',"body":' + b64Body(body) + "}";
@@ -396,10 +330,11 @@
     }
     static {
       // What the host's fetch returned: {status, statusText, headers, body (base64), url, redirected}.
-      responseFromFetch = (res) => {
+      responseFromFetch = (res, method) => {
         const st = res.status, hs = res.headers, h = new Headers();
         for (let i = 0; i < hs.length; i++) appendHeader(h, hs[i][0], hs[i][1]);
-        const body = nullBody(st) || !res.body ? null : fromB64(res.body);
+        // An empty body is a body (read once, then bodyUsed); only a null-body status or HEAD has none.
+        const body = nullBody(st) || method === "HEAD" ? null : res.body ? fromB64(res.body) : new U8(0);
         const r = new Response(body, { __proto__: null, status: st >= 200 && st <= 599 ? st : 200, statusText: res.statusText, headers: h });
         r.#status = st;
         r.#url = res.url ? Str(res.url) : "";
@@ -417,7 +352,7 @@
         if (!(asObject(v) && #status in v)) return undefined;
         if (v.#type === "error") throw new TypeErr("the handler returned Response.error()");
         if (bodyUsed(v)) throw new TypeErr("the returned Response's body has already been used");
-        const b = bodySource(v);
+        const b = sourceOf(bodySource(v));
         if (b === null || isSource(b)) return responseJson(v, b, max);
         if (stream) {
           const head = responseJson(v, null, max);
@@ -462,19 +397,19 @@
     const req = new Request(input, init);
     const signal = requestSignal(req);
     if (signal !== null && sr.signalAborted(signal)) throw sr.signalReason(signal);
-    let body = bodySource(req);
+    let body = sourceOf(bodySource(req));
     if (body !== null && !isSource(body)) {   // a stream body is read first, within the host-operation limit
       const max = sr.limits.maxOpBytes;
       body = await consumeBody(req, Math.floor(max / 4) * 3, (n) => new RangeErr("fetch(): the request body stream is over " + (n - 1) + " bytes, over the limit of " + max + " bytes as base64"));
     }
     const op = sr.hostOp("fetch", fetchArgs(req, body));
-    if (signal === null) return responseFromFetch(await op);
+    if (signal === null) return responseFromFetch(await op, reqMethod(req));
     const res = await new Prom((resolve, reject) => {
       const onAbort = () => reject(sr.signalReason(signal));
       sr.listen(signal, onAbort);
       (async () => { try { resolve(await op); } catch (e) { reject(e); } sr.unlisten(signal, onAbort); })();
     });
-    return responseFromFetch(res);
+    return responseFromFetch(res, reqMethod(req));
   }
 
   sr.install({ __proto__: null, Headers, Request, Response, Blob, File, fetch });

@@ -5,7 +5,10 @@
   "use strict";
   const { push, list, is, setProto, Str, TypeErr, AP, code, lower, slice, U8, bytesLen } = sr.prim;
   sr.load("encoding");
-  const utf8 = sr.utf8, fromUtf8 = sr.fromUtf8;
+  const utf8 = sr.utf8;
+  // The standards' "UTF-8 decode without BOM": a leading U+FEFF of a form value is kept.
+  const noBom = new (sr.get("TextDecoder"))("utf-8", { ignoreBOM: true });
+  const fromUtf8 = (u8) => noBom.decode(u8);
   const File = sr.get("File");
   const array = (l) => setProto(l, AP);
   function toStr(v, what) {

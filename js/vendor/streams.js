@@ -12,9 +12,9 @@ const { uncurry, getter, push, list, is, isView, U8, AB, TypeErr, bytesLen, Str,
 // Captured now, while the classes are fresh: the tenant cannot have patched them yet.
 const getReader = uncurry(ReadableStream.prototype.getReader);
 const read = uncurry(ReadableStreamDefaultReader.prototype.read);
-const releaseLock = uncurry(ReadableStreamDefaultReader.prototype.releaseLock);
 const cancelReader = uncurry(ReadableStreamDefaultReader.prototype.cancel);
 const tee = uncurry(ReadableStream.prototype.tee);
+const pipeThrough = uncurry(ReadableStream.prototype.pipeThrough);
 const locked = getter(ReadableStream.prototype, "locked");
 const enqueue = uncurry(ReadableByteStreamController.prototype.enqueue);
 const closeBytes = uncurry(ReadableByteStreamController.prototype.close);
@@ -58,24 +58,31 @@ async function readAll(stream, max, tooLarge) {
     (async () => { try { await cancelReader(r, e); } catch (_) {} })();
     throw e;
   }
-  releaseLock(r);
+  // The reader is kept: a body read to its end stays locked (Fetch: "fully read" never releases it).
   const u = new U8(n);
   for (let i = 0, o = 0; i < parts.length; i++) { u.set(parts[i], o); o += bytesLen(parts[i]); }
   return u;
 }
-// A stream that is already disturbed: the .body of a body read before anyone asked for its stream.
+// A stream that is already disturbed and locked: the .body of a body read before anyone asked
+// for its stream, as it would be had it been read through a stream.
 function usedStream() {
   const s = new ReadableStream({ type: "bytes", start(c) { closeBytes(c); } });
   const r = getReader(s);
   (async () => { try { await read(r); } catch (_) {} })();
-  releaseLock(r);
   return s;
 }
 sr.isStream = isStream;
 sr.streamOf = streamOf;
 sr.readAll = readAll;
 sr.usedStream = usedStream;
-sr.tee = (s) => tee(s);
+// For Request/Response clone(): the Streams standard's tee with cloneForBranch2, so the second
+// branch gets structured clones of the chunks, never the buffers the first branch hands out.
+sr.tee = (s) => {
+  const t = tee(s);
+  const clone = sr.get("structuredClone");
+  const copy = new TransformStream({ transform(chunk, c) { tsEnqueue(c, clone(chunk)); } });
+  return [t[0], pipeThrough(t[1], copy)];
+};
 sr.streamLocked = (s) => locked(s);
 sr.streamDisturbed = (s) => s._disturbed === true;
 // A reader of a response body the host takes in pieces: read() and cancel(reason) on the captured methods.
@@ -83,6 +90,15 @@ sr.bodyReader = (s) => {
   const r = getReader(s);
   return { __proto__: null, read: () => read(r), cancel: (e) => cancelReader(r, e) };
 };
+// For chunks that build streams of their own (compression): the real classes and the
+// controllers' methods, whatever the tenant did to the prototypes.
+sr.newReadable = (source, strategy) => new ReadableStream(source, strategy);
+sr.newWritable = (sink, strategy) => new WritableStream(sink, strategy);
+sr.rsEnqueue = uncurry(ReadableStreamDefaultController.prototype.enqueue);
+sr.rsClose = uncurry(ReadableStreamDefaultController.prototype.close);
+sr.rsError = uncurry(ReadableStreamDefaultController.prototype.error);
+sr.rsDesired = getter(ReadableStreamDefaultController.prototype, "desiredSize");
+sr.wsError = uncurry(WritableStreamDefaultController.prototype.error);
 
 // ---- TextEncoderStream / TextDecoderStream (Encoding Standard) -------------------
 class TextEncoderStream {

@@ -55,6 +55,12 @@ class ModuleCache:
             self._bytes -= len(self._codes.popitem(last=False)[1])
         return code
 
+    def resize(self, entries: int, max_bytes: int) -> None:
+        """New bounds (a shard sizes its cache to the tenants its isolate cache can hold)."""
+        self.entries, self.max_bytes = max(1, entries), max(1, max_bytes)
+        while len(self._codes) > self.entries or (self._bytes > self.max_bytes and len(self._codes) > 1):
+            self._bytes -= len(self._codes.popitem(last=False)[1])
+
     def forget(self, source: str, name: str) -> None:
         """Drop an entry (the next get() compiles it again)."""
         code = self._codes.pop(self._key(source, name), None)

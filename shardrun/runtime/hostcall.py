@@ -27,6 +27,8 @@ HostFn = Callable[..., Any]
 AREAS: dict[str, str] = {
     "random": "shardrun.runtime.hostfns.random",
     "intl": "shardrun.runtime.hostfns.intl",
+    "encoding": "shardrun.runtime.hostfns.encoding",
+    "compression": "shardrun.runtime.hostfns.compression",
 }
 
 MAX_HANDLES = 1024  # live host objects (a decompressor, a formatter...) per isolate

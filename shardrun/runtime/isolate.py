@@ -81,12 +81,16 @@ def prepare(limits: Limits | None = None) -> Prepared:
     loading a worker into one is cheap.
     """
     lim = limits or Limits()
+    # Compiled once per process, before the budget is armed: the first isolate of a process
+    # must not pay for compiling every chunk out of its worker's startup time.
+    core = prelude.bytecode("core")
+    chunks = [(name, prelude.bytecode(name)) for name in prelude.LAZY_CHUNKS]
     iso = Isolate(memory_limit=lim.memory_mb << 20, stack_limit=lim.stack_kb << 10)
     with iso:
         iso.arm(lim.startup_ms / 1000)
         try:
-            init = iso.load(prelude.bytecode("core"))
-            loaders = [iso.unwrap(iso.loader(name, prelude.bytecode(name))) for name in prelude.LAZY_CHUNKS]
+            init = iso.load(core)
+            loaders = [iso.unwrap(iso.loader(name, code)) for name, code in chunks]
             host = iso.unwrap(iso.host_function("host", hostcall.bind(hostcall.HostState())))
             init(prelude.lazy_spec(), host, *loaders)
             api = iso.eval("(() => { const a = globalThis.__shardrun; delete globalThis.__shardrun; return a; })()")

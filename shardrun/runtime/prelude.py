@@ -43,10 +43,12 @@ LAZY_CHUNKS: dict[str, tuple[str, ...]] = {
         "TextDecoderStream",
     ),
     "forms": ("FormData",),
-    "navigator": ("navigator", "self"),
+    "navigator": ("navigator", "self", "scheduler"),
     "bindings": (),  # no global: core loads it at boot for a worker with env bindings (shardrun/bindings)
     "intl": ("Intl",),
     "stream_out": (),  # no global: core loads it when a handler first answers with a streamed body
+    "compression": ("CompressionStream", "DecompressionStream"),
+    "urlpattern": ("URLPattern",),
 }
 
 

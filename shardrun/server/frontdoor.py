@@ -13,7 +13,8 @@ every path to workers.
 
 Requests are admitted exactly like ZeroMQ clients' (same routing table, limits and
 accounting); errors are `{"error": {"code", "message"}}` with the status of errors.CODES.
-An `X-Request-Id` is honoured (when sane) or made, and returned.
+An `X-Request-Id` is honoured (when sane) or made, and returned (a worker's own X-Request-Id response header
+is kept instead).
 """
 
 from __future__ import annotations
@@ -461,11 +462,14 @@ class FrontDoor:
             return self._access(client, http_status(code), r, code)
         if client.kind == "fetch":
             res = HttpResponse.from_js(r.get("value"))
-            headers = [h for h in res.headers if h[0] != "x-request-id"]
+            # A worker that sets its own X-Request-Id keeps it; else the request's id is returned.
+            headers = res.headers
+            if not any(h[0] == "x-request-id" for h in headers):
+                headers = [*headers, ("x-request-id", client.request_id)]
             client.conn.respond(
                 client.seq,
                 res.status,
-                [*headers, ("x-request-id", client.request_id)],
+                headers,
                 res.body,
                 reason=res.status_text,
             )

@@ -38,24 +38,25 @@ from shardrun.egress.client import Egress
 from shardrun.egress.host import FetchHost
 from shardrun.egress.internal import InternalRoutes
 from shardrun.egress.policy import FetchPolicy
+from shardrun.engine.bytecode import MODULES
 from shardrun.engine.watchdog import Watchdog
 from shardrun.errors import ShardrunError
-from shardrun.runtime.calls import Call, LogLine
+from shardrun.runtime.calls import Call
 from shardrun.runtime.hostops import host_ops
 from shardrun.runtime.isolate import Prepared, WorkerIsolate, prepare
 from shardrun.server import replies
 from shardrun.server.cache import IsolateCache, Key, RssCeilings
-from shardrun.server.metrics import rss_bytes
 from shardrun.server.procs import (
     EXIT_OK,
     EXIT_PARENT_GONE,
     EXIT_RECYCLE,
-    EXIT_STUCK,
     HeartbeatFile,
     harden,
     parent_alive,
 )
 from shardrun.server.replies import CallTag
+from shardrun.server.shardhealth import ShardHealth
+from shardrun.server.shardout import ShardOutput
 from shardrun.server.turns import RunQueues
 from shardrun.settings import Settings
 from shardrun.workers import Registry, WorkerSpec
@@ -81,7 +82,7 @@ class ShardPlace:
     parent: int
 
 
-class Shard:
+class Shard(ShardOutput, ShardHealth):
     """The state of one shard process (built after fork)."""
 
     def __init__(self, settings: Settings, place: ShardPlace) -> None:
@@ -97,6 +98,9 @@ class Shard:
         )
         self.ceilings = RssCeilings.of(self.serve)
         self.cache = IsolateCache(*self.ceilings.cache_limits(self.serve), self.serve.reuse_cap)
+        # Module bytecode for twice the isolates the cache holds: an evicted tenant comes back
+        # without compiling (a small worker's bytecode is a few KB; bounded by a tenth of the heap bound).
+        MODULES.resize(2 * self.cache.max_isolates, max(64 << 20, self.cache.max_bytes // 10))
         self.spares: list[Prepared] = []
         self.wakes: dict[WorkerIsolate, float | None] = {}  # isolates with work in flight
         self.streams: dict[int, tuple[WorkerIsolate, Call]] = {}  # router id -> a call whose body streams
@@ -345,16 +349,6 @@ class Shard:
         self._after(iso, iso.next_wake())
         return True
 
-    def _span(self, msg: protocol.Message, kind: str) -> Any:
-        """The span of a request in this shard: the child of the router's (its context came in the body)."""
-        assert self.tracer is not None
-        arrived = self._arrived.pop(id(msg), None)
-        attrs: dict[str, Any] = {"shardrun.shard": self.place.slot, "shardrun.kind": kind}
-        if arrived is not None:
-            attrs["shardrun.queue_wait_ms"] = round((time.monotonic() - arrived) * 1000, 3)
-        parent = tracing.clean_context(msg.body.get("traceparent"), msg.body.get("tracestate"))
-        return self.tracer.start("shardrun.run", parent, self.tracer.INTERNAL, attrs)
-
     def _isolate_for(self, worker: str, tenant: str | None) -> tuple[WorkerIsolate, WorkerSpec]:
         """The warm isolate of (tenant, worker, version), or a new one. The router checked tenant."""
         spec = self.registry.get(worker)
@@ -400,73 +394,6 @@ class Shard:
         if iso.requests % HEAP_SAMPLE_EVERY == 0:
             self.cache.resize(key, iso.heap_bytes())
 
-    def _reply(self, call: Call) -> None:
-        r = call.result
-        assert r is not None
-        tag: CallTag = call.tag
-        self.served += 1
-        if tag.console:
-            if r.logs:
-                self._log_console(tag, r.logs)
-            call.ext_logs_sent = len(r.logs)  # later lines (ctx.waitUntil work) are logged when it finishes
-        body, ok = replies.result_body(tag, r, self.place.slot)
-        self.errors += not ok
-        if tag.trace is not None and self.tracer is not None:
-            err = r.error if not r.ok else None
-            self.tracer.end(
-                tag.trace,
-                err.code if err is not None else (None if ok else "E_RESPONSE_TOO_LARGE"),
-                err.message if err is not None else "",
-                **{"shardrun.cpu_ms": round(r.cpu_ms, 3), "shardrun.wall_ms": round(r.wall_ms, 3)},
-            )
-        self._out.append(body)
-
-    def _chunk(self, call: Call, part: str, value: Any) -> None:
-        """A part of a streamed response body, to the router (it grants more with CONTROL credit)."""
-        tag: CallTag = call.tag
-        if part == "c":
-            n = len(value) // 4 * 3 - value[-2:].count("=")
-            self._out.append(protocol.part_body(tag.rid, "c", n=n, b64=value))
-            return
-        self.streams.pop(tag.rid, None)
-        if part == "e":
-            self._out.append(protocol.part_body(tag.rid, "e"))
-        else:
-            self.errors += 1
-            self._out.append(protocol.part_body(tag.rid, "x", error={"code": value.code, "message": value.message}))
-
-    def _control(self, body: dict[str, Any]) -> None:
-        """The router's credit for a streamed body (its client took that many bytes) or its cancel."""
-        rid = body.get("id")
-        if type(rid) is not int:
-            self.bad_frames += 1
-            return
-        entry = self.streams.get(rid)
-        if entry is None:
-            return  # ended already
-        iso, call = entry
-        credit = body.get("credit")
-        if body.get("cancel") is True:
-            self.streams.pop(rid, None)
-            iso.cancel(call.rid)
-        elif type(credit) is int and 0 < credit <= 1 << 30:
-            iso.credit(call.rid, credit)
-        else:
-            self.bad_frames += 1
-            return
-        self._after(iso, iso.next_wake())
-
-    def _log_console(self, tag: CallTag, lines: list[LogLine]) -> None:
-        for line in lines:
-            console.info(
-                "console",
-                level_js=line.level,
-                text=line.text,
-                worker=tag.worker,
-                tenant=tag.tenant,
-                request_id=tag.request_id,
-            )
-
     def _finished(self, call: Call, tenant: str) -> None:
         """A call is over (its response and its waitUntil work): free its tenant's run slot, and log
         the console lines that came after the response."""
@@ -477,119 +404,8 @@ class Shard:
         if tag.console and len(call.logs) > call.ext_logs_sent and call.result is not None:
             self._log_console(tag, call.logs[call.ext_logs_sent :])
 
-    def _rejected(self, tenant: str, n: int) -> None:
-        self.rejections += n
-        self.metrics.rejections(tenant, n)
-
-    def _send_error(self, rid: int, code: str, message: str, stack: str = "", span: Any = None) -> None:
-        self.errors += 1
-        if span is not None and self.tracer is not None:
-            self.tracer.end(span, code, message)
-        self._out.append(replies.error_body(rid, code, message, stack, self.place.slot))
-
-    # ---- health ------------------------------------------------------------------
-    def stats(self) -> dict[str, Any]:
-        c = self.cache.stats
-        return {
-            "shard": self.place.slot,
-            "pid": os.getpid(),
-            "gen": self.place.gen,
-            "inflight": sum(len(i.inflight) for i in self.wakes),
-            "waiting": self.runq.waiting,
-            "cached": len(self.cache),
-            "cache_bytes": self.cache.bytes,
-            "rss_bytes": self.rss,
-            "hits": c.hits,
-            "misses": c.misses,
-            "evictions": c.evictions,
-            "retired": c.retired,
-            "served": self.served,
-            "errors": self.errors,
-            "rejections": self.rejections,
-            "bad_frames": self.bad_frames,
-            "spares": len(self.spares),
-        }
-
-    def _heartbeat(self, now: float) -> None:
-        """Counters to the router (the supervisor's file is the heartbeat thread's); memory checks."""
-        self.next_hb = now + self.serve.heartbeat_ms / 1000
-        self.rss = rss_bytes()
-        self._check_memory()
-        st = self.stats()
-        if self.draining is None:  # a heartbeat would make the router send it requests again
-            self.sock.send_multipart(protocol.encode_heartbeat(**st))
-        self.metrics.publish(st["hits"], st["misses"], st["evictions"], st["cached"], self.rss)
-        self.metrics.publish_bindings(self.binding_host.counts)
-
-    def _memory_short(self) -> bool:
-        return bool(self.ceilings.soft) and self.rss > self.ceilings.soft
-
-    def _check_memory(self) -> None:
-        """Over the hard ceiling: hand the slot over. Over the soft one: drop spares and cold isolates."""
-        mb = self.rss >> 20
-        if self.ceilings.hard and self.rss > self.ceilings.hard and self.draining is None:
-            log.warning(
-                "shard %d RSS %d MB is over its hard ceiling of %d MB: handing its slot to a replacement",
-                self.place.slot,
-                mb,
-                self.ceilings.hard >> 20,
-            )
-            self.draining = time.monotonic()
-            self.beat.mark_draining()  # the supervisor starts the replacement now
-            self.sock.send_multipart(
-                protocol.encode(
-                    protocol.DISCONNECT,
-                    {
-                        "reason": "memory",
-                        "id": None,
-                        "shard": self.place.slot,
-                        "pid": os.getpid(),
-                        "message": f"the shard's RSS of {mb} MB is over its ceiling; it is being replaced",
-                    },
-                )
-            )
-        elif self._memory_short():
-            for p in self.spares:
-                p.iso.close()
-            self.spares.clear()
-            gone = self.cache.evict_cold()
-            log.info(
-                "shard %d RSS %d MB is over its soft ceiling of %d MB: evicted %d cold isolates",
-                self.place.slot,
-                mb,
-                self.ceilings.soft >> 20,
-                len(gone),
-            )
-
     def _on_term(self, signum: int, frame: object) -> None:
         self.stopping = True
-
-    def _stuck(self, call: Call) -> None:
-        """Watchdog thread: JS will not yield. Tell the router which request, then exit."""
-        try:
-            # A context of its own: closing it waits until the message is out (up to the
-            # linger), which the main context, with the stuck thread's socket, never would.
-            ctx = zmq.Context()
-            s = ctx.socket(zmq.DEALER)
-            s.setsockopt(zmq.LINGER, 1000)
-            s.connect(self.place.backend)
-            s.send_multipart(
-                protocol.encode(
-                    protocol.DISCONNECT,
-                    {
-                        "reason": "cpu",
-                        "id": call.tag.rid,
-                        "shard": self.place.slot,
-                        "pid": os.getpid(),
-                        "message": f"the request used more than its CPU budget of {call.cpu_budget * 1000:g} ms in code "
-                        "the engine could not interrupt; its shard was replaced",
-                    },
-                )
-            )
-            s.close()
-            ctx.term()
-        finally:
-            os._exit(EXIT_STUCK)
 
     def close(self) -> None:
         if self.tracer is not None:
