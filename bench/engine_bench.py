@@ -72,35 +72,33 @@ def load_variant(path: str) -> ModuleType:
 # ---- cold start ----------------------------------------------------------------------------
 
 
-def _init_args() -> tuple[Any, ...]:
-    return (prelude.lazy_spec(), None, *prelude.lazy_sources())
+# core's third argument loads a lazy chunk by index; from source, it evaluates the chunk's text.
+FROM_SOURCE = "(...sources) => (i) => (0, eval)(sources[i])"
 
 
 def cold_wheel() -> Any:
     ctx = wheel.Context()
-    ctx.eval(prelude.chunk_source("core"))(*_init_args())
+    ctx.eval(prelude.chunk_source("core"))(prelude.lazy_spec(), None, ctx.eval(FROM_SOURCE)(*prelude.lazy_sources()))
     return ctx.eval(HELLO)
 
 
 def cold_own_source(mod: ModuleType = own) -> Any:
     iso = mod.Isolate(memory_limit=64 << 20)
-    iso.eval(prelude.chunk_source("core"))(*_init_args())
+    iso.eval(prelude.chunk_source("core"))(prelude.lazy_spec(), None, iso.eval(FROM_SOURCE)(*prelude.lazy_sources()))
     return iso.eval(HELLO)
 
 
 class Bytecode:
-    """The prelude compiled once; a lazy chunk's 'source' asks the host for its bytecode."""
+    """The prelude as the runtime loads it: bytecode compiled once (stripped), the lazy chunks
+    through the extension's chunk loader."""
 
     def __init__(self) -> None:
-        scratch = own.Isolate()
-        self.core = scratch.compile(prelude.chunk_source("core"), "core.js")
-        self.chunks = {name: scratch.compile(prelude.chunk_source(name), f"{name}.js") for name in prelude.LAZY_CHUNKS}
-        self.stubs = tuple(f"__chunk({name!r})" for name in prelude.LAZY_CHUNKS)
+        self.core = prelude.bytecode("core")
+        self.chunks = prelude.lazy_bytecode()
 
     def cold(self) -> Any:
         iso = own.Isolate(memory_limit=64 << 20)
-        iso.set_global("__chunk", iso.function("__chunk", lambda name: iso.load(self.chunks[name])))
-        iso.load(self.core)(prelude.lazy_spec(), None, *self.stubs)
+        iso.load(self.core)(prelude.lazy_spec(), None, iso.chunk_loader("loadChunk", self.chunks))
         return iso.eval(HELLO)
 
 

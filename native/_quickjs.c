@@ -47,6 +47,13 @@ enum { K_THROW = 0, K_BUDGET, K_INTERRUPT, K_OOM, K_STACK };
 static PyObject *EngineError, *JSError, *BudgetExceeded, *Interrupted, *OutOfMemory,
     *StackOverflow, *IsolateBusy, *IsolateClosed, *BytecodeError;
 static PyObject *sha256_func;   /* hashlib.sha256 */
+/* Bytecode objects whose sha256 was checked (or that compile() made): loading one again
+ * skips the hash. Bytes are immutable, and an equal object is the same content; bounded,
+ * emptied when full. */
+static PyObject *verified;
+static Py_ssize_t verified_bytes;
+#define VERIFIED_MAX_ENTRIES 1024
+#define VERIFIED_MAX_BYTES ((Py_ssize_t)64 << 20)
 
 /* ------------------------------------------------------------------ types */
 
@@ -74,6 +81,7 @@ typedef struct {
     int64_t budget_ns, armed_mono_ns, cpu_at_arm_ns, wall_gate_ns;
     /* Python references (traversed) */
     PyObject *funcs;            /* list of (name, callable) */
+    PyObject *chunks;           /* tuple of verified script bytecode, for the chunk loader */
     PyObject *loader;
     PyObject *host_error;
     /* module loading */
@@ -1124,6 +1132,21 @@ static PyObject *sha256_digest(const uint8_t *p, size_t n)
     return d;
 }
 
+static int remember_verified(PyObject *data)
+{
+    if (!PyBytes_CheckExact(data))
+        return 0;
+    if (PySet_GET_SIZE(verified) >= VERIFIED_MAX_ENTRIES || verified_bytes > VERIFIED_MAX_BYTES) {
+        if (PySet_Clear(verified) < 0)
+            return -1;
+        verified_bytes = 0;
+    }
+    if (PySet_Add(verified, data) < 0)
+        return -1;
+    verified_bytes += PyBytes_GET_SIZE(data);
+    return 0;
+}
+
 /* Layout: magic(8) kind(1: 'S' script, 'M' module) zero(3) engine build(64, hex)
  * payload length(8, little endian) sha256 of the payload(32), then the payload. */
 static int verify_bytecode(PyObject *data, const uint8_t **payload, size_t *plen, char *kind)
@@ -1147,18 +1170,26 @@ static int verify_bytecode(PyObject *data, const uint8_t **payload, size_t *plen
                      (unsigned long long)n, (unsigned long long)(len - BC_HEADER_LEN));
         return -1;
     }
-    PyObject *d = sha256_digest(buf + BC_HEADER_LEN, (size_t)n);
-    if (!d)
-        return -1;
-    int bad = memcmp(PyBytes_AS_STRING(d), buf + 12 + BC_BUILD_LEN + 8, 32);
-    Py_DECREF(d);
-    if (bad) {
-        PyErr_SetString(BytecodeError, "corrupt bytecode: its sha256 does not match its header");
-        return -1;
-    }
     if (buf[8] != 'S' && buf[8] != 'M') {
         PyErr_SetString(BytecodeError, "corrupt bytecode: unknown kind");
         return -1;
+    }
+    /* exact bytes only: a subclass could define its own equality */
+    int known = PyBytes_CheckExact(data) ? PySet_Contains(verified, data) : 0;
+    if (known < 0)
+        return -1;
+    if (!known) {
+        PyObject *d = sha256_digest(buf + BC_HEADER_LEN, (size_t)n);
+        if (!d)
+            return -1;
+        int bad = memcmp(PyBytes_AS_STRING(d), buf + 12 + BC_BUILD_LEN + 8, 32);
+        Py_DECREF(d);
+        if (bad) {
+            PyErr_SetString(BytecodeError, "corrupt bytecode: its sha256 does not match its header");
+            return -1;
+        }
+        if (remember_verified(data) < 0)
+            return -1;
     }
     *kind = (char)buf[8];
     *payload = buf + BC_HEADER_LEN;
@@ -1186,6 +1217,10 @@ static PyObject *wrap_bytecode(const uint8_t *p, size_t n, char kind)
     memcpy(w + 12 + BC_BUILD_LEN + 8, PyBytes_AS_STRING(d), 32);
     memcpy(w + BC_HEADER_LEN, p, n);
     Py_DECREF(d);
+    if (remember_verified(out) < 0) {
+        Py_DECREF(out);
+        return NULL;
+    }
     return out;
 }
 
@@ -1245,6 +1280,7 @@ static void iso_free_c(IsolateObject *self)
 static int iso_traverse(IsolateObject *self, visitproc visit, void *arg)
 {
     Py_VISIT(self->funcs);
+    Py_VISIT(self->chunks);
     Py_VISIT(self->loader);
     Py_VISIT(self->host_error);
     return 0;
@@ -1253,6 +1289,7 @@ static int iso_traverse(IsolateObject *self, visitproc visit, void *arg)
 static int iso_clear(IsolateObject *self)
 {
     Py_CLEAR(self->funcs);
+    Py_CLEAR(self->chunks);
     Py_CLEAR(self->loader);
     Py_CLEAR(self->host_error);
     return 0;
@@ -1369,11 +1406,12 @@ static PyObject *iso_eval_module(IsolateObject *self, PyObject *args, PyObject *
 
 static PyObject *iso_compile(IsolateObject *self, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"source", "name", "module", "strip_source", NULL};
+    static char *kwlist[] = {"source", "name", "module", "strip_source", "strip_debug", NULL};
     const char *src, *name;
     Py_ssize_t n;
-    int module = 0, strip = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "s#s|$pp:compile", kwlist, &src, &n, &name, &module, &strip))
+    int module = 0, strip = 0, strip_debug = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "s#s|$ppp:compile", kwlist, &src, &n, &name, &module, &strip,
+                                     &strip_debug))
         return NULL;
     if (iso_enter(self) < 0)
         return NULL;
@@ -1394,12 +1432,17 @@ static PyObject *iso_compile(IsolateObject *self, PyObject *args, PyObject *kw)
         goto done;
     }
     size_t size = 0;
-    uint8_t *buf = JS_WriteObject(cctx, &size, fn, JS_WRITE_OBJ_BYTECODE | (strip ? JS_WRITE_OBJ_STRIP_SOURCE : 0));
+    uint8_t *buf = JS_WriteObject(cctx, &size, fn, JS_WRITE_OBJ_BYTECODE | (strip ? JS_WRITE_OBJ_STRIP_SOURCE : 0) |
+                                                  (strip_debug ? JS_WRITE_OBJ_STRIP_DEBUG : 0));
     JS_FreeValue(cctx, fn);
     if (!buf) {
         raise_js(self);
         goto done;
     }
+    /* The engine's own checksum (bytes 1-4 after its version byte) is set to the value
+     * that tells its reader to skip it: our header's sha256 covers the payload. */
+    if (size > 5)
+        memset(buf + 1, 0xff, 4);
     out = wrap_bytecode(buf, size, module ? 'M' : 'S');
     js_free(cctx, buf);
 done:
@@ -1531,6 +1574,74 @@ static PyObject *iso_function(IsolateObject *self, PyObject *args, PyObject *kw)
     if (JS_IsException(f))
         return raise_js(self);
     return new_value(self, f);
+}
+
+/* The chunk loader: a JS function load(i) that runs the i-th script of the tuple given to
+ * chunk_loader() and returns its completion value. All in C, without the GIL: the bytecode
+ * was verified when the loader was made, and the tuple is immutable and held until the
+ * isolate goes. */
+static JSValue chunk_call(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+{
+    (void)this_val;
+    IsolateObject *self = JS_GetContextOpaque(ctx);
+    int32_t i;
+    if (argc < 1 || JS_ToInt32(ctx, &i, argv[0]) < 0)
+        return JS_ThrowTypeError(ctx, "load(i) takes the index of a chunk");
+    if (!self->chunks || i < 0 || i >= PyTuple_GET_SIZE(self->chunks))
+        return JS_ThrowRangeError(ctx, "there is no chunk %d", (int)i);
+    PyObject *code = PyTuple_GET_ITEM(self->chunks, i);
+    const uint8_t *p = (const uint8_t *)PyBytes_AS_STRING(code) + BC_HEADER_LEN;
+    size_t n = (size_t)PyBytes_GET_SIZE(code) - BC_HEADER_LEN;
+    JSValue obj = JS_ReadObject(ctx, p, n, JS_READ_OBJ_BYTECODE);
+    if (JS_IsException(obj))
+        return obj;
+    if (JS_VALUE_GET_TAG(obj) != JS_TAG_FUNCTION_BYTECODE) {
+        JS_FreeValue(ctx, obj);
+        return JS_ThrowInternalError(ctx, "chunk %d is not a script", (int)i);
+    }
+    return JS_EvalFunction(ctx, obj);
+}
+
+static PyObject *iso_chunk_loader(IsolateObject *self, PyObject *args)
+{
+    PyObject *name, *codes;
+    if (!PyArg_ParseTuple(args, "UO!:chunk_loader", &name, &PyTuple_Type, &codes))
+        return NULL;
+    if (check_open(self) < 0)
+        return NULL;
+    if (self->chunks)
+        return PyErr_Format(PyExc_RuntimeError, "this isolate has a chunk loader already");
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(codes); i++) {
+        PyObject *code = PyTuple_GET_ITEM(codes, i);
+        const uint8_t *p;
+        size_t n;
+        char kind;
+        if (!PyBytes_Check(code))
+            return PyErr_Format(PyExc_TypeError, "chunk_loader() takes bytes from compile(), not %.80s",
+                                Py_TYPE(code)->tp_name);
+        if (verify_bytecode(code, &p, &n, &kind) < 0)
+            return NULL;
+        if (kind != 'S')
+            return PyErr_Format(BytecodeError, "chunk %zd is a module's bytecode; chunks are scripts", i);
+    }
+    const char *cname = PyUnicode_AsUTF8(name);
+    if (!cname)
+        return NULL;
+    JSValue f = JS_NewCFunction(self->ctx, chunk_call, cname, 1);
+    if (JS_IsException(f))
+        return raise_js(self);
+    self->chunks = Py_NewRef(codes);
+    return new_value(self, f);
+}
+
+static PyObject *iso_set_gc_threshold(IsolateObject *self, PyObject *arg)
+{
+    Py_ssize_t n = PyNumber_AsSsize_t(arg, PyExc_OverflowError);
+    if (n == -1 && PyErr_Occurred()) return NULL;
+    if (check_open(self) < 0) return NULL;
+    if (n <= 0) return PyErr_Format(PyExc_ValueError, "GC threshold must be > 0");
+    JS_SetGCThreshold(self->rt, (size_t)n);
+    Py_RETURN_NONE;
 }
 
 static PyObject *iso_set_global(IsolateObject *self, PyObject *args)
@@ -1786,12 +1897,16 @@ static PyMethodDef iso_methods[] = {
     {"eval_module", (PyCFunction)(void (*)(void))iso_eval_module, METH_VARARGS | METH_KEYWORDS,
      "eval_module(source, name): run an ES module; its evaluation promise (a Value)."},
     {"compile", (PyCFunction)(void (*)(void))iso_compile, METH_VARARGS | METH_KEYWORDS,
-     "compile(source, name, *, module=False, strip_source=False): bytecode for load()."},
+     "compile(source, name, *, module=False, strip_source=False, strip_debug=False): bytecode for load()."},
     {"load", (PyCFunction)iso_load, METH_O, "load(bytecode): run what compile() made (verified first)."},
     {"set_module_loader", (PyCFunction)(void (*)(void))iso_set_module_loader, METH_VARARGS | METH_KEYWORDS,
      "set_module_loader(loader, *, bare=(), allow_cycles=False): loader(name, base) -> str | bytes | None."},
     {"function", (PyCFunction)(void (*)(void))iso_function, METH_VARARGS | METH_KEYWORDS,
      "function(name, fn, length=0): a JS function calling fn (a Value)."},
+    {"chunk_loader", (PyCFunction)iso_chunk_loader, METH_VARARGS,
+     "chunk_loader(name, codes): a JS function load(i) running script bytecode codes[i] (once per isolate)."},
+    {"set_gc_threshold", (PyCFunction)iso_set_gc_threshold, METH_O,
+     "set_gc_threshold(nbytes): heap size at which the next cycle collection runs."},
     {"set_global", (PyCFunction)iso_set_global, METH_VARARGS, "set_global(name, value)."},
     {"get_global", (PyCFunction)iso_get_global, METH_O, "get_global(name)."},
     {"run_jobs", (PyCFunction)(void (*)(void))iso_run_jobs, METH_VARARGS | METH_KEYWORDS,
@@ -2082,6 +2197,8 @@ static int module_exec(PyObject *m)
     sha256_func = PyObject_GetAttrString(hashlib, "sha256");
     Py_DECREF(hashlib);
     if (!sha256_func)
+        return -1;
+    if (!verified && !(verified = PySet_New(NULL)))
         return -1;
     if (PyModule_AddStringConstant(m, "ENGINE_VERSION", JS_GetVersion()) < 0 ||
         PyModule_AddStringConstant(m, "ENGINE_BUILD", SHARDRUN_ENGINE_BUILD) < 0 ||

@@ -166,3 +166,81 @@ def test_tampered_truncated_and_foreign_bytecode_is_refused():
     with pytest.raises(qjs.JSError, match=r"bytecode of module 'v\.js'"):
         j.eval_module("import './w.js'", "main.js")
     assert i.load(good) == 2
+
+
+def test_a_verified_object_still_refuses_a_tampered_copy():
+    i = iso()
+    good = i.compile("6 * 7", "x.js")
+    assert i.load(good) == 42 and i.load(good) == 42  # the second load skips the hash
+    with pytest.raises(qjs.BytecodeError, match="its sha256 does not match"):
+        i.load(_tamper(good, len(good) - 2))
+    assert iso().load(bytes(bytearray(good))) == 42  # an equal copy is the same content
+
+
+def test_stripped_bytecode_hides_source_and_file_but_keeps_names():
+    i = iso()
+    code = i.compile(
+        "(function outer() { return function inner() { throw new Error('x') } })",
+        "lib.js",
+        strip_source=True,
+        strip_debug=True,
+    )
+    assert len(code) < len(
+        i.compile(
+            "(function outer() { return function inner() { throw new Error('x') } })", "lib.js", strip_source=True
+        )
+    )
+    j = iso()
+    j.set_global("inner", j.load(code)())
+    got = j.eval("""
+      Error.prepareStackTrace = (e, sites) => sites.map((s) => [s.getFileName(), s.getFunctionName(), s.isNative()]);
+      let frames; try { inner() } catch (e) { frames = e.stack }
+      JSON.stringify([frames[0], inner.name, String(inner)])""")
+    assert got == '[["","inner",false],"inner","function inner() {\\n    [native code]\\n}"]'
+
+
+def test_the_chunk_loader_runs_script_bytecode_by_index():
+    c = iso()
+    codes = (c.compile("(x) => x + 1", "a.js"), c.compile("'b'", "b.js"))
+    i = iso()
+    load = i.chunk_loader("loadChunk", codes)
+    i.set_global("loadChunk", load)
+    assert i.eval("loadChunk(0)(41) + loadChunk(1)") == "42b"
+    with pytest.raises(qjs.JSError, match="there is no chunk 2"):
+        i.eval("loadChunk(2)")
+    with pytest.raises(qjs.JSError, match="there is no chunk -1"):
+        i.eval("loadChunk(-1)")
+    with pytest.raises(RuntimeError, match="has a chunk loader already"):
+        i.chunk_loader("again", codes)
+    j = iso()
+    with pytest.raises(qjs.BytecodeError, match="chunk 1 is a module's bytecode"):
+        j.chunk_loader("l", (codes[0], c.compile("export const v = 1", "v.js", module=True)))
+    with pytest.raises(qjs.BytecodeError, match="its sha256 does not match"):
+        j.chunk_loader("l", (_tamper(codes[0], len(codes[0]) - 2),))
+    with pytest.raises(TypeError, match="takes bytes"):
+        j.chunk_loader("l", ("(x) => x",))
+    assert j.chunk_loader("l", codes).type == "function"  # nothing was kept from the refused calls
+
+
+def test_the_gc_threshold_is_validated_and_collection_still_runs():
+    i = iso()
+    with pytest.raises(ValueError, match="must be > 0"):
+        i.set_gc_threshold(0)
+    i.set_gc_threshold(64 << 10)
+    i.eval("for (let n = 0; n < 100000; n++) { const a = {}, b = { a }; a.b = b }")  # cycles only the collector frees
+    assert i.memory()["memory_used_size"] < 4 << 20
+
+
+def test_a_bytes_subclass_claiming_equality_is_hashed_not_trusted():
+    class Liar(bytes):
+        def __eq__(self, other: object) -> bool:
+            return True
+
+        def __hash__(self) -> int:
+            return hash(good)
+
+    i = iso()
+    good = i.compile("1", "x.js")
+    assert i.load(good) == 1
+    with pytest.raises(qjs.BytecodeError, match="its sha256 does not match"):
+        i.load(Liar(_tamper(good, len(good) - 1)))

@@ -162,10 +162,12 @@ class Isolate:
         except _ENGINE_EXCEPTIONS as exc:
             raise _translate(exc) from None
 
-    def compile(self, source: str, name: str, *, module: bool = False) -> bytes:
-        """Bytecode of a script or module for load(); a SyntaxError raises JSThrow."""
+    def compile(self, source: str, name: str, *, module: bool = False, strip: bool = False) -> bytes:
+        """Bytecode of a script or module for load(); a SyntaxError raises JSThrow. `strip`
+        leaves out the source text and the debug information (file names, line numbers): for
+        code whose frames are never shown, and whose functions print as native code."""
         try:
-            return self._iso.compile(source, name, module=module)
+            return self._iso.compile(source, name, module=module, strip_source=strip, strip_debug=strip)
         except _ENGINE_EXCEPTIONS as exc:
             raise _translate(exc) from None
 
@@ -177,18 +179,14 @@ class Isolate:
         except _ENGINE_EXCEPTIONS as exc:
             raise _translate(exc) from None
 
-    def loader(self, name: str, bytecode: bytes) -> JSHandle:
-        """A JS function that loads `bytecode` (a script whose value is a function) when first
-        called and calls that function with its arguments: lazy code, from bytecode."""
-        ref = weakref.ref(self._iso)
-
-        def run(*args: Any) -> Any:
-            iso = ref()
-            if iso is None:
-                raise RuntimeFault("this isolate was discarded", code="E_ISOLATE_DISCARDED")
-            return iso.load(bytecode)(*args)
-
-        return JSHandle(self._iso.function(name, run, 1))
+    def chunk_loader(self, name: str, codes: tuple[bytes, ...]) -> JSHandle:
+        """A JS function `name(i)` that runs the script bytecode codes[i] (from compile()) and
+        returns its completion value; in C, no Python call. Once per isolate; the header of
+        every code is checked here (BadBytecode)."""
+        try:
+            return JSHandle(self._iso.chunk_loader(name, codes))
+        except _ENGINE_EXCEPTIONS as exc:
+            raise _translate(exc) from None
 
     def host_function(self, name: str, fn: Any, length: int = 0) -> JSHandle:
         """A JS function that calls the Python callable `fn` with JS's arguments (converted:
@@ -265,6 +263,11 @@ class Isolate:
         """Cap the JS stack."""
         self._iso.set_stack_limit(nbytes)
 
+    def set_gc_threshold(self, nbytes: int) -> None:
+        """Run the next cycle collection when the heap reaches `nbytes` (the engine then sets
+        the following one at 1.5x the heap that survived it)."""
+        self._iso.set_gc_threshold(nbytes)
+
     # ---- state ---------------------------------------------------------------
     def take_rejections(self) -> list[dict[str, Any]]:
         """Unhandled rejections ({id, event: "unhandled", reason, stack}) and later handlings
@@ -301,11 +304,11 @@ def check_bytecode(bytecode: bytes) -> None:
         raise BadBytecode(str(exc)) from None
 
 
-def compile_script(source: str, name: str, *, module: bool = False) -> bytes:
+def compile_script(source: str, name: str, *, module: bool = False, strip: bool = False) -> bytes:
     """Bytecode of a script or module, compiled in a throwaway isolate (no isolate stays behind)."""
     iso = Isolate(memory_limit=0, stack_limit=0)
     try:
         with iso:
-            return iso.compile(source, name, module=module)
+            return iso.compile(source, name, module=module, strip=strip)
     finally:
         iso.close()

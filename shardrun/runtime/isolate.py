@@ -54,6 +54,9 @@ from shardrun.runtime.script import Script
 BOOTSTRAP = "import * as ns from '<input>'; globalThis.__shardrun_ns = ns;"
 IMPORT_CODES = ("E_IMPORT", "E_SCRIPT_ENCODING")
 MAX_REJECTION_LINES = 10  # unhandled-rejection console lines kept per request
+# The first cycle collection waits for this much heap (the engine's default is 256 KB, which
+# the prelude alone passes: a cold start then spends a collection on objects that all live).
+FIRST_GC_BYTES = 1 << 20
 
 HostOps = Callable[["WorkerIsolate", HostOp], None]
 
@@ -75,7 +78,7 @@ class Prepared:
 
 def prepare(limits: Limits | None = None) -> Prepared:
     """Create an isolate and run the core prelude from bytecode: the worker-independent part
-    of a cold start. The lazy chunks go in as loaders of their bytecode.
+    of a cold start. The lazy chunks go in as one loader of their bytecode, by index.
 
     A shard keeps a few prepared isolates spare and makes them off the request path;
     loading a worker into one is cheap.
@@ -84,18 +87,18 @@ def prepare(limits: Limits | None = None) -> Prepared:
     # Compiled once per process, before the budget is armed: the first isolate of a process
     # must not pay for compiling every chunk out of its worker's startup time.
     core = prelude.bytecode("core")
-    chunks = [(name, prelude.bytecode(name)) for name in prelude.LAZY_CHUNKS]
+    codes = prelude.lazy_bytecode()
     iso = Isolate(memory_limit=lim.memory_mb << 20, stack_limit=lim.stack_kb << 10)
     with iso:
+        iso.set_gc_threshold(FIRST_GC_BYTES)
         iso.arm(lim.startup_ms / 1000)
         try:
             init = iso.load(core)
-            loaders = [iso.unwrap(iso.loader(name, code)) for name, code in chunks]
+            chunks = iso.unwrap(iso.chunk_loader("loadChunk", codes))
             host = iso.unwrap(iso.host_function("host", hostcall.bind(hostcall.HostState())))
-            init(prelude.lazy_spec(), host, *loaders)
-            api = iso.eval("(() => { const a = globalThis.__shardrun; delete globalThis.__shardrun; return a; })()")
+            api = iso.unwrap(init(prelude.lazy_spec(), host, chunks))
             handles = tuple(
-                JSHandle(iso.unwrap(api).get(n))
+                JSHandle(api.get(n))
                 for n in ("boot", "booted", "dispatch", "fire", "settle", "take", "cancel", "credit")
             )
             iso.set_imports(("<input>",))

@@ -1,9 +1,12 @@
 """The Web API prelude: the built JS chunks in shardrun/js/ (from js/build.mjs).
 
-`core` is run in every fresh isolate. Every other chunk is handed to the isolate as a
-function that loads it and is called by JS on the first read of one of its globals, so a
-fresh isolate pays only for what its worker uses. Each chunk is compiled to bytecode once
-per process (bytecode() below; the engine build is in its header) and loaded from it.
+`core` is run in every fresh isolate. The other chunks are handed to it as one function
+that loads a chunk by its index (in LAZY_CHUNKS order), called by JS on the first read of
+one of the chunk's globals, so a fresh isolate pays only for what its worker uses. Each
+chunk is compiled to bytecode once per process (bytecode() below; the engine build is in
+its header) and loaded from it, without its source text and debug information: the
+runtime never shows a prelude frame (core.js prepareStack), and prelude functions print
+as native code, as built-ins do.
 """
 
 from __future__ import annotations
@@ -84,4 +87,10 @@ def lazy_sources() -> tuple[str, ...]:
 @cache
 def bytecode(name: str) -> bytes:
     """The chunk compiled once per process (and engine build), for Isolate.load()."""
-    return compile_script(chunk_source(name), f"shardrun:{name}")
+    return compile_script(chunk_source(name), f"shardrun:{name}", strip=True)
+
+
+@cache
+def lazy_bytecode() -> tuple[bytes, ...]:
+    """The lazy chunks' bytecode, in the order of lazy_spec() (for Isolate.chunk_loader())."""
+    return tuple(bytecode(name) for name in LAZY_CHUNKS)
