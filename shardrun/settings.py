@@ -268,6 +268,27 @@ class NatsSourceSettings(BaseModel):
     retry_max_ms: float = Field(60_000, ge=0)
 
 
+class CronSettings(BaseModel):
+    """Cron triggers (`[triggers] crons` of the workers): a child of the node that fires `scheduled`."""
+
+    enabled: bool = Field(True, description="fire the workers' cron triggers from this node")
+    database_url: str | None = Field(
+        None,
+        description="claim each firing in this PostgreSQL database, so that of several nodes one runs it "
+        "(unset: [sources.postgres] database_url; neither: claims are this node's own)",
+    )
+    table: str = Field(
+        "shardrun_cron", pattern=r"^[a-z_][a-z0-9_]{0,62}$", description="the claims table (made if missing)"
+    )
+    max_late_s: float = Field(
+        300,
+        ge=1,
+        description="a firing later than this (the node was down) is skipped; of several missed, only the latest runs",
+    )
+    scan_s: float = Field(2, gt=0, description="how often the workers directory is read again for [triggers]")
+    keep_days: float = Field(7, gt=0, description="claims older than this are deleted")
+
+
 class SourceSettings(BaseModel):
     """Task sources of this node and how its task capacity is split (workloops)."""
 
@@ -275,9 +296,30 @@ class SourceSettings(BaseModel):
     capacity: int | None = Field(None, ge=1, description='task slots, the same as workloops "*:N" (default 5)')
     postgres: PostgresSourceSettings = Field(default_factory=PostgresSourceSettings)
     nats: NatsSourceSettings = Field(default_factory=NatsSourceSettings)
+    cron: CronSettings = Field(default_factory=CronSettings)
 
     def enabled(self) -> list[str]:
-        return [name for name, on in (("postgres", self.postgres.database_url), ("nats", self.nats.url)) if on]
+        return [
+            name
+            for name, on in (
+                ("postgres", self.postgres.database_url),
+                ("nats", self.nats.url),
+                ("cron", self.cron.enabled),
+            )
+            if on
+        ]
+
+    def cron_database_url(self) -> str | None:
+        """Where cron firings are claimed: [sources.cron] database_url, else the Postgres source's; None: locally."""
+        return self.cron.database_url or self.postgres.database_url
+
+
+class AssetSettings(BaseModel):
+    """The operator's limits on workers' static files ([assets] of a worker.toml)."""
+
+    max_file_bytes: int = Field(
+        25 << 20, ge=0, description="largest file served (a larger one: 502 E_RESPONSE_TOO_LARGE); Cloudflare's limit"
+    )
 
 
 class TelemetrySettings(BaseModel):
@@ -314,6 +356,7 @@ class Settings(BaseSettings):
     egress: EgressSettings = Field(
         default_factory=EgressSettings, description="the operator's egress controls, above every worker's [fetch]"
     )
+    assets: AssetSettings = Field(default_factory=AssetSettings, description="workers' static files")
     telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings, description="OpenTelemetry traces")
     bindings: BindingSettings = Field(
         default_factory=BindingSettings, description="env bindings: data directory, stores, per-request caps"

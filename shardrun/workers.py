@@ -24,6 +24,11 @@
         [[kv_namespaces]]               # env bindings, wrangler's names (see shardrun.bindings.config)
         binding = "KV"
         id = "cache"
+        [assets]                        # static files, served before `fetch` (see shardrun.assets)
+        directory = "public"            # a subfolder of the worker's folder
+        binding = "ASSETS"              # optional; run_worker_first, html_handling, not_found_handling
+        [triggers]                      # cron triggers fire `scheduled` (see shardrun.sources.schedule)
+        crons = ["*/5 * * * *"]
 
 Names are strict (`[a-z0-9][a-z0-9_-]{0,63}`): anything else is E_BAD_NAME, so no
 request can reach a path outside DIR. A worker is read again when one of the files and
@@ -45,12 +50,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from shardrun.bindings.config import NO_BINDINGS, BindingSettings, WorkerBindings
+from shardrun.assets.files import AssetConfig, Assets, resolve_directory
+from shardrun.bindings.assets import AssetsEntry
+from shardrun.bindings.config import NO_BINDINGS, Binding, BindingSettings, WorkerBindings, with_binding
 from shardrun.bindings.config import parse as parse_bindings
 from shardrun.egress.policy import FetchPolicy, merge
 from shardrun.engine.limits import Limits
 from shardrun.errors import ScriptError, UsageError
 from shardrun.runtime.script import Script, Stamp, stamp_of
+from shardrun.sources.schedule import TriggerConfig
 
 log = logging.getLogger("shardrun.workers")
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -101,6 +109,8 @@ class WorkerConfig(BaseModel):
         default_factory=dict, description="over the [fetch] of the settings; its limits can only be lowered"
     )
     task: TaskPolicy = Field(default_factory=TaskPolicy)
+    assets: AssetConfig | None = Field(None, description="static files served under the worker")
+    triggers: TriggerConfig = Field(default_factory=TriggerConfig, description="cron triggers of `scheduled`")
 
 
 @dataclass(frozen=True)
@@ -121,6 +131,8 @@ class WorkerSpec:
         str, ...
     ] = ()  # limits its worker.toml asked to raise (the operator's apply): cpu_ms, fetch.timeout_ms...
     bindings: WorkerBindings = NO_BINDINGS  # env bindings ([[kv_namespaces]]...) and their caps
+    assets: Assets | None = None
+    crons: tuple[str, ...] = ()
 
     @property
     def version(self) -> str:
@@ -182,7 +194,13 @@ class Registry:
         cfg, bindings, toml_watch = self._config(
             name, toml if toml is not None and self._is_file_inside(toml) else None
         )
-        script = Script.from_path(single) if single is not None else Script.from_dir(folder, name)
+        skip: tuple[Path, ...] = ()
+        if cfg.assets is not None:  # its files are not modules (nor part of the code version)
+            try:
+                skip = (resolve_directory(folder, cfg.assets),)
+            except ValueError:
+                pass  # _load reports it
+        script = Script.from_path(single) if single is not None else Script.from_dir(folder, name, skip)
         spec = self._load(name, script, cfg, bindings)
         self._cache[name] = (spec, script.watch + toml_watch)
         return spec
@@ -264,6 +282,18 @@ class Registry:
                 ", ".join(f"{k} {a:.15g} -> {kept:.15g}" for k, (a, kept) in sorted(fetch_clamped.items())),
             )
         clamped += tuple(f"fetch.{k}" for k in sorted(fetch_clamped))
+        assets = None
+        if cfg.assets is not None:  # (only a folder has a worker.toml)
+            try:
+                assets = Assets(resolve_directory(self.root / name, cfg.assets), cfg.assets)
+            except ValueError as exc:
+                raise ScriptError(f"{name}/worker.toml: assets.directory: {exc}", code="E_WORKER_CONFIG") from None
+            if cfg.assets.binding is not None:  # env.ASSETS (shardrun/bindings/assets.py)
+                b = cfg.assets.binding
+                entry = AssetsEntry(binding=b, root=assets.root, config=cfg.assets)
+                names = set(cfg.env) | set(cfg.secrets)
+                binding = Binding(b, "assets", "assets", entry)
+                bindings = with_binding(name, bindings, binding, "assets.binding", self.binding_settings, names)
         return WorkerSpec(
             name,
             cfg.tenant or name,
@@ -277,6 +307,8 @@ class Registry:
             cfg.idempotent,
             clamped,
             bindings,
+            assets,
+            cfg.triggers.crons,
         )
 
 

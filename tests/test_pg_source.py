@@ -228,7 +228,7 @@ def test_a_paused_node_cannot_complete_a_task_another_node_took_over(tmp_path: P
     try:
         db.add([{"script": "slow", "payload": '{"n": 1, "ms": 2500}'}])
         db.wait_until(lambda: db.counts().get("running", 0) == 1, 10, "node a running the task")
-        (source,) = a.pids("shardrun: source")
+        (source,) = a.pids("shardrun: source postgres")
         os.kill(source, signal.SIGSTOP)  # a stops renewing its lease (its shard keeps running the task)
         b = node(tmp_path / "b", db, shards=1, lease_s=1)
         db.wait_until(lambda: db.val("SELECT attempts FROM {t}") == 2, 15, "node b taking the task over")

@@ -1,5 +1,5 @@
-// env bindings: the objects a worker.toml's [[kv_namespaces]], [[d1_databases]] and
-// [[queues.producers]] put in `env`. Every method is one "binding" host operation
+// env bindings: the objects a worker.toml's [[kv_namespaces]], [[d1_databases]],
+// [[queues.producers]] and [assets] binding put in `env`. Every method is one "binding" host operation
 // {b: binding name, m: method, a: args}; the host checks the binding is this worker's,
 // counts it against the request's caps and runs it (shardrun/bindings/). One entry per
 // kind in `kinds` below, matching shardrun/bindings/types.py.
@@ -173,7 +173,23 @@
     }
   }
 
-  const kinds = { __proto__: null, kv: KVNamespace, d1: D1Database, queue: Queue };
+  // ---- static assets ([assets] binding = "ASSETS") -----------------------------------
+  // Cloudflare's Fetcher shape: fetch(input, init) answers with the file at the URL's path.
+  const NO_BODY = [101, 204, 205, 304];
+  class Assets {
+    #n;
+    constructor(key, n) { if (key !== sr) throw new TypeErr("Illegal constructor"); this.#n = n; }
+    async fetch(input, init) {
+      const req = new (sr.get("Request"))(input, init), hs = list();
+      for (const h of req.headers) push(hs, [h[0], h[1]]);
+      const r = await op(this.#n, "fetch", { __proto__: null, method: req.method, url: req.url, headers: hs });
+      const body = req.method === "HEAD" || NO_BODY.includes(r.status) ? null : fromB64(r.b64);
+      return new (sr.get("Response"))(body, { status: r.status, statusText: r.statusText, headers: r.headers });
+    }
+    connect() { throw new TypeErr("the assets binding has no connect()"); }
+  }
+
+  const kinds = { __proto__: null, kv: KVNamespace, d1: D1Database, queue: Queue, assets: Assets };
   // env gets one object per binding: spec is [[name, kind], ...] from the host.
   sr.bind = (env, spec) => {
     for (let i = 0; i < spec.length; i++) {

@@ -175,8 +175,30 @@ def parse(name: str, raw: dict[str, Any], operator: BindingSettings, env_names: 
                 raise bad(f"{field}.binding: {bname!r} is also a name in [env] or [secrets]")
             where[bname] = field
             by_name[bname] = Binding(bname, section, kind.kind, checked)
-    caps = _caps(raw.pop("bindings", None), operator, bad)
-    return WorkerBindings(by_name, caps) if by_name else NO_BINDINGS
+    asked = raw.pop("bindings", None)
+    caps = _caps(asked, operator, bad)
+    # (its caps are kept when it set some: a binding may still come from elsewhere, see with_binding)
+    return WorkerBindings(by_name, caps) if by_name or asked is not None else NO_BINDINGS
+
+
+def with_binding(
+    name: str, wb: WorkerBindings, b: Binding, field: str, operator: BindingSettings, env_names: set[str]
+) -> WorkerBindings:
+    """The worker's bindings plus one declared outside the binding sections ([assets] binding),
+    checked like theirs: a valid name, bound once, not also in [env] or [secrets]."""
+
+    def bad(msg: str) -> ScriptError:
+        return ScriptError(f"{name}/worker.toml: {msg}", code="E_WORKER_CONFIG")
+
+    if not BINDING_NAME.fullmatch(b.name):
+        raise bad(f"{field}: {b.name[:80]!r} is not a valid name (a JS identifier of at most 64)")
+    other = wb.by_name.get(b.name)
+    if other is not None:
+        raise bad(f"{field}: {b.name!r} is already bound by [[{other.section}]]")
+    if b.name in env_names:
+        raise bad(f"{field}: {b.name!r} is also a name in [env] or [secrets]")
+    caps = wb.caps or _caps(None, operator, bad)
+    return WorkerBindings({**wb.by_name, b.name: b}, caps)
 
 
 def _caps(raw: Any, operator: BindingSettings, bad: Any) -> dict[str, Cap]:

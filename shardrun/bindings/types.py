@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from shardrun.bindings.assets import AssetsEntry
 from shardrun.bindings.config import Cap
 from shardrun.bindings.entries import D1Database, KVNamespace, QueueProducer
 
@@ -28,3 +29,6 @@ TYPES: dict[str, Kind] = {
     "queues.producers": Kind("queue", QueueProducer, Cap(calls=100, concurrent=5), "shardrun.bindings.queues"),
 }
 KINDS: dict[str, Kind] = {k.kind: k for k in TYPES.values()}
+# env.ASSETS: declared by [assets] binding = "..." (a table of its own, not a section of entries),
+# added to a worker's bindings by the registry (shardrun/bindings/assets.py; caps like storage's).
+KINDS["assets"] = Kind("assets", AssetsEntry, Cap(calls=100, concurrent=3), "shardrun.bindings.assets")

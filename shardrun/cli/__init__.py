@@ -2,7 +2,7 @@
 
 `run` (one request in this process; `oneshot` is its driver), `serve` (serve, invoke), `status`,
 `config` (config show), `check` (`checkdir` is its driver), `tasks` (db-init, db-listen, listen),
-`bench` (bench, loadtest), `chaos`.
+`bench` (bench, loadtest), `chaos`, `cron` (cron list).
 
 Start-up is kept short for `invoke` and `status`: the top level of every command module imports
 only typer and the standard library (the rest is imported inside the commands), and a command
@@ -33,6 +33,7 @@ GROUPS = {
     "bench": "bench",
     "loadtest": "bench",
     "chaos": "chaos",
+    "cron": "cron",
 }
 HELP = "Run many tenants' JavaScript workers from Python: dense, fast and safe."
 
@@ -60,7 +61,11 @@ def make_app(argv: Sequence[str] = ()) -> typer.Typer:
         """Run many tenants' JavaScript workers from Python: dense, fast and safe."""
 
     for name in modules:
-        app.add_typer(importlib.import_module(f"shardrun.cli.{name}").app)
+        group = importlib.import_module(f"shardrun.cli.{name}").app
+        if name == "cron":
+            app.add_typer(group, name="cron")  # a group of its own: `shardrun cron list`
+        else:
+            app.add_typer(group)
     return app
 
 

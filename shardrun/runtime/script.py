@@ -76,10 +76,10 @@ class Script:
         return cls.from_bytes(data, p.name).watching(((str(p), st),))
 
     @classmethod
-    def from_dir(cls, folder: str | Path, name: str) -> Script:
-        """A folder worker: `folder/index.js` and the module files under `folder`; messages name
-        them `<name>/...`. A missing index.js is E_NOT_FOUND; too many or too large files
-        E_SCRIPT_ENCODING."""
+    def from_dir(cls, folder: str | Path, name: str, skip: tuple[Path, ...] = ()) -> Script:
+        """A folder worker: `folder/index.js` and the module files under `folder` (not under the
+        folders in `skip`: its static assets); messages name them `<name>/...`. A missing
+        index.js is E_NOT_FOUND; too many or too large files E_SCRIPT_ENCODING."""
         root = Path(os.path.realpath(folder))
         prefix = f"{name}/"
         entry_path = root / ENTRY
@@ -88,7 +88,7 @@ class Script:
             raise UsageError(f"{prefix}{ENTRY} leads out of the worker's folder", code="E_NOT_FOUND")
         data, st = _read(real, f"{prefix}{ENTRY}", nofollow=True)
         source = decode(data, f"{prefix}{ENTRY}")
-        found, folders = _scan(root, prefix)
+        found, folders = _scan(root, prefix, frozenset(str(p) for p in skip))
         watch = [(str(entry_path), st), *folders]
         modules: dict[str, str | ScriptError] = {}
         digest = hashlib.blake2b(digest_size=12)
@@ -188,9 +188,12 @@ def _inside(p: Path, root: Path) -> Path | None:
     return real if real.is_relative_to(root) else None
 
 
-def _scan(root: Path, prefix: str) -> tuple[list[tuple[str, Path, bool]], list[tuple[str, Stamp]]]:
+def _scan(
+    root: Path, prefix: str, skip: frozenset[str] = frozenset()
+) -> tuple[list[tuple[str, Path, bool]], list[tuple[str, Stamp]]]:
     """The module files under root except the entry ((path under root, path, is a symlink),
-    sorted) and every folder looked into with its stamp. Symlinked folders are not followed."""
+    sorted) and every folder looked into with its stamp. Symlinked folders, and the folders
+    in `skip` (absolute real paths), are not followed."""
     found: list[tuple[str, Path, bool]] = []
     folders: list[tuple[str, Stamp]] = []
     seen = 0
@@ -212,7 +215,7 @@ def _scan(root: Path, prefix: str) -> tuple[list[tuple[str, Path, bool]], list[t
                 continue
             path = f"{rel}{e.name}"
             if e.is_dir(follow_symlinks=False):
-                if e.name not in SKIPPED_DIRS and depth < MAX_DEPTH:
+                if e.name not in SKIPPED_DIRS and depth < MAX_DEPTH and e.path not in skip:
                     todo.append((Path(e.path), f"{path}/", depth + 1))
             elif e.name.endswith(MODULE_SUFFIXES) and path != ENTRY and (e.is_symlink() or e.is_file()):
                 found.append((path, Path(e.path), e.is_symlink()))

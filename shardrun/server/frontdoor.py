@@ -7,6 +7,7 @@
     GET  /_shardrun/stats              the router's counters and per-shard state (JSON)
     GET  /metrics                      Prometheus text (all processes, multiprocess mode)
 
+A worker with `[assets]` has its files answered here, before its fetch (server/statics.py).
 With `admin_port` set, the admin paths are served only there, and the main port routes
 every path to workers.
 
@@ -43,6 +44,7 @@ from shardrun.runtime.jsonin import parse_payload
 from shardrun.server import metrics
 from shardrun.server.http import HttpConnection, HttpLimits, IncomingRequest
 from shardrun.server.httpsyntax import error_body, render
+from shardrun.server.statics import AssetRoutes
 from shardrun.server.streams import StreamedReplies
 from shardrun.workers import NAME
 
@@ -73,6 +75,7 @@ class HttpClient:
     streaming: bool = False  # its response head is out and its body is streaming
     owed: int = 0  # streamed bytes written but not yet credited back (the socket is backed up)
     status: int = 0  # a streamed response's status
+    assets_req: tuple[str, list[tuple[str, str]]] | None = None  # (path, headers) when the worker has assets
 
 
 class FrontDoor:
@@ -99,7 +102,9 @@ class FrontDoor:
         workers: bool = True,
         max_per_ip: int = 256,
         max_conns: int = 1024,
+        assets: AssetRoutes | None = None,
     ) -> None:
+        self.assets = assets  # workers' static files, answered here before their fetch (server/statics.py)
         self.limits = limits
         self.access_log = access_log
         self.admin = admin  # serve /_shardrun/* and /metrics here
@@ -312,11 +317,13 @@ class FrontDoor:
             return self._admin(req, rid, path[len(ADMIN) :] if path.startswith(ADMIN) else "metrics")
         if worker is None and not self.workers:
             raise ShardrunError(f"no admin endpoint {path[:200]} on this port", code="E_NOT_FOUND")
+        mount = ""
         if worker is None:
             parts = path.split("/", 3)
             if len(parts) >= 3 and parts[1] == "w" and parts[2]:
                 worker = parts[2]
                 path = "/" + (parts[3] if len(parts) > 3 else "")
+                mount = f"/w/{worker}"
             else:
                 raise ShardrunError(
                     f"no worker for {host or 'this host'}{path[:200]}: use http://<worker>.{self.domains[0] if self.domains else 'DOMAIN'}/ "
@@ -325,6 +332,13 @@ class FrontDoor:
                 )
         if not NAME.fullmatch(worker):
             raise ShardrunError(f"invalid worker name {worker[:80]!r}", code="E_BAD_NAME")
+        assets_req = None
+        if self.assets is not None:
+            has, res = self.assets.answer(worker, req.method, path, query, req.headers, mount)
+            if res is not None:
+                return self._asset_reply(req, rid, worker, res)
+            if has:
+                assets_req = (path, req.headers)
         # Only validated parts: the authority as parsed, the path and query re-quoted.
         url = f"http://{req.authority or 'localhost'}{quote(path, safe=URL_SAFE, encoding='latin-1')}"
         if query:
@@ -332,7 +346,12 @@ class FrontDoor:
         arg = HttpRequest(
             req.method, url, req.headers, req.body if req.body or req.method not in ("GET", "HEAD") else None
         ).to_js()
-        self._call(req, rid, worker, "fetch", arg)
+        self._call(req, rid, worker, "fetch", arg, assets_req)
+
+    def _asset_reply(self, req: IncomingRequest, rid: str, worker: str, res: HttpResponse) -> None:
+        req.conn.respond(req.seq, res.status, [*res.headers, ("x-request-id", rid)], res.body)
+        client = HttpClient(req.conn, req.seq, "asset", rid, req.method, req.path[:200], worker, time.monotonic())
+        self._access(client, res.status, {}, None)
 
     def _worker_from_host(self, host: str) -> str | None:
         for d in self.domains:
@@ -372,7 +391,15 @@ class FrontDoor:
             )
         raise ShardrunError(f"no admin endpoint {req.method} {ADMIN}{what}", code="E_NOT_FOUND")
 
-    def _call(self, req: IncomingRequest, rid: str, worker: str, kind: str, arg: Any) -> None:
+    def _call(
+        self,
+        req: IncomingRequest,
+        rid: str,
+        worker: str,
+        kind: str,
+        arg: Any,
+        assets_req: tuple[str, list[tuple[str, str]]] | None = None,
+    ) -> None:
         extra: dict[str, Any] = {}
         if self.trace:  # the client's W3C trace context (checked where the span starts)
             for k, v in req.headers:
@@ -381,7 +408,9 @@ class FrontDoor:
         if kind == "fetch":
             extra["stream"] = True  # a stream body is written as it is made (server/streams.py)
         raw = protocol.request_body(0, worker, kind, arg, request_id=rid, **extra)
-        client = HttpClient(req.conn, req.seq, kind, rid, req.method, req.path[:200], worker, time.monotonic())
+        client = HttpClient(
+            req.conn, req.seq, kind, rid, req.method, req.path[:200], worker, time.monotonic(), assets_req=assets_req
+        )
         self.admit(client, protocol.decode_body(protocol.REQUEST, raw), raw)
 
     # ---- replies ---------------------------------------------------------------------
@@ -422,6 +451,13 @@ class FrontDoor:
             return self._access(client, client.status, r, code)
         if r.get("ok") is not True:
             code, message = protocol.reply_error(r)
+            if code == "E_NO_HANDLER" and client.assets_req is not None and self.assets is not None:
+                res = self.assets.no_handler(client.worker, client.method, *client.assets_req)
+                if res is not None:  # a worker of files alone: their 404, not a missing handler
+                    client.conn.respond(
+                        client.seq, res.status, [*res.headers, ("x-request-id", client.request_id)], res.body
+                    )
+                    return self._access(client, res.status, r, None)
             self._error(client.conn, client.seq, client.request_id, code, message)
             return self._access(client, http_status(code), r, code)
         if client.kind == "fetch":

@@ -44,6 +44,11 @@ UNHANDLED_REJECTIONS = Counter(
     "unhandled promise rejections in workers' JS (during requests and top levels), by tenant",
     ["tenant"],
 )
+CRON_FIRINGS = Counter(
+    "shardrun_cron_firings",
+    "cron firings by worker and outcome (completed, failed, skipped, lost: another node ran it)",
+    ["worker", "outcome"],
+)
 RSS = Gauge(
     "shardrun_process_rss_bytes", "resident memory of each shardrun process", ["role"], multiprocess_mode="liveall"
 )

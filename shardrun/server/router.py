@@ -25,6 +25,7 @@ from pathlib import Path
 import zmq
 
 from shardrun import logs, protocol, tracing
+from shardrun.assets import AssetLimits
 from shardrun.server.frontdoor import FrontDoor, HttpClient
 from shardrun.server.http import HttpLimits
 from shardrun.server.procs import (
@@ -35,6 +36,7 @@ from shardrun.server.procs import (
     parent_alive,
     touch_heartbeat,
 )
+from shardrun.server.statics import AssetRoutes
 from shardrun.server.table import Pending, RoutingTable, ShardState
 from shardrun.settings import Settings, is_loopback
 
@@ -81,6 +83,7 @@ class Router:
                 admin=s.admin_port is None,
                 max_per_ip=s.http_max_connections_per_ip,
                 max_conns=connection_cap(s.http_max_connections),
+                assets=AssetRoutes(t.registry, AssetLimits(settings.assets.max_file_bytes)),
             )
             self.front.trace = self.tracer is not None
             self.front.streams.on_credit = t.credit

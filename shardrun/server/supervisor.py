@@ -42,7 +42,7 @@ KILL_AFTER_ABORT_S = 1.0
 BOOT_GRACE_S = 5.0  # a child that never beat yet may take this long to start (if the timeout is shorter)
 ROLL_READY_TIMEOUT_S = 30.0
 MAX_BACKOFF_S = 30.0
-SOURCE_SLOTS = {"postgres": -2, "nats": -3}  # slot numbers of the task-source children (the router is -1)
+SOURCE_SLOTS = {"postgres": -2, "nats": -3, "cron": -4}  # slot numbers of the task-source children (the router is -1)
 
 
 @dataclass

@@ -44,6 +44,10 @@ def poll_seconds(settings: Settings, name: str) -> float:
 
 
 def run_source(settings: Settings, name: str, endpoint: str, parent: int) -> int:
+    if name == "cron":  # not a task queue: its own loop (shardrun.sources.cron)
+        from shardrun.sources.cron import run_cron
+
+        return run_cron(settings, endpoint, parent)
     logs.configure("source", settings.serve.log_level)
     return asyncio.run(_main(settings, name, endpoint, parent))
 
