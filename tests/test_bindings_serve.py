@@ -37,6 +37,13 @@ def test_the_notes_example_keeps_its_data(server: Server, tmp_path: Path) -> Non
     out = orjson.loads(r.value.body)
     assert out["visits"] == 2 and [n["text"] for n in out["notes"]] == ["from a task", "first note"]
     assert (tmp_path / "data" / "kv.sqlite3").is_file() and list((tmp_path / "data" / "d1").glob("*/notes.sqlite3"))
+    # its cron trigger's handler (what the cron source sends at each firing)
+    at = 1_764_633_600_000
+    s = server.client.call("notes", "scheduled", {"cron": "0 * * * *", "scheduledTime": at, "type": "scheduled"})
+    assert s.ok, s.error
+    out = orjson.loads(server.client.fetch("notes", "GET", "/").value.body)
+    assert out["lastPrune"] == {"cron": "0 * * * *", "at": "2025-12-02T00:00:00.000Z", "removed": 0}
+    assert len(out["notes"]) == 2
 
 
 def test_binding_calls_are_counted_per_tenant_and_binding(server: Server) -> None:

@@ -13,7 +13,13 @@ export default {
       return Response.json({ id: r.meta.last_row_id }, { status: 201 });
     }
     const { results } = await env.DB.prepare("SELECT id, text, at FROM notes ORDER BY id DESC LIMIT 20").all();
-    return Response.json({ visits, notes: results });
+    return Response.json({ visits, notes: results, lastPrune: await env.KV.get("last-prune", "json") });
+  },
+  // the cron trigger (worker.toml [triggers]): prune old notes, remember when
+  async scheduled(event, env) {
+    await env.DB.exec("CREATE TABLE IF NOT EXISTS notes (id INTEGER PRIMARY KEY, text TEXT NOT NULL, at TEXT NOT NULL);");
+    const r = await env.DB.prepare("DELETE FROM notes WHERE id NOT IN (SELECT id FROM notes ORDER BY id DESC LIMIT 1000)").run();
+    await env.KV.put("last-prune", JSON.stringify({ cron: event.cron, at: new Date(event.scheduledTime).toISOString(), removed: r.meta.changes }));
   },
   // also as a task: shardrun invoke notes --payload '{"text": "from a task"}'
   async task(payload, env) {
