@@ -90,12 +90,3 @@ def test_dropping_a_workers_old_versions_touches_only_that_tenant_and_worker():
     c.put(("t1", "w", "v3"), FakeIsolate(), 1)  # evicts t2's (least recently used)
     assert c.drop_other_versions("t1", "w", "v3") == [new] and new.discarded
     assert other_tenant.discarded and c.keys() == [("t1", "x", "v1"), ("t1", "w", "v3")]
-
-
-def test_evicting_for_memory_takes_a_bounded_batch_of_the_coldest():
-    c = IsolateCache(max_isolates=1000)
-    isos = [FakeIsolate() for _ in range(100)]
-    for i, iso in enumerate(isos):
-        c.put(("t", f"w{i}", "v"), iso, 1)
-    assert c.evict_cold(0.25, limit=10) == isos[:10] and len(c) == 90
-    assert c.evict_cold(0.01) == [isos[10]]  # at least one

@@ -10,7 +10,6 @@ Nothing here is shared or locked: each shard owns its cache.
 
 from __future__ import annotations
 
-import itertools
 import os
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -111,12 +110,10 @@ class IsolateCache:
             return []
         return [self._remove((tenant, worker, v), retire=True) for v in list(versions) if v != version]
 
-    def evict_cold(self, fraction: float = 0.25, limit: int | None = None) -> list[CachedIsolate]:
-        """Evict the least recently used part of the cache (at least one entry, at most `limit`): memory is short."""
+    def evict_cold(self, fraction: float = 0.25) -> list[CachedIsolate]:
+        """Evict the least recently used part of the cache (at least one entry): memory is short."""
         n = max(1, int(len(self._entries) * fraction)) if self._entries else 0
-        if limit is not None:
-            n = min(n, limit)
-        evicted = [self._remove(key, retire=True) for key in list(itertools.islice(self._entries, n))]
+        evicted = [self._remove(key, retire=True) for key in list(self._entries)[:n]]
         self.stats.evictions += len(evicted)
         return evicted
 

@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from shardrun.settings import ServeSettings
 
 log = logging.getLogger("shardrun.shard")
-EVICT_BATCH = 256  # isolates evicted for memory per heartbeat at most
 
 
 class ShardHealth:
@@ -122,9 +121,7 @@ class ShardHealth:
             for p in self.spares:
                 p.iso.close()
             self.spares.clear()
-            # A small part per heartbeat: freeing an isolate takes ~0.2 ms, and thousands at once
-            # would stall every request of the shard; the next heartbeats evict more if still short.
-            gone = self.cache.evict_cold(0.05, limit=EVICT_BATCH)
+            gone = self.cache.evict_cold()
             # Freed isolates stay in malloc's free lists: give them back, so the next RSS sample
             # sees the live set and the next check does not evict again for memory already free.
             trim_heap()
