@@ -277,6 +277,23 @@ def test_the_zeromq_client_streams_too(server):
     assert e.value.code == "E_BAD_OUTPUT"
 
 
+def test_invoke_streams_a_body_to_stdout(server):
+    import subprocess
+    import sys
+
+    from tests.serve_helpers import ROOT
+
+    cmd = [sys.executable, "-m", "shardrun", "invoke", "slow", "--request", "GET /?n=3&ms=10", "--stream"]
+    p = subprocess.run([*cmd, "--endpoint", server.endpoint], capture_output=True, timeout=60, cwd=ROOT, check=False)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == b"chunk1\nchunk2\nchunk3\n" and p.stderr.decode().startswith("200")
+    bad_cmd = [sys.executable, "-m", "shardrun", "invoke", "bad", "--request", "/", "--stream"]
+    bad = subprocess.run(
+        [*bad_cmd, "--endpoint", server.endpoint], capture_output=True, timeout=60, cwd=ROOT, check=False
+    )
+    assert bad.returncode != 0 and b"E_BAD_OUTPUT" in bad.stderr + bad.stdout  # the body stopped half-way
+
+
 @pytest.mark.slow
 def test_limits_hold_during_a_stream_and_a_dying_shard_leaves_it_incomplete(tmp_path):
     s = Server(tmp_path, {"forever.js": FOREVER, "slow.js": SLOW}, shards=1, limits={"wall_ms": 400})

@@ -6,6 +6,7 @@ same flags would run with. Flags win over `SHARDRUN_*` variables, which win over
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -150,6 +151,7 @@ def run_node(config: Path | None, serve_flags: dict[str, Any], source_flags: dic
         """shardrun invoke hello --payload '{"name": "x"}'""",
         "shardrun invoke hello --request 'GET /path' -H 'Accept: text/plain'",
         "shardrun invoke hello --tenant user-7 --endpoint tcp://127.0.0.1:7700",
+        "shardrun invoke events --request 'GET /feed' --stream",
     )
 )
 def invoke(
@@ -162,6 +164,9 @@ def invoke(
     endpoint: Annotated[str, typer.Option(help="the router's client endpoint")] = "tcp://127.0.0.1:7700",
     timeout: Annotated[float, typer.Option(help="seconds to wait for the reply")] = 60.0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="do not print the worker's console output")] = False,
+    stream: Annotated[
+        bool, typer.Option("--stream", help="with --request: write the body to stdout as it arrives (status on stderr)")
+    ] = False,
 ) -> None:
     """Send one request to a running server and print the reply."""
     from shardrun.client import DEFAULT_DOMAIN, Client
@@ -182,6 +187,10 @@ def invoke(
             kind, arg = "task", parse_payload(payload)
     except ShardrunError as exc:
         fail(exc.code, exc.message)
+    if stream:
+        if request is None or tenant is not None:
+            fail("E_USAGE", "--stream takes --request (a fetch) and no --tenant")
+        return _stream(worker, req, endpoint, timeout)
     with Client(endpoint, timeout) as c:
         try:
             reply = c.call(worker, kind, arg, tenant=tenant)
@@ -191,3 +200,26 @@ def invoke(
         for level, text in reply.logs:
             print_log(LogLine(level, text))
     print_outcome(reply.ok, reply.value, reply.error)
+
+
+def _stream(worker: str, req: Any, endpoint: str, timeout: float) -> None:
+    """`invoke --stream`: the status line on stderr, the body's pieces on stdout as they come."""
+    from shardrun.client import Client
+    from shardrun.errors import ShardrunError
+
+    out = sys.stdout.buffer
+    with Client(endpoint, timeout) as c:
+        try:
+            for part in c.stream(worker, req.method, req.url, req.headers, req.body, timeout=timeout):
+                if isinstance(part, bytes):
+                    out.write(part)
+                    out.flush()
+                    continue
+                sys.stderr.write(f"{part.status} {part.status_text}".rstrip() + "\n")
+                if part.body:
+                    out.write(part.body)
+                    out.flush()
+        except ShardrunError as exc:
+            fail(exc.code, exc.message)
+        except TimeoutError as exc:
+            fail("E_INTERNAL", f"no reply from {endpoint}: {exc} (is `shardrun serve` running?)")
