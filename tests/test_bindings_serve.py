@@ -50,7 +50,7 @@ def test_binding_calls_are_counted_per_tenant_and_binding(server: Server) -> Non
     for _ in range(2):
         assert server.client.fetch("notes", "GET", "/").ok
     expect = {
-        'shardrun_binding_calls_total{binding="KV",kind="kv",outcome="ok",tenant="notes"}': 4.0,  # a get and a put each
+        'shardrun_binding_calls_total{binding="KV",kind="kv",outcome="ok",tenant="notes"}': 6.0,  # visits get + put, last-prune get
         'shardrun_binding_calls_total{binding="DB",kind="d1",outcome="ok",tenant="notes"}': 4.0,  # exec + select
     }
     end = time.monotonic() + 10
