@@ -275,6 +275,7 @@ class Client:
         rid = next(self._ids)
         parts: list[dict[str, Any]] = []
         self._parts[rid] = parts
+        ended = False
         wait = self.timeout if timeout is None else timeout
         try:
             self._send(
@@ -293,6 +294,7 @@ class Client:
                         self._read()
                 b = parts.pop(0)
                 part = b.get("part")
+                ended = part not in ("h", "c")
                 if part is None:  # a whole reply, or an error before (or instead of) a head
                     yield Reply.from_body(b, "fetch").unwrap()
                     return
@@ -312,6 +314,12 @@ class Client:
         finally:
             self._parts.pop(rid, None)
             self._kinds.pop(rid, None)
+            if not ended:  # stopped early: the router cancels the stream in the worker
+                cancel = {"id": next(self._ids), "admin": "cancel", "cancel": rid}
+                try:
+                    self._sock.send_multipart(protocol.encode(protocol.REQUEST, cancel), zmq.NOBLOCK)
+                except zmq.ZMQError:
+                    pass  # the router is gone: nothing runs on for us
 
     def status(self, timeout: float | None = None) -> dict[str, Any]:
         """The router's counters and per-shard state."""

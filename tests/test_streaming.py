@@ -277,6 +277,18 @@ def test_the_zeromq_client_streams_too(server):
     assert e.value.code == "E_BAD_OUTPUT"
 
 
+def test_a_zeromq_client_that_stops_reading_cancels_the_stream(server):
+    before = server.status()["counts"].get("cancelled", 0)
+    parts = server.client.stream("slow", "GET", "/?n=1000&ms=20")
+    assert isinstance(next(parts), HttpResponse) and next(parts) == b"chunk1\n"
+    parts.close()  # stop early: the client tells the router, which cancels it in the shard
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and server.status()["counts"].get("cancelled", 0) == before:
+        time.sleep(0.05)
+    assert server.status()["counts"]["cancelled"] == before + 1
+    assert [p.body for p in server.client.stream("whole")] == [b"whole body"]  # the client goes on
+
+
 def test_invoke_streams_a_body_to_stdout(server):
     import subprocess
     import sys

@@ -91,7 +91,10 @@ class RoutingTable:
         self.tracer: Any = None  # a tracing.Tracer when traces are on (set by the router)
         self.started = time.time()
         self.shard_out: dict[int, list[Pending]] = {}
-        self.shard_ctl: dict[int, list[bytes]] = {}  # CONTROL bodies (stream credit, cancel) per shard slot
+        self.shard_ctl: dict[int, list[bytes]] = {}
+        self.zmq_streams: dict[
+            tuple[bytes, Any], int
+        ] = {}  # (ZeroMQ client, its id) -> a streaming request  # CONTROL bodies (stream credit, cancel) per shard slot
         self.client_out: dict[Any, list[bytes]] = {}
 
     # ---- requests in ---------------------------------------------------------------
@@ -100,6 +103,11 @@ class RoutingTable:
         cid = body.get("id")
         if body.get("admin") == "status":
             self._to_client(client, protocol.reply_body(cid, True, self.status()))
+            return
+        if body.get("admin") == "cancel":  # a ZeroMQ client stops reading a streamed reply (no answer)
+            rid = self.zmq_streams.get((client, body.get("cancel"))) if _key_ok(body.get("cancel")) else None
+            if rid is not None:
+                self.cancel(rid)
             return
         try:
             _rid, worker, kind, _arg = protocol.request_fields(msg)
@@ -314,6 +322,8 @@ class RoutingTable:
         if part == "h":
             p.streaming = True
             self.counts["streams"] += 1
+            if isinstance(p.client, bytes) and _key_ok(p.client_id):
+                self.zmq_streams[(p.client, p.client_id)] = p.rid
         elif part == "c":
             if isinstance(p.client, bytes):
                 n = protocol.piece_size(body)
@@ -354,6 +364,8 @@ class RoutingTable:
             out.append(body)
 
     def _settled(self, p: Pending) -> None:
+        if p.streaming and isinstance(p.client, bytes) and _key_ok(p.client_id):
+            self.zmq_streams.pop((p.client, p.client_id), None)
         _dec(self.tenant_inflight, p.tenant)
         if p.sent_to is not None:
             _dec(self.tenant_running, p.tenant)
@@ -475,6 +487,11 @@ class RoutingTable:
                 for s in self.shards
             ],
         }
+
+
+def _key_ok(v: Any) -> bool:
+    """A client's request id usable as a key (the ids clients send are JSON of any shape)."""
+    return (type(v) is int or type(v) is str) and len(str(v)) <= 64
 
 
 def _dec(counter: Counter[str], key: str) -> None:
