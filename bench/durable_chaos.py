@@ -82,17 +82,21 @@ class Faults:
                 self.proxies[k].cut()
                 self.cuts += 1
                 continue
-            shards = [
-                p
-                for p in psutil.Process(self.nodes[k].proc.pid).children(recursive=True)
-                if " ".join(p.cmdline()).startswith("shardrun: shard")
-            ]
+            shards = [p for p in psutil.Process(self.nodes[k].proc.pid).children(recursive=True) if _is_shard(p)]
             if shards:
                 try:
                     os.kill(random.choice(shards).pid, signal.SIGKILL)
                     self.kills += 1
                 except ProcessLookupError:
                     pass
+
+
+def _is_shard(p: psutil.Process) -> bool:
+    """A live shard process (one killed a moment ago may be a zombie, or gone, by now)."""
+    try:
+        return " ".join(p.cmdline()).startswith("shardrun: shard")
+    except psutil.Error:
+        return False
 
 
 async def postgres(n: int, poison: int, every: float) -> dict[str, Any]:

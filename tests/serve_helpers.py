@@ -161,11 +161,13 @@ class Server:
         """Child processes of this server whose title starts with `title` (e.g. "shardrun: source")."""
         import psutil
 
-        return [
-            p.pid
-            for p in psutil.Process(self.proc.pid).children(recursive=True)
-            if " ".join(p.cmdline()).startswith(title)
-        ]
+        def titled(p: psutil.Process) -> bool:
+            try:
+                return " ".join(p.cmdline()).startswith(title)
+            except psutil.Error:  # gone, or a zombie, since children() listed it
+                return False
+
+        return [p.pid for p in psutil.Process(self.proc.pid).children(recursive=True) if titled(p)]
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
         if self.proc.poll() is None:
