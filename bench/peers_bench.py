@@ -40,18 +40,14 @@ from typing import Any
 
 import psutil
 
+from shardrun.benchmarks.served import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 PEERS = ROOT / "bench" / "peers"
 WORKERS = PEERS / "workers"
 SCENARIOS = ("hello", "cpu", "timer")
 ALL_PEERS = ("node1", "node2", "workerd1", "workerd2", "uvicorn", "shardrun")
 DOMAIN = "workers.localhost"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wait_http(port: int, host: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:

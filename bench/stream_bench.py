@@ -24,6 +24,7 @@ from typing import Any
 
 import psutil
 
+from bench.serve_profile import roles
 from shardrun.benchmarks.served import Server
 
 PIECES = """export default { fetch() {
@@ -51,17 +52,6 @@ BIG = """export default { fetch(req) {
 
 def request(name: str, path: str = "/") -> bytes:
     return f"GET {path} HTTP/1.1\r\nHost: {name}.workers.localhost\r\n\r\n".encode()
-
-
-def roles(root_pid: int) -> dict[str, psutil.Process]:
-    out = {}
-    for p in psutil.Process(root_pid).children(recursive=True):
-        title = " ".join(p.cmdline())
-        if title.startswith("shardrun: router"):
-            out["router"] = p
-        elif title.startswith("shardrun: shard"):
-            out["shard"] = p
-    return out
 
 
 def first_byte(port: int) -> tuple[float, float]:
@@ -174,7 +164,8 @@ def main() -> None:
     )
     out: dict[str, Any] = {}
     try:
-        procs = roles(server.proc.pid)
+        procs = {k: p for k, p in roles(server.proc.pid).items() if k in ("router", "shard 0")}
+        procs["shard"] = procs.pop("shard 0")
         first_byte(server.http_port)  # warm
         runs = [first_byte(server.http_port) for _ in range(a.repeat)]
         out["first_byte_ms"] = statistics.median(r[0] for r in runs)
