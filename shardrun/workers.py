@@ -165,6 +165,16 @@ class Registry:
         self.defaults = defaults or Limits()
         self.fetch_defaults = fetch or FetchPolicy()
         self._cache: dict[str, tuple[WorkerSpec, tuple[tuple[str, Stamp], ...]]] = {}
+        # With epochs on (a server loop calls recheck() once per wake-up), a worker's files are
+        # stat'ed at its first get of a wake-up only; 0 (off): at every get.
+        self._epoch = 0
+        self._checked: dict[str, int] = {}
+
+    def recheck(self) -> None:
+        """A new wake-up of the owner's loop: each worker's files are checked again at its next
+        get(), once until the next recheck(). An edit applies to every request read after it
+        (requests read in the same wake-up as an edit arrived with it, and may see either)."""
+        self._epoch += 1
 
     def names(self) -> list[str]:
         """Every worker name in the directory."""
@@ -180,14 +190,20 @@ class Registry:
         """The current spec of a worker; E_BAD_NAME, E_NOT_FOUND or a ScriptError if it is broken."""
         hit = self._cache.get(name)
         if hit is not None:
-            # Fast path: the files and folders it was read from are unchanged (a stat call each).
             spec, watch = hit
+            epoch = self._epoch
+            if epoch and self._checked.get(name) == epoch:
+                return spec  # checked already in this wake-up
+            # Fast path: the files and folders it was read from are unchanged (a stat call each).
             try:
                 if all(stamp_of(os.stat(path)) == stamp for path, stamp in watch):
+                    if epoch:
+                        self._checked[name] = epoch
                     return spec
             except OSError:
                 pass
             del self._cache[name]
+            self._checked.pop(name, None)
         check_name(name)
         single, folder = self._paths(name)
         toml = folder / "worker.toml" if single is None else None
@@ -203,6 +219,8 @@ class Registry:
         script = Script.from_path(single) if single is not None else Script.from_dir(folder, name, skip)
         spec = self._load(name, script, cfg, bindings)
         self._cache[name] = (spec, script.watch + toml_watch)
+        if self._epoch:
+            self._checked[name] = self._epoch
         return spec
 
     def _paths(self, name: str) -> tuple[Path | None, Path]:

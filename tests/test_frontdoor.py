@@ -254,3 +254,22 @@ def test_loadtest_refuses_other_hosts():
 
     p = run_cli("loadtest", "http://10.0.0.1:80", "--seconds", "1")
     assert p.returncode == 2 and b"loopback" in p.stderr
+
+
+def test_generated_request_ids_are_unique_and_uuid_shaped():
+    from shardrun.server.frontdoor import REQUEST_ID, RequestIds
+
+    a, b = RequestIds(), RequestIds()
+    ids = [a() for _ in range(1000)] + [b() for _ in range(1000)]
+    assert len(set(ids)) == 2000
+    assert all(len(i) == 32 and REQUEST_ID.fullmatch(i) and int(i, 16) >= 0 for i in ids)
+
+
+def test_request_paths_are_quoted_only_where_needed():
+    from urllib.parse import quote
+
+    from shardrun.server.frontdoor import PLAIN, PLAIN_QUERY, URL_SAFE, quoted
+
+    for s in ["/", "/a/b.c", "/%41~x", "/ü", "/a b", '/"<>', "/a?b", "/\x7f", "/é#"]:
+        assert quoted(s, PLAIN, URL_SAFE) == quote(s, safe=URL_SAFE, encoding="latin-1")
+        assert quoted(s, PLAIN_QUERY, URL_SAFE + "?") == quote(s, safe=URL_SAFE + "?", encoding="latin-1")

@@ -105,3 +105,26 @@ def test_fractional_time_limits_are_kept(root):
     (root / "api" / "worker.toml").write_text("[limits]\ncpu_ms = 0.5\nmemory_mb = 16\n")
     lim = Registry(root).get("api").limits
     assert lim.cpu_ms == 0.5 and lim.memory_mb == 16 and isinstance(lim.memory_mb, int)
+
+
+def test_recheck_stats_once_per_wakeup_and_sees_edits_after_it(root, monkeypatch):
+    reg = Registry(root)
+    reg.recheck()
+    v1 = reg.get("hello").version
+    stats = []
+    real = os.stat
+    monkeypatch.setattr("shardrun.workers.os.stat", lambda p, *a, **k: stats.append(p) or real(p, *a, **k))
+    for _ in range(5):
+        assert reg.get("hello").version == v1
+    assert stats == []  # loaded in this wake-up: not stat'ed again before the next
+    time.sleep(0.01)
+    (root / "hello.js").write_text("export default { task() { return 2 } }")
+    assert reg.get("hello").version == v1  # the same wake-up as the edit
+    reg.recheck()
+    v2 = reg.get("hello").version
+    assert v2 != v1 and reg.get("hello").version == v2
+    n = len(stats)
+    reg.recheck()
+    reg.get("hello")
+    reg.get("hello")
+    assert len(stats) - n == 1  # one check per wake-up

@@ -137,6 +137,7 @@ class Router:
             for door in self._doors():
                 door.sync_poller(poller, self.table.stopping and door is self.front)
             events = dict(poller.poll(round(TICK_SECONDS * 1000)))
+            self.table.registry.recheck()
             if self.backend in events:
                 self._read_backend()
             if self.frontend in events:

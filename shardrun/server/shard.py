@@ -208,6 +208,7 @@ class Shard(ShardOutput, ShardHealth):
         return bool(int(self.sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN)
 
     def _read_all(self) -> None:
+        self.registry.recheck()  # worker files are checked again for the requests read now
         for _ in range(1000):
             try:
                 frames = self.sock.recv_multipart(zmq.NOBLOCK)
