@@ -43,6 +43,21 @@ def cpu(p: psutil.Process) -> float:
     return t.user + t.system
 
 
+def thread_cpu(p: psutil.Process) -> dict[str, float]:
+    """CPU seconds of each thread of a process, by role: the main (Python) thread, ZeroMQ's
+    I/O threads, the others (heartbeat, watchdog, exporters)."""
+    out = {"main": 0.0, "zmq": 0.0, "other": 0.0}
+    for t in p.threads():
+        try:
+            with open(f"/proc/{p.pid}/task/{t.id}/comm") as f:
+                comm = f.read().strip()
+        except OSError:
+            continue
+        role = "main" if t.id == p.pid else "zmq" if comm.startswith("ZMQbg") else "other"
+        out[role] += t.user_time + t.system_time
+    return out
+
+
 def top_functions(raw: Path, n: int = 15) -> list[tuple[str, float]]:
     """The functions with the most own (leaf) samples in a py-spy raw file, as a share of all."""
     own: collections.Counter[str] = collections.Counter()
@@ -95,18 +110,24 @@ def main() -> None:
                     cmd += ["--duration", str(int(a.seconds)), "--pid", str(procs[role].pid), "--output", str(out)]
                     spies.append((role, out, subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)))
         before = {r: cpu(p) for r, p in procs.items()}
+        threads_before = {r: thread_cpu(p) for r, p in procs.items()}
         wrk = ["wrk", "-t2", "-c64", f"-d{a.seconds:g}s", "--latency", "-H", host, url]
         text = subprocess.run(wrk, capture_output=True, text=True, timeout=a.seconds + 30, check=True).stdout
         after = {r: cpu(p) for r, p in procs.items()}
+        threads_after = {r: thread_cpu(p) for r, p in procs.items()}
         for _, _, sp in spies:
             sp.wait(a.seconds + 30)
     r = parse_wrk(text)
     n = max(1, int(r["requests"]))
     print(f"{a.scenario}: {r['rps']:,.0f} req/s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, {n} requests")
-    print("| process | CPU s | CPU µs per request |\n|---|---:|---:|")
+    print("| process | CPU s | CPU µs per request | of which main thread / ZeroMQ I/O / other threads |")
+    print("|---|---:|---:|---|")
     for role in procs:
         used = after[role] - before[role]
-        print(f"| {role} | {used:.2f} | {used / n * 1e6:.1f} |")
+        split = " / ".join(
+            f"{(threads_after[role][k] - threads_before[role][k]) / n * 1e6:.1f}" for k in ("main", "zmq", "other")
+        )
+        print(f"| {role} | {used:.2f} | {used / n * 1e6:.1f} | {split} |")
     for role, out, _ in spies:
         if out.exists():
             print(f"\n{role}: own samples (py-spy, {out.relative_to(ROOT)})")

@@ -101,10 +101,10 @@ class HttpClient:
 class FrontDoor:
     """Listening socket, connections, and the mapping between HTTP and worker calls.
 
-    Connections live in an epoll set of their own; the owner's zmq.Poller holds only its
-    fd, so a wake-up costs what happened, not how many connections are open: poll flags
-    change only for connections that changed (`_changed`), and time-outs come off a heap
-    of deadlines. Past `max_conns` (in all) or `max_per_ip`, a new connection gets a 503 at
+    Its listener and connections are in the owner's epoll set (`ep`, shared with the owner's
+    other sockets; one of its own without it), so a wake-up costs what happened, not how many
+    connections are open: poll flags change only for connections that changed (`_changed`,
+    applied by `sync()`), and time-outs come off a heap of deadlines. Past `max_conns` (in all) or `max_per_ip`, a new connection gets a 503 at
     once; when accept() runs out of descriptors the listener rests for ACCEPT_PAUSE_S."""
 
     def __init__(
@@ -123,6 +123,7 @@ class FrontDoor:
         max_per_ip: int = 256,
         max_conns: int = 1024,
         assets: AssetRoutes | None = None,
+        ep: select.epoll | None = None,
     ) -> None:
         self.assets = assets  # workers' static files, answered here before their fetch (server/statics.py)
         self.limits = limits
@@ -142,38 +143,36 @@ class FrontDoor:
         self.max_per_ip = max_per_ip
         self.max_conns = max_conns
         self.counts: Counter[str] = Counter()  # refused_per_ip, refused_total, accept_paused
-        self._ep = select.epoll()
-        self._flags: dict[int, int] = {}  # fds in the epoll set -> their flags
+        self._ep = ep if ep is not None else select.epoll()  # shared with the owner's loop
+        self._own_ep = ep is None
+        self._flags: dict[int, int] = {}  # this door's fds in the epoll set -> their flags
         self._dirty: set[HttpConnection] = set()
         self._due: dict[HttpConnection, float] = {}  # each connection's earliest deadline in the heap
         self._timers: list[tuple[float, int, HttpConnection]] = []
         self._tie = itertools.count()
         self.new_id = RequestIds()
         self._accept_at = 0.0  # the listener rests until then (out of descriptors)
-        self._in_poller = False
         self.now = now
         self.trace = False  # pass the clients' traceparent/tracestate on (the router sets it when traces are on)
         self.streams = StreamedReplies()  # the router sets its on_credit / on_cancel
 
     # ---- sockets -------------------------------------------------------------------
-    def sync_poller(self, poller: Any, stopping: bool) -> None:
-        """Keep the owner's zmq.Poller and our epoll set current: the listener, and the connections that changed."""
-        import zmq
-
-        if not self._in_poller:
-            poller.register(self._ep.fileno(), zmq.POLLIN)
-            self._in_poller = True
+    def sync(self, stopping: bool) -> None:
+        """Keep the shared epoll set current: the listener, and the connections that changed."""
         lfd = self.listener.fileno()
         if stopping and lfd >= 0:
             self._unwatch(lfd)
             self.listener.close()  # stop intake; open connections finish what they started
         elif lfd >= 0 and lfd not in self._flags and time.monotonic() >= self._accept_at:
             self._watch(lfd, select.EPOLLIN)
-        dirty, self._dirty = self._dirty, set()
-        for c in dirty:
-            if not c.closed:
-                self._watch(c.fd, (select.EPOLLIN if c.wants_read else 0) | (select.EPOLLOUT if c.wants_write else 0))
-                self._schedule(c)
+        if self._dirty:
+            dirty, self._dirty = self._dirty, set()
+            for c in dirty:
+                if not c.closed:
+                    self._watch(
+                        c.fd, (select.EPOLLIN if c.wants_read else 0) | (select.EPOLLOUT if c.wants_write else 0)
+                    )
+                    self._schedule(c)
 
     def _watch(self, fd: int, flags: int) -> None:
         old = self._flags.get(fd)
@@ -190,13 +189,15 @@ class FrontDoor:
             except OSError:  # pragma: no cover - already gone
                 pass
 
-    def handle(self, events: dict[Any, int], now: float) -> None:
-        """Serve what is ready, if the owner's poll says our epoll set has something."""
-        if self._ep.fileno() not in events:
-            return
+    def owns(self, fd: int) -> bool:
+        """Whether an fd of the shared epoll set is this door's (its listener or a connection)."""
+        return fd in self._flags
+
+    def handle(self, events: list[tuple[int, int]], now: float) -> None:
+        """Serve what is ready: the events of the shared epoll set that are this door's."""
         self.now = now
         lfd = self.listener.fileno()
-        for fd, ev in self._ep.poll(0, 1024):
+        for fd, ev in events:
             if fd == lfd:
                 self.accept(now)
                 continue
@@ -310,7 +311,8 @@ class FrontDoor:
         for c in list(self.conns.values()):
             c.close()
         self.listener.close()
-        self._ep.close()
+        if self._own_ep:
+            self._ep.close()
 
     # ---- requests ---------------------------------------------------------------------
     def _on_request(self, req: IncomingRequest) -> None:

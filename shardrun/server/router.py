@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import resource
+import select
 import signal
 import time
 from pathlib import Path
@@ -57,6 +58,7 @@ class Router:
         self.notify_fd = notify_fd
         self.table = t = RoutingTable(settings)
         self.zctx = zmq.Context()
+        self.ep = select.epoll()  # the loop's one wait (see run)
         self.backend = self._router_socket(backend)
         self.frontend = self._router_socket(s.client_endpoint)
         self.drain_until = 0.0
@@ -81,6 +83,7 @@ class Router:
                 time.monotonic(),
                 s.access_log,
                 admin=s.admin_port is None,
+                ep=self.ep,
                 max_per_ip=s.http_max_connections_per_ip,
                 max_conns=connection_cap(s.http_max_connections),
                 assets=AssetRoutes(t.registry, AssetLimits(settings.assets.max_file_bytes)),
@@ -105,6 +108,7 @@ class Router:
                 workers=False,
                 max_per_ip=ADMIN_CONNECTIONS,
                 max_conns=ADMIN_CONNECTIONS,
+                ep=self.ep,
             )
             log.info("admin HTTP on http://%s:%d/", s.http_host, self.admin.port)
         if (self.front or self.admin) and not is_loopback(s.http_host):
@@ -123,29 +127,39 @@ class Router:
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_term)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        poller = zmq.Poller()
-        poller.register(self.backend, zmq.POLLIN)
-        poller.register(self.frontend, zmq.POLLIN)
+        # One epoll set for everything: the HTTP listeners and connections (the doors keep their
+        # own fds current in it), the supervisor's pipe, and the two ZeroMQ sockets' FDs. Those
+        # signal only that the socket's state may have changed (a send can take in messages
+        # without it), so their EVENTS are read before each wait and after it.
+        ep = self.ep
+        for sock in (self.backend, self.frontend):
+            ep.register(int(sock.getsockopt(zmq.FD)), select.EPOLLIN)
         if self.notify_fd is not None:
-            poller.register(self.notify_fd, zmq.POLLIN)
+            ep.register(self.notify_fd, select.EPOLLIN)
         next_tick = 0.0
         stop_deadline = None
         # Liveness: the supervisor replaces a router whose heartbeat file goes stale (frozen, wedged).
         hb_file = Path(self.serve.runtime_dir) / ROUTER_HEARTBEAT if self.serve.runtime_dir else None
         next_hb = 0.0
+        doors = self._doors()
         while True:
-            for door in self._doors():
-                door.sync_poller(poller, self.table.stopping and door is self.front)
-            events = dict(poller.poll(round(TICK_SECONDS * 1000)))
+            for door in doors:
+                door.sync(self.table.stopping and door is self.front)
+            waiting = self._zmq_waiting()
+            events = ep.poll(0 if waiting else TICK_SECONDS, 4096)
             self.table.registry.recheck()
-            if self.backend in events:
+            if not waiting and events:
+                waiting = self._zmq_waiting()
+            if waiting & 1:
                 self._read_backend()
-            if self.frontend in events:
+            if waiting & 2:
                 self._read_frontend()
-            if self.notify_fd is not None and self.notify_fd in events:
-                self._read_notify()
-            for door in self._doors():
-                door.handle(events, time.monotonic())
+            if events:
+                now = time.monotonic()
+                if self.notify_fd is not None and any(fd == self.notify_fd for fd, _ in events):
+                    self._read_notify()
+                for door in doors:
+                    door.handle(events, now)
             self._flush()
             now = time.monotonic()
             if hb_file is not None and now >= next_hb:
@@ -156,7 +170,7 @@ class Router:
                 self.table.expire(now)
                 if not parent_alive(self.parent):
                     return EXIT_PARENT_GONE
-                for door in self._doors():
+                for door in doors:
                     door.expire(now)
                 if self.table.draining and not self.table.stopping and now >= self.drain_until:
                     log.info("drained: stopping intake")
@@ -169,6 +183,12 @@ class Router:
                         self._flush()
                         return EXIT_OK
                 self._flush()
+
+    def _zmq_waiting(self) -> int:
+        """Which ZeroMQ sockets have messages to read: 1 the shards', 2 the clients'."""
+        back = int(self.backend.getsockopt(zmq.EVENTS))
+        front = int(self.frontend.getsockopt(zmq.EVENTS))
+        return (1 if back & zmq.POLLIN else 0) | (2 if front & zmq.POLLIN else 0)
 
     def _doors(self) -> list[FrontDoor]:
         return [d for d in (self.front, self.admin) if d is not None]
@@ -304,6 +324,7 @@ class Router:
         self.backend.close(0)
         self.frontend.close(0)
         self.zctx.term()
+        self.ep.close()
 
 
 def raise_open_files(want: int) -> tuple[int, int]:
