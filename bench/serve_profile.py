@@ -46,7 +46,7 @@ def cpu(p: psutil.Process) -> float:
 def thread_cpu(p: psutil.Process) -> dict[str, float]:
     """CPU seconds of each thread of a process, by role: the main (Python) thread, ZeroMQ's
     I/O threads, the others (heartbeat, watchdog, exporters)."""
-    out = {"main": 0.0, "zmq": 0.0, "other": 0.0}
+    out = {"main": 0.0, "zmq": 0.0, "other": 0.0, "sys": 0.0}
     for t in p.threads():
         try:
             with open(f"/proc/{p.pid}/task/{t.id}/comm") as f:
@@ -55,6 +55,7 @@ def thread_cpu(p: psutil.Process) -> dict[str, float]:
             continue
         role = "main" if t.id == p.pid else "zmq" if comm.startswith("ZMQbg") else "other"
         out[role] += t.user_time + t.system_time
+        out["sys"] += t.system_time
     return out
 
 
@@ -72,11 +73,25 @@ def top_functions(raw: Path, n: int = 15) -> list[tuple[str, float]]:
     return [(f, c / total) for f, c in own.most_common(n)] if total else []
 
 
+def perf_report(data: Path, n: int = 12) -> list[str]:
+    """The shares of a perf recording by library (DSO), then the top symbols."""
+    lines = []
+    for key in ("dso", "dso,sym"):
+        cmd = ["perf", "report", "-q", "--stdio", "--sort", key, "-i", str(data)]
+        text = subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
+        rows = [row.strip() for row in text.splitlines() if row.strip() and not row.lstrip().startswith("#")]
+        lines += rows[:n] + [""]
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scenario", default="hello", choices=("hello", "cpu", "timer"))
     ap.add_argument("--seconds", type=float, default=8.0)
     ap.add_argument("--py-spy", action="store_true", help="also sample the router and the shards")
+    ap.add_argument(
+        "--perf", action="store_true", help="also sample the router and the shards with perf (CPU by library)"
+    )
     a = ap.parse_args()
     if not 0 < a.seconds <= 120:
         raise SystemExit("--seconds must be in (0, 120]")
@@ -109,25 +124,41 @@ def main() -> None:
                     ]
                     cmd += ["--duration", str(int(a.seconds)), "--pid", str(procs[role].pid), "--output", str(out)]
                     spies.append((role, out, subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)))
+        perfs = []
+        if a.perf:
+            for role in procs:
+                if role != "supervisor":
+                    out = OUT / f"perf-{a.scenario}-{role.replace(' ', '')}.data"
+                    cmd = ["perf", "record", "-q", "-F", "499", "-p", str(procs[role].pid), "-o", str(out)]
+                    cmd += ["--", "sleep", str(a.seconds)]
+                    perfs.append((role, out, subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)))
         before = {r: cpu(p) for r, p in procs.items()}
         threads_before = {r: thread_cpu(p) for r, p in procs.items()}
         wrk = ["wrk", "-t2", "-c64", f"-d{a.seconds:g}s", "--latency", "-H", host, url]
         text = subprocess.run(wrk, capture_output=True, text=True, timeout=a.seconds + 30, check=True).stdout
         after = {r: cpu(p) for r, p in procs.items()}
         threads_after = {r: thread_cpu(p) for r, p in procs.items()}
-        for _, _, sp in spies:
+        for _, _, sp in spies + perfs:
             sp.wait(a.seconds + 30)
     r = parse_wrk(text)
     n = max(1, int(r["requests"]))
     print(f"{a.scenario}: {r['rps']:,.0f} req/s, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, {n} requests")
-    print("| process | CPU s | CPU µs per request | of which main thread / ZeroMQ I/O / other threads |")
-    print("|---|---:|---:|---|")
+    print(
+        "| process | CPU s | CPU µs per request | of which main thread / ZeroMQ I/O / other threads | of which in the kernel |"
+    )
+    print("|---|---:|---:|---|---:|")
     for role in procs:
         used = after[role] - before[role]
         split = " / ".join(
             f"{(threads_after[role][k] - threads_before[role][k]) / n * 1e6:.1f}" for k in ("main", "zmq", "other")
         )
-        print(f"| {role} | {used:.2f} | {used / n * 1e6:.1f} | {split} |")
+        kernel = (threads_after[role]["sys"] - threads_before[role]["sys"]) / n * 1e6
+        print(f"| {role} | {used:.2f} | {used / n * 1e6:.1f} | {split} | {kernel:.1f} |")
+    for role, out, _ in perfs:
+        if out.exists() and procs[role].pid and role != "shard 0" or a.scenario != "hello":
+            print(f"\n{role}: CPU by library and top functions (perf, {out.relative_to(ROOT)})")
+            for line in perf_report(out):
+                print("  " + line)
     for role, out, _ in spies:
         if out.exists():
             print(f"\n{role}: own samples (py-spy, {out.relative_to(ROOT)})")

@@ -187,3 +187,18 @@ def test_the_wire_check_accepts_exactly_what_the_full_check_accepts(d, cap):
     except BadOutput:
         wire = False
     assert wire == full
+
+
+def test_checked_header_pairs_are_remembered_but_bad_ones_never_pass():
+    from shardrun.runtime import boundary
+
+    for _ in range(2):
+        assert boundary.headers([["Content-Type", "text/plain"]]) == [("content-type", "text/plain")]
+    for bad in (["content-type", "text/plain\r\nx: y"], ["content type", "x"], ["x", " padded"], ["x", "\u0100"]):
+        for _ in range(2):
+            with pytest.raises(boundary.BadOutput):
+                boundary.headers([bad])
+    for i in range(boundary._PASSED_MAX + 10):  # bounded: full, it starts again
+        boundary.headers([["x-n", str(i)]])
+    assert len(boundary._PASSED) <= boundary._PASSED_MAX
+    assert boundary.headers([["X-N", "1"]]) == [("x-n", "1")]

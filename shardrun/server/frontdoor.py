@@ -38,8 +38,9 @@ import orjson
 
 from shardrun import logs, protocol
 from shardrun.errors import ShardrunError, http_status
+from shardrun.runtime import boundary
 from shardrun.runtime.boundary import BadOutput
-from shardrun.runtime.calls import HttpRequest, HttpResponse
+from shardrun.runtime.calls import MAX_BODY_BYTES, HttpRequest, HttpResponse
 from shardrun.runtime.jsonin import parse_payload
 from shardrun.server import metrics
 from shardrun.server.http import HttpConnection, HttpLimits, IncomingRequest
@@ -495,19 +496,14 @@ class FrontDoor:
             self._error(client.conn, client.seq, client.request_id, code, message)
             return self._access(client, http_status(code), r, code)
         if client.kind == "fetch":
-            res = HttpResponse.from_js(r.get("value"))
+            status, reason, headers, content = boundary.response(r.get("value"), MAX_BODY_BYTES)
             # A worker that sets its own X-Request-Id keeps it; else the request's id is returned.
-            headers = res.headers
-            if not any(h[0] == "x-request-id" for h in headers):
-                headers = [*headers, ("x-request-id", client.request_id)]
-            client.conn.respond(
-                client.seq,
-                res.status,
-                headers,
-                res.body,
-                reason=res.status_text,
-            )
-            status = res.status
+            for h in headers:
+                if h[0] == "x-request-id":
+                    break
+            else:
+                headers.append(("x-request-id", client.request_id))
+            client.conn.respond(client.seq, status, headers, content, reason=reason)
         else:
             client.conn.respond(
                 client.seq, 200, [*JSON, ("x-request-id", client.request_id)], orjson.dumps(r.get("value"))

@@ -84,6 +84,12 @@ class _Parsing:
     authority: str = ""
     path: str = "/"
     query: str = ""
+    hosts: list[str] = field(default_factory=list)  # the Host values (noted as headers arrive)
+    length: str | None = None  # the first Content-Length
+    expect: bool = False  # Expect: 100-continue
+
+
+FRAMING = frozenset({"host", "content-length", "transfer-encoding", "expect"})  # headers noted as they arrive
 
 
 class _Reject(Exception):
@@ -218,7 +224,7 @@ class HttpConnection:
         if c is None or c.headers_done is None:
             return
         self.tail = b""
-        length = next((v for k, v in c.headers if k == "content-length"), "")
+        length = c.length or ""
         if c.chunked:
             self.frame = "line"
             self.line.clear()
@@ -258,7 +264,18 @@ class HttpConnection:
     def on_header(self, name: bytes, value: bytes) -> None:
         c = self._current()
         self._count(len(name) + len(value) + 4)
-        c.headers.append((name.decode("latin-1").lower(), value.decode("latin-1").strip(" \t")))
+        k, v = name.decode("latin-1").lower(), value.decode("latin-1").strip(" \t")
+        c.headers.append((k, v))
+        if k in FRAMING:
+            if k == "host":
+                c.hosts.append(v)
+            elif k == "content-length":
+                if c.length is None:
+                    c.length = v
+            elif k == "transfer-encoding":
+                c.chunked = c.chunked or "chunked" in v.lower()
+            elif v.lower() == "100-continue":
+                c.expect = True
 
     def on_chunk_header(self) -> None:
         self.chunks += 1
@@ -281,21 +298,20 @@ class HttpConnection:
         if self.parser.should_upgrade() or (c.method == "CONNECT"):
             raise _Reject(400, "E_BAD_REQUEST", "protocol upgrades and CONNECT are not supported")
         self._check_target(c)
-        length = next((v for k, v in c.headers if k == "content-length"), None)
+        length = c.length
         if length is not None and length.isdigit() and int(length) > self.limits.max_body_bytes:
             raise _Reject(
                 413,
                 "E_BODY_TOO_LARGE",
                 f"the request body is {length} bytes, over the limit of {self.limits.max_body_bytes}",
             )
-        c.chunked = any(k == "transfer-encoding" and "chunked" in v.lower() for k, v in c.headers)
-        if any(k == "expect" and v.lower() == "100-continue" for k, v in c.headers):
+        if c.expect:
             self.out += b"HTTP/1.1 100 Continue\r\n\r\n"
             self._write()
 
     def _check_target(self, c: _Parsing) -> None:
         """The request's authority and path, from its Host header or its absolute target (RFC 9112 3.2)."""
-        hosts = [v for k, v in c.headers if k == "host"]
+        hosts = c.hosts
         try:
             if len(hosts) > 1:
                 raise ValueError("more than one Host header")

@@ -19,6 +19,7 @@ from shardrun.runtime.boundary import CR_LF_NUL, BadOutput
 HOST_CHARS = re.compile(r"(?:[a-z0-9\-._~!$&'()*+,;=]|%[0-9a-f]{2}){0,255}")  # RFC 3986 reg-name (IPv4 too)
 PORT = re.compile(r"[0-9]{1,5}")
 ABSOLUTE = re.compile(r"(?i)https?://([^/?#]*)(.*)")
+PHRASES = {int(s): s.phrase for s in HTTPStatus}
 HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "content-length", "upgrade", "te", "trailer", "proxy-connection"}
 )
@@ -93,10 +94,7 @@ def render(
     if type(status) is not int or not 100 <= status <= 599:
         raise BadOutput(f"refusing to write a response with status {status!r}")
     if not reason:
-        try:
-            reason = HTTPStatus(status).phrase
-        except ValueError:
-            reason = ""
+        reason = PHRASES.get(status, "")
     lines = [f"HTTP/1.1 {status} {reason}".rstrip()]
     for k, v in headers:
         if k.lower() not in HOP_BY_HOP:
