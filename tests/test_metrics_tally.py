@@ -32,3 +32,22 @@ def test_observe_many_matches_observe_each(values):
     assert a.keys() == b.keys()
     for k in a:
         assert abs(a[k] - b[k]) <= 1e-9 * max(1.0, abs(a[k])), k
+
+
+def test_a_flush_that_cannot_open_a_metrics_file_keeps_the_counts(monkeypatch):
+    from shardrun.server import metrics
+
+    tally = metrics.HttpTally()
+    tally.add("w-emfile", 200, 0.001)
+    tally.add("w-emfile", 200, 0.002)
+
+    def no_files(*labels):
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(metrics.HTTP_REQUESTS, "labels", no_files)
+    tally.flush()
+    assert tally.deferred == 1 and tally.counts == {("w-emfile", "200"): 2}
+    monkeypatch.undo()
+    tally.flush()
+    assert tally.counts == {} and tally.seconds == {}
+    assert metrics.HTTP_REQUESTS.labels("w-emfile", "200")._value.get() == 2

@@ -169,6 +169,8 @@ class FrontDoor:
         if self._dirty:
             dirty, self._dirty = self._dirty, set()
             for c in dirty:
+                if c.out and not c.closed:
+                    c.flush()  # this wake-up's responses, in one write
                 if not c.closed:
                     self._watch(
                         c.fd, (select.EPOLLIN if c.wants_read else 0) | (select.EPOLLOUT if c.wants_write else 0)

@@ -106,7 +106,9 @@ class HttpConnection:
 
     `on_change(conn)` (optional) is called when a response was queued and when the
     connection closes (before its socket does), so the owner can update its poll set
-    for this connection alone."""
+    for this connection alone; with it, responses are written when the owner calls
+    `flush()` (once per wake-up: one write for all that a connection's pipelined requests
+    were answered), without it at once."""
 
     def __init__(
         self,
@@ -383,8 +385,9 @@ class HttpConnection:
         self.old.discard(seq)
         self._advance()
         self.idle_since = self.now
-        self._write()
-        if not self.closed and self.on_change is not None:
+        if self.on_change is None:
+            self._write()
+        else:  # the owner flushes once per wake-up: pipelined responses leave in one write
             self.on_change(self)
 
     def _advance(self) -> None:
@@ -480,6 +483,11 @@ class HttpConnection:
         return bool(self.out)
 
     def on_writable(self) -> None:
+        self._write()
+
+    def flush(self) -> None:
+        """Write what is queued (the owner calls this once per wake-up for each connection that
+        changed; responses are queued, streamed bodies go out as they come)."""
         self._write()
 
     def _write(self) -> None:

@@ -74,6 +74,7 @@ class HttpTally:
     def __init__(self) -> None:
         self.counts: dict[tuple[str, str], int] = {}
         self.seconds: dict[str, list[float]] = {}
+        self.deferred = 0  # flushes that could not write everything (kept for the next)
 
     def add(self, worker: str, status: int, elapsed: float) -> None:
         key = (worker, str(status))
@@ -85,14 +86,19 @@ class HttpTally:
             seen.append(elapsed)
 
     def flush(self) -> None:
-        if self.counts:
-            counts, self.counts = self.counts, {}
-            for labels, n in counts.items():
+        """Write what was counted. A metrics file that cannot be opened (the process is out of
+        descriptors) leaves the rest counted here for the next flush: never the router's end."""
+        try:
+            while self.counts:
+                labels, n = next(iter(self.counts.items()))
                 HTTP_REQUESTS.labels(*labels).inc(n)
-        if self.seconds:
-            seconds, self.seconds = self.seconds, {}
-            for worker, values in seconds.items():
+                del self.counts[labels]
+            while self.seconds:
+                worker, values = next(iter(self.seconds.items()))
                 observe_many(HTTP_SECONDS.labels(worker), values)
+                del self.seconds[worker]
+        except OSError:
+            self.deferred += 1
 
 
 def observe_many(child: object, values: list[float]) -> None:

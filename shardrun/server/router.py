@@ -181,6 +181,8 @@ class Router:
                         for p in list(self.table.pending.values()):
                             self.table.fail(p, "E_SHUTTING_DOWN", "the server shut down before the request finished")
                         self._flush()
+                        for door in doors:
+                            door.sync(True)  # the answers just queued go out before the doors close
                         return EXIT_OK
                 self._flush()
 
