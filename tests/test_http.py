@@ -197,3 +197,43 @@ def test_every_code_the_front_door_sends_has_its_status_in_the_error_table():
         ("E_WALL_TIMEOUT", 504),
     ]:
         assert code in CODES and http_status(code) == status
+
+
+class CountingSocket:
+    """A real socket that counts its send() calls."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock, self.sends = sock, 0
+
+    def send(self, data: bytes) -> int:
+        self.sends += 1
+        return self.sock.send(data)
+
+    def __getattr__(self, name: str):
+        return getattr(self.sock, name)
+
+
+def test_with_an_owner_pipelined_responses_leave_in_one_write():
+    client, server = socket.socketpair()
+    server.setblocking(False)
+    counting = CountingSocket(server)
+    changed: list[HttpConnection] = []
+
+    def answer(req: IncomingRequest) -> None:
+        req.conn.respond(req.seq, 200, [], f"r{req.seq}".encode())
+
+    conn = HttpConnection(counting, HttpLimits(), answer, 0.0, on_change=changed.append)  # type: ignore[arg-type]
+    try:
+        client.sendall(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n" * 5)
+        conn.on_readable(0.0)
+        assert counting.sends == 0 and changed and conn.wants_write  # queued until the owner flushes
+        conn.flush()
+        assert counting.sends == 1
+        client.settimeout(2)
+        raw = b""
+        while raw.count(b"HTTP/1.1 200") < 5:
+            raw += client.recv(65536)
+        assert [raw.find(b"r%d" % i) for i in range(5)] == sorted(raw.find(b"r%d" % i) for i in range(5))
+    finally:
+        client.close()
+        conn.close()
