@@ -21,8 +21,8 @@ the router and the supervisor, finishes what it runs, exits with EXIT_RECYCLE).
 from __future__ import annotations
 
 import logging
-import math
 import os
+import select
 import signal
 import time
 from dataclasses import dataclass, replace
@@ -118,6 +118,7 @@ class Shard(ShardOutput, ShardHealth):
         self.slow: set[str] = set()  # tenants whose last first turn was slow
         self._out: list[bytes] = []  # reply bodies to send at the end of this wake-up
         self.zctx = zmq.Context()
+        self.ep = select.epoll()  # the loop's one wait (see run)
         self.sock = self.zctx.socket(zmq.DEALER)
         self.sock.setsockopt(zmq.LINGER, 1000)
         self.sock.setsockopt(zmq.IDENTITY, protocol.shard_identity(place.slot, os.getpid()))
@@ -151,11 +152,15 @@ class Shard(ShardOutput, ShardHealth):
         signal.signal(signal.SIGTERM, self._on_term)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides
         self.sock.send_multipart(protocol.encode_ready(self.place.slot, os.getpid(), self.place.gen))
-        poller = zmq.Poller()
-        poller.register(self.sock, zmq.POLLIN)
-        poller.register(self.internal.sock, zmq.POLLIN)
-        poller.register(self.egress.fileno(), zmq.POLLIN)
-        poller.register(self.binding_host.fileno(), zmq.POLLIN)
+        # One epoll set: the egress and bindings pipes, and the two ZeroMQ sockets' FDs, which
+        # signal only that the socket's state may have changed (a send can take in messages
+        # without it): their EVENTS are read before each wait and after it.
+        ep = self.ep
+        for fd in (int(self.sock.getsockopt(zmq.FD)), int(self.internal.sock.getsockopt(zmq.FD))):
+            ep.register(fd, select.EPOLLIN)
+        egress_fd, binding_fd = self.egress.fileno(), self.binding_host.fileno()
+        ep.register(egress_fd, select.EPOLLIN)
+        ep.register(binding_fd, select.EPOLLIN)
         self.beat.start()
         deadline_stop = None
         while True:
@@ -188,21 +193,31 @@ class Shard(ShardOutput, ShardHealth):
                 # Idle: make a spare now, so a cold start later is only loading the worker.
                 self.spares.append(prepare(self.settings.limits.to_limits()))
                 continue
-            ready = dict(poller.poll(max(0, math.ceil(timeout * 1000))))
-            if self.sock in ready:
+            waiting = self._zmq_waiting()
+            events = ep.poll(0 if waiting else max(0.0, timeout), 16)
+            if not waiting and events:
+                waiting = self._zmq_waiting()
+            if waiting & 1:
                 self._read_all()
             # (only what is readable: a shard that never fetches makes no system call for it)
-            for key, ok, value in (self.egress.drain() if self.egress.fileno() in ready else []) + (
-                self.internal.drain() if self.internal.sock in ready else []
+            ready = {fd for fd, _ in events} if events else ()
+            for key, ok, value in (self.egress.drain() if egress_fd in ready else []) + (
+                self.internal.drain() if waiting & 2 else []
             ):
                 self.fetch_host.done(key, ok, value)
             for key, ok, value in self.internal.expire():
                 self.fetch_host.done(key, ok, value)
-            if self.binding_host.fileno() in ready:
+            if binding_fd in ready:
                 self.binding_host.drain()
             self._pump_due()
             self._run_queued()
             self._flush()
+
+    def _zmq_waiting(self) -> int:
+        """Which ZeroMQ sockets have messages to read: 1 the router's, 2 worker-to-worker replies."""
+        main = int(self.sock.getsockopt(zmq.EVENTS))
+        internal = int(self.internal.sock.getsockopt(zmq.EVENTS))
+        return (1 if main & zmq.POLLIN else 0) | (2 if internal & zmq.POLLIN else 0)
 
     def _waiting(self) -> bool:
         return bool(int(self.sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN)
@@ -418,6 +433,7 @@ class Shard(ShardOutput, ShardHealth):
         self.internal.close()
         self.sock.close(linger=1000)
         self.zctx.term()
+        self.ep.close()
         os.close(self.hb_fd)
 
 
