@@ -10,7 +10,11 @@ Servers, one after the other, each on a free loopback port and loaded by the sam
     workerd1    Cloudflare's workerd, 1 process           (bench/peers/workers/*.js, the `workerd` npm package)
     workerd2    2 workerd processes accepting on one listening socket
     uvicorn     uvicorn + httptools + uvloop calling a warm engine isolate, 1 process (bench/peers/asgi_app.py)
-    shardrun    `shardrun serve --shards 2`, access log off, the same worker files
+    shardrun    `shardrun serve --shards 2`, access log off, the same worker files (pinned: one
+                tenant, so one shard runs it all)
+    shardrun-shared  the same with `--mode shared` (any shard runs any request: for stateless workers)
+    inprocess   no server: the same worker in 2 threads, each submitting to a warm isolate back to
+                back (bench/inprocess_bench.py), the figure serve's overhead is measured against
 
 For each: req/s, p50 and p99 latency (wrk), and the server's CPU per request (CPU seconds of
 its whole process tree during the load / requests). Median of --repeat runs. The ratios are
@@ -46,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PEERS = ROOT / "bench" / "peers"
 WORKERS = PEERS / "workers"
 SCENARIOS = ("hello", "cpu", "timer")
-ALL_PEERS = ("node1", "node2", "workerd1", "workerd2", "uvicorn", "shardrun")
+ALL_PEERS = ("node1", "node2", "workerd1", "workerd2", "uvicorn", "shardrun", "shardrun-shared", "inprocess")
 DOMAIN = "workers.localhost"
 
 
@@ -136,13 +140,14 @@ def server(peer: str, scenario: str, tmp: Path) -> Any:
             cmd += ["--http", "httptools", "--loop", "uvloop", "--no-access-log", "--log-level", "warning"]
             cmd += ["--host", "127.0.0.1", "--port", str(port)]
             procs.append(subprocess.Popen(cmd, cwd=ROOT, env={**env, "SCENARIO": scenario}, stdout=log, stderr=log))
-        elif peer == "shardrun":
+        elif peer in ("shardrun", "shardrun-shared"):
+            mode = "shared" if peer == "shardrun-shared" else "pinned"
             wdir = tmp / "workers"
             wdir.mkdir(exist_ok=True)
             shutil.copy(WORKERS / f"{scenario}.js", wdir / f"{scenario}.js")
             cfg = tmp / f"shardrun-{scenario}.toml"
             cfg.write_text(
-                "[serve]\nshards = 2\n"
+                f'[serve]\nshards = 2\nmode = "{mode}"\n'
                 f'workers = "{wdir}"\nhttp_port = {port}\naccess_log = false\n'
                 f'client_endpoint = "tcp://127.0.0.1:{free_port()}"\nruntime_dir = "{tmp / "run"}"\n'
             )
@@ -244,6 +249,22 @@ def load(port: int, scenario: str, seconds: float, pids: list[int]) -> dict[str,
     return r
 
 
+def in_process(scenario: str, seconds: float) -> dict[str, float]:
+    """The in-process reference row: 2 threads, no HTTP, no latency percentiles."""
+    from bench.inprocess_bench import run as run_threads
+
+    r = run_threads(scenario, 2, seconds)
+    nan = float("nan")
+    return {
+        "rps": r["rps"],
+        "requests": r["requests"],
+        "p50_ms": nan,
+        "p99_ms": nan,
+        "errors": 0.0,
+        "cpu_us_per_req": r["cpu_us"],
+    }
+
+
 def run(peers: list[str], scenarios: list[str], seconds: float, repeat: int, log: Callable[[str], None]) -> dict:
     results: dict[str, dict[str, list[dict[str, float]]]] = {}
     with tempfile.TemporaryDirectory(prefix="shardrun-peers-") as d:
@@ -253,8 +274,11 @@ def run(peers: list[str], scenarios: list[str], seconds: float, repeat: int, log
                     tmp = Path(d) / f"{peer}-{scenario}-{rnd}"
                     tmp.mkdir()
                     try:
-                        with server(peer, scenario, tmp) as (port, pids):
-                            r = load(port, scenario, seconds, pids)
+                        if peer == "inprocess":
+                            r = in_process(scenario, seconds)
+                        else:
+                            with server(peer, scenario, tmp) as (port, pids):
+                                r = load(port, scenario, seconds, pids)
                     except (RuntimeError, subprocess.SubprocessError, OSError) as exc:
                         log(f"{peer} {scenario}: {exc}")
                         continue
@@ -275,16 +299,20 @@ def run(peers: list[str], scenarios: list[str], seconds: float, repeat: int, log
 
 def render(table: dict[str, dict[str, dict[str, float]]]) -> str:
     lines = [
-        "| scenario | server | req/s | p50 ms | p99 ms | server CPU µs/req | shardrun / this |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| scenario | server | req/s | p50 ms | p99 ms | server CPU µs/req | shardrun / this | shardrun shared / this |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for scenario, by_peer in table.items():
         ours = by_peer.get("shardrun", {}).get("rps")
+        shared = by_peer.get("shardrun-shared", {}).get("rps")
         for peer, r in by_peer.items():
             ratio = f"{ours / r['rps']:.2f}×" if ours and r["rps"] else ""
+            ratio_shared = f"{shared / r['rps']:.2f}×" if shared and r["rps"] else ""
+            p50 = f"{r['p50_ms']:.2f}" if r["p50_ms"] == r["p50_ms"] else "—"
+            p99 = f"{r['p99_ms']:.2f}" if r["p99_ms"] == r["p99_ms"] else "—"
             lines.append(
-                f"| {scenario} | {peer} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
-                f"{r['cpu_us_per_req']:,.0f} | {ratio} |"
+                f"| {scenario} | {peer} | {r['rps']:,.0f} | {p50} | {p99} | "
+                f"{r['cpu_us_per_req']:,.0f} | {ratio} | {ratio_shared} |"
             )
     return "\n".join(lines)
 
