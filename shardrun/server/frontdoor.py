@@ -80,7 +80,7 @@ class RequestIds:
         return f"{self.prefix}{next(self.n):016x}"
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class HttpClient:
     """Where a reply goes: a connection and the request's place on it, and what to log."""
 

@@ -46,7 +46,7 @@ class HttpLimits:
     max_pipelined: int = 32  # requests read ahead of their responses
 
 
-@dataclass
+@dataclass(slots=True)
 class IncomingRequest:
     """A complete request as the connection parsed it."""
 
@@ -69,7 +69,7 @@ class IncomingRequest:
         return None
 
 
-@dataclass
+@dataclass(slots=True)
 class _Parsing:
     started: float
     target: bytearray = field(default_factory=bytearray)
