@@ -29,6 +29,7 @@ AREAS: dict[str, str] = {
     "intl": "shardrun.runtime.hostfns.intl",
     "encoding": "shardrun.runtime.hostfns.encoding",
     "compression": "shardrun.runtime.hostfns.compression",
+    "url": "shardrun.runtime.hostfns.url",
 }
 
 MAX_HANDLES = 1024  # live host objects (a decompressor, a formatter...) per isolate
