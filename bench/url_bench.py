@@ -6,8 +6,9 @@ Each URL row is a task that runs its operation n times in a loop in JS; the figu
 (time of the call with n = N) - (time of the call with n = 0), divided by N, each the median
 of 5 timed loops (bench.runtime_bench.per_call_us), so the cost of a call into the isolate is
 left out. "same string" rows repeat one input (as `new URL(request.url)` does per request);
-"distinct strings" rows parse a new input each time. The last rows are whole fetch requests in
-process (WorkerIsolate.submit to its result): the peers' hello (bench/peers/workers/hello.js,
+"distinct" rows parse (or set) a new string each time, which the isolate's cache of strings
+parsed lately cannot answer. The last rows are whole fetch requests in process
+(WorkerIsolate.submit to its result): the peers' hello (bench/peers/workers/hello.js,
 `new URL(request.url).pathname` answered as JSON) and the same answer without the URL, whose
 difference is what the URL costs a request. Compare within one run.
 """
@@ -40,6 +41,8 @@ const OPS = {
   relative: (n) => { let x; for (let i = 0; i < n; i++) x = new URL("../d/e?x=1", BASE).href; return x; },
   params: (n) => { let x; for (let i = 0; i < n; i++) x = new URL(HREF).searchParams.get("q"); return x; },
   setter: (n) => { const u = new URL(HREF); for (let i = 0; i < n; i++) u.pathname = "/p/" + (i & 7); return u.href; },
+  setnew: (n) => { const u = new URL(HREF); for (let i = 0; i < n; i++) u.pathname = "/p/" + i; return u.href; },
+  pattern: (n) => { const pt = new URLPattern({ pathname: "/api/items/:id" }); let x; for (let i = 0; i < n; i++) x = pt.exec(HREF).pathname.groups.id; return x; },
   usp: (n) => { let x; for (let i = 0; i < n; i++) x = new URLSearchParams("a=1&b=x%20y&c=%E2%82%AC").get("c"); return x; },
 };
 export default { task(p) { return OPS[p.op](p.n); } };
@@ -49,8 +52,10 @@ ROWS = [
     ("distinct", "`new URL(s).pathname`, distinct strings"),
     ("relative", "`new URL(rel, base).href`, same strings"),
     ("params", "`new URL(s).searchParams.get(name)`, same string"),
-    ("setter", "`url.pathname = v` (8 values in turn)"),
+    ("setter", "`url.pathname = v`, 8 values in turn"),
+    ("setnew", "`url.pathname = v`, distinct values"),
     ("usp", "`new URLSearchParams(query).get(name)`, percent-escapes"),
+    ("pattern", "`new URLPattern({pathname}).exec(s)`, same string"),
 ]
 
 

@@ -161,6 +161,15 @@ def test_a_url_from_the_cache_is_its_own_object():
     """) == ["https://a.test/changed?q=2", "https://a.test/x?q=1", "1", "https://a.test/y", "https://a.test/y"]
 
 
+def test_a_setter_answered_from_the_cache_changes_only_its_own_url():
+    assert eval_js("""
+      const a = new URL('https://a.test/x?k=1'), b = new URL('https://a.test/x?k=1');
+      const sp = b.searchParams;
+      a.pathname = '/y'; b.pathname = '/y'; b.hash = 'h'; a.search = '?k=2'; b.search = '?k=2';
+      return [a.href, b.href, sp.get('k'), new URL('https://a.test/x?k=1').href];
+    """) == ["https://a.test/y?k=2", "https://a.test/y?k=2#h", "2", "https://a.test/x?k=1"]
+
+
 def test_search_params_follow_the_url_and_the_url_follows_them():
     assert eval_js("""
       const u = new URL('https://a.test/p?a=1&b=2#h');

@@ -2,15 +2,16 @@
 // synchronous host functions url.parse and url.set: shardrun/runtime/hostfns/url.py): a URL
 // holds the components the host returned (href, protocol, username, password, host, hostname,
 // port, pathname, search, hash, origin: one array, never changed, replaced by a setter), so a
-// getter is a read. The components of the strings parsed lately are kept (`cache`, bounded), so
-// `new URL(request.url)` on every request crosses to the host once. URLSearchParams is here,
+// getter is a read. The components of the strings parsed lately are kept (`abs` and `rel`,
+// bounded), so `new URL(request.url)` on every request crosses to the host once. URLSearchParams is here,
 // in JS: the application/x-www-form-urlencoded parser and serialiser, with the list kept in
 // sync with its URL's query both ways. `sr.urlHref(s)` is the href of s for the other chunks
 // (a Request's URL), without the globals or URL.prototype, which tenant code may have replaced.
 (function (sr) {
   "use strict";
   const { push, join, sort, list, Str, TypeErr, MapC, mget, mset, msize, mclear, iter, code, slice, wellFormed, setProto, define, U8 } = sr.prim;
-  const host = sr.host, indexOf = sr.prim.uncurry(String.prototype.indexOf), encURI = encodeURIComponent, decURI = decodeURIComponent;
+  const host = sr.host, uncurry = sr.prim.uncurry, indexOf = uncurry(String.prototype.indexOf), split = uncurry(String.prototype.split);
+  const encURI = encodeURIComponent, decURI = decodeURIComponent;
   const ownKeys = Reflect.ownKeys, ownDesc = Reflect.getOwnPropertyDescriptor, apply = Reflect.apply, getProto = Object.getPrototypeOf;
   const HREF = 0, SEARCH = 8, ORIGIN = 10;
   const asObject = (v) => v !== null && (typeof v === "object" || typeof v === "function");
@@ -26,18 +27,28 @@
 
   // ---- parsing, through the host --------------------------------------------------
   // abs: input -> components; rel: (base href, input) -> components (keyed by the base's length,
-  // then the base, then the input: no two pairs share a key). null: not a URL. A string from the
-  // host is a refusal (a string over its length limit), thrown as it is and not kept.
+  // then the base, then the input: no two pairs share a key); sets: (setter, href, value) ->
+  // components (an href has no NUL). null: not a URL. A string from the host is a refusal (a
+  // string over its length limit), thrown as it is and not kept.
   const CACHE_ENTRIES = 256, CACHE_CHARS = 4096;
-  const abs = new MapC(), rel = new MapC();
-  function lookup(cache, key, input, base) {
-    let p = mget(cache, key);
-    if (p !== undefined) return p;
-    p = host("url.parse", input, base);
+  const abs = new MapC(), rel = new MapC(), sets = new MapC();
+  function remember(cache, key, p) {
     if (typeof p !== "string" && key.length <= CACHE_CHARS) {
       if (msize(cache) >= CACHE_ENTRIES) mclear(cache);
       mset(cache, key, p);
     }
+    return p;
+  }
+  function lookup(cache, key, input, base) {
+    const p = mget(cache, key);
+    return p !== undefined ? p : remember(cache, key, host("url.parse", input, base));
+  }
+  // The components of href after its setter prop ran with the string v.
+  function setter(href, prop, v) {
+    const key = prop + ":" + href + "\0" + v;
+    let p = mget(sets, key);
+    if (p === undefined) p = remember(sets, key, host("url.set", href, prop, v));
+    if (typeof p === "string") throw new TypeErr(p);
     return p;
   }
   // The components of url (against base, a string or undefined); if it is not a URL, a TypeError
@@ -92,15 +103,15 @@
   }
   function parseForm(s) {
     const out = list();
-    for (let start = 0; start < s.length;) {
-      let end = indexOf(s, "&", start);
-      if (end < 0) end = s.length;
-      if (end > start) {
-        let eq = indexOf(s, "=", start);
-        if (eq < 0 || eq > end) eq = end;
-        push(out, decode(slice(s, start, eq)), eq < end ? decode(slice(s, eq + 1, end)) : "");
-      }
-      start = end + 1;
+    if (s === "") return out;
+    const plain = indexOf(s, "%") < 0 && indexOf(s, "+") < 0;   // as a URL's query usually is: nothing to decode
+    const pieces = split(s, "&");
+    for (let i = 0; i < pieces.length; i++) {
+      const piece = pieces[i];
+      if (piece === "") continue;
+      const eq = indexOf(piece, "=");
+      const name = eq < 0 ? piece : slice(piece, 0, eq), value = eq < 0 ? "" : slice(piece, eq + 1);
+      if (plain) push(out, name, value); else push(out, decode(name), decode(value));
     }
     return out;
   }
@@ -329,11 +340,7 @@
     set hash(v) { this.#set("hash", v, false); }
     toJSON() { return this.#p[HREF]; }
     toString() { return this.#p[HREF]; }
-    #set(prop, v, fromParams) {
-      const p = host("url.set", this.#p[HREF], prop, str(v));
-      if (typeof p === "string") throw new TypeErr(p);
-      this.#replace(p, fromParams);
-    }
+    #set(prop, v, fromParams) { this.#replace(setter(this.#p[HREF], prop, str(v)), fromParams); }
     // New components; the searchParams list follows a new query (the list equals the parse of
     // the query it was made from or made, so an unchanged query leaves it as it is).
     #replace(p, fromParams) {
