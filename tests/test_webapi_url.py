@@ -119,6 +119,17 @@ def test_getters_setters_and_errors():
     ]
 
 
+def test_a_url_over_the_length_limit_is_a_type_error_in_js():
+    assert eval_js("""
+      const long = 'https://a.test/' + 'a'.repeat(2 * 1024 * 1024), u = new URL('https://a.test/');
+      const out = [URL.canParse(long), URL.parse(long)];
+      for (const f of [() => new URL(long), () => new URL('/x', long), () => { u.pathname = long }]) {
+        try { f(); out.push('no error') } catch (e) { out.push(e.constructor === TypeError && e.message.includes('over the limit')) }
+      }
+      return out;
+    """) == [False, None, True, True, True]
+
+
 def test_statics_serialisation_and_shapes():
     assert eval_js("""
       const d = Object.getOwnPropertyDescriptor(URL.prototype, 'pathname');

@@ -13,7 +13,12 @@ them without another call.
   is a parse (JS calls url.parse, and its cache).
 
 The components are one list: href, protocol, username, password, host, hostname, port,
-pathname, search, hash, origin (COMPONENTS; the order js/src/url.js reads them in).
+pathname, search, hash, origin (COMPONENTS; the order js/src/url.js reads them in). A list
+crosses to JS faster than one joined string that JS splits (bench/RESULTS.md).
+
+The ada of can_ada 3.0.0 predates two 2025 changes of the standard to paths ("^" encoded in a
+path, the space before an opaque path's query or fragment encoded); `_newer_path` makes them,
+and does nothing once ada has them.
 
 Strings come as JS has them: a lone surrogate (which a USVString turns into U+FFFD, as the
 standard's IDL conversion does) is replaced here; a string longer than MAX_CHARS is refused
