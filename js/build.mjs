@@ -33,7 +33,7 @@ async function unwrap(name, keepNames) {
   if (!m) throw new Error(`cannot unwrap the minified ${name}.js`);
   return m.length === 3 ? `(function(){${m[1]}return ${m[2]}})()` : `(${m[1]})`;
 }
-for (const name of ["core", "fetch_api", "encoding", "events", "crypto", "subtle", "forms", "navigator", "structured_clone", "bindings", "intl", "stream_out", "compression"]) {
+for (const name of ["core", "fetch_api", "encoding", "events", "crypto", "subtle", "forms", "navigator", "structured_clone", "bindings", "intl", "stream_out", "compression", "url"]) {
   const parts = PARTS[name] || [name];
   const exprs = [];
   for (const p of parts) exprs.push(await unwrap(p, name !== "core"));
@@ -42,7 +42,7 @@ for (const name of ["core", "fetch_api", "encoding", "events", "crypto", "subtle
 }
 
 // Vendored chunks: bundled from npm, wrapped as function(internals).
-for (const name of ["url", "streams", "urlpattern"]) {
+for (const name of ["streams", "urlpattern"]) {
   const r = await build({
     entryPoints: [here(`vendor/${name}.js`).pathname], bundle: true, minify: true, write: false,
     format: "iife", target: TARGET, keepNames: true, charset: "ascii", legalComments: "none",

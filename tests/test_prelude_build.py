@@ -18,7 +18,7 @@ INPUTS = {
     "events": ["src/events.js"],
     "crypto": ["src/crypto.js"],
     "subtle": ["src/subtle.js"],
-    "url": ["vendor/url.js", "package-lock.json"],
+    "url": ["src/url.js"],
     "structured_clone": ["src/structured_clone.js"],
     "streams": ["vendor/streams.js", "package-lock.json"],
     "forms": ["src/forms.js"],

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from . import wpt
 
-# The URL chunk (whatwg-url-minimum) leaves out the Unicode IDNA tables to stay small:
-# six cases need them (an "xn--" label that is not valid punycode must fail). Two more
-# are percent-encoding differences in the path of a URL with every ASCII symbol.
+# The data here (WPT at 04f8022) predates the standard's 2025 change that percent-encodes "^" in
+# a URL's path, which the runtime follows (shardrun/runtime/hostfns/url.py; the newer WPT copy in
+# tests/wpt/suite expects it too): these cases expect "^" as it was.
 KNOWN_PARSING_FAILURES = {
-    "http://a.b.c.xn--pokxncvks",
-    "http://10.0.0.xn--pokxncvks",
-    "http://a.b.c.XN--pokxncvks",
-    "http://a.b.c.Xn--pokxncvks",
-    "http://10.0.0.XN--pokxncvks",
-    "http://10.0.0.xN--pokxncvks",
     "foo://host/ !\"$%&'()*+,-./:;<=>@[\\]^_`{|}~",
     "wss://host/ !\"$%&'()*+,-./:;<=>@[\\]^_`{|}~",
+}
+KNOWN_SETTER_FAILURES = {
+    "pathname: a:/ <- \x00\x01\t\n\r\x1f !\"#$%&'()*+,-./09:;<=>?@AZ[\\]^_`az{|}~\x7f\x80\x81\xc9\xe9",
 }
 
 
@@ -25,4 +22,5 @@ def test_wpt_url_pass_rates():
     print(f"WPT urltestdata: {parsing['passed']}/{parsing['total']}; setters: {setters['passed']}/{setters['total']}")
     assert set(parsing["failed"]) <= KNOWN_PARSING_FAILURES, parsing["failed"]
     assert parsing["passed"] >= parsing["total"] - len(KNOWN_PARSING_FAILURES)
-    assert setters["total"] - setters["passed"] <= 1, setters["failed"]
+    assert set(setters["failed"]) <= KNOWN_SETTER_FAILURES, setters["failed"]
+    assert setters["passed"] >= setters["total"] - len(KNOWN_SETTER_FAILURES)

@@ -239,10 +239,6 @@ REASONS: list[tuple[str, str]] = [
     (r"^[^:]+ :: [A-Za-z_$]{1,2}: ", OTHERS + "class names kept in the bundle (keepNames): the name is the class's"),
     (r"CompressionStream", OTHERS + "CompressionStream"),
     (r"\.stack", OTHERS + "error.stack"),
-    (
-        r"(?i)xn--",
-        "the URL chunk (whatwg-url-minimum) leaves out the Unicode IDNA tables (as tests/test_wpt_url.py says)",
-    ),
     (r"FileReader", "no FileReader (workerd has none either)"),
     (r"document is not defined|XMLHttpRequest", "needs a window (document, XMLHttpRequest)"),
     (r"Invalid URL: \S*(resources/|\.py|\?)", "needs the WPT server: fetch() of a same-origin test resource"),

@@ -8,8 +8,8 @@
 // with each other are closures over private fields made in `static {}` blocks.
 (function (sr) {
   "use strict";
-  const { push, join, sort, list, q, is, stringify, parse, setProto, Str, Num, TypeErr, RangeErr, Prom, mget, mset,
-    msize, mclear, MapC, AP, iter, keys, code, lower, upper, slice, wellFormed, U8, AB, isView, bytesLen, b64, fromB64 } = sr.prim;
+  const { push, join, sort, list, q, is, stringify, parse, setProto, Str, Num, TypeErr, RangeErr, Prom, AP, iter,
+    keys, code, lower, upper, slice, wellFormed, U8, AB, isView, bytesLen, b64, fromB64 } = sr.prim;
   const { Headers, isHeaders, trustedHeaders, freeze, appendHeader, addHeader, hasHeader, setHeader, headersJson,
     toStr, dict, asObject, isToken, array, utf8, fromUtf8 } = sr.fetchParts;
 
@@ -216,18 +216,9 @@
     for (let i = 0; i < METHODS.length; i++) if (METHODS[i] === u) return u;
     return m;
   }
-  // Parsing a URL is the costliest step of a Request (~40 us): remember the canonical form of
-  // the strings seen lately (a pure function of the string; bounded).
-  const hrefs = new MapC();
-  function canonical(s) {
-    let h = mget(hrefs, s);
-    if (h === undefined) {
-      h = toStr(new (sr.get("URL"))(s).href, "the URL");
-      if (msize(hrefs) >= 256) mclear(hrefs);
-      mset(hrefs, s, h);
-    }
-    return h;
-  }
+  // A Request's URL is the href of its input: the url chunk's parser (which keeps the strings it
+  // parsed lately), not the global URL, which tenant code may have replaced.
+  function canonical(s) { sr.load("url"); return sr.urlHref(s); }
   let isRequest, fetchArgs, requestSignal, reqMethod;
   class Request extends Body {
     #url; #method; #headers; #redirect; #signal;

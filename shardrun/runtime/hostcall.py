@@ -2,7 +2,7 @@
 
 The asynchronous host operations (hostops.py) go through the outbox and settle a promise on a
 later turn. An API that must answer at once (`crypto.getRandomValues`, `TextDecoder` for a
-legacy encoding, `Intl`...) calls `internals.host(name, ...args)` instead: one JS function per
+legacy encoding, `Intl`, `URL`...) calls `internals.host(name, ...args)` instead: one JS function per
 isolate, made in `prepare()`, that runs the named Python function while JS waits. It runs on
 the turn's thread under the turn's CPU deadline (the thread's CPU clock counts the host's
 work too), and bytes cross as Uint8Array <-> bytes, without base64.
@@ -29,6 +29,7 @@ AREAS: dict[str, str] = {
     "intl": "shardrun.runtime.hostfns.intl",
     "encoding": "shardrun.runtime.hostfns.encoding",
     "compression": "shardrun.runtime.hostfns.compression",
+    "url": "shardrun.runtime.hostfns.url",
 }
 
 MAX_HANDLES = 1024  # live host objects (a decompressor, a formatter...) per isolate
