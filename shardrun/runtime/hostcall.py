@@ -102,6 +102,12 @@ class HostState:
 _resolved: dict[str, HostFn] = {}
 
 
+def preload(*areas: str) -> None:
+    """Import these areas now (a server process at start), so no request pays for the import."""
+    for area in areas:
+        importlib.import_module(AREAS[area])
+
+
 def resolve(name: str) -> HostFn:
     """The host function called `name`; E_HOST_UNKNOWN if there is none."""
     fn = _resolved.get(name)

@@ -41,6 +41,7 @@ from shardrun.egress.policy import FetchPolicy
 from shardrun.engine.bytecode import MODULES
 from shardrun.engine.watchdog import Watchdog
 from shardrun.errors import ShardrunError
+from shardrun.runtime import hostcall
 from shardrun.runtime.calls import Call
 from shardrun.runtime.hostops import host_ops
 from shardrun.runtime.isolate import Prepared, WorkerIsolate, prepare
@@ -441,6 +442,7 @@ def run_shard(settings: Settings, place: ShardPlace) -> int:
     """Body of a shard process (after fork)."""
     logs.configure(f"shard {place.slot}", settings.serve.log_level)
     harden(address_limit_mb(settings.serve), settings.serve.shard_max_open_files)
+    hostcall.preload("url")  # request URLs are parsed on the host: its parser is imported before any request
     shard = Shard(settings, place)
     try:
         return shard.run()
