@@ -30,7 +30,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -42,6 +42,7 @@ from shardrun.runtime.boundary import BadOutput
 from shardrun.runtime.calls import HttpRequest, HttpResponse
 from shardrun.runtime.jsonin import parse_payload
 from shardrun.server import metrics
+from shardrun.server.bodies import StreamedBodies
 from shardrun.server.http import HttpConnection, HttpLimits, IncomingRequest
 from shardrun.server.httpsyntax import error_body, render
 from shardrun.server.statics import AssetRoutes
@@ -133,6 +134,7 @@ class FrontDoor:
         self.now = now
         self.trace = False  # pass the clients' traceparent/tracestate on (the router sets it when traces are on)
         self.streams = StreamedReplies()  # the router sets its on_credit / on_cancel
+        self.bodies = StreamedBodies()  # request bodies that follow their request (the router sets its table)
 
     # ---- sockets -------------------------------------------------------------------
     def sync_poller(self, poller: Any, stopping: bool) -> None:
@@ -216,7 +218,14 @@ class FrontDoor:
                 continue
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            conn = HttpConnection(sock, self.limits, self._on_request, now, on_change=self._changed)
+            conn = HttpConnection(
+                sock,
+                self.limits,
+                self._on_request,
+                now,
+                on_change=self._changed,
+                open_body=self.bodies.open if self.workers else None,
+            )
             self.conns[conn.fd] = conn
             self.ips[conn] = ip
             self.per_ip[ip] += 1
@@ -250,6 +259,8 @@ class FrontDoor:
             return
         if c in self.streams.by_conn:
             self.streams.closed(c)
+        if c in self.bodies.by_conn:
+            self.bodies.closed(c)
         self._unwatch(c.fd)
         if self.conns.get(c.fd) is c:
             del self.conns[c.fd]
@@ -293,6 +304,8 @@ class FrontDoor:
         rid = req.header("x-request-id")
         if rid is None or not REQUEST_ID.fullmatch(rid):
             rid = uuid.uuid4().hex
+        if req.stream is not None and not self._streams_to_worker(req):  # an admin path takes its body whole
+            return req.stream.collect(lambda body: self._on_request(replace(req, body=body, stream=None)))
         try:
             self._route(req, rid)
         except ShardrunError as exc:
@@ -307,6 +320,17 @@ class FrontDoor:
                     code=exc.code,
                     duration_ms=0.0,
                 )
+        finally:
+            if req.stream is not None and req.stream.mode == "wait":
+                req.stream.discard()  # answered here (or refused): the rest of the body is read and dropped
+
+    def _streams_to_worker(self, req: IncomingRequest) -> bool:
+        """Whether a request whose body follows it goes to a worker (else it is taken whole first)."""
+        if req.path == "*":
+            return False
+        if self._worker_from_host(req.host) is not None:
+            return True
+        return not (self.admin and (req.path.startswith(ADMIN) or req.path == "/metrics"))
 
     def _route(self, req: IncomingRequest, rid: str) -> None:
         path, query, host = req.path, req.query, req.host
@@ -343,9 +367,12 @@ class FrontDoor:
         url = f"http://{req.authority or 'localhost'}{quote(path, safe=URL_SAFE, encoding='latin-1')}"
         if query:
             url += "?" + quote(query, safe=URL_SAFE + "?", encoding="latin-1")
-        arg = HttpRequest(
-            req.method, url, req.headers, req.body if req.body or req.method not in ("GET", "HEAD") else None
-        ).to_js()
+        if req.stream is not None:
+            arg = HttpRequest(req.method, url, req.headers, None, streamed=True).to_js()
+        else:
+            arg = HttpRequest(
+                req.method, url, req.headers, req.body if req.body or req.method not in ("GET", "HEAD") else None
+            ).to_js()
         self._call(req, rid, worker, "fetch", arg, assets_req)
 
     def _asset_reply(self, req: IncomingRequest, rid: str, worker: str, res: HttpResponse) -> None:
@@ -407,11 +434,15 @@ class FrontDoor:
                     extra[k] = v
         if kind == "fetch":
             extra["stream"] = True  # a stream body is written as it is made (server/streams.py)
+            if req.stream is not None:
+                extra["body_stream"] = True  # its body follows it (server/bodies.py)
         raw = protocol.request_body(0, worker, kind, arg, request_id=rid, **extra)
         client = HttpClient(
             req.conn, req.seq, kind, rid, req.method, req.path[:200], worker, time.monotonic(), assets_req=assets_req
         )
         self.admit(client, protocol.decode_body(protocol.REQUEST, raw), raw)
+        if req.stream is not None:
+            self.bodies.attach(req.stream, client.rid)
 
     # ---- replies ---------------------------------------------------------------------
     def deliver(self, client: HttpClient, body: bytes) -> None:

@@ -1,0 +1,316 @@
+"""Streamed request bodies: a body that is not complete with its headers reaches the worker as it arrives.
+
+Through a real `serve` over HTTP: the worker sees the first piece before the client sent the
+rest; a body of several MB arrives whole while the router holds at most a window of it; the
+limit mid-stream (413, the stream errors with E_BODY_TOO_LARGE); a client that goes away
+mid-body; chunked and Content-Length framing; a worker that never reads; pipelined requests
+after a streamed body; a shard killed mid-body fails that request alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import socket
+import time
+
+import psutil
+import pytest
+
+from tests.serve_helpers import Server
+
+# Answers as soon as it has read the first piece: the client has not sent the rest yet.
+FIRST = """export default { async fetch(req) {
+  const r = req.body.getReader();
+  const { value } = await r.read();
+  return new Response("first " + new TextDecoder().decode(value));
+} }"""
+
+# Reads the whole body piece by piece: its size, how many pieces it came in, and with ?sha the
+# sha-256 of the sha-256s of its 512 KiB blocks (a digest's argument is capped at 1 MB).
+COUNT = """const BLOCK = 512 << 10;
+export default { async fetch(req) {
+  const sha = new URL(req.url).searchParams.has("sha");
+  let n = 0, pieces = 0, fill = 0;
+  const block = new Uint8Array(BLOCK), digests = [];
+  const hex = (b) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, "0")).join("");
+  for await (const c of req.body) {
+    n += c.length; pieces++;
+    for (let at = 0; sha && at < c.length; ) {
+      const k = Math.min(BLOCK - fill, c.length - at);
+      block.set(c.subarray(at, at + k), fill); fill += k; at += k;
+      if (fill === BLOCK) { digests.push(hex(await crypto.subtle.digest("SHA-256", block))); fill = 0; }
+    }
+  }
+  if (sha && fill) digests.push(hex(await crypto.subtle.digest("SHA-256", block.subarray(0, fill))));
+  const out = { n, pieces };
+  if (sha) out.sha = hex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(digests.join(""))));
+  return Response.json(out);
+} }"""
+
+TEXT = """export default { async fetch(req) {
+  try { return new Response("text " + await req.text()); }
+  catch (e) { console.log("body error " + e.code); return new Response("caught " + e.code, { status: 200 }); }
+} }"""
+
+HOLD = """export default { async fetch(req) {
+  await new Promise((r) => setTimeout(r, 1500));
+  return new Response("held " + (await req.text()).length);
+} }"""
+
+IGNORE = "export default { fetch(req) { return new Response('ignored ' + req.method) } }"
+
+# Reads slowly: one piece, then waits, then the next (for the shard-killed test).
+SLOWREAD = """export default { async fetch(req) {
+  const r = req.body.getReader();
+  let n = 0;
+  for (;;) {
+    const { done, value } = await r.read();
+    if (done) break;
+    n += value.length;
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  return new Response("read " + n);
+} }"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    workers = {
+        "first.js": FIRST,
+        "count.js": COUNT,
+        "text.js": TEXT,
+        "ignore.js": IGNORE,
+        "slowread.js": SLOWREAD,
+        "hold.js": HOLD,
+    }
+    s = Server(
+        tmp_path_factory.mktemp("bodies"),
+        workers,
+        shards=1,
+        http_max_body_bytes=16 << 20,
+        limits={"wall_ms": 20000, "cpu_ms": 10000, "memory_mb": 256},
+    )
+    yield s
+    s.close()
+
+
+def connect(server: Server) -> socket.socket:
+    c = socket.create_connection(("127.0.0.1", server.http_port), timeout=10)
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return c
+
+
+def head(worker: str, path: str = "/", extra: str = "", method: str = "POST") -> bytes:
+    return f"{method} {path} HTTP/1.1\r\nHost: {worker}.workers.localhost\r\n{extra}\r\n".encode()
+
+
+LEFT: dict[int, bytes] = {}  # bytes read past the last response, per socket
+
+
+def read_response(c: socket.socket, seconds: float = 15.0) -> tuple[int, bytes, bytes]:
+    """One Content-Length response: (status, head, body); (0, ...) if the connection closed first."""
+    buf = LEFT.pop(id(c), b"")
+    deadline = time.monotonic() + seconds
+    c.settimeout(seconds)
+    while b"\r\n\r\n" not in buf and time.monotonic() < deadline:
+        data = c.recv(65536)
+        if not data:
+            return 0, buf, b""
+        buf += data
+    hd, _, rest = buf.partition(b"\r\n\r\n")
+    length = next(int(line.split(b":")[1]) for line in hd.split(b"\r\n") if line.lower().startswith(b"content-length:"))
+    while len(rest) < length and time.monotonic() < deadline:
+        data = c.recv(65536)
+        if not data:
+            break
+        rest += data
+    LEFT[id(c)] = rest[length:]
+    return int(hd.split()[1]), hd, rest[:length]
+
+
+def test_the_worker_sees_the_first_piece_before_the_client_sent_the_rest(server):
+    c = connect(server)
+    c.sendall(head("first", extra="Content-Length: 10\r\n") + b"hello")
+    status, _, body = read_response(c)  # the client has not sent the other 5 bytes
+    assert status == 200 and body == b"first hello"
+    c.sendall(b"world" + head("ignore", method="GET"))  # the rest is discarded; the connection goes on
+    status, _, body = read_response(c)
+    assert status == 200 and body == b"ignored GET"
+    c.close()
+
+
+def test_chunked_body_sent_slowly_reaches_the_worker_in_pieces(server):
+    c = connect(server)
+    c.sendall(head("count", extra="Transfer-Encoding: chunked\r\n"))
+    for _ in range(4):
+        time.sleep(0.1)
+        c.sendall(b"5\r\npiece\r\n")
+    c.sendall(b"0\r\n\r\n")
+    status, _, body = read_response(c)
+    got = json.loads(body)
+    assert status == 200 and got["n"] == 20 and got["pieces"] >= 2  # not gathered into one
+    c.close()
+
+
+def test_content_length_and_chunked_bodies_read_whole_with_text(server):
+    c = connect(server)
+    c.sendall(head("text", extra="Content-Length: 11\r\n"))
+    time.sleep(0.05)
+    c.sendall(b"hello world")
+    assert read_response(c)[2] == b"text hello world"
+    c.sendall(head("text", extra="Transfer-Encoding: chunked\r\n") + b"6\r\nchunk \r\n")
+    time.sleep(0.05)
+    c.sendall(b"4\r\ned!!\r\n0\r\n\r\n")
+    assert read_response(c)[2] == b"text chunk ed!!"
+    c.sendall(head("text", extra="Content-Length: 5\r\n") + b"whole")  # with its headers: the usual path
+    assert read_response(c)[2] == b"text whole"
+    c.close()
+
+
+def test_pipelined_requests_after_a_streamed_body(server):
+    c = connect(server)
+    c.sendall(head("text", extra="Content-Length: 6\r\n") + b"abc")
+    time.sleep(0.05)
+    c.sendall(b"def" + head("ignore", method="GET") + head("text", extra="Content-Length: 2\r\n") + b"xy")
+    assert [read_response(c)[2] for _ in range(3)] == [b"text abcdef", b"ignored GET", b"text xy"]
+    c.close()
+
+
+def test_a_worker_that_never_reads_the_body(server):
+    c = connect(server)
+    size = 3 << 20  # far over the window: the rest is read and dropped after the answer
+    c.sendall(head("ignore", extra=f"Content-Length: {size}\r\n") + b"x" * 1000)
+    assert read_response(c)[2] == b"ignored POST"
+    c.sendall(b"x" * (size - 1000))
+    c.sendall(head("ignore", method="GET"))
+    assert read_response(c)[2] == b"ignored GET"  # the connection is still usable
+    c.close()
+
+
+def test_a_large_body_arrives_intact_with_bounded_router_memory(server):
+    router = psutil.Process(server.status()["router_pid"])
+    rss0 = router.memory_info().rss
+    size = 12 << 20
+    data = os.urandom(1 << 20) * 12
+    c = connect(server)
+    c.sendall(head("count", "/?sha", f"Content-Length: {size}\r\n"))
+    peak = 0
+    for i in range(0, size, 1 << 20):
+        c.sendall(data[i : i + (1 << 20)])
+        peak = max(peak, router.memory_info().rss)
+    status, _, body = read_response(c, 30)
+    assert status == 200, body
+    got = json.loads(body)
+    blocks = "".join(hashlib.sha256(data[i : i + (512 << 10)]).hexdigest() for i in range(0, size, 512 << 10))
+    assert got["n"] == size and got["sha"] == hashlib.sha256(blocks.encode()).hexdigest()
+    assert peak - rss0 < 8 << 20, (peak - rss0) >> 20  # a window and socket buffers, not the 12 MB body
+    c.close()
+
+
+def test_a_worker_that_does_not_read_yet_stops_the_client(server):
+    size = 15 << 20  # under the 16 MB limit
+    c = connect(server)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 << 10)
+    c.sendall(head("hold", extra=f"Content-Length: {size}\r\n"))
+    c.setblocking(False)
+    sent, piece = 0, b"x" * 65536
+    end = time.monotonic() + 1.0
+    while time.monotonic() < end and sent < size:
+        try:
+            sent += c.send(piece[: size - sent])
+        except BlockingIOError:
+            time.sleep(0.01)
+    # a window (256 KiB) and the kernel's buffers; unread, the router would take all 15 MB at once
+    assert sent < 10 << 20, sent >> 20
+    c.setblocking(True)
+    c.sendall(b"x" * (size - sent))
+    status, _, body = read_response(c)
+    assert status == 200 and body == b"held %d" % size
+    c.close()
+
+
+def test_over_the_limit_mid_stream_gets_413(server):
+    c = connect(server)
+    c.sendall(head("count", extra="Transfer-Encoding: chunked\r\n") + b"4\r\nabcd\r\n")
+    time.sleep(0.1)
+    big = b"x" * (1 << 20)
+    try:
+        for _ in range(20):  # 20 MB in 1 MB chunks: over the 16 MB limit
+            c.sendall(b"%x\r\n%b\r\n" % (len(big), big))
+    except OSError:
+        pass  # the server closed after its 413
+    status, hd, body = read_response(c)
+    assert status == 413 and b"E_BODY_TOO_LARGE" in body and b"connection: close" in hd.lower()
+    c.close()
+
+
+def test_the_stream_errors_with_e_body_too_large_for_a_worker_that_reads(server):
+    c = connect(server)
+    c.sendall(head("text", extra="Transfer-Encoding: chunked\r\n") + b"2\r\nab\r\n")
+    time.sleep(0.1)
+    c.sendall(b"1000001\r\n")  # a chunk of 16 MiB + 1: over the limit before its data
+    status, _, body = read_response(c)
+    assert status == 413 and b"E_BODY_TOO_LARGE" in body
+    c.close()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not any(
+        e["text"] == "body error E_BODY_TOO_LARGE" for e in server.events("console")
+    ):
+        time.sleep(0.05)
+    assert any(e["text"] == "body error E_BODY_TOO_LARGE" for e in server.events("console"))
+
+
+def test_a_client_that_disconnects_mid_body_cancels_the_request(server):
+    before = server.status()["counts"].get("cancelled", 0)
+    c = connect(server)
+    c.sendall(head("text", extra="Content-Length: 100\r\n") + b"part")
+    time.sleep(0.2)
+    c.close()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and server.status()["counts"].get("cancelled", 0) == before:
+        time.sleep(0.05)
+    st = server.status()
+    assert st["counts"]["cancelled"] == before + 1 and st["pending"] == 0
+    c = connect(server)  # the server goes on
+    c.sendall(head("ignore", method="GET"))
+    assert read_response(c)[2] == b"ignored GET"
+    c.close()
+
+
+def test_an_admin_task_takes_a_streamed_body_whole(server):
+    c = connect(server)
+    req = b"POST /_shardrun/tasks/nothere HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4\r\n\r\n"
+    c.sendall(req + b"nu")
+    time.sleep(0.05)
+    c.sendall(b"ll")
+    status, _, body = read_response(c)
+    assert status == 404 and b"E_NOT_FOUND" in body  # routed with its whole body (no such worker)
+    c.close()
+
+
+@pytest.mark.slow
+def test_a_shard_killed_mid_body_fails_that_request_only(tmp_path):
+    s = Server(tmp_path, {"slowread.js": SLOWREAD, "ignore.js": IGNORE}, shards=2, limits={"wall_ms": 20000})
+    try:
+        c = connect(s)
+        c.sendall(head("slowread", extra="Content-Length: 1000000\r\n") + b"x" * 1000)
+        time.sleep(0.3)
+        other = connect(s)
+        other.sendall(head("ignore", method="GET"))
+        assert read_response(other)[2] == b"ignored GET"
+        st = s.status()
+        busy = [sh for sh in st["shards"] if sh["inflight"]]
+        assert len(busy) == 1
+        os.kill(busy[0]["pid"], signal.SIGKILL)
+        status, _, body = read_response(c)
+        assert status == 502 and b"E_SHARD_LOST" in body
+        other.sendall(head("ignore", method="GET"))
+        assert read_response(other)[2] == b"ignored GET"
+        c.close()
+        other.close()
+        assert s.status()["counts"].get("retried", 0) == 0  # never sent again
+    finally:
+        s.close()
