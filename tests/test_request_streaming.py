@@ -60,6 +60,15 @@ HOLD = """export default { async fetch(req) {
   return new Response("held " + (await req.text()).length);
 } }"""
 
+ECHO = "export default { fetch(req) { return new Response(req.body) } }"
+
+LATER = """export default { fetch(req, env, ctx) {
+  ctx.waitUntil((async () => {
+    try { await req.text(); console.log("later read everything"); } catch (e) { console.log("later " + e.code); }
+  })());
+  return new Response("answered first");
+} }"""
+
 IGNORE = "export default { fetch(req) { return new Response('ignored ' + req.method) } }"
 
 # Reads slowly: one piece, then waits, then the next (for the shard-killed test).
@@ -85,6 +94,8 @@ def server(tmp_path_factory):
         "ignore.js": IGNORE,
         "slowread.js": SLOWREAD,
         "hold.js": HOLD,
+        "echo.js": ECHO,
+        "later.js": LATER,
     }
     s = Server(
         tmp_path_factory.mktemp("bodies"),
@@ -187,6 +198,32 @@ def test_a_worker_that_never_reads_the_body(server):
     c.sendall(b"x" * (size - 1000))
     c.sendall(head("ignore", method="GET"))
     assert read_response(c)[2] == b"ignored GET"  # the connection is still usable
+    c.close()
+
+
+def test_a_streamed_body_streams_back_out(server):
+    c = connect(server)
+    c.sendall(head("echo", extra="Transfer-Encoding: chunked\r\n") + b"3\r\none\r\n")
+    c.settimeout(10)
+    got = b""
+    while b"one" not in got:  # the first piece is back before the client sent the rest
+        got += c.recv(65536)
+    assert got.startswith(b"HTTP/1.1 200") and b"transfer-encoding: chunked" in got.lower()
+    c.sendall(b"3\r\ntwo\r\n0\r\n\r\n")
+    while not got.endswith(b"0\r\n\r\n"):
+        got += c.recv(65536)
+    assert got.partition(b"\r\n\r\n")[2] == b"3\r\none\r\n3\r\ntwo\r\n0\r\n\r\n"
+    c.close()
+
+
+def test_reading_the_body_after_the_response_fails_at_once(server):
+    c = connect(server)
+    c.sendall(head("later", extra="Content-Length: 10\r\n") + b"abc")
+    assert read_response(c)[2] == b"answered first"
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not any(e["text"].startswith("later ") for e in server.events("console")):
+        time.sleep(0.05)
+    assert [e["text"] for e in server.events("console") if e["text"].startswith("later ")] == ["later E_CLIENT_GONE"]
     c.close()
 
 
@@ -314,3 +351,95 @@ def test_a_shard_killed_mid_body_fails_that_request_only(tmp_path):
         assert s.status()["counts"].get("retried", 0) == 0  # never sent again
     finally:
         s.close()
+
+
+@pytest.mark.slow
+def test_a_body_that_stops_arriving_times_out_with_408(tmp_path):
+    s = Server(tmp_path, {"text.js": TEXT, "ignore.js": IGNORE}, shards=1, http_body_timeout_s=1)
+    try:
+        c = connect(s)
+        c.sendall(head("text", extra="Content-Length: 10\r\n") + b"abc")  # and then nothing
+        t0 = time.monotonic()
+        status, _, body = read_response(c)
+        assert status == 408 and b"E_TIMEOUT" in body and 0.9 < time.monotonic() - t0 < 5
+        c.close()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not any(e["text"] == "body error E_TIMEOUT" for e in s.events("console")):
+            time.sleep(0.05)
+        assert any(e["text"] == "body error E_TIMEOUT" for e in s.events("console"))  # the worker's stream errored
+    finally:
+        s.close()
+
+
+# ---- the runtime and the shard's side, without serve ------------------------------------------
+
+
+def test_the_body_methods_read_the_stream_to_its_end():
+    import base64
+    from types import SimpleNamespace
+
+    from shardrun.runtime.calls import HttpRequest
+    from shardrun.runtime.hostops import host_ops
+    from shardrun.runtime.isolate import WorkerIsolate
+    from shardrun.runtime.script import Script
+    from shardrun.server.bodyin import RequestBodies
+
+    src = """export default { async fetch(req) {
+      const how = new URL(req.url).pathname;
+      if (how === "/json") return Response.json(await req.json());
+      if (how === "/bytes") return new Response(String(new Uint8Array(await req.arrayBuffer()).length));
+      if (how === "/form") { const f = await req.formData(); return new Response(f.get("a") + "," + f.get("b")); }
+      return new Response("nothing read");
+    } }"""
+    bodies = RequestBodies(lambda iso: None)
+    w = WorkerIsolate(Script("b.js", src, "1"), host_ops=host_ops(body=bodies.read))
+    cases = [
+        ("/json", [b'{"a": [1, ', b"2]}"], b'{"a":[1,2]}'),
+        ("/bytes", [b"x" * 1000, b"y" * 24], b"1024"),
+        ("/form", [b"a=1&b=", b"two"], b"1,two"),
+        ("/none", [b"never read"], b"nothing read"),
+    ]
+    for rid, (path, pieces, want) in enumerate(cases, 1):
+        bodies.expect(rid)
+        headers = [("content-type", "application/x-www-form-urlencoded")] if path == "/form" else []
+        call = w.submit(
+            "fetch", HttpRequest("POST", "http://x" + path, headers, None, streamed=True), tag=SimpleNamespace(rid=rid)
+        )
+        for p in pieces:
+            w.pump()
+            bodies.on_part({"id": rid, "part": "c", "n": len(p), "b64": base64.b64encode(p).decode()})
+        bodies.on_part({"id": rid, "part": "e"})
+        for _ in range(20):
+            w.pump()
+        assert call.result is not None and call.result.ok, call.result
+        assert call.result.value.body == want
+        read = sum(len(p) for p in pieces) if path != "/none" else 0
+        credited = sum(
+            int(x.split(b'"credit":')[1].rstrip(b"}")) for x in bodies.out if x.startswith(b'{"id":%d,' % rid)
+        )
+        assert credited == read  # every piece the worker took is credited back, none it did not
+        bodies.drop(rid)
+    assert not bodies.by_rid
+
+
+def test_a_failed_body_errors_the_stream_with_its_code():
+    from types import SimpleNamespace
+
+    from shardrun.runtime.calls import HttpRequest
+    from shardrun.runtime.hostops import host_ops
+    from shardrun.runtime.isolate import WorkerIsolate
+    from shardrun.runtime.script import Script
+    from shardrun.server.bodyin import RequestBodies
+
+    bodies = RequestBodies(lambda iso: None)
+    w = WorkerIsolate(Script("t.js", TEXT, "1"), host_ops=host_ops(body=bodies.read))
+    bodies.expect(1)
+    call = w.submit("fetch", HttpRequest("POST", "http://x/", [], None, streamed=True), tag=SimpleNamespace(rid=1))
+    w.pump()
+    bodies.on_part({"id": 1, "part": "x", "error": {"code": "E_BODY_TOO_LARGE", "message": "over"}})
+    for _ in range(20):
+        w.pump()
+    assert call.result is not None and call.result.value.body == b"caught E_BODY_TOO_LARGE"
+    bodies.on_part({"id": 1, "part": "c", "n": 1, "b64": "eA=="})  # after the end: ignored
+    bodies.on_part({"id": 2, "part": "c", "n": 1, "b64": "eA=="})  # of no request here: ignored
+    assert list(bodies.by_rid) == [1] and not bodies.by_rid[1].pieces

@@ -70,6 +70,18 @@ class RequestBodies:
         b = self.by_rid.get(rid)
         return b.running if b is not None else None
 
+    def answered(self, rid: int) -> None:
+        """The request's response went out whole: the router drops the rest of its body, so reads
+        after the pieces already here fail (at once, instead of waiting for what will not come)."""
+        b = self.by_rid.get(rid)
+        if b is None or b.ended or b.error is not None:
+            return
+        b.error = _info("E_CLIENT_GONE", "the response went out before the request body was read: the rest was dropped")
+        if b.read is not None and not b.pieces:
+            iso, opid = b.read
+            b.read = None
+            self._answer(b, iso, opid)
+
     def drop(self, rid: int) -> None:
         """The request is over (or never started): what is left of its body is discarded."""
         b = self.by_rid.pop(rid, None)

@@ -11,6 +11,9 @@ A worker with `[assets]` has its files answered here, before its fetch (server/s
 With `admin_port` set, the admin paths are served only there, and the main port routes
 every path to workers.
 
+A request whose body is still arriving is admitted once its headers are in, and its body
+streams to the worker as it comes (server/bodies.py); the admin paths take theirs whole.
+
 Requests are admitted exactly like ZeroMQ clients' (same routing table, limits and
 accounting); errors are `{"error": {"code", "message"}}` with the status of errors.CODES.
 An `X-Request-Id` is honoured (when sane) or made, and returned (a worker's own X-Request-Id response header

@@ -10,7 +10,10 @@ request-target that is not a path, an absolute http URL or `*`. The request's au
 path are parsed here (with shardrun.server.httpsyntax), so the owner builds URLs only from
 validated parts. A chunked body's chunk-size lines are read before their data, so a chunk
 larger than the body limit gets its 413 at once. No routing here: each complete request goes
-to the `on_request` callback, and the owner answers with `respond()`.
+to the `on_request` callback, and the owner answers with `respond()`. With `open_body`, a
+request whose body is not complete when the read that brought its headers ends goes to
+`on_request` at once and its body follows, piece by piece, to the object `open_body` made
+(server/bodies.py), which may `pause()` reading while its window is full.
 """
 
 from __future__ import annotations

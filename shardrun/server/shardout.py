@@ -62,6 +62,8 @@ class ShardOutput:
             if r.logs:
                 self._log_console(tag, r.logs)
             call.ext_logs_sent = len(r.logs)  # later lines (ctx.waitUntil work) are logged when it finishes
+        if self.bodies.by_rid and not call.streaming:
+            self.bodies.answered(tag.rid)
         body, ok = replies.result_body(tag, r, self.place.slot)
         self.errors += not ok
         if tag.trace is not None and self.tracer is not None:
@@ -82,6 +84,8 @@ class ShardOutput:
             self._out.append(protocol.part_body(tag.rid, "c", n=n, b64=value))
             return
         self.streams.pop(tag.rid, None)
+        if self.bodies.by_rid:
+            self.bodies.answered(tag.rid)
         if part == "e":
             self._out.append(protocol.part_body(tag.rid, "e"))
         else:
