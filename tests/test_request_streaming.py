@@ -443,3 +443,97 @@ def test_a_failed_body_errors_the_stream_with_its_code():
     bodies.on_part({"id": 1, "part": "c", "n": 1, "b64": "eA=="})  # after the end: ignored
     bodies.on_part({"id": 2, "part": "c", "n": 1, "b64": "eA=="})  # of no request here: ignored
     assert list(bodies.by_rid) == [1] and not bodies.by_rid[1].pieces
+
+
+# ---- the connection alone (server/http.py with open_body), over a socket pair ------------------
+
+
+class Sink:
+    """What a RequestBody hears from its connection."""
+
+    def __init__(self) -> None:
+        self.pieces: list[bytes] = []
+        self.events: list[tuple[str, ...]] = []
+
+    def piece(self, data: bytes) -> None:
+        self.pieces.append(data)
+
+    def end(self) -> None:
+        self.events.append(("end",))
+
+    def fail(self, code: str, message: str) -> None:
+        self.events.append(("fail", code))
+
+
+class Conn:
+    def __init__(self, max_body: int = 1 << 20) -> None:
+        from shardrun.server.http import HttpConnection, HttpLimits
+
+        self.client, server = socket.socketpair()
+        server.setblocking(False)
+        self.client.settimeout(0.2)
+        self.requests: list = []
+        self.sinks: list[Sink] = []
+        self.conn = HttpConnection(
+            server, HttpLimits(max_body_bytes=max_body), self.requests.append, 0.0, open_body=self._open
+        )
+
+    def _open(self, conn) -> Sink:
+        self.sinks.append(Sink())
+        return self.sinks[-1]
+
+    def send(self, data: bytes) -> None:
+        self.client.sendall(data)
+        self.conn.on_readable(0.0)
+
+    def close(self) -> None:
+        self.client.close()
+        self.conn.close()
+
+    def read(self) -> bytes:
+        out = b""
+        try:
+            while chunk := self.client.recv(65536):
+                out += chunk
+        except TimeoutError:
+            pass
+        return out
+
+
+def test_the_connection_hands_over_a_request_before_its_body_and_keeps_the_fast_path():
+    h = Conn()
+    h.send(b"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab")
+    assert len(h.requests) == 1 and h.requests[0].stream is h.sinks[0] and h.requests[0].body == b""
+    h.send(b"cde" + b"POST /b HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nxy")
+    assert b"".join(h.sinks[0].pieces) == b"abcde" and h.sinks[0].events == [("end",)]
+    assert len(h.requests) == 2 and h.requests[1].stream is None and h.requests[1].body == b"xy"  # whole: as before
+    assert [r.seq for r in h.requests] == [0, 1] and len(h.sinks) == 1
+    h.send(b"POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
+    assert h.requests[2].stream is h.sinks[1]
+    h.conn.pause(True)
+    assert not h.conn.wants_read and h.conn.deadline() is None
+    h.conn.pause(False)
+    assert h.conn.wants_read
+    h.send(b"0\r\n\r\n")
+    assert h.sinks[1].events == [("end",)] and not h.conn.closed
+    h.close()
+
+
+def test_the_connection_fails_a_streaming_body_over_the_limit_without_a_response_of_its_own():
+    h = Conn(max_body=10)
+    h.send(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n")
+    h.send(b"20\r\n")  # 32 bytes more: over 10
+    assert h.sinks[0].events == [("fail", "E_BODY_TOO_LARGE")] and h.conn.closing
+    assert h.read() == b""  # the request's answer is the router's (its seq is taken): nothing else here
+    h.conn.respond(0, 413, [], b"too large")
+    assert b"413" in h.read() and h.conn.closed
+    h.close()
+
+
+def test_a_client_that_closes_mid_body_closes_the_connection():
+    h = Conn()
+    h.send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\nabc")
+    h.client.shutdown(socket.SHUT_WR)
+    h.conn.on_readable(0.0)
+    assert h.conn.closed and h.sinks[0].events == []  # the front door fails the body when it sees the close
+    h.close()
