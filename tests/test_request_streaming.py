@@ -371,6 +371,45 @@ def test_a_body_that_stops_arriving_times_out_with_408(tmp_path):
         s.close()
 
 
+@pytest.mark.slow
+def test_a_body_that_arrives_while_its_request_is_queued_is_held_within_the_window(tmp_path):
+    s = Server(
+        tmp_path,
+        {"hold.js": HOLD, "count.js": COUNT},
+        shards=1,
+        max_inflight_per_shard=1,
+        http_max_body_bytes=16 << 20,
+        limits={"wall_ms": 20000},
+    )
+    try:
+        busy = connect(s)
+        busy.sendall(head("hold", extra="Content-Length: 0\r\n"))  # takes the shard's one slot for 1.5 s
+        time.sleep(0.2)
+        size = 8 << 20
+        c = connect(s)
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 << 10)
+        c.sendall(head("count", extra=f"Content-Length: {size}\r\n"))
+        c.setblocking(False)
+        sent, piece = 0, b"q" * 65536
+        end = time.monotonic() + 0.8
+        while time.monotonic() < end:
+            try:
+                sent += c.send(piece)
+            except BlockingIOError:
+                time.sleep(0.01)
+        assert s.status()["queued"] == 1  # still waiting for the slot ...
+        assert sent < 6 << 20, sent >> 20  # ... and its body held to a window (and the kernel's buffers)
+        c.setblocking(True)
+        c.sendall(b"q" * (size - sent))
+        assert read_response(busy)[2] == b"held 0"
+        status, _, body = read_response(c)
+        assert status == 200 and json.loads(body)["n"] == size
+        c.close()
+        busy.close()
+    finally:
+        s.close()
+
+
 # ---- the runtime and the shard's side, without serve ------------------------------------------
 
 
