@@ -317,6 +317,18 @@ def test_a_client_that_disconnects_mid_body_cancels_the_request(server):
     c.close()
 
 
+def test_an_admin_task_body_over_the_limit_gets_413(server):
+    c = connect(server)
+    c.sendall(
+        b"POST /_shardrun/tasks/count HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n[\r\n"
+    )
+    time.sleep(0.05)
+    c.sendall(b"1000000\r\n")  # 16 MiB: over the limit
+    status, _, body = read_response(c)
+    assert status == 413 and b"E_BODY_TOO_LARGE" in body
+    c.close()
+
+
 def test_an_admin_task_takes_a_streamed_body_whole(server):
     c = connect(server)
     req = b"POST /_shardrun/tasks/nothere HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4\r\n\r\n"
@@ -549,9 +561,9 @@ def test_the_connection_hands_over_a_request_before_its_body_and_keeps_the_fast_
     assert [r.seq for r in h.requests] == [0, 1] and len(h.sinks) == 1
     h.send(b"POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
     assert h.requests[2].stream is h.sinks[1]
-    h.conn.pause(True)
+    h.conn.pause(True, 0.0)
     assert not h.conn.wants_read and h.conn.deadline() is None
-    h.conn.pause(False)
+    h.conn.pause(False, 0.0)
     assert h.conn.wants_read
     h.send(b"0\r\n\r\n")
     assert h.sinks[1].events == [("end",)] and not h.conn.closed

@@ -26,6 +26,7 @@ their body whole ("collect").
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +42,7 @@ WINDOW = 256 << 10  # body bytes in flight per request beyond what its worker ha
 class RequestBody:
     """One request body still arriving, from its connection to its request's shard."""
 
-    __slots__ = ("conn", "ended", "held", "inflight", "mode", "on_whole", "owner", "paused", "rid", "whole")
+    __slots__ = ("conn", "ended", "held", "inflight", "mode", "on_fail", "on_whole", "owner", "paused", "rid", "whole")
 
     def __init__(self, owner: StreamedBodies, conn: HttpConnection) -> None:
         self.owner = owner
@@ -55,6 +56,7 @@ class RequestBody:
         self.paused = False
         self.whole: list[bytes] = []
         self.on_whole: Callable[[bytes], None] | None = None
+        self.on_fail: Callable[[str, str], None] | None = None
 
     # ---- from the connection --------------------------------------------------------
     def piece(self, data: bytes) -> None:
@@ -67,7 +69,7 @@ class RequestBody:
         self.inflight += len(data)
         if self.inflight >= WINDOW and not self.paused:
             self.paused = True
-            self.conn.pause(True)
+            self.conn.pause(True, time.monotonic())
             self.owner.paused.add(self)
         if self.mode == "stream":
             self.owner.ready.add(self)
@@ -89,12 +91,15 @@ class RequestBody:
         self.owner.by_conn.pop(self.conn, None)
         if self.mode == "stream":
             self.owner.failed(self, code, message)
+        elif self.mode == "collect" and self.on_fail is not None:
+            self.on_fail(code, message)
         self.discard()
 
     # ---- from the front door ---------------------------------------------------------
-    def collect(self, on_whole: Callable[[bytes], None]) -> None:
-        """Take the body whole (an admin path): `on_whole(bytes)` when it is complete."""
-        self.mode, self.on_whole = "collect", on_whole
+    def collect(self, on_whole: Callable[[bytes], None], on_fail: Callable[[str, str], None]) -> None:
+        """Take the body whole (an admin path): `on_whole(bytes)` when it is complete, or
+        `on_fail(code, message)` if it will not be."""
+        self.mode, self.on_whole, self.on_fail = "collect", on_whole, on_fail
         self.whole, self.held = self.held, []
         self._resume()
 
@@ -116,7 +121,7 @@ class RequestBody:
         if self.paused:
             self.paused = False
             self.owner.paused.discard(self)
-            self.conn.pause(False)
+            self.conn.pause(False, time.monotonic())
 
 
 class StreamedBodies:

@@ -308,7 +308,10 @@ class FrontDoor:
         if rid is None or not REQUEST_ID.fullmatch(rid):
             rid = uuid.uuid4().hex
         if req.stream is not None and not self._streams_to_worker(req):  # an admin path takes its body whole
-            return req.stream.collect(lambda body: self._on_request(replace(req, body=body, stream=None)))
+            return req.stream.collect(
+                lambda body: self._on_request(replace(req, body=body, stream=None)),
+                lambda code, message: self._error(req.conn, req.seq, rid, code, message),
+            )
         try:
             self._route(req, rid)
         except ShardrunError as exc:

@@ -506,14 +506,15 @@ class HttpConnection:
     def wants_read(self) -> bool:
         return not self.closing and not self.paused
 
-    def pause(self, on: bool) -> None:
+    def pause(self, on: bool, now: float) -> None:
         """Stop (or go on) reading: a streamed body's window is full (or has room again). The body
-        read timeout does not run while paused, and starts again when reading does."""
+        read timeout does not run while paused, and starts again (from `now`) when reading does."""
         if on == self.paused or self.closed:
             return
         self.paused = on
+        self.now = now
         if not on and self.cur is not None and self.cur.headers_done is not None:
-            self.cur.headers_done = self.now
+            self.cur.headers_done = now
         if self.on_change is not None:
             self.on_change(self)
 
