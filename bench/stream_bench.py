@@ -1,13 +1,17 @@
-"""Streamed responses through `shardrun serve`: first byte, many SSE clients, a big download.
+"""Streams through `shardrun serve`: first byte, many SSE clients, a big download, a big upload.
 
-    .venv/bin/python -m bench.stream_bench [--sse 1000] [--mb 100] [--repeat 5]
+    .venv/bin/python -m bench.stream_bench [--sse 1000] [--mb 100] [--upload-mb 100] [--repeat 5]
 
 1. time to first byte: a worker streams 100 pieces 10 ms apart; the time from the request to
    the first body byte and to the end (median of --repeat);
 2. --sse clients at once on one serve, each reading an event stream (one event per second) for
    a few seconds: the router's RSS before and while they are connected, events received;
 3. a --mb MB download streamed in 64 KiB pieces, read as fast as the client can: the router's
-   and the shard's RSS growth during it, and the throughput.
+   and the shard's RSS growth during it, and the throughput;
+4. a --upload-mb MB request body sent as fast as the client can (Content-Length, 1 MiB writes)
+   to a worker that reads it piece by piece and answers with its size: the router's and the
+   shard's RSS growth during it, and the throughput (the body streams to the worker as it
+   arrives, a window at a time).
 Loopback only; every loop is bounded in time.
 """
 
@@ -47,6 +51,12 @@ BIG = """export default { fetch(req) {
   return new Response(new ReadableStream({
     pull(c) { if (sent >= total) { c.close(); return; } sent += piece.length; c.enqueue(piece.slice()); },
   }));
+} }"""
+
+UPLOAD = """export default { async fetch(req) {
+  let n = 0;
+  for await (const c of req.body) n += c.length;
+  return new Response(String(n));
 } }"""
 
 
@@ -140,49 +150,106 @@ def download(port: int, mb: int, procs: dict[str, psutil.Process]) -> dict[str, 
     }
 
 
+def upload(port: int, mb: int, procs: dict[str, psutil.Process]) -> dict[str, Any]:
+    before = {k: p.memory_info().rss for k, p in procs.items()}
+    peak = dict(before)
+    size = mb << 20
+    piece = b"u" * (1 << 20)
+    c = socket.create_connection(("127.0.0.1", port), timeout=60)
+    t0 = time.perf_counter()
+    c.sendall(f"POST / HTTP/1.1\r\nHost: upload.workers.localhost\r\nContent-Length: {size}\r\n\r\n".encode())
+    end, last_check = time.monotonic() + 300, 0.0
+    for _ in range(mb):
+        c.sendall(piece)
+        now = time.monotonic()
+        if now - last_check > 0.2:
+            last_check = now
+            for k, p in procs.items():
+                peak[k] = max(peak[k], p.memory_info().rss)
+        if now > end:
+            break
+    buf = b""
+    c.settimeout(0.05)
+    while b"\r\n\r\n" not in buf or not buf.endswith((str(size).encode(), b"}}")):
+        if time.monotonic() > end:
+            break
+        try:
+            data = c.recv(65536)
+        except TimeoutError:
+            data = None
+        for k, p in procs.items():  # the whole-body path grows after the body is in
+            peak[k] = max(peak[k], p.memory_info().rss)
+        if data == b"":
+            break
+        buf += data or b""
+    took = time.perf_counter() - t0
+    c.close()
+    return {
+        "mb": mb,
+        "ok": buf.startswith(b"HTTP/1.1 200") and buf.endswith(str(size).encode()),
+        "answer": buf.partition(b"\r\n")[0].decode("latin-1")
+        + " "
+        + buf.partition(b"\r\n\r\n")[2][:120].decode("latin-1"),
+        "seconds": took,
+        "mb_per_s": mb / took,
+        **{f"{k}_rss_growth_mb": (peak[k] - before[k]) / 2**20 for k in procs},
+    }
+
+
+def streams_out(server: Server, a: argparse.Namespace, procs: dict[str, psutil.Process], out: dict[str, Any]) -> None:
+    """Rows 1-3: first byte, SSE clients, the download."""
+    first_byte(server.http_port)  # warm
+    runs = [first_byte(server.http_port) for _ in range(a.repeat)]
+    out["first_byte_ms"] = statistics.median(r[0] for r in runs)
+    out["stream_of_100x10ms_ms"] = statistics.median(r[1] for r in runs)
+    print(
+        f"first byte {out['first_byte_ms']:.1f} ms, whole stream {out['stream_of_100x10ms_ms']:.0f} ms",
+        file=sys.stderr,
+    )
+    out["sse"] = asyncio.run(sse_clients(server.http_port, a.sse, a.sse_seconds, procs["router"]))
+    from shardrun.client import Client
+
+    with Client(server.endpoint, timeout=10) as c:
+        st = c.status()
+    out["sse"]["router_errors"] = st["errors"]
+    print(f"sse: {out['sse']}", file=sys.stderr)
+    out["download"] = download(server.http_port, a.mb, procs)
+    print(f"download: {out['download']}", file=sys.stderr)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sse", type=int, default=1000)
     ap.add_argument("--sse-seconds", type=float, default=5.0)
     ap.add_argument("--mb", type=int, default=100)
+    ap.add_argument("--upload-mb", type=int, default=100)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--only-upload", action="store_true", help="only the upload row")
     ap.add_argument("--json", help="write the figures as JSON here")
     a = ap.parse_args()
-    if not 1 <= a.sse <= 20000 or not 1 <= a.mb <= 10000 or not 1 <= a.repeat <= 50:
-        raise SystemExit("--sse in [1, 20000], --mb in [1, 10000], --repeat in [1, 50]")
+    if not 1 <= a.sse <= 20000 or not 1 <= a.mb <= 10000 or not 1 <= a.upload_mb <= 10000 or not 1 <= a.repeat <= 50:
+        raise SystemExit("--sse in [1, 20000], --mb and --upload-mb in [1, 10000], --repeat in [1, 50]")
     server = Server(
         "pinned",
         1,
-        {"pieces": PIECES, "sse": SSE, "big": BIG},
+        {"pieces": PIECES, "sse": SSE, "big": BIG, "upload": UPLOAD},
+        http_max_body_bytes=(a.upload_mb << 20) + 1,
         http_max_connections_per_ip=a.sse + 100,
         http_max_connections=a.sse + 200,
         max_inflight_per_shard=a.sse + 100,  # one tenant's SSE clients: each is a request in flight
         tenant_max_concurrency=a.sse + 100,
         tenant_max_running=a.sse + 100,
         tenant_max_share=1.0,
-        extra_toml="[limits]\nwall_ms = 600000\ncpu_ms = 600000\n",
+        extra_toml="[limits]\nwall_ms = 600000\ncpu_ms = 600000\nmemory_mb = 512\n",
     )
     out: dict[str, Any] = {}
     try:
         procs = {k: p for k, p in roles(server.proc.pid).items() if k in ("router", "shard 0")}
         procs["shard"] = procs.pop("shard 0")
-        first_byte(server.http_port)  # warm
-        runs = [first_byte(server.http_port) for _ in range(a.repeat)]
-        out["first_byte_ms"] = statistics.median(r[0] for r in runs)
-        out["stream_of_100x10ms_ms"] = statistics.median(r[1] for r in runs)
-        print(
-            f"first byte {out['first_byte_ms']:.1f} ms, whole stream {out['stream_of_100x10ms_ms']:.0f} ms",
-            file=sys.stderr,
-        )
-        out["sse"] = asyncio.run(sse_clients(server.http_port, a.sse, a.sse_seconds, procs["router"]))
-        from shardrun.client import Client
-
-        with Client(server.endpoint, timeout=10) as c:
-            st = c.status()
-        out["sse"]["router_errors"] = st["errors"]
-        print(f"sse: {out['sse']}", file=sys.stderr)
-        out["download"] = download(server.http_port, a.mb, procs)
-        print(f"download: {out['download']}", file=sys.stderr)
+        if not a.only_upload:
+            streams_out(server, a, procs, out)
+        out["upload"] = upload(server.http_port, a.upload_mb, procs)
+        print(f"upload: {out['upload']}", file=sys.stderr)
     finally:
         server.close()
     print(json.dumps(out, indent=2))

@@ -8,6 +8,10 @@ then does not answer a ping (`{"admin": "status"}`) within two more, each reques
 flight gets an `E_ROUTER_LOST` reply at once (it may or may not have run). The socket
 reconnects by itself: requests sent afterwards go to the router that takes its place.
 
+A fetch's request body goes whole, inside the request (so within one protocol message); only
+the HTTP front door streams request bodies to workers as they arrive (server/bodies.py).
+A streamed reply can be read as it comes with `Client.stream()`.
+
     with Client("tcp://127.0.0.1:7700") as c:
         c.task("hello", {"name": "x"}).value
         c.fetch("hello", "GET", "/path").value.body

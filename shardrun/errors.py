@@ -2,7 +2,8 @@
 
     ShardrunError                      root; .code, .message, .to_dict()
     ├── UsageError         E_USAGE, E_BAD_JSON, E_BAD_REQUEST, E_NOT_FOUND, E_BAD_NAME,
-    │                      E_TIMEOUT, E_BODY_TOO_LARGE, E_HEADERS_TOO_LARGE      the caller's input
+    │                      E_TIMEOUT, E_BODY_TOO_LARGE, E_HEADERS_TOO_LARGE,
+    │                      E_CLIENT_GONE                                        the caller's input
     ├── ScriptError        E_COMPILE, E_WORKER_CONFIG, E_SCRIPT_ENCODING, E_NO_DEFAULT_EXPORT, E_NO_HANDLER,
     │                      E_SCRIPT, E_BAD_OUTPUT, E_NEVER_RESPONDS, E_UNHANDLED_REJECTION,
     │                      E_RESPONSE_TOO_LARGE
@@ -92,6 +93,7 @@ CODES: dict[str, tuple[type[ShardrunError], int, int]] = {
     "E_TIMEOUT": (UsageError, 2, 408),
     "E_BODY_TOO_LARGE": (UsageError, 2, 413),
     "E_HEADERS_TOO_LARGE": (UsageError, 2, 431),
+    "E_CLIENT_GONE": (UsageError, 2, 400),  # the client went away before its request body was complete
     "E_OVERLOADED": (RuntimeFault, 4, 503),
     "E_TENANT_LIMIT": (RuntimeFault, 4, 429),
     "E_SHARD_LOST": (RuntimeFault, 4, 502),

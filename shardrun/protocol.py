@@ -31,7 +31,9 @@ REQUEST = b"\x02"  # client -> router -> shard: a request (see below)
 REPLY = b"\x03"  # shard -> router -> client: {"id", "ok", "value" | "error", ...}
 HEARTBEAT = b"\x04"  # both ways: shard -> router carries the shard's counters
 DISCONNECT = b"\x05"  # shard -> router: {"reason": ..., "id": request id or null}
-CONTROL = b"\x06"  # router -> shard: {"id", "credit": bytes} or {"id", "cancel": true} for a streamed reply
+CONTROL = b"\x06"  # router -> shard: {"id", "credit": bytes} or {"id", "cancel": true} for a streamed reply,
+# or a part of a request body that follows its request ({"id", "part": "c" | "e" | "x", ...}, server/bodyin.py);
+# shard -> router: {"id", "credit": bytes}, bytes of such a body its worker read (server/bodies.py)
 
 TYPES = {
     READY: "READY",

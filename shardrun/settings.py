@@ -150,7 +150,9 @@ class ServeSettings(BaseModel):
     )
     http_max_header_bytes: int = Field(16 << 10, ge=1024, description="request headers over this get 431")
     http_max_body_bytes: int = Field(
-        1 << 20, ge=0, description="request bodies over this get 413 (before they are read)"
+        1 << 20,
+        ge=0,
+        description="request bodies over this get 413 (from Content-Length before they are read, or when a streamed body passes it)",
     )
     http_header_timeout_s: float = Field(10, gt=0, description="a request's headers must arrive within this (else 408)")
     http_body_timeout_s: float = Field(30, gt=0, description="a request's body must arrive within this (else 408)")

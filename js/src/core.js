@@ -198,7 +198,7 @@
     let v, then;
     try {
       let arg = parse(json);
-      if (kind === "fetch") { r.stream = arg.stream === true; load("fetch_api"); arg = internals.requestFromHost(arg); }
+      if (kind === "fetch") { r.stream = arg.stream === true; load("fetch_api"); arg = internals.requestFromHost(arg, rid); }
       const ctx = { __proto__: ctxProto };
       wset(ctxs, ctx, r);
       v = mod[kind](arg, env, ctx);
@@ -432,6 +432,7 @@
   const data = (value) => ({ __proto__: null, value, writable: true, configurable: true });
   const internals = {
     __proto__: null, prim, hostOp, errInfo, fail, host, load: (n) => load(n), respond, maybeFinish, infoJson, describe,
+    hostOpFor: (rid, name, args) => { const c = cur; cur = rid; try { return hostOp(name, args); } finally { cur = c; } },   // of request rid, whichever is current
     emit: (event) => push(out, event), clearTimer,
     setTimer: (fn, ms) => addTimer(fn, ms, list(), false),   // whatever the tenant did to setTimeout
     get: (g) => { load(chunkOf[g]); return installed[g]; }, peek: (g) => installed[g],

@@ -219,7 +219,18 @@
   // A Request's URL is the href of its input: the url chunk's parser (which keeps the strings it
   // parsed lately), not the global URL, which tenant code may have replaced.
   function canonical(s) { sr.load("url"); return sr.urlHref(s); }
-  let isRequest, fetchArgs, requestSignal, reqMethod;
+  let isRequest, fetchArgs, requestSignal, reqMethod, hostRid = 0;
+  // A request body the host streams in as it arrives (`bodyStream`): each pull is a "body.read"
+  // host operation of request `rid`, settled with the next piece (base64) or null at the end, or
+  // failed with the body's error (E_BODY_TOO_LARGE, E_TIMEOUT, E_CLIENT_GONE). Nothing is pulled
+  // until someone reads (highWaterMark 0): a worker that never reads the body costs nothing.
+  function bodyIn(rid) {
+    const s = streams();
+    return s.newReadable({ __proto__: null, async pull(c) {
+      const v = await s.hostOpFor(rid, "body.read", "null");
+      if (v === null) s.rsClose(c); else s.rsEnqueue(c, fromB64(v));
+    } }, { __proto__: null, highWaterMark: 0 });
+  }
   class Request extends Body {
     #url; #method; #headers; #redirect; #signal;
     constructor(input, init) {
@@ -230,7 +241,7 @@
         this.#headers = trustedHeaders(init.headers);
         this.#redirect = "manual";
         this.#signal = null;
-        initBody(this, init.body === null || init.body === undefined ? null : fromB64(init.body));
+        initBody(this, init.bodyStream === true ? bodyIn(hostRid) : init.body === null || init.body === undefined ? null : fromB64(init.body));
         return;
       }
       if (init === undefined || init === null) init = { __proto__: null };
@@ -253,7 +264,7 @@
     }
     static {
       isRequest = (o) => asObject(o) && #url in o;
-      sr.requestFromHost = (m) => new Request(HOST, m);
+      sr.requestFromHost = (m, rid) => { hostRid = rid; return new Request(HOST, m); };
       requestSignal = (r) => r.#signal;
       reqMethod = (r) => r.#method;
       // The host's fetch operation: {url, method, headers, redirect, body (base64)} as JSON text.

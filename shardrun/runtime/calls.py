@@ -21,15 +21,19 @@ class HttpRequest:
     url: str
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes | None = None
+    streamed: bool = False  # the body arrives after the request, as "body.read" host operations (server/bodyin.py)
 
     def to_js(self) -> dict[str, Any]:
         """The shape Request.__fromHost takes."""
-        return {
+        d: dict[str, Any] = {
             "method": self.method,
             "url": self.url,
             "headers": [[k.lower(), v] for k, v in self.headers],  # JS trusts these: names lowercased, already valid
             "body": None if self.body is None else base64.b64encode(self.body).decode("ascii"),
         }
+        if self.streamed:
+            d["bodyStream"] = True
+        return d
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 CRYPTO_OP = "crypto.subtle"
 BINDING_OP = "binding"
+BODY_OP = "body.read"  # the next piece of a request body that streams in (shardrun.server.bodyin)
 _tables: weakref.WeakKeyDictionary[WorkerIsolate, KeyTable] = weakref.WeakKeyDictionary()
 
 
@@ -58,16 +59,22 @@ def refuse(iso: WorkerIsolate, op: HostOp) -> None:
 
 
 def host_ops(
-    fetch: HostOps | None = None, wake: Callable[[WorkerIsolate], None] | None = None, bindings: HostOps | None = None
+    fetch: HostOps | None = None,
+    wake: Callable[[WorkerIsolate], None] | None = None,
+    bindings: HostOps | None = None,
+    body: HostOps | None = None,
 ) -> HostOps:
     """host_ops for WorkerIsolates: crypto.subtle on the host, env binding calls to `bindings`
-    (shardrun.bindings.host), everything else to `fetch` (or refused)."""
+    (shardrun.bindings.host), reads of a streamed request body to `body`, everything else to
+    `fetch` (or refused)."""
     other = fetch or refuse
 
     def dispatch(iso: WorkerIsolate, op: HostOp) -> None:
         if op.name != CRYPTO_OP:
             if op.name == BINDING_OP and bindings is not None:
                 return bindings(iso, op)
+            if op.name == BODY_OP and body is not None:
+                return body(iso, op)
             return other(iso, op)
         crypto_op(iso, op)
         if wake is not None:

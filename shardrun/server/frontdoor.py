@@ -11,6 +11,9 @@ A worker with `[assets]` has its files answered here, before its fetch (server/s
 With `admin_port` set, the admin paths are served only there, and the main port routes
 every path to workers.
 
+A request whose body is still arriving is admitted once its headers are in, and its body
+streams to the worker as it comes (server/bodies.py); the admin paths take theirs whole.
+
 Requests are admitted exactly like ZeroMQ clients' (same routing table, limits and
 accounting); errors are `{"error": {"code", "message"}}` with the status of errors.CODES.
 An `X-Request-Id` is honoured (when sane) or made, and returned (a worker's own X-Request-Id response header
@@ -30,7 +33,7 @@ import socket
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -43,6 +46,7 @@ from shardrun.runtime.boundary import BadOutput
 from shardrun.runtime.calls import MAX_BODY_BYTES, HttpRequest, HttpResponse
 from shardrun.runtime.jsonin import parse_payload
 from shardrun.server import metrics
+from shardrun.server.bodies import StreamedBodies
 from shardrun.server.http import HttpConnection, HttpLimits, IncomingRequest
 from shardrun.server.httpsyntax import error_body, render
 from shardrun.server.statics import AssetRoutes
@@ -156,6 +160,7 @@ class FrontDoor:
         self.now = now
         self.trace = False  # pass the clients' traceparent/tracestate on (the router sets it when traces are on)
         self.streams = StreamedReplies()  # the router sets its on_credit / on_cancel
+        self.bodies = StreamedBodies()  # request bodies that follow their request (the router sets its table)
 
     # ---- sockets -------------------------------------------------------------------
     def sync(self, stopping: bool) -> None:
@@ -241,7 +246,14 @@ class FrontDoor:
                 continue
             sock.setblocking(False)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            conn = HttpConnection(sock, self.limits, self._on_request, now, on_change=self._changed)
+            conn = HttpConnection(
+                sock,
+                self.limits,
+                self._on_request,
+                now,
+                on_change=self._changed,
+                open_body=self.bodies.open if self.workers else None,
+            )
             self.conns[conn.fd] = conn
             self.ips[conn] = ip
             self.per_ip[ip] += 1
@@ -275,6 +287,8 @@ class FrontDoor:
             return
         if c in self.streams.by_conn:
             self.streams.closed(c)
+        if c in self.bodies.by_conn:
+            self.bodies.closed(c)
         self._unwatch(c.fd)
         if self.conns.get(c.fd) is c:
             del self.conns[c.fd]
@@ -322,6 +336,11 @@ class FrontDoor:
         rid = req.header("x-request-id")
         if rid is None or not REQUEST_ID.fullmatch(rid):
             rid = self.new_id()
+        if req.stream is not None and not self._streams_to_worker(req):  # an admin path takes its body whole
+            return req.stream.collect(
+                lambda body: self._on_request(replace(req, body=body, stream=None)),
+                lambda code, message: self._error(req.conn, req.seq, rid, code, message),
+            )
         try:
             self._route(req, rid)
         except ShardrunError as exc:
@@ -336,6 +355,17 @@ class FrontDoor:
                     code=exc.code,
                     duration_ms=0.0,
                 )
+        finally:
+            if req.stream is not None and req.stream.mode == "wait":
+                req.stream.discard()  # answered here (or refused): the rest of the body is read and dropped
+
+    def _streams_to_worker(self, req: IncomingRequest) -> bool:
+        """Whether a request whose body follows it goes to a worker (else it is taken whole first)."""
+        if req.path == "*":
+            return False
+        if self._worker_from_host(req.host) is not None:
+            return True
+        return not (self.admin and (req.path.startswith(ADMIN) or req.path == "/metrics"))
 
     def _route(self, req: IncomingRequest, rid: str) -> None:
         path, query, host = req.path, req.query, req.host
@@ -372,9 +402,12 @@ class FrontDoor:
         url = f"http://{req.authority or 'localhost'}{quoted(path, PLAIN, URL_SAFE)}"
         if query:
             url += "?" + quoted(query, PLAIN_QUERY, URL_SAFE + "?")
-        arg = HttpRequest(
-            req.method, url, req.headers, req.body if req.body or req.method not in ("GET", "HEAD") else None
-        ).to_js()
+        if req.stream is not None:
+            arg = HttpRequest(req.method, url, req.headers, None, streamed=True).to_js()
+        else:
+            arg = HttpRequest(
+                req.method, url, req.headers, req.body if req.body or req.method not in ("GET", "HEAD") else None
+            ).to_js()
         self._call(req, rid, worker, "fetch", arg, assets_req)
 
     def _asset_reply(self, req: IncomingRequest, rid: str, worker: str, res: HttpResponse) -> None:
@@ -437,6 +470,8 @@ class FrontDoor:
                     extra[k] = v
         if kind == "fetch":
             extra["stream"] = True  # a stream body is written as it is made (server/streams.py)
+            if req.stream is not None:
+                extra["body_stream"] = True  # its body follows it (server/bodies.py)
         body = {"id": 0, "worker": worker, "kind": kind, "arg": arg, "request_id": rid, **extra}
         client = HttpClient(
             req.conn, req.seq, kind, rid, req.method, req.path[:200], worker, time.monotonic(), assets_req=assets_req
@@ -449,6 +484,8 @@ class FrontDoor:
             )
         # The message as the router would have decoded it, without the round trip through bytes.
         self.admit(client, protocol.Message(protocol.REQUEST, body), raw)
+        if req.stream is not None:
+            self.bodies.attach(req.stream, client.rid)
 
     # ---- replies ---------------------------------------------------------------------
     def deliver(self, client: HttpClient, body: bytes) -> None:

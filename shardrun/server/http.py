@@ -10,7 +10,10 @@ request-target that is not a path, an absolute http URL or `*`. The request's au
 path are parsed here (with shardrun.server.httpsyntax), so the owner builds URLs only from
 validated parts. A chunked body's chunk-size lines are read before their data, so a chunk
 larger than the body limit gets its 413 at once. No routing here: each complete request goes
-to the `on_request` callback, and the owner answers with `respond()`.
+to the `on_request` callback, and the owner answers with `respond()`. With `open_body`, a
+request whose body is not complete when the read that brought its headers ends goes to
+`on_request` at once and its body follows, piece by piece, to the object `open_body` made
+(server/bodies.py), which may `pause()` reading while its window is full.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import httptools
 
@@ -61,6 +65,7 @@ class IncomingRequest:
     authority: str = ""  # host[:port], the same validated parts
     path: str = "/"  # the target's path ("*" for OPTIONS *)
     query: str = ""
+    stream: Any = None  # a server.bodies.RequestBody when the body follows the request (body is b"")
 
     def header(self, name: str) -> str | None:
         for k, v in self.headers:
@@ -84,6 +89,7 @@ class _Parsing:
     authority: str = ""
     path: str = "/"
     query: str = ""
+    stream: Any = None  # the RequestBody its pieces go to, once it was admitted before its body was in
     hosts: list[str] = field(default_factory=list)  # the Host values (noted as headers arrive)
     length: str | None = None  # the first Content-Length
     expect: bool = False  # Expect: 100-continue
@@ -117,12 +123,18 @@ class HttpConnection:
         on_request: Callable[[IncomingRequest], None],
         now: float,
         on_change: Callable[[HttpConnection], None] | None = None,
+        open_body: Callable[[HttpConnection], Any] | None = None,
     ) -> None:
         self.sock = sock
         self.fd = sock.fileno()
         self.limits = limits
         self.on_request = on_request
         self.on_change = on_change
+        # With open_body, a request whose body is not complete when the read that brought its
+        # headers ends goes to on_request at once, its body to the RequestBody open_body gives
+        # (server/bodies.py); the connection stops reading while that body's window is full.
+        self.open_body = open_body
+        self.paused = False
         self.parser = httptools.HttpRequestParser(self)
         self.closed = False
         self.closing = False  # no more requests: close once the responses are out
@@ -159,6 +171,8 @@ class HttpConnection:
             self.close()
             return
         if not data:
+            if self.cur is not None and self.cur.stream is not None:
+                return self.close()  # mid-body: the client is gone (its body fails, server/bodies.py)
             self.closing = True
             if self.next_out == self.next_seq:
                 self.close()
@@ -167,6 +181,9 @@ class HttpConnection:
             return
         try:
             self._feed(data)
+            c = self.cur
+            if c is not None and c.stream is None and c.headers_done is not None and self.open_body is not None:
+                self._dispatch(c, True)  # the body is still to come: the request goes now, its body after it
         except _Reject as r:
             self._reject(r.status, r.code, r.message)
         except httptools.HttpParserCallbackError as exc:
@@ -334,18 +351,37 @@ class HttpConnection:
             raise _Reject(
                 413, "E_BODY_TOO_LARGE", f"the request body is over the limit of {self.limits.max_body_bytes} bytes"
             )
-        c.body.append(body)
+        if c.stream is not None:
+            c.stream.piece(body)
+        else:
+            c.body.append(body)
 
     def on_message_complete(self) -> None:
         c = self._current()
         self.cur = None
+        if c.stream is not None:  # went to on_request already: its body is complete
+            c.stream.end()
+            if not self.parser.should_keep_alive():
+                self.closing = True
+                self._write()  # closes at once if its response is out already
+            return
+        self._dispatch(c, False)
+
+    def _dispatch(self, c: _Parsing, streamed: bool) -> None:
+        """Hand a request to on_request: complete, or (streamed) with its body to follow."""
         keep = self.parser.should_keep_alive()
         seq = self.next_seq
         self.next_seq += 1
         self.heads[seq] = c.method == "HEAD"
         if self.parser.get_http_version() == "1.0":
             self.old.add(seq)
-        if not keep:
+        if streamed:
+            assert self.open_body is not None
+            c.stream = self.open_body(self)
+            if c.body:
+                c.stream.piece(b"".join(c.body))
+                c.body.clear()
+        elif not keep:
             self.closing = True
         try:
             self.on_request(
@@ -361,6 +397,7 @@ class HttpConnection:
                     c.authority,
                     c.path,
                     c.query,
+                    c.stream,
                 )
             )
         except Exception:  # a bug above us: this request fails, the process goes on
@@ -467,7 +504,17 @@ class HttpConnection:
         return len(self.out) + sum(len(h) for h in self.held.values())
 
     def _reject(self, status: int, code: str, message: str) -> None:
-        """Answer what cannot be parsed, after the responses owed, then close."""
+        """Answer what cannot be parsed, after the responses owed, then close. A request whose
+        body streams has its seq already: its body fails, and the router answers it."""
+        if self.cur is not None and self.cur.stream is not None:
+            stream, self.cur = self.cur.stream, None
+            self.closing = True
+            self.paused = False
+            stream.fail(code, message)
+            self._write()
+            if not self.closed and self.on_change is not None:
+                self.on_change(self)
+            return
         seq = self.next_seq
         self.next_seq += 1
         self.closing = True
@@ -476,7 +523,19 @@ class HttpConnection:
 
     @property
     def wants_read(self) -> bool:
-        return not self.closing
+        return not self.closing and not self.paused
+
+    def pause(self, on: bool, now: float) -> None:
+        """Stop (or go on) reading: a streamed body's window is full (or has room again). The body
+        read timeout does not run while paused, and starts again (from `now`) when reading does."""
+        if on == self.paused or self.closed:
+            return
+        self.paused = on
+        self.now = now
+        if not on and self.cur is not None and self.cur.headers_done is not None:
+            self.cur.headers_done = now
+        if self.on_change is not None:
+            self.on_change(self)
 
     @property
     def wants_write(self) -> bool:
@@ -507,7 +566,7 @@ class HttpConnection:
     def deadline(self) -> float | None:
         """When `expire` may next have something to do (None: not before something else happens)."""
         c, lim = self.cur, self.limits
-        if self.closed:
+        if self.closed or self.paused:
             return None
         if c is not None:
             return c.started + lim.header_timeout_s if c.headers_done is None else c.headers_done + lim.body_timeout_s
@@ -520,6 +579,8 @@ class HttpConnection:
         self.now = now
         c = self.cur
         lim = self.limits
+        if self.paused:
+            return
         if c is not None:
             if c.headers_done is None and now - c.started >= lim.header_timeout_s:
                 self._reject(408, "E_TIMEOUT", f"the request headers did not arrive within {lim.header_timeout_s:g} s")

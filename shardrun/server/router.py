@@ -91,6 +91,7 @@ class Router:
             self.front.trace = self.tracer is not None
             self.front.streams.on_credit = t.credit
             self.front.streams.on_cancel = t.cancel
+            self.front.bodies.table = t
             log.info("HTTP on http://%s:%d/", s.http_host, self.front.port)
         self.admin: FrontDoor | None = None
         if s.admin_port is not None:
@@ -251,6 +252,8 @@ class Router:
                     log.info("cannot reply to a client: %s", exc)
                     for p in [p for p in t.pending.values() if p.client == client and p.streaming]:
                         t.cancel(p.rid)  # its streams stop in their shards
+        if self.front is not None and (self.front.bodies.ready or self.front.bodies.paused):
+            self.front.bodies.flush()  # request body pieces, after the requests they follow
         if t.shard_ctl:  # stream credit and cancels, after the deliveries that made them
             ctl, t.shard_ctl = t.shard_ctl, {}
             for slot, bodies in ctl.items():
@@ -309,6 +312,8 @@ class Router:
                 self.table.on_alive(ident, msg)
             elif msg.type == protocol.DISCONNECT:
                 self.table.on_disconnect(msg.body)
+            elif msg.type == protocol.CONTROL and self.front is not None:
+                self.front.bodies.credit(msg.body)  # its worker read some of a request body
 
     def _read_notify(self) -> None:
         assert self.notify_fd is not None

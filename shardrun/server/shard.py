@@ -46,6 +46,7 @@ from shardrun.runtime.calls import Call
 from shardrun.runtime.hostops import host_ops
 from shardrun.runtime.isolate import Prepared, WorkerIsolate, prepare
 from shardrun.server import replies
+from shardrun.server.bodyin import RequestBodies
 from shardrun.server.cache import IsolateCache, Key, RssCeilings, address_limit_mb
 from shardrun.server.procs import (
     EXIT_OK,
@@ -130,6 +131,7 @@ class Shard(ShardOutput, ShardHealth):
         self.internal = InternalRoutes(self.zctx, self.serve.client_endpoint, self.serve.worker_domains)
         self.tracer = tracing.setup(settings, "shard")
         self._arrived: dict[int, float] = {}  # id(request message) -> when it arrived (traces' queue wait)
+        self.bodies = RequestBodies(self._wake)  # request bodies streaming in (server/bodyin.py)
         self.fetch_host = FetchHost(
             self.egress,
             self._fetch_policy,
@@ -243,6 +245,8 @@ class Shard(ShardOutput, ShardHealth):
                 elif msg.type == protocol.REQUEST:
                     if self.tracer is not None:
                         self._arrived[id(msg)] = time.monotonic()
+                    if msg.body.get("body_stream") is True:
+                        self.bodies.expect(msg.body.get("id"))
                     self.runq.put(self._tenant_of(msg), msg)
                     self.last_request = time.monotonic()
 
@@ -294,6 +298,9 @@ class Shard(ShardOutput, ShardHealth):
         if self._out:
             self.sock.send_multipart(protocol.encode_batch(protocol.REPLY, self._out))
             self._out = []
+        if self.bodies.out:  # credit for request bodies the workers read
+            self.sock.send_multipart(protocol.encode_control(self.bodies.out))
+            self.bodies.out = []
 
     def _pump_due(self) -> None:
         now = time.monotonic()
@@ -360,6 +367,8 @@ class Shard(ShardOutput, ShardHealth):
             )
             if call.streaming:  # its head is out: the router's credit and cancel find it here
                 self.streams[rid] = (iso, call)
+            if self.bodies.by_rid and not call.finished:
+                self.bodies.started(rid, iso, call)
         except ShardrunError as exc:
             self._send_error(rid, exc.code, exc.message, exc.stack, span=span)
             return False
@@ -382,7 +391,7 @@ class Shard(ShardOutput, ShardHealth):
             spec.script,
             spec.limits,
             spec.env,
-            host_ops=host_ops(self.fetch_host, self._wake, self.binding_host),
+            host_ops=host_ops(self.fetch_host, self._wake, self.binding_host, self.bodies.read),
             watchdog=self.watchdog,
             prepared=prepared,
             raw_fetch=True,
@@ -416,6 +425,8 @@ class Shard(ShardOutput, ShardHealth):
         the console lines that came after the response."""
         tag: CallTag = call.tag
         self.runq.finished(tenant)
+        if self.bodies.by_rid:
+            self.bodies.drop(tag.rid)
         if call.rejections:
             self._rejected(tenant, call.rejections)
         if tag.console and len(call.logs) > call.ext_logs_sent and call.result is not None:

@@ -18,6 +18,7 @@ from shardrun.server.replies import CallTag
 
 if TYPE_CHECKING:
     from shardrun.runtime.isolate import WorkerIsolate
+    from shardrun.server.bodyin import RequestBodies
     from shardrun.server.metrics import ShardMetrics
     from shardrun.server.shard import ShardPlace
 
@@ -31,6 +32,7 @@ class ShardOutput:
     tracer: Any
     metrics: ShardMetrics
     streams: dict[int, tuple[WorkerIsolate, Call]]
+    bodies: RequestBodies
     _out: list[bytes]
     _arrived: dict[int, float]
     served: int
@@ -60,6 +62,8 @@ class ShardOutput:
             if r.logs:
                 self._log_console(tag, r.logs)
             call.ext_logs_sent = len(r.logs)  # later lines (ctx.waitUntil work) are logged when it finishes
+        if self.bodies.by_rid and not call.streaming:
+            self.bodies.answered(tag.rid)
         body, ok = replies.result_body(tag, r, self.place.slot)
         self.errors += not ok
         if tag.trace is not None and self.tracer is not None:
@@ -80,6 +84,8 @@ class ShardOutput:
             self._out.append(protocol.part_body(tag.rid, "c", n=n, b64=value))
             return
         self.streams.pop(tag.rid, None)
+        if self.bodies.by_rid:
+            self.bodies.answered(tag.rid)
         if part == "e":
             self._out.append(protocol.part_body(tag.rid, "e"))
         else:
@@ -87,12 +93,18 @@ class ShardOutput:
             self._out.append(protocol.part_body(tag.rid, "x", error={"code": value.code, "message": value.message}))
 
     def _control(self, body: dict[str, Any]) -> None:
-        """The router's credit for a streamed body (its client took that many bytes) or its cancel."""
+        """The router's credit for a streamed body (its client took that many bytes) or its cancel,
+        or a part of a request body streaming in (server/bodyin.py)."""
         rid = body.get("id")
         if type(rid) is not int:
             self.bad_frames += 1
             return
-        entry = self.streams.get(rid)
+        if "part" in body:
+            self.bodies.on_part(body)
+            self.bad_frames += self.bodies.bad
+            self.bodies.bad = 0
+            return
+        entry = self.streams.get(rid) or self.bodies.call_of(rid)
         if entry is None:
             return  # ended already
         iso, call = entry
@@ -124,6 +136,8 @@ class ShardOutput:
 
     def _send_error(self, rid: int, code: str, message: str, stack: str = "", span: Any = None) -> None:
         self.errors += 1
+        if self.bodies.by_rid:
+            self.bodies.drop(rid)  # a request that did not start: its body is not wanted
         if span is not None and self.tracer is not None:
             self.tracer.end(span, code, message)
         self._out.append(replies.error_body(rid, code, message, stack, self.place.slot))

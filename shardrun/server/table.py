@@ -44,6 +44,7 @@ class Pending:
     priority: int = 0  # place in a busy shard's queue: higher first, then first come
     span: Any = None  # its trace span (tracing.Tracer), when traces are on
     streaming: bool = False  # its response head went to the client; its body parts follow
+    body_stream: bool = False  # its request body follows it to its shard (server/bodies.py): never sent again
 
 
 @dataclass
@@ -299,7 +300,7 @@ class RoutingTable:
         part = protocol.stream_part(body)
         if part is not None:
             return self._on_part(p, part, body, comma)
-        if protocol.is_refusal(body) and not self.stopping and p.sent_to == ident:
+        if protocol.is_refusal(body) and not self.stopping and p.sent_to == ident and not p.body_stream:
             # A shard being replaced refused it before running it: send it again.
             s = self.shards[p.slot]
             self._requeue(s, p)
