@@ -2,12 +2,9 @@
 
     http://<worker>.<domain>/path      Host routing, for the configured worker domains
     http://127.0.0.1:8080/w/<worker>/path   path routing (the worker sees /path)
-    POST /_shardrun/tasks/<worker>     a task: JSON payload in, the task's JSON result out
-    GET  /_shardrun/health             200 when every shard is ready, else 503 (also while draining)
-    GET  /_shardrun/stats              the router's counters and per-shard state (JSON)
-    GET  /metrics                      Prometheus text (all processes, multiprocess mode)
+    /_shardrun/..., /metrics           the server's own endpoints (server/httpadmin.py)
 
-A worker with `[assets]` has its files answered here, before its fetch (server/statics.py).
+Replies are written by server/httpreplies.py. A worker with `[assets]` has its files answered here, before its fetch (server/statics.py).
 With `admin_port` set, the admin paths are served only there, and the main port routes
 every path to workers.
 
@@ -33,7 +30,7 @@ import socket
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -41,26 +38,23 @@ import orjson
 
 from shardrun import logs, protocol
 from shardrun.errors import ShardrunError, http_status
-from shardrun.runtime import boundary
-from shardrun.runtime.boundary import BadOutput
-from shardrun.runtime.calls import MAX_BODY_BYTES, HttpRequest, HttpResponse
-from shardrun.runtime.jsonin import parse_payload
+from shardrun.runtime.calls import HttpRequest
 from shardrun.server import metrics
 from shardrun.server.bodies import StreamedBodies
 from shardrun.server.http import HttpConnection, HttpLimits, IncomingRequest
+from shardrun.server.httpadmin import ADMIN, AdminEndpoints
+from shardrun.server.httpreplies import JSON, HttpClient, HttpReplies
 from shardrun.server.httpsyntax import error_body, render
 from shardrun.server.statics import AssetRoutes
 from shardrun.server.streams import StreamedReplies
 from shardrun.workers import NAME
 
-ADMIN = "/_shardrun/"
 access = logs.get("shardrun.access")
 log = logs.get("shardrun.router")
 ACCEPT_PAUSE_S = 0.1  # how long the listener rests when accept() is out of descriptors
 RECHECK_S = 0.05  # a deadline that has come but did not act is looked at again this much later
 ALLOW = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-JSON = [("content-type", "application/json")]
 URL_SAFE = "/%:@!$&'()*+,;=~-._"
 PLAIN = re.compile(r"[A-Za-z0-9/%:@!$&'()*+,;=~._-]*")  # what quote(..., safe=URL_SAFE) leaves as it is
 PLAIN_QUERY = re.compile(r"[A-Za-z0-9/%:@!$&'()*+,;=~._?-]*")
@@ -84,26 +78,7 @@ class RequestIds:
         return f"{self.prefix}{next(self.n):016x}"
 
 
-@dataclass(eq=False, slots=True)
-class HttpClient:
-    """Where a reply goes: a connection and the request's place on it, and what to log."""
-
-    conn: HttpConnection
-    seq: int
-    kind: str
-    request_id: str
-    method: str
-    path: str
-    worker: str
-    started: float
-    rid: int = 0  # the router's id of the request (set when it is admitted)
-    streaming: bool = False  # its response head is out and its body is streaming
-    owed: int = 0  # streamed bytes written but not yet credited back (the socket is backed up)
-    status: int = 0  # a streamed response's status
-    assets_req: tuple[str, list[tuple[str, str]]] | None = None  # (path, headers) when the worker has assets
-
-
-class FrontDoor:
+class FrontDoor(AdminEndpoints, HttpReplies):
     """Listening socket, connections, and the mapping between HTTP and worker calls.
 
     Its listener and connections are in the owner's epoll set (`ep`, shared with the owner's
@@ -410,49 +385,12 @@ class FrontDoor:
             ).to_js()
         self._call(req, rid, worker, "fetch", arg, assets_req)
 
-    def _asset_reply(self, req: IncomingRequest, rid: str, worker: str, res: HttpResponse) -> None:
-        req.conn.respond(req.seq, res.status, [*res.headers, ("x-request-id", rid)], res.body)
-        client = HttpClient(req.conn, req.seq, "asset", rid, req.method, req.path[:200], worker, time.monotonic())
-        self._access(client, res.status, {}, None)
-
     def _worker_from_host(self, host: str) -> str | None:
         for d in self.domains:
             if host.endswith("." + d):
                 label = host[: -len(d) - 1]
                 return label if "." not in label else None
         return None
-
-    def _admin(self, req: IncomingRequest, rid: str, what: str) -> None:
-        if what.startswith("tasks/") and req.method == "POST":
-            worker = what[len("tasks/") :]
-            payload = parse_payload(
-                req.body or b"null", max_depth=self.payload_depth, max_bytes=self.limits.max_body_bytes
-            )
-            return self._call(req, rid, worker, "task", payload)
-        if what == "health" and req.method in ("GET", "HEAD"):
-            st = self.status()
-            draining = bool(st.get("draining"))
-            ready = not draining and all(s["ready"] for s in st["shards"])
-            body = orjson.dumps(
-                {
-                    "ready": ready,
-                    "draining": draining,
-                    "shards": [{"slot": s["slot"], "ready": s["ready"]} for s in st["shards"]],
-                }
-            )
-            return req.conn.respond(req.seq, 200 if ready else 503, [*JSON, ("x-request-id", rid)], body)
-        if what == "stats" and req.method in ("GET", "HEAD"):
-            return req.conn.respond(req.seq, 200, [*JSON, ("x-request-id", rid)], orjson.dumps(self.status()))
-        if what == "metrics" and req.method in ("GET", "HEAD"):
-            st = self.status()
-            metrics.INFLIGHT.set(st["pending"])
-            metrics.QUEUED.set(st["queued"])
-            metrics.RSS.labels("router").set(metrics.rss_bytes())
-            metrics.TALLY.flush()
-            return req.conn.respond(
-                req.seq, 200, [("content-type", "text/plain; version=0.0.4; charset=utf-8")], metrics.render()
-            )
-        raise ShardrunError(f"no admin endpoint {req.method} {ADMIN}{what}", code="E_NOT_FOUND")
 
     def _call(
         self,
@@ -486,89 +424,3 @@ class FrontDoor:
         self.admit(client, protocol.Message(protocol.REQUEST, body), raw)
         if req.stream is not None:
             self.bodies.attach(req.stream, client.rid)
-
-    # ---- replies ---------------------------------------------------------------------
-    def deliver(self, client: HttpClient, body: bytes) -> None:
-        """A reply body from the router: the worker's response, a task's JSON, or an error.
-
-        The shard checked the response already; it is checked again here, where its bytes go on
-        the wire, and one that breaks the rules is a 502 E_BAD_OUTPUT for this request alone."""
-        try:
-            self._deliver(client, body)
-        except Exception as exc:  # never the router's death: fail this request alone
-            code = "E_BAD_OUTPUT" if isinstance(exc, BadOutput) else "E_INTERNAL"
-            if code == "E_INTERNAL":
-                log.exception("reply undeliverable", request_id=client.request_id)
-            if client.streaming:  # the head is out: end it as an incomplete body
-                self.streams.abort(client)
-                return self._access(client, client.status, {}, code)
-            message = str(exc) if code == "E_BAD_OUTPUT" else "the server could not deliver the reply"
-            self._error(client.conn, client.seq, client.request_id, code, message)
-            self._access(client, http_status(code), {}, code)
-
-    def _deliver(self, client: HttpClient, body: bytes) -> None:
-        try:
-            r = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            raise BadOutput("the shard's reply is not JSON") from None
-        if type(r) is not dict:
-            raise BadOutput("the reply is not an object")
-        part = protocol.stream_part(body)
-        if part is not None:
-            done = self.streams.deliver(client, part, r)
-            if done is not None:
-                self._access(client, done[0], r, done[1])
-            return
-        if client.streaming:  # a failure after the head (the shard died, a time-out): incomplete
-            code, _ = protocol.reply_error(r)
-            self.streams.abort(client)
-            return self._access(client, client.status, r, code)
-        if r.get("ok") is not True:
-            code, message = protocol.reply_error(r)
-            if code == "E_NO_HANDLER" and client.assets_req is not None and self.assets is not None:
-                res = self.assets.no_handler(client.worker, client.method, *client.assets_req)
-                if res is not None:  # a worker of files alone: their 404, not a missing handler
-                    client.conn.respond(
-                        client.seq, res.status, [*res.headers, ("x-request-id", client.request_id)], res.body
-                    )
-                    return self._access(client, res.status, r, None)
-            self._error(client.conn, client.seq, client.request_id, code, message)
-            return self._access(client, http_status(code), r, code)
-        if client.kind == "fetch":
-            status, reason, headers, content = boundary.response(r.get("value"), MAX_BODY_BYTES)
-            # A worker that sets its own X-Request-Id keeps it; else the request's id is returned.
-            for h in headers:
-                if h[0] == "x-request-id":
-                    break
-            else:
-                headers.append(("x-request-id", client.request_id))
-            client.conn.respond(client.seq, status, headers, content, reason=reason)
-        else:
-            client.conn.respond(
-                client.seq, 200, [*JSON, ("x-request-id", client.request_id)], orjson.dumps(r.get("value"))
-            )
-            status = 200
-        self._access(client, status, r, None)
-
-    def _access(self, client: HttpClient, status: int, reply: dict[str, Any], code: str | None) -> None:
-        elapsed = time.monotonic() - client.started
-        metrics.TALLY.add(client.worker, status, elapsed)
-        if self.access_log:
-            access.info(
-                "request",
-                request_id=client.request_id,
-                method=client.method,
-                path=client.path,
-                worker=client.worker,
-                tenant=reply.get("tenant"),
-                shard=reply.get("shard"),
-                status=status,
-                code=code,
-                duration_ms=round(elapsed * 1000, 3),
-            )
-
-    def _error(self, conn: HttpConnection, seq: int, rid: str, code: str, message: str) -> None:
-        headers = [*JSON, ("x-request-id", rid)]
-        if code == "E_OVERLOADED":
-            headers.append(("retry-after", "1"))
-        conn.respond(seq, http_status(code), headers, error_body(code, message))

@@ -27,8 +27,9 @@ import zmq
 
 from shardrun import logs, protocol, tracing
 from shardrun.assets import AssetLimits
-from shardrun.server.frontdoor import FrontDoor, HttpClient
+from shardrun.server.frontdoor import FrontDoor
 from shardrun.server.http import HttpLimits
+from shardrun.server.httpreplies import HttpClient
 from shardrun.server.procs import (
     EXIT_BOOT_ERROR,
     EXIT_OK,

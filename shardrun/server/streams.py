@@ -25,7 +25,7 @@ from shardrun.runtime.calls import HttpResponse
 from shardrun.server.http import LOW_WATER, HttpConnection
 
 if TYPE_CHECKING:
-    from shardrun.server.frontdoor import HttpClient
+    from shardrun.server.httpreplies import HttpClient
 
 
 class StreamedReplies:
