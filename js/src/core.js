@@ -5,7 +5,11 @@
 // The chunk is a function (specJson, host, loadChunk) returning the entry points below;
 // loadChunk(i) runs the i-th lazy chunk of specJson (see "lazily loaded Web APIs").
 // Host <-> JS traffic is JSON text only. The host calls, per turn:
-//   dispatch(rid, kind, json, now)  start a request (kind: task | fetch | scheduled)
+//   dispatch(rid, kind, json, now)  start a request (kind: task | scheduled; json: its argument)
+//   dispatch(rid, "fetch", headers, now, method, url, body, stream)  start a fetch request: the
+//                              JSON text of its header pairs (parsed only if the handler reads
+//                              request.headers), method and url, body base64 or null, and
+//                              stream true when the host takes a streamed body
 //   fire(now)                  run the due timers of the request whose timer is due first
 //   settle(json)               settle host operations: [[opid, ok, value], ...]
 // These and cancel return the outbox like take(false) does, saving a call per turn.
@@ -62,7 +66,7 @@
     keys: O.keys, code: uncurry(SP.charCodeAt), lower: uncurry(SP.toLowerCase), upper: uncurry(SP.toUpperCase),
     slice: uncurry(SP.slice), wellFormed: uncurry(SP.toWellFormed), U8: Uint8Array, AB: ArrayBuffer,
     isView: ArrayBuffer.isView, bytesLen: getter(TP, "length"), b64: uncurry(Uint8Array.prototype.toBase64),
-    fromB64: Uint8Array.fromBase64.bind(Uint8Array),
+    fromB64: Uint8Array.fromBase64.bind(Uint8Array), isArray: Array.isArray, exec: uncurry(RegExp.prototype.exec),
   };
   let limits = null, env = null;   // set by boot(): a prepared isolate is not yet any worker's
   const chunks = { __proto__: null };
@@ -189,7 +193,7 @@
     r.waiting--;
     maybeFinish(r);
   }
-  function dispatch(rid, kind, json, t) {
+  function dispatch(rid, kind, json, t, method, url, body, stream) {
     now = t;
     const r = { rid, responded: false, finished: false, waiting: 0, timers: null, logBytes: 0, logDropped: false };
     mset(reqs, rid, r);
@@ -197,8 +201,9 @@
     const done = kind === "fetch" ? fetchResult : taskResult;
     let v, then;
     try {
-      let arg = parse(json);
-      if (kind === "fetch") { r.stream = arg.stream === true; load("fetch_api"); arg = internals.requestFromHost(arg); }
+      let arg;
+      if (kind === "fetch") { r.stream = stream === true; load("fetch_api"); arg = internals.requestFromHost(method, url, json, body); }
+      else arg = parse(json);
       const ctx = { __proto__: ctxProto };
       wset(ctxs, ctx, r);
       v = mod[kind](arg, env, ctx);
@@ -542,8 +547,8 @@
   }
   // An exception that still gets here (tenant code run by a getter, a proxy, ...) fails the
   // request being served instead of reaching the host.
-  const guard = (fn) => (a, b, c, d) => {
-    try { return fn(a, b, c, d); } catch (e) {
+  const guard = (fn) => (a, b, c, d, m, u, y, s) => {
+    try { return fn(a, b, c, d, m, u, y, s); } catch (e) {
       const r = mget(reqs, cur);
       if (r) respond(r, false, errInfo(e));
       return flush();

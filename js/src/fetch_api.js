@@ -10,7 +10,7 @@
   "use strict";
   const { push, join, sort, list, q, is, stringify, parse, setProto, Str, Num, TypeErr, RangeErr, Prom, mget, mset,
     msize, mclear, MapC, AP, iter, keys, code, lower, upper, slice, wellFormed, U8, AB, isView, bytesLen, b64, fromB64 } = sr.prim;
-  const { Headers, isHeaders, trustedHeaders, freeze, appendHeader, addHeader, hasHeader, setHeader, headersJson,
+  const { Headers, isHeaders, trustedHeaders, headersOf, freeze, appendHeader, addHeader, hasHeader, setHeader, headersJson,
     toStr, dict, asObject, isToken, array, utf8, fromUtf8 } = sr.fetchParts;
 
   // ---- Blob ------------------------------------------------------------------
@@ -59,7 +59,7 @@
         if (typeof m !== "function") throw new TypeErr("Blob: parts must be a sequence");
         for (const p of { [iter]: () => m.call(parts) }) push(bs, partBytes(p));
       }
-      const [t, endings] = blobOptions(opts, "Blob");
+      const o = blobOptions(opts, "Blob"), t = o[0], endings = o[1];   // by index: a patched Array iterator is not consulted
       if (endings === "native") for (let i = 0; i < bs.length; i++) bs[i] = nativeEndings(bs[i]);
       this.#bytes = concat(bs);
       this.#type = t;
@@ -189,7 +189,7 @@
   }
   function setBody(obj, headers, body) {
     if (body === null || body === undefined) { initBody(obj, null); return; }
-    const [b, ct] = extractBody(body);
+    const e = extractBody(body), b = e[0], ct = e[1];   // by index: a patched Array iterator is not consulted
     initBody(obj, b);
     if (ct && !hasHeader(headers, "content-type")) addHeader(headers, "content-type", ct);
   }
@@ -230,18 +230,12 @@
   }
   let isRequest, fetchArgs, requestSignal, reqMethod;
   class Request extends Body {
+    // #headers: a Headers, or (a request from the host whose headers nobody has read yet) the
+    // JSON text of its header pairs; #hs() makes the Headers on first use.
     #url; #method; #headers; #redirect; #signal;
     constructor(input, init) {
       super();
-      if (input === HOST) {
-        this.#url = Str(init.url);
-        this.#method = Str(init.method);
-        this.#headers = trustedHeaders(init.headers);
-        this.#redirect = "manual";
-        this.#signal = null;
-        initBody(this, init.body === null || init.body === undefined ? null : fromB64(init.body));
-        return;
-      }
+      if (input === HOST) return;   // sr.requestFromHost fills it in
       if (init === undefined || init === null) init = { __proto__: null };
       else if (!asObject(init)) throw new TypeErr("Request: init must be an object");
       const src = isRequest(input) ? input : null;
@@ -249,7 +243,7 @@
       const method = init.method, headers = init.headers, redirect = init.redirect, signal = init.signal;
       let body = init.body;
       this.#method = method !== undefined ? normMethod(method) : src ? src.#method : "GET";
-      this.#headers = new Headers(headers !== undefined ? headers : src ? src.#headers : undefined);
+      this.#headers = new Headers(headers !== undefined ? headers : src ? src.#hs() : undefined);
       this.#redirect = redirect !== undefined ? toStr(redirect, "the redirect mode") : src ? src.#redirect : "follow";
       if (this.#redirect !== "follow" && this.#redirect !== "error" && this.#redirect !== "manual") throw new TypeErr("invalid redirect mode: " + this.#redirect);
       if (signal !== undefined && signal !== null && !(sr.isSignal && sr.isSignal(signal))) throw new TypeErr("Request: signal must be an AbortSignal");
@@ -262,16 +256,28 @@
     }
     static {
       isRequest = (o) => asObject(o) && #url in o;
-      sr.requestFromHost = (m) => new Request(HOST, m);
+      // The request the host sent (checked there): method and url strings, pairs the JSON text
+      // of its header pairs, body base64 or null.
+      sr.requestFromHost = (method, url, pairs, body) => {
+        const r = new Request(HOST);
+        r.#url = url;
+        r.#method = method;
+        r.#headers = pairs;
+        r.#redirect = "manual";
+        r.#signal = null;
+        if (body !== null) initBody(r, fromB64(body));
+        return r;
+      };
       requestSignal = (r) => r.#signal;
       reqMethod = (r) => r.#method;
       // The host's fetch operation: {url, method, headers, redirect, body (base64)} as JSON text.
-      fetchArgs = (r, body) => '{"url":' + q(r.#url) + ',"method":' + q(r.#method) + ',"headers":' + headersJson(r.#headers) +
+      fetchArgs = (r, body) => '{"url":' + q(r.#url) + ',"method":' + q(r.#method) + ',"headers":' + headersJson(r.#hs()) +
         ',"redirect":' + q(r.#redirect) + ',"body":' + b64Body(body) + "}";
     }
     get url() { return this.#url; }
     get method() { return this.#method; }
-    get headers() { return this.#headers; }
+    #hs() { const h = this.#headers; return typeof h === "string" ? (this.#headers = trustedHeaders(h)) : h; }
+    get headers() { return this.#hs(); }
     get redirect() { return this.#redirect; }
     get signal() { if (this.#signal === null) { sr.load("events"); this.#signal = sr.newSignal(); } return this.#signal; }
     clone() {
@@ -291,11 +297,22 @@
     for (let i = 0; i < st.length; i++) { const c = code(st, i); if (c > 0xff || (c < 0x20 && c !== 9) || c === 0x7f) throw new TypeErr("invalid statusText"); }
     return st;
   }
-  let responseFromFetch;
+  // The header list of a Response the runtime fills in itself: one content-type, or none.
+  const typed = (ct) => { const l = list(); if (ct !== null) push(l, ["content-type", ct]); return l; };
+  const MADE = Symbol("made");
+  let responseFromFetch, made;
   class Response extends Body {
     #status; #statusText; #headers; #type = "default"; #url = ""; #redirected = false;
     constructor(body = null, init) {
       super();
+      if (body === MADE) return;   // made(): filled in there
+      if (init === undefined && (body === null || typeof body === "string")) {   // the common new Response(text)
+        this.#status = 200;
+        this.#statusText = "";
+        this.#headers = headersOf(typed(body === null ? null : "text/plain;charset=UTF-8"));
+        initBody(this, body);
+        return;
+      }
       if (init === undefined || init === null) init = { __proto__: null };
       const s = init.status, st = init.statusText, h = init.headers;
       const status = s !== undefined ? Num(s) : 200;
@@ -306,9 +323,10 @@
       if (body !== null && body !== undefined && nullBody(status)) throw new TypeErr("a Response with status " + status + " cannot have a body");
       setBody(this, this.#headers, body);
     }
-    static json(data, init = {}) {
+    static json(data, init = undefined) {
       const s = stringify(data);
       if (s === undefined) throw new TypeErr("Response.json: the value cannot be serialised as JSON");
+      if (init === undefined) return made(s, "application/json");
       const headers = new Headers(init && init.headers);
       if (!hasHeader(headers, "content-type")) setHeader(headers, "content-type", "application/json");
       return new Response(s, { ...init, headers });
@@ -329,6 +347,15 @@
       return r;
     }
     static {
+      // A 200 Response with a text body and its content-type, as new Response(s) would make it.
+      made = (s, ct) => {
+        const r = new Response(MADE);
+        r.#status = 200;
+        r.#statusText = "";
+        r.#headers = headersOf(typed(ct));
+        initBody(r, s);
+        return r;
+      };
       // What the host's fetch returned: {status, statusText, headers, body (base64), url, redirected}.
       responseFromFetch = (res, method) => {
         const st = res.status, hs = res.headers, h = new Headers();
