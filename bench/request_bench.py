@@ -4,7 +4,7 @@
 
 A request like the one the front door sends (method, absolute URL, 8 headers, no body, as the
 dict HttpRequest.to_js() makes and the shard receives) goes to a warm isolate of each worker
-below, `raw_fetch` as in a shard. Each row is the median over 5 loops of µs per request of
+below, `raw_fetch` and with a watchdog as in a shard. Each row is the median over 5 loops of µs per request of
 this thread's CPU time (time.thread_time), split at the engine call:
 
     before   submit() up to Isolate.turn: checks, the Call, the argument's JSON
@@ -23,6 +23,7 @@ import statistics
 import time
 from typing import Any
 
+from shardrun.engine.watchdog import Watchdog
 from shardrun.runtime.calls import HttpRequest
 from shardrun.runtime.isolate import WorkerIsolate
 from shardrun.runtime.script import Script
@@ -52,6 +53,7 @@ REQ = HttpRequest(
 ).to_js()
 
 clock = time.thread_time
+WATCHDOG = Watchdog(lambda subject: None)  # never fires here: nothing overruns
 
 
 class Split:
@@ -84,8 +86,12 @@ def one_loop(w: WorkerIsolate, split: Split, n: int) -> tuple[float, float, floa
     return before / n * 1e6, turn / n * 1e6, after / n * 1e6
 
 
+def warm(source: str) -> WorkerIsolate:
+    return WorkerIsolate(Script.from_source(source, "bench.js"), raw_fetch=True, watchdog=WATCHDOG)
+
+
 def measure(source: str, seconds: float) -> dict[str, float]:
-    w = WorkerIsolate(Script.from_source(source, "bench.js"), raw_fetch=True)
+    w = warm(source)
     split = Split(w)
     n = 1
     while True:  # calibrate the loop length
@@ -102,7 +108,7 @@ def measure(source: str, seconds: float) -> dict[str, float]:
 
 
 def profile(source: str, n: int = 20000) -> None:
-    w = WorkerIsolate(Script.from_source(source, "bench.js"), raw_fetch=True)
+    w = warm(source)
     for _ in range(200):
         w.submit("fetch", REQ)
     prof = cProfile.Profile()

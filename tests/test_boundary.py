@@ -187,3 +187,15 @@ def test_the_wire_check_accepts_exactly_what_the_full_check_accepts(d, cap):
     except BadOutput:
         wire = False
     assert wire == full
+
+
+def test_a_name_seen_before_is_still_lowercased_and_its_value_still_checked():
+    for _ in range(2):  # the second round takes the remembered names
+        assert boundary.headers([["X-Seen", "v"], ["x-seen", "w"]]) == [("x-seen", "v"), ("x-seen", "w")]
+        for bad in ("a\nb", "Ā", " v", "v\t", 5, None):
+            with pytest.raises(BadOutput):
+                boundary.headers([["X-Seen", bad]])
+        with pytest.raises(BadOutput):
+            boundary.headers([[5, "v"]])
+    wire = boundary.wire_response({"status": 200, "headers": [["X-Seen", "v"], ["ok", "w"]], "text": ""}, 10)
+    assert wire == {"status": 200, "statusText": "", "headers": [["x-seen", "v"], ["ok", "w"]], "text": ""}

@@ -489,7 +489,8 @@
       return infoJson(fail0("the default export is " + (mod === null ? "null" : typeof mod) + "; it must be an object with fetch, task or scheduled handlers"));
     }
     const handlers = list();
-    for (const k of ["fetch", "task", "scheduled"]) if (typeof mod[k] === "function") push(handlers, q(k));
+    const kinds = ["fetch", "task", "scheduled"];   // by index: after the top level, the Array iterator may be the tenant's
+    for (let i = 0; i < kinds.length; i++) if (typeof mod[kinds[i]] === "function") push(handlers, q(kinds[i]));
     return '{"handlers":[' + join(handlers, ",") + "]}";
   }
   const fail0 = (message) => ({ __proto__: null, code: "E_NO_DEFAULT_EXPORT", name: "Error", message, stack: "" });

@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable
 from typing import Any
 
 MAX_REASON = 512
@@ -36,7 +35,9 @@ TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 token: a header 
 CR_LF_NUL = re.compile(r"[\r\n\x00]")  # what may never stand inside a header line
 REASON = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 # latin-1 without NUL, CR or LF, nor whitespace at either end: one scan
-VALUE = re.compile(r"(?:[^\x00\r\n\t \u0100-\U0010ffff](?:[^\x00\r\n\u0100-\U0010ffff]*[^\x00\r\n\t \u0100-\U0010ffff])?)?")
+VALUE = re.compile(
+    r"(?:[^\x00\r\n\t \u0100-\U0010ffff](?:[^\x00\r\n\u0100-\U0010ffff]*[^\x00\r\n\t \u0100-\U0010ffff])?)?"
+)
 _NAMES: dict[str, str] = {}  # header names already found valid -> lowercased (names repeat: bounded)
 MAX_NAMES_KEPT = 4096
 B64 = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
@@ -57,7 +58,7 @@ def status(v: Any) -> int:
 
 def reason(v: Any) -> str:
     """A reason phrase (statusText): no control characters but HTAB."""
-    if type(v) is not str or len(v) > MAX_REASON or not REASON.fullmatch(v):
+    if type(v) is not str or (v and (len(v) > MAX_REASON or not REASON.fullmatch(v))):
         raise BadOutput(
             f"the response statusText must be at most {MAX_REASON} characters without CR, LF or other "
             f"control characters, got {_show(v)}"
@@ -92,11 +93,12 @@ def header_value(v: Any) -> str:
 
 def headers(v: Any) -> list[tuple[str, str]]:
     """A list of [name, value] pairs (repeats kept, in order)."""
-    return _pairs(v, tuple)
+    return _pairs(v, False)
 
 
-def _pairs(v: Any, make: Callable[[tuple[str, str]], Any]) -> list[Any]:
-    """The checked pairs of a headers list, each made by `make` from (name lowercased, value)."""
+def _pairs(v: Any, lists: bool) -> list[Any]:
+    """The checked pairs of a headers list: (name lowercased, value) tuples, or [name, value]
+    lists (`lists`; a pair whose name is lowercase already is kept as it came)."""
     if type(v) is not list:
         raise BadOutput(f"the response headers must be a list of [name, value] pairs, got {_show(v)}")
     if len(v) > MAX_HEADERS:
@@ -106,9 +108,14 @@ def _pairs(v: Any, make: Callable[[tuple[str, str]], Any]) -> list[Any]:
     for pair in v:
         if type(pair) is not list or len(pair) != 2:
             raise BadOutput(f"each response header must be a [name, value] pair, got {_show(pair)}")
-        name, value = header_name(pair[0]), header_value(pair[1])
+        n, value = pair
+        name = _NAMES.get(n) if type(n) is str else None  # the common case inline: a name seen before
+        if name is None:
+            name = header_name(n)
+        if type(value) is not str or len(value) > MAX_VALUE or not VALUE.fullmatch(value):
+            header_value(value)  # raises
         size += len(name) + len(value) + 4
-        out.append(make((name, value)))
+        out.append((pair if name == n else [name, value]) if lists else (name, value))
     if size > MAX_HEADER_BYTES:
         raise BadOutput(f"the response headers are {size} bytes, over the limit of {MAX_HEADER_BYTES}")
     return out
@@ -157,10 +164,10 @@ def _text_body(text: Any, max_bytes: int) -> bytes:
     return out
 
 
-def _head(d: Any, make: Callable[[tuple[str, str]], Any] = tuple) -> tuple[int, str, list[Any]]:
+def _head(d: Any, lists: bool = False) -> tuple[int, str, list[Any]]:
     if type(d) is not dict:
         raise BadOutput(f"a response must be an object, got {_show(d)}")
-    return status(d.get("status")), reason(d.get("statusText", "")), _pairs(d.get("headers", []), make)
+    return status(d.get("status")), reason(d.get("statusText", "")), _pairs(d.get("headers", []), lists)
 
 
 def response(d: Any, max_bytes: int) -> tuple[int, str, list[tuple[str, str]], bytes]:
@@ -170,8 +177,9 @@ def response(d: Any, max_bytes: int) -> tuple[int, str, list[tuple[str, str]], b
 
 def wire_response(d: Any, max_bytes: int) -> dict[str, Any]:
     """A checked copy of a response dict, in the form it crosses the wire (no other keys); the
-    body is checked but not decoded (the router decodes it once, where it writes it)."""
-    st, rs, hs = _head(d, list)
+    body is checked but not decoded (the router decodes it once, where it writes it). A header
+    pair that needs no change (its name lowercase already) is the input's own list."""
+    st, rs, hs = _head(d, True)
     out: dict[str, Any] = {"status": st, "statusText": rs, "headers": hs}
     if "b64" in d:
         _b64_body(d["b64"], max_bytes)

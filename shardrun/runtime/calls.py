@@ -53,7 +53,9 @@ def dispatch_args(kind: str, arg: Any, stream: bool = False) -> tuple[str, tuple
         raise UsageError("the fetch argument must be an object {method, url, headers, body}", code="E_BAD_REQUEST")
     method, url, headers, body = d.get("method"), d.get("url"), d.get("headers", []), d.get("body")
     if type(method) is not str or type(url) is not str or type(headers) is not list:
-        raise UsageError("the fetch argument needs a method and a url (strings) and headers (a list)", code="E_BAD_REQUEST")
+        raise UsageError(
+            "the fetch argument needs a method and a url (strings) and headers (a list)", code="E_BAD_REQUEST"
+        )
     if body is not None and type(body) is not str:
         raise UsageError("the fetch argument's body must be base64 text or null", code="E_BAD_REQUEST")
     try:
