@@ -32,6 +32,7 @@ WORKERS = {
     "hello_url": "export default { fetch(request) { return Response.json({ path: new URL(request.url).pathname }) } }",
     "json_ok": "export default { fetch() { return Response.json({ ok: true }) } }",
     "text_hi": 'export default { fetch() { return new Response("hi") } }',
+    "async_json": "export default { async fetch() { return Response.json({ ok: true }) } }",
     "headers_read": (
         'export default { fetch(request) { return new Response(request.headers.get("user-agent"), '
         '{ status: 201, headers: { "x-a": "1" } }) } }'

@@ -515,7 +515,7 @@
     return bootState || '{"code":"E_SCRIPT","message":"the script\'s top level did not finish: top-level await is waiting on something that never settles (timers and I/O are not available at the top level)"}';
   }
   function take(idle) {
-    if (idle && msize(timers) === 0 && msize(ops) === 0) {
+    if (idle && msize(reqs) !== 0 && msize(timers) === 0 && msize(ops) === 0) {
       const rs = list();
       meach(reqs, (r) => push(rs, r));
       for (let i = 0; i < rs.length; i++) {

@@ -124,10 +124,11 @@
       trustedHeaders = (json) => {
         const h = new Headers(), pairs = parse(json);
         if (!isArray(pairs)) return h;
-        for (let i = 0; i < pairs.length; i++) {
-          const p = pairs[i];
-          if (isArray(p) && p.length === 2 && typeof p[0] === "string" && typeof p[1] === "string") push(h.#list, p);
-        }
+        const good = (p) => isArray(p) && p.length === 2 && typeof p[0] === "string" && typeof p[1] === "string";
+        let i = 0;
+        while (i < pairs.length && good(pairs[i])) i++;
+        if (i === pairs.length) { h.#list = setProto(pairs, null); return h; }   // the host's list as it came
+        for (i = 0; i < pairs.length; i++) if (good(pairs[i])) push(h.#list, pairs[i]);
         return h;
       };
       // A header list the runtime made itself (Response.json and the like): no checks, no copy.
