@@ -95,7 +95,7 @@ def test_fetch_argument_of_another_shape_is_refused_at_submit(arg):
     with pytest.raises(UsageError) as e:
         w.submit("fetch", arg)
     assert e.value.code == "E_BAD_REQUEST"
-    assert not w.inflight and not w.retiring  # nothing reached JS: the isolate serves on
+    assert not w.inflight and not w.retiring and w.requests == 0  # nothing reached JS: the isolate serves on
     assert w.submit("fetch", REQ).result.ok
 
 

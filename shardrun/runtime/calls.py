@@ -25,7 +25,7 @@ class HttpRequest:
     body: bytes | None = None
 
     def to_js(self) -> dict[str, Any]:
-        """The shape Request.__fromHost takes."""
+        """The fetch argument the shard receives (see dispatch_args for how it enters an isolate)."""
         return {
             "method": self.method,
             "url": self.url,

@@ -235,7 +235,8 @@ class WorkerIsolate(Outbox):
         on_chunk: Callable[[Call, str, Any], None] | None = None,
     ) -> Call:
         """Start a request: kind is task|scheduled (arg: a JSON value) or fetch (an HttpRequest,
-        or its to_js() dict). `tag` is the caller's own, kept on the Call.
+        or its to_js() dict; another shape is refused with E_BAD_REQUEST, see calls.dispatch_args).
+        `tag` is the caller's own, kept on the Call.
 
         With `on_chunk` (fetch only), a Response whose body is a stream is answered in parts:
         on_result gets its head (a value with `"stream": True`, no body), then on_chunk(call,
@@ -249,13 +250,13 @@ class WorkerIsolate(Outbox):
             raise ScriptError(
                 f"{self.script.name} has no {kind} handler in its default export (it has: {have})", code="E_NO_HANDLER"
             )
+        stream = on_chunk is not None and kind == "fetch"
+        text, rest = dispatch_args(kind, arg, stream)  # a refused argument (UsageError) changes nothing here
         lim = limits or self.limits
         now = self.clock()
         self._rid += 1
         self.requests += 1
         call = Call(self._rid, kind, now, now + lim.wall_ms / 1000, lim.cpu_ms / 1000, on_result, on_finish, tag)
-        stream = on_chunk is not None and kind == "fetch"
-        text, rest = dispatch_args(kind, arg, stream)
         if stream:
             call.on_chunk = on_chunk
         self.inflight[call.rid] = call
