@@ -99,14 +99,23 @@ def test_fetch_argument_of_another_shape_is_refused_at_submit(arg):
     assert w.submit("fetch", REQ).result.ok
 
 
-def test_pairs_that_are_not_two_strings_are_dropped_without_running_tenant_code():
-    arg = {"method": "GET", "url": "http://h/", "headers": [["a", "1"], ["b", 2], ["c"], "d", [["e", "f"]], ["g", "7"]]}
+@pytest.mark.parametrize(
+    ("pairs", "seen"),
+    [
+        ([["a", "1"], ["b", 2], ["c"], "d", [["e", "f"]], ["g", "7"]], "a,1|g,7"),
+        ([["b", None], ["a", "1"], ["c", "3"]], "a,1|c,3"),
+        ([["a", "1"], ["c", "3"], {"0": "x", "1": "y"}], "a,1|c,3"),
+        ([], ""),
+    ],
+)
+def test_pairs_that_are_not_two_strings_are_dropped_without_running_tenant_code(pairs, seen):
+    arg = {"method": "GET", "url": "http://h/", "headers": pairs}
     v = body(
         """Object.prototype.toString = () => { throw new Error('tenant toString ran') };
         export default { fetch(r) { return new Response([...r.headers].join('|')) } }""",
         arg,
     )
-    assert v["text"] == "a,1|g,7"
+    assert v["text"] == seen
 
 
 def test_response_fast_paths_match_the_general_path():

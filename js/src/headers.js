@@ -124,11 +124,13 @@
       trustedHeaders = (json) => {
         const h = new Headers(), pairs = parse(json);
         if (!isArray(pairs)) return h;
-        const good = (p) => isArray(p) && p.length === 2 && typeof p[0] === "string" && typeof p[1] === "string";
+        const n = pairs.length;
         let i = 0;
-        while (i < pairs.length && good(pairs[i])) i++;
-        if (i === pairs.length) { h.#list = setProto(pairs, null); return h; }   // the host's list as it came
-        for (i = 0; i < pairs.length; i++) if (good(pairs[i])) push(h.#list, pairs[i]);
+        for (let p; i < n && isArray(p = pairs[i]) && p.length === 2 && typeof p[0] === "string" && typeof p[1] === "string"; i++);
+        if (i === n) { h.#list = setProto(pairs, null); return h; }   // the host's list as it came
+        const l = h.#list;
+        for (let j = 0; j < i; j++) push(l, pairs[j]);
+        for (let p; i < n; i++) if (isArray(p = pairs[i]) && p.length === 2 && typeof p[0] === "string" && typeof p[1] === "string") push(l, p);
         return h;
       };
       // A header list the runtime made itself (Response.json and the like): no checks, no copy.
