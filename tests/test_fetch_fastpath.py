@@ -212,3 +212,24 @@ def test_fast_path_response_crosses_the_boundary_like_any_other():
         [("content-type", "text/plain;charset=UTF-8")],
         b"hi",
     )
+
+
+def test_header_values_are_trimmed_and_checked_on_every_path():
+    assert eval_js("""
+      const vals = ['v', '', ' v', 'v ', '\\t v \\n', '\\r\\nv', 'a\\tb', 'a b', '  ', 'ÿ'];
+      const out = [];
+      for (const v of vals) {
+        out.push([new Headers({ x: v }).get('x'), new Headers([['x', v]]).get('x'), (() => { const h = new Headers(); h.append('x', v); return h.get('x'); })()]);
+      }
+      const bad = [];
+      for (const v of ['a\\rb', 'a\\nb', 'a\\0b', 'aĀ', 'a\\u{1F4A5}']) {
+        for (const make of [(x) => new Headers({ x }), (x) => new Headers([['x', x]]), (x) => new Headers().set('x', x)]) {
+          try { make(v); bad.push('accepted'); } catch (e) { bad.push(e.message); }
+        }
+      }
+      return { out, bad };
+    """) == {
+        "out": [[w] * 3 for w in ["v", "", "v", "v", "v", "v", "a\tb", "a b", "", "ÿ"]],
+        "bad": ["invalid header value (contains CR, LF or NUL)"] * 9
+        + ["invalid header value (a character over U+00FF)"] * 6,
+    }

@@ -39,7 +39,7 @@
     return true;
   }
   const isWs = (c) => c === 32 || c === 9 || c === 10 || c === 13;
-  const BAD_VALUE = /[\r\n\0\u0100-\uffff]/, WIDE = /[\u0100-\uffff]/;
+  const BAD_VALUE = /[\r\n\0\u0100-\uffff]/, WIDE = /[\u0100-\uffff]/, VALUE_WORK = /^[\t\n\r ]|[\t\n\r ]$|[\r\n\0\u0100-\uffff]/;
   // Names repeat (content-type, accept, ...): remember the ones already validated.
   const names = new MapC();
   function checkName(n) {
@@ -54,6 +54,7 @@
   }
   function checkValue(v) {
     v = toStr(v, "a header value");
+    if (exec(VALUE_WORK, v) === null) return v;   // nothing to trim, nothing to refuse: the common case
     let a = 0, b = v.length;
     while (a < b && isWs(code(v, a))) a++;
     while (b > a && isWs(code(v, b - 1))) b--;
@@ -110,7 +111,7 @@
           const d = R.getOwnPropertyDescriptor(init, ks[i]);
           if (d === undefined || !d.enumerable) continue;
           if (typeof ks[i] === "symbol") throw new TypeErr("Headers: a header name cannot be a Symbol");
-          if (exec(WIDE, ks[i]) !== null) throw new TypeErr("invalid header name: " + q(ks[i]));
+          if (mget(names, ks[i]) === undefined && exec(WIDE, ks[i]) !== null) throw new TypeErr("invalid header name: " + q(ks[i]));
           push(pairs, [ks[i], checkValue(init[ks[i]])]);
         }
         for (let i = 0; i < pairs.length; i++) push(this.#list, [checkName(pairs[i][0]), pairs[i][1]]);   // values checked above
