@@ -12,6 +12,9 @@ this thread's CPU time (time.thread_time), split at the engine call:
     after    from the turn's return to submit()'s: rejections, the outbox drained and checked
 
 `--profile NAME` runs that worker's loop under cProfile instead and prints the top entries.
+`--js` times the JS pieces of a turn instead: each operation in a loop inside one task
+(performance.now(), µs per operation), and the engine turn alone of a worker that returns a
+Response made at its top level, with and without reading `request.headers`.
 """
 
 from __future__ import annotations
@@ -108,6 +111,56 @@ def measure(source: str, seconds: float) -> dict[str, float]:
     return {"total": sum(mid), "before": mid[0], "turn": mid[1], "after": mid[2]}
 
 
+# Operations timed inside the isolate, each in a loop of JS_LOOP (the Fetch API chunk loaded first).
+JS_OPS = {
+    'new Response("hi")': 'new Response("hi")',
+    "new Response(null)": "new Response(null)",
+    "Response.json({ok: true})": "Response.json({ ok: true })",
+    'new Response("hi", {status, headers: {1}})': 'new Response("hi", { status: 201, headers: { "x-a": "1" } })',
+    'new Headers({"x-a": "1"})': 'new Headers({ "x-a": "1" })',
+    "JSON.stringify({ok: true})": "JSON.stringify({ ok: true })",
+}
+JS_LOOP = 20000
+PREBUILT = {
+    "returns a prebuilt Response": "const R = new Response(null); export default { fetch() { return R } }",
+    "  + reads request.headers": "const R = new Response(null); export default { fetch(r) { r.headers; return R } }",
+    '  + request.headers.get("user-agent")': (
+        'const R = new Response(null); export default { fetch(r) { r.headers.get("user-agent"); return R } }'
+    ),
+}
+
+
+def js_parts(seconds: float) -> None:
+    from bench.runtime_bench import per_call_us
+    from shardrun.engine.limits import Limits
+    from shardrun.runtime.calls import dispatch_args
+
+    cases = ",\n".join(f"  {i}: () => {op}" for i, op in enumerate(JS_OPS.values()))
+    src = (
+        f"const cases = {{\n{cases}\n}};\n"
+        "export default { task(i) { Response; const f = cases[i], t0 = performance.now();\n"
+        f"  for (let n = 0; n < {JS_LOOP}; n++) f();\n"
+        f"  return (performance.now() - t0) * 1000 / {JS_LOOP}; }} }}"
+    )
+    w = WorkerIsolate(Script.from_source(src, "ops.js"), limits=Limits(cpu_ms=60_000, wall_ms=60_000))
+    print(f"{'operation':<46}{'µs':>8}")
+    for i, name in enumerate(JS_OPS):
+        call = w.submit("task", i)
+        assert call.result is not None and call.result.ok, call.result
+        print(f"{name:<46}{call.result.value:8.2f}")
+    text, rest = dispatch_args("fetch", REQ)
+    print(f"{'engine turn of a fetch (arm, JS, jobs, disarm)':<46}{'µs':>8}")
+    for name, source in PREBUILT.items():
+        pw = warm(source)
+        iso, dispatch = pw.iso, pw._dispatch
+
+        def turn(iso: Any = iso, dispatch: Any = dispatch) -> Any:
+            with iso:
+                return iso.turn(dispatch, (1 << 30, "fetch", text, 0.0, *rest), 1.0)
+
+        print(f"{name:<46}{per_call_us(turn, seconds):8.2f}")
+
+
 def profile(source: str, n: int = 20000) -> None:
     w = warm(source)
     for _ in range(200):
@@ -124,7 +177,11 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=1.0, help="length of each timed loop")
     ap.add_argument("--profile", choices=sorted(WORKERS), help="profile this worker's loop instead")
+    ap.add_argument("--js", action="store_true", help="time the JS pieces of a turn instead")
     a = ap.parse_args(argv)
+    if a.js:
+        js_parts(a.seconds)
+        return
     if a.profile:
         profile(WORKERS[a.profile])
         return
