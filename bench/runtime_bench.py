@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from shardrun.runtime.calls import HttpRequest
+from shardrun.runtime.calls import HttpRequest, dispatch_args
 from shardrun.runtime.isolate import WorkerIsolate, prepare
 from shardrun.runtime.script import Script
 
@@ -95,12 +95,12 @@ def engine_turn(w: WorkerIsolate, kind: str, arg: Any) -> Callable[[], Any]:
     """The engine's share of a warm request: one turn (arm, dispatch in JS, the jobs, disarm)
     with the request's JSON already made, and nothing of the host around it. A synchronous
     handler responds and finishes within the call, so the request id can be used again."""
-    text = orjson.dumps(arg.to_js() if isinstance(arg, HttpRequest) else arg).decode()
+    text, rest = dispatch_args(kind, arg)
     iso, dispatch = w.iso, w._dispatch
 
     def turn() -> Any:
         with iso:
-            return iso.turn(dispatch, (1 << 30, kind, text, 0.0), 1.0)
+            return iso.turn(dispatch, (1 << 30, kind, text, 0.0, *rest), 1.0)
 
     return turn
 

@@ -24,7 +24,7 @@ function write(name, inputs, code) {
 // chunk but core, which is evaluated in every isolate and names its few globals itself.
 // Hand-written chunks: each source file is one function expression; a chunk of several
 // sources (PARTS) calls each of them in turn with the same internals.
-const PARTS = { fetch_api: ["headers", "fetch_api"] };
+const PARTS = { fetch_api: ["headers", "blob", "fetch_api"] };
 async function unwrap(name, keepNames) {
   // Minified as a module's default export so the expression survives, then unwrapped.
   const src = "export default " + readFileSync(here(`src/${name}.js`), "utf8");

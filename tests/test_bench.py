@@ -160,3 +160,12 @@ def test_the_bodies_bench_runs_and_checks_its_answers():
         "jwt_rs256_verify_us",
     }
     assert all(v > 0 for v in rows.values())
+
+
+def test_the_request_bench_splits_each_request_and_checks_its_answers():
+    from bench import request_bench
+
+    for source in request_bench.WORKERS.values():  # each loop asserts its request answered
+        r = request_bench.measure(source, 0.005)
+        assert min(r.values()) > 0 and abs(r["total"] - r["before"] - r["turn"] - r["after"]) < 1e-6
+        assert r["turn"] > r["before"]  # the JS of a fetch outweighs the Python that starts it

@@ -7,13 +7,14 @@ import time
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 import pytest
 
 from shardrun.cli.oneshot import run_once
 from shardrun.egress.client import PublicOnlyResolver
 from shardrun.egress.policy import DEFAULT_DENY, LOOPBACK, EgressDenied, FetchPolicy, Operator, check_url, parse_entry
 from shardrun.errors import ShardrunError
-from shardrun.runtime.calls import Result
+from shardrun.runtime.calls import HttpRequest, Result
 from shardrun.runtime.script import Script
 
 from .origin import Origin
@@ -284,3 +285,17 @@ def test_an_empty_fetched_body_is_a_body_and_a_null_body_status_or_head_has_none
         {"base": origin.base},
     )
     assert v == [[True, False], "", True, "TypeError", None, None, "", False]
+
+
+def test_the_incoming_request_forwarded_unread_carries_the_hosts_headers(origin: Origin) -> None:
+    # fetch(request, init) with the handler's request, its headers never read by the handler.
+    src = f"""export default {{ async fetch(request) {{
+      const r = await fetch(new Request("{origin.base}/echo", request), {{ method: "POST", body: "fwd" }});
+      return new Response(await r.text());
+    }} }}"""
+    req = HttpRequest("GET", "http://w.localhost/", [("X-From-Client", "yes"), ("Accept", "text/x")])
+    r = run_once(Script.from_source(src, "w.js"), "fetch", req, fetch=allow(origin))
+    assert r.ok, r.error
+    echo = orjson.loads(r.value.body)
+    assert (echo["method"], echo["body"]) == ("POST", "fwd")
+    assert echo["headers"]["x-from-client"] == "yes" and echo["headers"]["accept"] == "text/x"

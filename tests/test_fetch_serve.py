@@ -101,3 +101,16 @@ def test_a_worker_that_calls_itself_stops_at_the_depth_limit(server: Server) -> 
     body = r.value.body.decode()
     assert r.value.status == 508 and body.startswith("d" * 8 + "{") and "E_LOOP_LIMIT" in body
     assert server.client.fetch("loop", "GET", "/").value.status == 508  # and the server is fine after
+
+
+def test_a_fetch_argument_of_another_shape_is_refused_and_the_isolate_serves_on(server: Server) -> None:
+    assert server.client.fetch("b", "GET", "/").ok  # b's isolate is warm
+    for arg in (
+        {"url": 5, "method": "GET", "headers": []},
+        "GET /",
+        {"method": "GET", "url": "http://b/", "headers": {}},
+    ):
+        r = server.client.call("b", "fetch", arg)
+        assert not r.ok and r.error is not None and r.error.code == "E_BAD_REQUEST", r
+    r = server.client.fetch("b", "POST", "/after", body=b"still here")
+    assert r.ok and orjson.loads(r.value.body)["body"] == "still here"

@@ -13,7 +13,7 @@ from shardrun.runtime import prelude
 JS = Path(__file__).resolve().parent.parent / "js"
 INPUTS = {
     "core": ["src/core.js"],
-    "fetch_api": ["src/headers.js", "src/fetch_api.js"],
+    "fetch_api": ["src/headers.js", "src/blob.js", "src/fetch_api.js"],
     "encoding": ["src/encoding.js"],
     "events": ["src/events.js"],
     "crypto": ["src/crypto.js"],

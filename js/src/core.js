@@ -5,7 +5,12 @@
 // The chunk is a function (specJson, host, loadChunk) returning the entry points below;
 // loadChunk(i) runs the i-th lazy chunk of specJson (see "lazily loaded Web APIs").
 // Host <-> JS traffic is JSON text only. The host calls, per turn:
-//   dispatch(rid, kind, json, now)  start a request (kind: task | fetch | scheduled)
+//   dispatch(rid, kind, json, now)  start a request (kind: task | scheduled; json: its argument)
+//   dispatch(rid, "fetch", headers, now, method, url, body, stream, streamed)  start a fetch request: the
+//                              JSON text of its header pairs (parsed only if the handler reads
+//                              request.headers), method and url, body base64 or null, and
+//                              stream true when the host takes a streamed body, streamed
+//                              true when the request's body arrives as body.read host operations
 //   fire(now)                  run the due timers of the request whose timer is due first
 //   settle(json)               settle host operations: [[opid, ok, value], ...]
 // These and cancel return the outbox like take(false) does, saving a call per turn.
@@ -62,7 +67,7 @@
     keys: O.keys, code: uncurry(SP.charCodeAt), lower: uncurry(SP.toLowerCase), upper: uncurry(SP.toUpperCase),
     slice: uncurry(SP.slice), wellFormed: uncurry(SP.toWellFormed), U8: Uint8Array, AB: ArrayBuffer,
     isView: ArrayBuffer.isView, bytesLen: getter(TP, "length"), b64: uncurry(Uint8Array.prototype.toBase64),
-    fromB64: Uint8Array.fromBase64.bind(Uint8Array),
+    fromB64: Uint8Array.fromBase64.bind(Uint8Array), isArray: Array.isArray, exec: uncurry(RegExp.prototype.exec),
   };
   let limits = null, env = null;   // set by boot(): a prepared isolate is not yet any worker's
   const chunks = { __proto__: null };
@@ -189,7 +194,7 @@
     r.waiting--;
     maybeFinish(r);
   }
-  function dispatch(rid, kind, json, t) {
+  function dispatch(rid, kind, json, t, method, url, body, stream, streamed) {
     now = t;
     const r = { rid, responded: false, finished: false, waiting: 0, timers: null, logBytes: 0, logDropped: false };
     mset(reqs, rid, r);
@@ -197,8 +202,9 @@
     const done = kind === "fetch" ? fetchResult : taskResult;
     let v, then;
     try {
-      let arg = parse(json);
-      if (kind === "fetch") { r.stream = arg.stream === true; load("fetch_api"); arg = internals.requestFromHost(arg, rid); }
+      let arg;
+      if (kind === "fetch") { r.stream = stream === true; load("fetch_api"); arg = internals.requestFromHost(method, url, json, body, streamed, rid); }
+      else arg = parse(json);
       const ctx = { __proto__: ctxProto };
       wset(ctxs, ctx, r);
       v = mod[kind](arg, env, ctx);
@@ -485,7 +491,8 @@
       return infoJson(fail0("the default export is " + (mod === null ? "null" : typeof mod) + "; it must be an object with fetch, task or scheduled handlers"));
     }
     const handlers = list();
-    for (const k of ["fetch", "task", "scheduled"]) if (typeof mod[k] === "function") push(handlers, q(k));
+    const kinds = ["fetch", "task", "scheduled"];   // by index: after the top level, the Array iterator may be the tenant's
+    for (let i = 0; i < kinds.length; i++) if (typeof mod[kinds[i]] === "function") push(handlers, q(kinds[i]));
     return '{"handlers":[' + join(handlers, ",") + "]}";
   }
   const fail0 = (message) => ({ __proto__: null, code: "E_NO_DEFAULT_EXPORT", name: "Error", message, stack: "" });
@@ -510,7 +517,7 @@
     return bootState || '{"code":"E_SCRIPT","message":"the script\'s top level did not finish: top-level await is waiting on something that never settles (timers and I/O are not available at the top level)"}';
   }
   function take(idle) {
-    if (idle && msize(timers) === 0 && msize(ops) === 0) {
+    if (idle && msize(reqs) !== 0 && msize(timers) === 0 && msize(ops) === 0) {
       const rs = list();
       meach(reqs, (r) => push(rs, r));
       for (let i = 0; i < rs.length; i++) {
@@ -543,8 +550,8 @@
   }
   // An exception that still gets here (tenant code run by a getter, a proxy, ...) fails the
   // request being served instead of reaching the host.
-  const guard = (fn) => (a, b, c, d) => {
-    try { return fn(a, b, c, d); } catch (e) {
+  const guard = (fn) => (a, b, c, d, m, u, y, s, z) => {
+    try { return fn(a, b, c, d, m, u, y, s, z); } catch (e) {
       const r = mget(reqs, cur);
       if (r) respond(r, false, errInfo(e));
       return flush();

@@ -1,5 +1,5 @@
-// Blob, File, Request, Response and fetch(): the Fetch API surface of a worker, with
-// Headers from headers.js (the same chunk). fetch() goes to the host through the mailbox;
+// Request, Response and fetch(): the Fetch API surface of a worker, with Headers from
+// headers.js and Blob and File from blob.js (the same chunk). fetch() goes to the host through the mailbox;
 // the host decides what is allowed.
 //
 // This chunk is evaluated lazily, maybe after tenant code patched built-ins, so it uses
@@ -10,117 +10,16 @@
   "use strict";
   const { push, join, sort, list, q, is, stringify, parse, setProto, Str, Num, TypeErr, RangeErr, Prom, AP, iter,
     keys, code, lower, upper, slice, wellFormed, U8, AB, isView, bytesLen, b64, fromB64 } = sr.prim;
-  const { Headers, isHeaders, trustedHeaders, freeze, appendHeader, addHeader, hasHeader, setHeader, headersJson,
+  const { Headers, isHeaders, trustedHeaders, headersOf, freeze, appendHeader, addHeader, hasHeader, setHeader, headersJson,
     toStr, dict, asObject, isToken, array, utf8, fromUtf8 } = sr.fetchParts;
 
-  // ---- Blob ------------------------------------------------------------------
-  let isBlob, blobBytes, blobType, blobOf;
-  function copyBytes(p) {   // an ArrayBuffer or a view -> a fresh Uint8Array, else null
-    if (is(p, AB)) return new U8(p.slice(0));
-    if (isView(p)) return new U8(p.buffer.slice(p.byteOffset, p.byteOffset + p.byteLength));
-    return null;
-  }
-  // Parts that were strings are kept as strings until the options are read: `endings` applies to them only.
-  function partBytes(p) { return isBlob(p) ? blobBytes(p) : copyBytes(p) || toStr(p, "a Blob part"); }
-  const nativeEndings = (p) => typeof p === "string" ? p.replace(/\r\n?/g, "\n") : p;
-  // BlobPropertyBag, its members read in lexicographic order: endings, then type.
-  function blobOptions(opts, what) {
-    const o = dict(opts, what + ": options");
-    const e = o.endings;
-    const endings = e === undefined ? "transparent" : toStr(e, "endings");
-    if (endings !== "transparent" && endings !== "native") throw new TypeErr(what + ": endings must be \"transparent\" or \"native\", got " + q(endings));
-    const t = o.type !== undefined ? toStr(o.type, what + " type") : "";
-    let ok = true;
-    for (let i = 0; i < t.length; i++) { const c = code(t, i); if (c < 0x20 || c > 0x7e) ok = false; }
-    return [ok ? lower(t) : "", endings, o];
-  }
-  function concat(chunks) {
-    let n = 0;
-    for (let i = 0; i < chunks.length; i++) { if (typeof chunks[i] === "string") chunks[i] = utf8(chunks[i]); n += bytesLen(chunks[i]); }
-    const u = new U8(n);
-    for (let i = 0, o = 0; i < chunks.length; i++) { u.set(chunks[i], o); o += bytesLen(chunks[i]); }
-    return u;
-  }
-  // WebIDL long long: ToNumber, then NaN and infinities are 0, truncated, wrapped modulo 2^64.
-  function toLongLong(v) {
-    let n = Num(v);
-    if (n !== n || n === Infinity || n === -Infinity) return 0;
-    n = Math.trunc(n);
-    return Number(BigInt.asIntN(64, BigInt(n)));
-  }
-  class Blob {
-    #bytes;
-    #type;
-    constructor(parts = undefined, opts = undefined) {
-      const bs = list();
-      if (parts !== undefined) {
-        if ((typeof parts !== "object" && typeof parts !== "function") || parts === null) throw new TypeErr("Blob: parts must be a sequence");
-        const m = parts[iter];
-        if (typeof m !== "function") throw new TypeErr("Blob: parts must be a sequence");
-        for (const p of { [iter]: () => m.call(parts) }) push(bs, partBytes(p));
-      }
-      const [t, endings] = blobOptions(opts, "Blob");
-      if (endings === "native") for (let i = 0; i < bs.length; i++) bs[i] = nativeEndings(bs[i]);
-      this.#bytes = concat(bs);
-      this.#type = t;
-    }
-    static {
-      isBlob = (o) => asObject(o) && #bytes in o;
-      blobBytes = (b) => b.#bytes;
-      blobType = (b) => b.#type;
-      // A Blob made by the runtime from bytes it owns (not copied again).
-      blobOf = (bytes, type) => { const b = new Blob(); b.#bytes = bytes; b.#type = type; return b; };
-      sr.blobBytes = blobBytes;
-      sr.isBlob = isBlob;
-      // structuredClone of a Blob or a File: the same bytes (never changed in place), type, name and date.
-      sr.cloneBlob = (b) => isFile(b) ? fileOf(b.#bytes, b.#type, b) : blobOf(b.#bytes, b.#type);
-    }
-    get size() { return bytesLen(this.#bytes); }
-    get type() { return this.#type; }
-    slice(start = 0, end = this.size, type = "") {
-      const n = this.size;
-      const rel = (x) => (x < 0 ? (n + x > 0 ? n + x : 0) : x < n ? x : n);
-      const s = rel(Math.trunc(start) || 0), e = rel(Math.trunc(end) || 0);
-      return blobOf(this.#bytes.slice(s, s > e ? s : e), sliceType(type));
-    }
-    async arrayBuffer() { return this.#bytes.slice().buffer; }
-    async bytes() { return this.#bytes.slice(); }
-    async text() { return fromUtf8(this.#bytes); }
-    stream() { return streams().streamOf(this.#bytes); }
-    get [Symbol.toStringTag]() { return "Blob"; }
-  }
-  function sliceType(t) {
-    if (t === undefined) return "";
-    t = toStr(t, "the content type");
-    for (let i = 0; i < t.length; i++) { const c = code(t, i); if (c < 0x20 || c > 0x7e) return ""; }
-    return lower(t);
-  }
-  let isFile, fileOf;
-  class File extends Blob {
-    #name;
-    #lastModified;
-    constructor(parts, name, opts = undefined) {
-      if (arguments.length < 2) throw new TypeErr("File: the parts and name arguments are required");
-      const o = dict(opts, "File: options");
-      super(parts, o);
-      this.#name = toStr(name, "File name");
-      const lm = o.lastModified;
-      this.#lastModified = lm !== undefined ? toLongLong(lm) : Date.now();
-    }
-    static {
-      isFile = (o) => asObject(o) && #name in o;
-      fileOf = (bytes, type, f) => { const c = new File([bytes], f.#name, { type }); c.#lastModified = f.#lastModified; return c; };
-    }
-    get name() { return this.#name; }
-    get lastModified() { return this.#lastModified; }
-    get [Symbol.toStringTag]() { return "File"; }
-  }
+  const { Blob, File, isBlob, blobBytes, blobType, copyBytes } = sr.blobParts;
+  const streams = () => { sr.load("streams"); return sr; };
 
   // ---- bodies ----------------------------------------------------------------
   // A body is held as a string (text), a Uint8Array (bytes) or a ReadableStream. Text and bytes
   // become a stream only when someone reads `.body`, so the common `new Response("hi")` read
   // with text() (or returned) never builds a stream, and text stays text until bytes are asked for.
-  const streams = () => { sr.load("streams"); return sr; };
   function extractBody(body) {
     if (typeof body === "string") return [body, "text/plain;charset=UTF-8"];
     if (isBlob(body)) return [blobBytes(body), blobType(body) || null];
@@ -189,7 +88,7 @@
   }
   function setBody(obj, headers, body) {
     if (body === null || body === undefined) { initBody(obj, null); return; }
-    const [b, ct] = extractBody(body);
+    const e = extractBody(body), b = e[0], ct = e[1];   // by index: a patched Array iterator is not consulted
     initBody(obj, b);
     if (ct && !hasHeader(headers, "content-type")) addHeader(headers, "content-type", ct);
   }
@@ -219,7 +118,7 @@
   // A Request's URL is the href of its input: the url chunk's parser (which keeps the strings it
   // parsed lately), not the global URL, which tenant code may have replaced.
   function canonical(s) { sr.load("url"); return sr.urlHref(s); }
-  let isRequest, fetchArgs, requestSignal, reqMethod, hostRid = 0;
+  let isRequest, fetchArgs, requestSignal, reqMethod;
   // A request body the host streams in as it arrives (`bodyStream`): each pull is a "body.read"
   // host operation of request `rid`, settled with the next piece (base64) or null at the end, or
   // failed with the body's error (E_BODY_TOO_LARGE, E_TIMEOUT, E_CLIENT_GONE). Nothing is pulled
@@ -232,18 +131,12 @@
     } }, { __proto__: null, highWaterMark: 0 });
   }
   class Request extends Body {
+    // #headers: a Headers, or (a request from the host whose headers nobody has read yet) the
+    // JSON text of its header pairs; #hs() makes the Headers on first use.
     #url; #method; #headers; #redirect; #signal;
     constructor(input, init) {
       super();
-      if (input === HOST) {
-        this.#url = Str(init.url);
-        this.#method = Str(init.method);
-        this.#headers = trustedHeaders(init.headers);
-        this.#redirect = "manual";
-        this.#signal = null;
-        initBody(this, init.bodyStream === true ? bodyIn(hostRid) : init.body === null || init.body === undefined ? null : fromB64(init.body));
-        return;
-      }
+      if (input === HOST) return;   // sr.requestFromHost fills it in
       if (init === undefined || init === null) init = { __proto__: null };
       else if (!asObject(init)) throw new TypeErr("Request: init must be an object");
       const src = isRequest(input) ? input : null;
@@ -251,7 +144,7 @@
       const method = init.method, headers = init.headers, redirect = init.redirect, signal = init.signal;
       let body = init.body;
       this.#method = method !== undefined ? normMethod(method) : src ? src.#method : "GET";
-      this.#headers = new Headers(headers !== undefined ? headers : src ? src.#headers : undefined);
+      this.#headers = new Headers(headers !== undefined ? headers : src ? src.#hs() : undefined);
       this.#redirect = redirect !== undefined ? toStr(redirect, "the redirect mode") : src ? src.#redirect : "follow";
       if (this.#redirect !== "follow" && this.#redirect !== "error" && this.#redirect !== "manual") throw new TypeErr("invalid redirect mode: " + this.#redirect);
       if (signal !== undefined && signal !== null && !(sr.isSignal && sr.isSignal(signal))) throw new TypeErr("Request: signal must be an AbortSignal");
@@ -264,16 +157,30 @@
     }
     static {
       isRequest = (o) => asObject(o) && #url in o;
-      sr.requestFromHost = (m, rid) => { hostRid = rid; return new Request(HOST, m); };
+      // The request the host sent (checked there): method and url strings, pairs the JSON text
+      // of its header pairs, body base64 or null, or `streamed`: its body arrives as request
+      // `rid`'s "body.read" host operations.
+      sr.requestFromHost = (method, url, pairs, body, streamed, rid) => {
+        const r = new Request(HOST);
+        r.#url = url;
+        r.#method = method;
+        r.#headers = pairs;
+        r.#redirect = "manual";
+        r.#signal = null;
+        if (streamed === true) initBody(r, bodyIn(rid));
+        else if (body !== null) initBody(r, fromB64(body));
+        return r;
+      };
       requestSignal = (r) => r.#signal;
       reqMethod = (r) => r.#method;
       // The host's fetch operation: {url, method, headers, redirect, body (base64)} as JSON text.
-      fetchArgs = (r, body) => '{"url":' + q(r.#url) + ',"method":' + q(r.#method) + ',"headers":' + headersJson(r.#headers) +
+      fetchArgs = (r, body) => '{"url":' + q(r.#url) + ',"method":' + q(r.#method) + ',"headers":' + headersJson(r.#hs()) +
         ',"redirect":' + q(r.#redirect) + ',"body":' + b64Body(body) + "}";
     }
     get url() { return this.#url; }
     get method() { return this.#method; }
-    get headers() { return this.#headers; }
+    #hs() { const h = this.#headers; return typeof h === "string" ? (this.#headers = trustedHeaders(h)) : h; }
+    get headers() { return this.#hs(); }
     get redirect() { return this.#redirect; }
     get signal() { if (this.#signal === null) { sr.load("events"); this.#signal = sr.newSignal(); } return this.#signal; }
     clone() {
@@ -293,11 +200,22 @@
     for (let i = 0; i < st.length; i++) { const c = code(st, i); if (c > 0xff || (c < 0x20 && c !== 9) || c === 0x7f) throw new TypeErr("invalid statusText"); }
     return st;
   }
-  let responseFromFetch;
+  // The header list of a Response the runtime fills in itself: one content-type, or none.
+  const typed = (ct) => { const l = list(); if (ct !== null) push(l, ["content-type", ct]); return l; };
+  const MADE = Symbol("made");
+  let responseFromFetch, made;
   class Response extends Body {
     #status; #statusText; #headers; #type = "default"; #url = ""; #redirected = false;
     constructor(body = null, init) {
       super();
+      if (body === MADE) return;   // made(): filled in there
+      if (init === undefined && (body === null || typeof body === "string")) {   // the common new Response(text)
+        this.#status = 200;
+        this.#statusText = "";
+        this.#headers = headersOf(typed(body === null ? null : "text/plain;charset=UTF-8"));
+        initBody(this, body);
+        return;
+      }
       if (init === undefined || init === null) init = { __proto__: null };
       const s = init.status, st = init.statusText, h = init.headers;
       const status = s !== undefined ? Num(s) : 200;
@@ -308,9 +226,10 @@
       if (body !== null && body !== undefined && nullBody(status)) throw new TypeErr("a Response with status " + status + " cannot have a body");
       setBody(this, this.#headers, body);
     }
-    static json(data, init = {}) {
+    static json(data, init = undefined) {
       const s = stringify(data);
       if (s === undefined) throw new TypeErr("Response.json: the value cannot be serialised as JSON");
+      if (init === undefined) return made(s, "application/json");
       const headers = new Headers(init && init.headers);
       if (!hasHeader(headers, "content-type")) setHeader(headers, "content-type", "application/json");
       return new Response(s, { ...init, headers });
@@ -331,6 +250,15 @@
       return r;
     }
     static {
+      // A 200 Response with a text body and its content-type, as new Response(s) would make it.
+      made = (s, ct) => {
+        const r = new Response(MADE);
+        r.#status = 200;
+        r.#statusText = "";
+        r.#headers = headersOf(typed(ct));
+        initBody(r, s);
+        return r;
+      };
       // What the host's fetch returned: {status, statusText, headers, body (base64), url, redirected}.
       responseFromFetch = (res, method) => {
         const st = res.status, hs = res.headers, h = new Headers();

@@ -7,7 +7,7 @@
 (function (sr) {
   "use strict";
   const { push, join, sort, list, q, is, stringify, parse, setProto, Str, Num, TypeErr, RangeErr, Prom, mget, mset,
-    msize, mclear, MapC, AP, iter, keys, code, lower, upper, slice, wellFormed, U8, AB, isView, bytesLen, b64, fromB64 } = sr.prim;
+    msize, mclear, MapC, AP, iter, keys, code, lower, upper, slice, wellFormed, U8, AB, isView, bytesLen, b64, fromB64, isArray, exec } = sr.prim;
   const utf8 = (s) => { sr.load("encoding"); return sr.utf8(s); };
   const fromUtf8 = (u8) => { sr.load("encoding"); return sr.fromUtf8(u8); };
   const array = (l) => setProto(l, AP);   // an internal list handed to the tenant as a plain array
@@ -27,7 +27,9 @@
     return v;
   }
 
-  // ---- header grammar (RFC 9110), checked char by char -----------------------
+  // ---- header grammar (RFC 9110) ---------------------------------------------
+  // A scan is one call of the engine's own RegExp exec (captured before any tenant code ran), not
+  // a call per character; the exact complaint is worked out only when there is one.
   const TCHAR = new U8(128);
   const T = "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
   for (let i = 0; i < T.length; i++) TCHAR[code(T, i)] = 1;
@@ -37,6 +39,7 @@
     return true;
   }
   const isWs = (c) => c === 32 || c === 9 || c === 10 || c === 13;
+  const BAD_VALUE = /[\r\n\0\u0100-\uffff]/, WIDE = /[\u0100-\uffff]/, VALUE_WORK = /^[\t\n\r ]|[\t\n\r ]$|[\r\n\0\u0100-\uffff]/;
   // Names repeat (content-type, accept, ...): remember the ones already validated.
   const names = new MapC();
   function checkName(n) {
@@ -51,14 +54,17 @@
   }
   function checkValue(v) {
     v = toStr(v, "a header value");
+    if (exec(VALUE_WORK, v) === null) return v;   // nothing to trim, nothing to refuse: the common case
     let a = 0, b = v.length;
     while (a < b && isWs(code(v, a))) a++;
     while (b > a && isWs(code(v, b - 1))) b--;
     if (a > 0 || b < v.length) v = slice(v, a, b);
-    for (let i = 0; i < v.length; i++) {
-      const c = code(v, i);
-      if (c === 13 || c === 10 || c === 0) throw new TypeErr("invalid header value (contains CR, LF or NUL)");
-      if (c > 255) throw new TypeErr("invalid header value (a character over U+00FF)");
+    if (exec(BAD_VALUE, v) !== null) {
+      for (let i = 0; i < v.length; i++) {
+        const c = code(v, i);
+        if (c === 13 || c === 10 || c === 0) throw new TypeErr("invalid header value (contains CR, LF or NUL)");
+        if (c > 255) throw new TypeErr("invalid header value (a character over U+00FF)");
+      }
     }
     return v;
   }
@@ -78,7 +84,7 @@
     if (!seen) push(k, [n, v]);
     return k;
   }
-  let isHeaders, trustedHeaders, freeze, appendHeader, addHeader, hasHeader, headerPairs, setHeader, headersJson;
+  let isHeaders, trustedHeaders, headersOf, freeze, appendHeader, addHeader, hasHeader, headerPairs, setHeader, headersJson;
   class Headers {
     #list = list();
     #immutable = false;
@@ -105,16 +111,31 @@
           const d = R.getOwnPropertyDescriptor(init, ks[i]);
           if (d === undefined || !d.enumerable) continue;
           if (typeof ks[i] === "symbol") throw new TypeErr("Headers: a header name cannot be a Symbol");
-          for (let j = 0; j < ks[i].length; j++) if (code(ks[i], j) > 255) throw new TypeErr("invalid header name: " + q(ks[i]));
+          if (mget(names, ks[i]) === undefined && exec(WIDE, ks[i]) !== null) throw new TypeErr("invalid header name: " + q(ks[i]));
           push(pairs, [ks[i], checkValue(init[ks[i]])]);
         }
-        for (let i = 0; i < pairs.length; i++) appendHeader(this, pairs[i][0], pairs[i][1]);
+        for (let i = 0; i < pairs.length; i++) push(this.#list, [checkName(pairs[i][0]), pairs[i][1]]);   // values checked above
       }
     }
     static {
       isHeaders = (o) => asObject(o) && #list in o;
-      // Pairs from the host: names already lowercased and valid.
-      trustedHeaders = (pairs) => { const h = new Headers(); for (let i = 0; i < pairs.length; i++) push(h.#list, [Str(pairs[i][0]), Str(pairs[i][1])]); return h; };
+      // The JSON text of the pairs the host sent (names already lowercased, names and values
+      // valid): parsed only when the request's headers are read. A pair that is not two
+      // strings is dropped (the host sends none; nothing here runs tenant code).
+      trustedHeaders = (json) => {
+        const h = new Headers(), pairs = parse(json);
+        if (!isArray(pairs)) return h;
+        const n = pairs.length;
+        let i = 0;
+        for (let p; i < n && isArray(p = pairs[i]) && p.length === 2 && typeof p[0] === "string" && typeof p[1] === "string"; i++);
+        if (i === n) { h.#list = setProto(pairs, null); return h; }   // the host's list as it came
+        const l = h.#list;
+        for (let j = 0; j < i; j++) push(l, pairs[j]);
+        for (let p; i < n; i++) if (isArray(p = pairs[i]) && p.length === 2 && typeof p[0] === "string" && typeof p[1] === "string") push(l, p);
+        return h;
+      };
+      // A header list the runtime made itself (Response.json and the like): no checks, no copy.
+      headersOf = (l) => { const h = new Headers(); h.#list = l; return h; };
       freeze = (h) => { h.#immutable = true; };
       appendHeader = (h, n, v) => { h.#mutable(); push(h.#list, [checkName(n), checkValue(v)]); };
       addHeader = (h, n, v) => { push(h.#list, [n, v]); };   // set by the runtime itself: no checks
@@ -190,7 +211,7 @@
   Object.defineProperty(Headers.prototype, iter, { value: headersIterator, writable: true, configurable: true });
 
   sr.fetchParts = {
-    __proto__: null, Headers, isHeaders, trustedHeaders, freeze, appendHeader, addHeader, hasHeader, setHeader, headersJson,
+    __proto__: null, Headers, isHeaders, trustedHeaders, headersOf, freeze, appendHeader, addHeader, hasHeader, setHeader, headersJson,
     toStr, dict, asObject, isToken, array, utf8, fromUtf8,
   };
 });

@@ -34,8 +34,12 @@ LOG_LEVELS = frozenset({"log", "info", "warn", "error", "debug"})
 TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 token: a header name, a method
 CR_LF_NUL = re.compile(r"[\r\n\x00]")  # what may never stand inside a header line
 REASON = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
-VALUE = re.compile(r"(?:[^\x00\r\n\t ](?:[^\x00\r\n]*[^\x00\r\n\t ])?)?")
-LATIN1 = re.compile(r"[\x00-\xff]*")
+# latin-1 without NUL, CR or LF, nor whitespace at either end: one scan
+VALUE = re.compile(
+    r"(?:[^\x00\r\n\t \u0100-\U0010ffff](?:[^\x00\r\n\u0100-\U0010ffff]*[^\x00\r\n\t \u0100-\U0010ffff])?)?"
+)
+_NAMES: dict[str, str] = {}  # header names already found valid -> lowercased (names repeat: bounded)
+MAX_NAMES_KEPT = 4096
 B64 = re.compile(rb"[A-Za-z0-9+/]*={0,2}")
 
 
@@ -54,7 +58,7 @@ def status(v: Any) -> int:
 
 def reason(v: Any) -> str:
     """A reason phrase (statusText): no control characters but HTAB."""
-    if type(v) is not str or len(v) > MAX_REASON or not REASON.fullmatch(v):
+    if type(v) is not str or (v and (len(v) > MAX_REASON or not REASON.fullmatch(v))):
         raise BadOutput(
             f"the response statusText must be at most {MAX_REASON} characters without CR, LF or other "
             f"control characters, got {_show(v)}"
@@ -64,14 +68,22 @@ def reason(v: Any) -> str:
 
 def header_name(v: Any) -> str:
     """A header name: an RFC 9110 token, returned lowercased."""
-    if type(v) is not str or len(v) > MAX_NAME or not TOKEN.fullmatch(v):
+    if type(v) is not str:
         raise BadOutput(f"invalid response header name {_show(v)} (must be an RFC 9110 token)")
-    return v.lower()
+    low = _NAMES.get(v)
+    if low is not None:
+        return low
+    if len(v) > MAX_NAME or not TOKEN.fullmatch(v):
+        raise BadOutput(f"invalid response header name {_show(v)} (must be an RFC 9110 token)")
+    low = v.lower()
+    if len(_NAMES) < MAX_NAMES_KEPT:
+        _NAMES[v] = low
+    return low
 
 
 def header_value(v: Any) -> str:
     """A header value: latin-1, no NUL, CR or LF, no surrounding whitespace."""
-    if type(v) is not str or len(v) > MAX_VALUE or not VALUE.fullmatch(v) or not LATIN1.fullmatch(v):
+    if type(v) is not str or len(v) > MAX_VALUE or not VALUE.fullmatch(v):
         raise BadOutput(
             f"invalid response header value {_show(v)} (at most {MAX_VALUE} latin-1 characters "
             "without NUL, CR or LF, nor whitespace at either end)"
@@ -79,33 +91,31 @@ def header_value(v: Any) -> str:
     return v
 
 
-# Header pairs repeat (content-type: application/json...): the ones that passed, as checked, so
-# each is matched against the grammar once. A pure function of the two strings; bounded.
-_PASSED: dict[tuple[str, str], tuple[str, str]] = {}
-_PASSED_MAX = 4096
-
-
 def headers(v: Any) -> list[tuple[str, str]]:
     """A list of [name, value] pairs (repeats kept, in order)."""
+    return _pairs(v, False)
+
+
+def _pairs(v: Any, lists: bool) -> list[Any]:
+    """The checked pairs of a headers list: (name lowercased, value) tuples, or [name, value]
+    lists (`lists`; a pair whose name is lowercase already is kept as it came)."""
     if type(v) is not list:
         raise BadOutput(f"the response headers must be a list of [name, value] pairs, got {_show(v)}")
     if len(v) > MAX_HEADERS:
         raise BadOutput(f"the response has {len(v)} headers, over the limit of {MAX_HEADERS}")
-    out: list[tuple[str, str]] = []
+    out: list[Any] = []
     size = 0
-    passed = _PASSED
     for pair in v:
         if type(pair) is not list or len(pair) != 2:
             raise BadOutput(f"each response header must be a [name, value] pair, got {_show(pair)}")
-        n, val = pair
-        checked = passed.get((n, val)) if type(n) is str and type(val) is str else None
-        if checked is None:
-            checked = (header_name(n), header_value(val))
-            if len(passed) >= _PASSED_MAX:
-                passed.clear()
-            passed[(n, val)] = checked
-        size += len(checked[0]) + len(checked[1]) + 4
-        out.append(checked)
+        n, value = pair
+        name = _NAMES.get(n) if type(n) is str else None  # the common case inline: a name seen before
+        if name is None:
+            name = header_name(n)
+        if type(value) is not str or len(value) > MAX_VALUE or not VALUE.fullmatch(value):
+            header_value(value)  # raises
+        size += len(name) + len(value) + 4
+        out.append((pair if name == n else [name, value]) if lists else (name, value))
     if size > MAX_HEADER_BYTES:
         raise BadOutput(f"the response headers are {size} bytes, over the limit of {MAX_HEADER_BYTES}")
     return out
@@ -154,10 +164,10 @@ def _text_body(text: Any, max_bytes: int) -> bytes:
     return out
 
 
-def _head(d: Any) -> tuple[int, str, list[tuple[str, str]]]:
+def _head(d: Any, lists: bool = False) -> tuple[int, str, list[Any]]:
     if type(d) is not dict:
         raise BadOutput(f"a response must be an object, got {_show(d)}")
-    return status(d.get("status")), reason(d.get("statusText", "")), headers(d.get("headers", []))
+    return status(d.get("status")), reason(d.get("statusText", "")), _pairs(d.get("headers", []), lists)
 
 
 def response(d: Any, max_bytes: int) -> tuple[int, str, list[tuple[str, str]], bytes]:
@@ -167,9 +177,10 @@ def response(d: Any, max_bytes: int) -> tuple[int, str, list[tuple[str, str]], b
 
 def wire_response(d: Any, max_bytes: int) -> dict[str, Any]:
     """A checked copy of a response dict, in the form it crosses the wire (no other keys); the
-    body is checked but not decoded (the router decodes it once, where it writes it)."""
-    st, rs, hs = _head(d)
-    out: dict[str, Any] = {"status": st, "statusText": rs, "headers": [list(h) for h in hs]}
+    body is checked but not decoded (the router decodes it once, where it writes it). A header
+    pair that needs no change (its name lowercase already) is the input's own list."""
+    st, rs, hs = _head(d, True)
+    out: dict[str, Any] = {"status": st, "statusText": rs, "headers": hs}
     if "b64" in d:
         _b64_body(d["b64"], max_bytes)
         out["b64"] = d["b64"]

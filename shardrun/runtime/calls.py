@@ -7,7 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from shardrun.errors import ErrorInfo
+import orjson
+
+from shardrun.errors import ErrorInfo, UsageError
 from shardrun.runtime import boundary
 
 MAX_BODY_BYTES = 64 << 20  # no body crosses the wire larger than a protocol message
@@ -24,7 +26,7 @@ class HttpRequest:
     streamed: bool = False  # the body arrives after the request, as "body.read" host operations (server/bodyin.py)
 
     def to_js(self) -> dict[str, Any]:
-        """The shape Request.__fromHost takes."""
+        """The fetch argument the shard receives (see dispatch_args for how it enters an isolate)."""
         d: dict[str, Any] = {
             "method": self.method,
             "url": self.url,
@@ -34,6 +36,37 @@ class HttpRequest:
         if self.streamed:
             d["bodyStream"] = True
         return d
+
+
+def dispatch_args(kind: str, arg: Any, stream: bool = False) -> tuple[str, tuple[Any, ...]]:
+    """A request's argument as the JS dispatch(rid, kind, json, now, ...rest) takes it (js/src/core.js):
+    (json, rest).
+
+    task and scheduled: the argument's JSON text, no rest. fetch (arg: an HttpRequest or its
+    to_js() dict): the JSON text of the header pairs, and (method, url, body base64 or None,
+    stream, streamed: its body follows as "body.read" host operations): the fields cross as they are, and JS parses the headers only if the handler reads
+    them. Raises UsageError: E_BAD_JSON for an argument JSON cannot carry, E_BAD_REQUEST for a
+    fetch argument of another shape."""
+    if kind != "fetch":
+        try:
+            return orjson.dumps(arg).decode(), ()
+        except TypeError as exc:
+            raise UsageError(f"the {kind} argument cannot be sent as JSON: {exc}", code="E_BAD_JSON") from None
+    d = arg.to_js() if isinstance(arg, HttpRequest) else arg
+    if type(d) is not dict:
+        raise UsageError("the fetch argument must be an object {method, url, headers, body}", code="E_BAD_REQUEST")
+    method, url, headers, body = d.get("method"), d.get("url"), d.get("headers", []), d.get("body")
+    if type(method) is not str or type(url) is not str or type(headers) is not list:
+        raise UsageError(
+            "the fetch argument needs a method and a url (strings) and headers (a list)", code="E_BAD_REQUEST"
+        )
+    if body is not None and type(body) is not str:
+        raise UsageError("the fetch argument's body must be base64 text or null", code="E_BAD_REQUEST")
+    try:
+        pairs = orjson.dumps(headers).decode()
+    except TypeError as exc:
+        raise UsageError(f"the fetch argument cannot be sent as JSON: {exc}", code="E_BAD_JSON") from None
+    return pairs, (method, url, body, stream, d.get("bodyStream") is True)
 
 
 @dataclass(frozen=True)

@@ -44,9 +44,9 @@ from shardrun.engine.adapter import (
 from shardrun.engine.bytecode import MODULES
 from shardrun.engine.limits import Limits
 from shardrun.engine.watchdog import Watchdog
-from shardrun.errors import ErrorInfo, RuntimeFault, ScriptError, UsageError
+from shardrun.errors import ErrorInfo, RuntimeFault, ScriptError
 from shardrun.runtime import hostcall, prelude
-from shardrun.runtime.calls import Call, HostOp, HttpRequest, LogLine, Result
+from shardrun.runtime.calls import Call, HostOp, LogLine, Result, dispatch_args
 from shardrun.runtime.modules import ENTRY_NAME, module_loader
 from shardrun.runtime.outbox import Outbox
 from shardrun.runtime.script import Script
@@ -235,7 +235,8 @@ class WorkerIsolate(Outbox):
         on_chunk: Callable[[Call, str, Any], None] | None = None,
     ) -> Call:
         """Start a request: kind is task|scheduled (arg: a JSON value) or fetch (an HttpRequest,
-        or its to_js() dict). `tag` is the caller's own, kept on the Call.
+        or its to_js() dict; another shape is refused with E_BAD_REQUEST, see calls.dispatch_args).
+        `tag` is the caller's own, kept on the Call.
 
         With `on_chunk` (fetch only), a Response whose body is a stream is answered in parts:
         on_result gets its head (a value with `"stream": True`, no body), then on_chunk(call,
@@ -249,21 +250,17 @@ class WorkerIsolate(Outbox):
             raise ScriptError(
                 f"{self.script.name} has no {kind} handler in its default export (it has: {have})", code="E_NO_HANDLER"
             )
+        stream = on_chunk is not None and kind == "fetch"
+        text, rest = dispatch_args(kind, arg, stream)  # a refused argument (UsageError) changes nothing here
         lim = limits or self.limits
         now = self.clock()
         self._rid += 1
         self.requests += 1
         call = Call(self._rid, kind, now, now + lim.wall_ms / 1000, lim.cpu_ms / 1000, on_result, on_finish, tag)
-        payload = arg.to_js() if isinstance(arg, HttpRequest) else arg
-        if on_chunk is not None and kind == "fetch" and type(payload) is dict:
+        if stream:
             call.on_chunk = on_chunk
-            payload = {**payload, "stream": True}
-        try:
-            text = orjson.dumps(payload).decode()
-        except TypeError as exc:
-            raise UsageError(f"the {kind} argument cannot be sent as JSON: {exc}", code="E_BAD_JSON") from None
         self.inflight[call.rid] = call
-        self._turn(call, self._dispatch, call.rid, kind, text, now * 1000)
+        self._turn(call, self._dispatch, call.rid, kind, text, now * 1000, *rest)
         return call
 
     def credit(self, rid: int, nbytes: int) -> None:
