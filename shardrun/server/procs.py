@@ -164,9 +164,9 @@ class HeartbeatFile:
         os.utime(self.fd)  # the first beat: the supervisor counts the process as ready from now
         self._thread.start()
 
-    def alive(self) -> None:
-        """The main loop made progress (cheap: one assignment)."""
-        self.progress = time.monotonic()
+    def alive(self, now: float | None = None) -> None:
+        """The main loop made progress (cheap: one assignment; `now`, when the caller has the time)."""
+        self.progress = time.monotonic() if now is None else now
 
     def mark_draining(self) -> None:
         """Tell the supervisor this process is handing its slot to a replacement."""

@@ -60,11 +60,13 @@ from shardrun.settings import Settings
 from shardrun.workers import Registry
 
 log = logging.getLogger("shardrun.shard")
+EVENTS, POLLIN = int(zmq.EVENTS), int(zmq.POLLIN)  # plain ints: the flag enums' operators cost a Python call each
 console = logs.get("shardrun.console")
 
 SLICE_S = 0.02  # longest run of starts before the loop polls, pumps and flushes again
 FLUSH_AFTER_S = 0.002  # replies wait about this long for others to share their message ...
 SLOW_TURN_S = 0.005  # ... unless the next turn is of a tenant whose last start took this long
+READ_EVERY_S = 0.0005  # between turns, the router's socket is read again at most this often
 DRAIN_QUIET_S = 0.5  # a recycling shard exits once idle and sent nothing new for this long
 
 
@@ -112,6 +114,7 @@ class Shard(ShardOutput, ShardHealth, ShardCalls):
         self.rss = 0
         self.next_hb = 0.0
         self._flushed = 0.0
+        self._read_at = 0.0  # when the router's socket was last read
         self.slow: set[str] = set()  # tenants whose last first turn was slow
         self._out: list[bytes] = []  # reply bodies to send at the end of this wake-up
         self.zctx = zmq.Context()
@@ -213,14 +216,15 @@ class Shard(ShardOutput, ShardHealth, ShardCalls):
 
     def _zmq_waiting(self) -> int:
         """Which ZeroMQ sockets have messages to read: 1 the router's, 2 worker-to-worker replies."""
-        main = int(self.sock.getsockopt(zmq.EVENTS))
-        internal = int(self.internal.sock.getsockopt(zmq.EVENTS))
-        return (1 if main & zmq.POLLIN else 0) | (2 if internal & zmq.POLLIN else 0)
+        main = int(self.sock.getsockopt(EVENTS))
+        internal = int(self.internal.sock.getsockopt(EVENTS))
+        return (1 if main & POLLIN else 0) | (2 if internal & POLLIN else 0)
 
     def _waiting(self) -> bool:
-        return bool(int(self.sock.getsockopt(zmq.EVENTS)) & zmq.POLLIN)
+        return bool(int(self.sock.getsockopt(EVENTS)) & POLLIN)
 
     def _read_all(self) -> None:
+        self._read_at = time.monotonic()
         self.registry.recheck()  # worker files are checked again for the requests read now
         for _ in range(1000):
             try:
@@ -261,32 +265,35 @@ class Shard(ShardOutput, ShardHealth, ShardCalls):
         """Start queued requests, one tenant at a time, until none may start or the slice is used."""
         t0 = time.monotonic()
         end = t0 + SLICE_S
+        slow = self.slow
         while (item := self.runq.take()) is not None:
             tenant, msg = item
-            if self._out and (tenant in self.slow or t0 - self._flushed >= FLUSH_AFTER_S):
+            if self._out and (tenant in slow or t0 - self._flushed >= FLUSH_AFTER_S):
                 self._flush()  # what is answered goes out before a turn that may take long
             if not self._start(msg, tenant):
                 self.runq.finished(tenant)
             t1 = time.monotonic()
             if t1 - t0 >= SLOW_TURN_S:
-                if len(self.slow) >= 10_000:
-                    self.slow.clear()
-                self.slow.add(tenant)
-            else:
-                self.slow.discard(tenant)
-            self._between()
-            t0 = time.monotonic()
+                if len(slow) >= 10_000:
+                    slow.clear()
+                slow.add(tenant)
+            elif slow:
+                slow.discard(tenant)
+            t0 = self._between(t1)
             if t0 >= end:
                 return
 
-    def _between(self) -> None:
-        """After a turn: read what arrived (into the run queues), heartbeat when due."""
-        self.beat.alive()
-        if self._waiting():
+    def _between(self, now: float) -> float:
+        """After a turn: read what arrived (into the run queues; at most every READ_EVERY_S, so
+        a run of short turns reads its requests in batches), heartbeat when due. The time after."""
+        self.beat.alive(now)
+        if now - self._read_at >= READ_EVERY_S and self._waiting():
             self._read_all()
-        now = time.monotonic()
+            now = time.monotonic()
         if now >= self.next_hb:
             self._heartbeat(now)
+            now = time.monotonic()
+        return now
 
     def _flush(self) -> None:
         self._flushed = time.monotonic()
@@ -303,7 +310,7 @@ class Shard(ShardOutput, ShardHealth, ShardCalls):
             if wake is not None and wake <= now:
                 self._flush()
                 self._after(iso, iso.pump())
-                self._between()
+                self._between(time.monotonic())
 
     def _after(self, iso: WorkerIsolate, wake: float | None) -> None:
         """Track an isolate after it ran: pump it again later, or let it go."""
