@@ -64,6 +64,7 @@ class Router:
         self.backend = self._router_socket(backend)
         self.frontend = self._router_socket(s.client_endpoint)
         self.drain_until = 0.0
+        self._front_used = True  # the clients' socket was read or sent on since its EVENTS were read
         self.tracer = t.tracer = tracing.setup(settings, "router")
         self.front: FrontDoor | None = None
         if s.http_enabled:
@@ -135,8 +136,9 @@ class Router:
         # signal only that the socket's state may have changed (a send can take in messages
         # without it), so their EVENTS are read before each wait and after it.
         ep = self.ep
-        for sock in (self.backend, self.frontend):
-            ep.register(int(sock.getsockopt(zmq.FD)), select.EPOLLIN)
+        back_fd, front_fd = int(self.backend.getsockopt(zmq.FD)), int(self.frontend.getsockopt(zmq.FD))
+        ep.register(back_fd, select.EPOLLIN)
+        ep.register(front_fd, select.EPOLLIN)
         if self.notify_fd is not None:
             ep.register(self.notify_fd, select.EPOLLIN)
         next_tick = 0.0
@@ -148,14 +150,25 @@ class Router:
         while True:
             for door in doors:
                 door.sync(self.table.stopping and door is self.front)
-            waiting = self._zmq_waiting()
+            # The shards' socket is read from or sent on in nearly every wake-up: its EVENTS are
+            # read before each wait; the clients' only when it was used since (or its FD fired).
+            waiting = self._zmq_waiting(1 | (2 if self._front_used else 0))
+            self._front_used = False
             events = ep.poll(0 if waiting else TICK_SECONDS, 4096)
             self.table.registry.recheck()
-            if not waiting and events:
-                waiting = self._zmq_waiting()
+            if events and waiting != 3:
+                fired = 0
+                for fd, _ in events:
+                    if fd == back_fd:
+                        fired |= 1
+                    elif fd == front_fd:
+                        fired |= 2
+                if fired & ~waiting:
+                    waiting |= self._zmq_waiting(fired & ~waiting)
             if waiting & 1:
                 self._read_backend()
             if waiting & 2:
+                self._front_used = True
                 self._read_frontend()
             if events:
                 now = time.monotonic()
@@ -189,11 +202,15 @@ class Router:
                         return EXIT_OK
                 self._flush()
 
-    def _zmq_waiting(self) -> int:
-        """Which ZeroMQ sockets have messages to read: 1 the shards', 2 the clients'."""
-        back = int(self.backend.getsockopt(EVENTS))
-        front = int(self.frontend.getsockopt(EVENTS))
-        return (1 if back & POLLIN else 0) | (2 if front & POLLIN else 0)
+    def _zmq_waiting(self, which: int) -> int:
+        """Which of these ZeroMQ sockets (1 the shards', 2 the clients') have messages to read
+        (an EVENTS read is two system calls in libzmq: only the ones asked for)."""
+        out = 0
+        if which & 1 and int(self.backend.getsockopt(EVENTS)) & POLLIN:
+            out |= 1
+        if which & 2 and int(self.frontend.getsockopt(EVENTS)) & POLLIN:
+            out |= 2
+        return out
 
     def _doors(self) -> list[FrontDoor]:
         return [d for d in (self.front, self.admin) if d is not None]
@@ -247,6 +264,7 @@ class Router:
                     for body in bodies:
                         door.deliver(client, body)
                     continue
+                self._front_used = True
                 try:
                     self.frontend.send_multipart([client, protocol.HEADER, protocol.REPLY, *bodies], zmq.NOBLOCK)
                 except zmq.ZMQError as exc:  # the client is gone or not reading: nothing else to do

@@ -157,8 +157,9 @@ class Shard(ShardOutput, ShardHealth, ShardCalls):
         # signal only that the socket's state may have changed (a send can take in messages
         # without it): their EVENTS are read before each wait and after it.
         ep = self.ep
-        for fd in (int(self.sock.getsockopt(zmq.FD)), int(self.internal.sock.getsockopt(zmq.FD))):
-            ep.register(fd, select.EPOLLIN)
+        main_fd, internal_fd = int(self.sock.getsockopt(zmq.FD)), int(self.internal.sock.getsockopt(zmq.FD))
+        ep.register(main_fd, select.EPOLLIN)
+        ep.register(internal_fd, select.EPOLLIN)
         egress_fd, binding_fd = self.egress.fileno(), self.binding_host.fileno()
         ep.register(egress_fd, select.EPOLLIN)
         ep.register(binding_fd, select.EPOLLIN)
@@ -194,10 +195,19 @@ class Shard(ShardOutput, ShardHealth, ShardCalls):
                 # Idle: make a spare now, so a cold start later is only loading the worker.
                 self.spares.append(prepare(self.settings.limits.to_limits()))
                 continue
-            waiting = self._zmq_waiting()
+            # The router's socket is used in nearly every wake-up: its EVENTS are read before each
+            # wait; the worker-to-worker socket's only while calls are out on it (or its FD fired).
+            waiting = self._zmq_waiting(1 | (2 if self.internal.pending else 0))
             events = ep.poll(0 if waiting else max(0.0, timeout), 16)
-            if not waiting and events:
-                waiting = self._zmq_waiting()
+            if events and waiting != 3:
+                fired = 0
+                for fd, _ in events:
+                    if fd == main_fd:
+                        fired |= 1
+                    elif fd == internal_fd:
+                        fired |= 2
+                if fired & ~waiting:
+                    waiting |= self._zmq_waiting(fired & ~waiting)
             if waiting & 1:
                 self._read_all()
             # (only what is readable: a shard that never fetches makes no system call for it)
@@ -214,11 +224,15 @@ class Shard(ShardOutput, ShardHealth, ShardCalls):
             self._run_queued()
             self._flush()
 
-    def _zmq_waiting(self) -> int:
-        """Which ZeroMQ sockets have messages to read: 1 the router's, 2 worker-to-worker replies."""
-        main = int(self.sock.getsockopt(EVENTS))
-        internal = int(self.internal.sock.getsockopt(EVENTS))
-        return (1 if main & POLLIN else 0) | (2 if internal & POLLIN else 0)
+    def _zmq_waiting(self, which: int) -> int:
+        """Which of these ZeroMQ sockets (1 the router's, 2 worker-to-worker replies) have messages
+        to read (an EVENTS read is two system calls in libzmq: only the ones asked for)."""
+        out = 0
+        if which & 1 and int(self.sock.getsockopt(EVENTS)) & POLLIN:
+            out |= 1
+        if which & 2 and int(self.internal.sock.getsockopt(EVENTS)) & POLLIN:
+            out |= 2
+        return out
 
     def _waiting(self) -> bool:
         return bool(int(self.sock.getsockopt(EVENTS)) & POLLIN)
