@@ -75,9 +75,11 @@ class RoutingTable:
         self.shards = [ShardState(i) for i in range(s.shards)]
         self._slots: dict[str, int] = {}  # tenant -> shard, memoised
         self.pending: dict[int, Pending] = {}
-        self.tenant_inflight: Counter[str] = Counter()  # accepted and not answered (waiting or running)
-        self.tenant_running: Counter[str] = Counter()  # sent to a shard and not answered
-        self.tenant_queued: Counter[str] = Counter()  # waiting in a shard's queue
+        # Per tenant (plain dicts: a Counter's missing key and delete are Python calls; a tenant
+        # at zero has no entry):
+        self.tenant_inflight: dict[str, int] = {}  # accepted and not answered (waiting or running)
+        self.tenant_running: dict[str, int] = {}  # sent to a shard and not answered
+        self.tenant_queued: dict[str, int] = {}  # waiting in a shard's queue
         # One tenant may hold at most this many of a shard's slots and of the queue, so another
         # tenant on the same shard always finds room.
         self.slot_share = max(1, int(s.max_inflight_per_shard * s.tenant_max_share))
@@ -121,7 +123,7 @@ class RoutingTable:
                 priority = spec.task.priority if kind == "task" else 0
             # A worker's own max_concurrency can lower the operator's tenant limit, never raise it.
             cap = min(spec.max_concurrency or self.serve.tenant_max_concurrency, self.serve.tenant_max_concurrency)
-            if self.tenant_inflight[tenant] >= cap:
+            if self.tenant_inflight.get(tenant, 0) >= cap:
                 raise ShardrunError(
                     f"tenant {tenant!r} has {cap} requests in flight already (its limit)", code="E_TENANT_LIMIT"
                 )
@@ -160,14 +162,14 @@ class RoutingTable:
         self.pending[rid] = p
         if not isinstance(client, bytes):
             client.rid = rid  # an HTTP client: its credit and cancel name the request by this id
-        self.tenant_inflight[tenant] += 1
+        _inc(self.tenant_inflight, tenant)
         self.counts["accepted"] += 1
         shard = self.shards[slot]
         if self.queued >= self.serve.queue_cap():
             self.fail(
                 p, "E_OVERLOADED", f"all shards are busy and {self.queued} requests are already waiting; retry later"
             )
-        elif self.tenant_queued[tenant] >= self.queue_share:
+        elif self.tenant_queued.get(tenant, 0) >= self.queue_share:
             self.fail(
                 p,
                 "E_TENANT_LIMIT",
@@ -251,7 +253,7 @@ class RoutingTable:
         assert shard.identity is not None
         p.sent_to = shard.identity
         shard.inflight += 1
-        self.tenant_running[p.tenant] += 1
+        _inc(self.tenant_running, p.tenant)
         self.shard_out.setdefault(shard.slot, []).append(p)
 
     def unsend(self, shard: ShardState, batch: list[Pending], ident: bytes) -> None:
@@ -268,7 +270,7 @@ class RoutingTable:
         _dec(self.tenant_running, p.tenant)
         shard.queue.appendleft(p)
         self.queued += 1
-        self.tenant_queued[p.tenant] += 1
+        _inc(self.tenant_queued, p.tenant)
 
     # ---- shards ---------------------------------------------------------------------
     def on_alive(self, ident: bytes, msg: protocol.Message) -> None:
@@ -377,7 +379,7 @@ class RoutingTable:
     def _push(self, s: ShardState, p: Pending) -> None:
         _enqueue(s.queue, p)
         self.queued += 1
-        self.tenant_queued[p.tenant] += 1
+        _inc(self.tenant_queued, p.tenant)
 
     def _pop(self, s: ShardState, i: int = 0) -> Pending:
         p = s.queue[i]
@@ -394,7 +396,7 @@ class RoutingTable:
             p = s.queue[i]
             if p.rid not in self.pending:
                 self._pop(s, i)
-            elif self.tenant_running[p.tenant] >= self.slot_share:
+            elif self.tenant_running.get(p.tenant, 0) >= self.slot_share:
                 i += 1
             else:
                 self._send(s, self._pop(s, i))
@@ -495,10 +497,16 @@ def _key_ok(v: Any) -> bool:
     return (type(v) is int or type(v) is str) and len(str(v)) <= 64
 
 
-def _dec(counter: Counter[str], key: str) -> None:
-    counter[key] -= 1
-    if counter[key] <= 0:
-        del counter[key]
+def _inc(counts: dict[str, int], key: str) -> None:
+    counts[key] = counts.get(key, 0) + 1
+
+
+def _dec(counts: dict[str, int], key: str) -> None:
+    n = counts.get(key, 0) - 1
+    if n > 0:
+        counts[key] = n
+    else:
+        counts.pop(key, None)
 
 
 def _enqueue(queue: deque[Pending], p: Pending) -> None:
