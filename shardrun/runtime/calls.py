@@ -27,15 +27,23 @@ class HttpRequest:
 
     def to_js(self) -> dict[str, Any]:
         """The fetch argument the shard receives (see dispatch_args for how it enters an isolate)."""
-        d: dict[str, Any] = {
-            "method": self.method,
-            "url": self.url,
-            "headers": [[k.lower(), v] for k, v in self.headers],  # JS trusts these: names lowercased, already valid
-            "body": None if self.body is None else base64.b64encode(self.body).decode("ascii"),
-        }
-        if self.streamed:
-            d["bodyStream"] = True
-        return d
+        return fetch_arg(self.method, self.url, [(k.lower(), v) for k, v in self.headers], self.body, self.streamed)
+
+
+def fetch_arg(
+    method: str, url: str, headers: list[tuple[str, str]], body: bytes | None, streamed: bool = False
+) -> dict[str, Any]:
+    """The fetch argument of a request whose header names are lowercased and every part valid
+    already (JS trusts them): HttpRequest.to_js, and the front door, whose parser made them so."""
+    d: dict[str, Any] = {
+        "method": method,
+        "url": url,
+        "headers": headers,
+        "body": None if body is None else base64.b64encode(body).decode("ascii"),
+    }
+    if streamed:
+        d["bodyStream"] = True
+    return d
 
 
 def dispatch_args(kind: str, arg: Any, stream: bool = False) -> tuple[str, tuple[Any, ...]]:

@@ -38,7 +38,7 @@ import orjson
 
 from shardrun import logs, protocol
 from shardrun.errors import ShardrunError, http_status
-from shardrun.runtime.calls import HttpRequest
+from shardrun.runtime.calls import fetch_arg
 from shardrun.server import metrics
 from shardrun.server.bodies import StreamedBodies
 from shardrun.server.http import HttpConnection, HttpLimits, IncomingRequest
@@ -378,11 +378,10 @@ class FrontDoor(AdminEndpoints, HttpReplies):
         if query:
             url += "?" + quoted(query, PLAIN_QUERY, URL_SAFE + "?")
         if req.stream is not None:
-            arg = HttpRequest(req.method, url, req.headers, None, streamed=True).to_js()
+            arg = fetch_arg(req.method, url, req.headers, None, streamed=True)
         else:
-            arg = HttpRequest(
-                req.method, url, req.headers, req.body if req.body or req.method not in ("GET", "HEAD") else None
-            ).to_js()
+            body = req.body if req.body or req.method not in ("GET", "HEAD") else None
+            arg = fetch_arg(req.method, url, req.headers, body)
         self._call(req, rid, worker, "fetch", arg, assets_req)
 
     def _worker_from_host(self, host: str) -> str | None:
