@@ -96,6 +96,10 @@ class _Reject(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+def _headers_too_large(limits: HttpLimits) -> _Reject:
+    return _Reject(431, "E_HEADERS_TOO_LARGE", f"request headers are over {limits.max_header_bytes} bytes")
+
+
 class RequestParsing:
     """The parsing half of an HttpConnection."""
 
@@ -209,8 +213,12 @@ class RequestParsing:
         self._count(len(url))
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        c = self._current()
-        self._count(len(name) + len(value) + 4)
+        c = self.cur  # _current() and _count() inline: this runs for every header of every request
+        if c is None:
+            raise _Reject(400, "E_BAD_REQUEST", "malformed HTTP request")
+        c.header_bytes += len(name) + len(value) + 4
+        if c.header_bytes > self.limits.max_header_bytes:
+            raise _headers_too_large(self.limits)
         k, v = name.decode("latin-1").lower(), value.decode("latin-1").strip(" \t")
         c.headers.append((k, v))
         if k in FRAMING:
@@ -236,7 +244,7 @@ class RequestParsing:
         c = self._current()
         c.header_bytes += n
         if c.header_bytes > self.limits.max_header_bytes:
-            raise _Reject(431, "E_HEADERS_TOO_LARGE", f"request headers are over {self.limits.max_header_bytes} bytes")
+            raise _headers_too_large(self.limits)
 
     def on_headers_complete(self) -> None:
         c = self._current()
