@@ -66,16 +66,22 @@ def quoted(s: str, pattern: re.Pattern[str], safe: str) -> str:
 
 
 class RequestIds:
-    """Request ids for clients that send none: unique per router process and past restarts (a
-    random prefix drawn once, then a counter), 32 hex digits like a UUID's, without a system
-    call each."""
+    """Request ids for clients that send none: 128 random bits as 32 hex digits, like a UUID's,
+    drawn from the OS 256 at a time (one system call per 256 ids, not one each). Random rather
+    than counted, so an id tells a client nothing of how many requests others sent."""
+
+    BATCH = 256
 
     def __init__(self) -> None:
-        self.prefix = os.urandom(8).hex()
-        self.n = itertools.count(1)
+        self.buf = ""
+        self.pos = 0
 
     def __call__(self) -> str:
-        return f"{self.prefix}{next(self.n):016x}"
+        if self.pos >= len(self.buf):
+            self.buf, self.pos = os.urandom(16 * self.BATCH).hex(), 0
+        i = self.pos
+        self.pos = i + 32
+        return self.buf[i : i + 32]
 
 
 class FrontDoor(AdminEndpoints, HttpReplies):
