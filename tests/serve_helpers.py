@@ -39,6 +39,13 @@ def toml_value(v: Any) -> str:
     return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def connect(server: Server) -> socket.socket:
+    """A client TCP connection to the server's HTTP port (Nagle off: each send goes at once)."""
+    c = socket.create_connection(("127.0.0.1", server.http_port), timeout=10)
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return c
+
+
 class _Exited(AssertionError):
     """The server process ended before it was ready."""
 

@@ -19,7 +19,7 @@ import time
 import psutil
 import pytest
 
-from tests.serve_helpers import Server
+from tests.serve_helpers import Server, connect
 
 # Answers as soon as it has read the first piece: the client has not sent the rest yet.
 FIRST = """export default { async fetch(req) {
@@ -106,12 +106,6 @@ def server(tmp_path_factory):
     )
     yield s
     s.close()
-
-
-def connect(server: Server) -> socket.socket:
-    c = socket.create_connection(("127.0.0.1", server.http_port), timeout=10)
-    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return c
 
 
 def head(worker: str, path: str = "/", extra: str = "", method: str = "POST") -> bytes:

@@ -20,7 +20,7 @@ from shardrun.errors import ShardrunError
 from shardrun.runtime.calls import HttpRequest, HttpResponse
 from shardrun.runtime.isolate import WorkerIsolate
 from shardrun.runtime.script import Script
-from tests.serve_helpers import Server
+from tests.serve_helpers import Server, connect
 
 SLOW = """export default { fetch(req) {
   const n = Number(new URL(req.url).searchParams.get("n") || 4), ms = Number(new URL(req.url).searchParams.get("ms") || 50);
@@ -134,12 +134,6 @@ def server(tmp_path_factory):
     s = Server(tmp_path_factory.mktemp("streams"), workers, shards=1)
     yield s
     s.close()
-
-
-def connect(server: Server) -> socket.socket:
-    c = socket.create_connection(("127.0.0.1", server.http_port), timeout=10)
-    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return c
 
 
 def get(worker: str, path: str = "/", method: str = "GET", version: str = "1.1") -> bytes:

@@ -11,7 +11,7 @@ A mixin of FrontDoor (frontdoor.py), which provides the attributes declared here
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
@@ -30,19 +30,7 @@ class AdminEndpoints:
     limits: HttpLimits
     payload_depth: int
     status: Callable[[], dict[str, Any]]
-
-    if TYPE_CHECKING:  # provided by FrontDoor
-
-        def _call(
-            self,
-            req: IncomingRequest,
-            rid: str,
-            worker: str,
-            kind: str,
-            arg: Any,
-            assets_req: tuple[str, list[tuple[str, str]]] | None = None,
-        ) -> None:
-            raise NotImplementedError
+    _call: Callable[..., None]  # FrontDoor._call: a request to a worker (here, a task)
 
     def _admin(self, req: IncomingRequest, rid: str, what: str) -> None:
         if what.startswith("tasks/") and req.method == "POST":
