@@ -39,7 +39,6 @@ import orjson
 from shardrun import logs, protocol
 from shardrun.errors import ShardrunError, http_status
 from shardrun.runtime.calls import fetch_arg
-from shardrun.server import metrics
 from shardrun.server.bodies import StreamedBodies
 from shardrun.server.http import HttpConnection, HttpLimits, IncomingRequest
 from shardrun.server.httpadmin import ADMIN, AdminEndpoints
@@ -178,10 +177,6 @@ class FrontDoor(AdminEndpoints, HttpReplies):
             except OSError:  # pragma: no cover - already gone
                 pass
 
-    def owns(self, fd: int) -> bool:
-        """Whether an fd of the shared epoll set is this door's (its listener or a connection)."""
-        return fd in self._flags
-
     def handle(self, events: list[tuple[int, int]], now: float) -> None:
         """Serve what is ready: the events of the shared epoll set that are this door's."""
         self.now = now
@@ -287,10 +282,8 @@ class FrontDoor(AdminEndpoints, HttpReplies):
             heapq.heappush(self._timers, (d, next(self._tie), c))
 
     def expire(self, now: float) -> None:
-        """Time out the connections whose deadline has come (the others are not looked at); write
-        the counted requests to the metrics (the owner calls this every tick)."""
+        """Time out the connections whose deadline has come (the others are not looked at)."""
         self.now = now
-        metrics.TALLY.flush()
         while self._timers and self._timers[0][0] <= now:
             d, _, c = heapq.heappop(self._timers)
             if self._due.get(c) != d:
@@ -305,7 +298,6 @@ class FrontDoor(AdminEndpoints, HttpReplies):
                     heapq.heappush(self._timers, (self._due[c], next(self._tie), c))
 
     def close(self) -> None:
-        metrics.TALLY.flush()
         for c in list(self.conns.values()):
             c.close()
         self.listener.close()
@@ -342,18 +334,18 @@ class FrontDoor(AdminEndpoints, HttpReplies):
 
     def _streams_to_worker(self, req: IncomingRequest) -> bool:
         """Whether a request whose body follows it goes to a worker (else it is taken whole first)."""
-        if req.path == "*":
-            return False
-        if self._worker_from_host(req.host) is not None:
-            return True
-        return not (self.admin and (req.path.startswith(ADMIN) or req.path == "/metrics"))
+        return req.path != "*" and not self._admin_path(req.path, self._worker_from_host(req.host))
+
+    def _admin_path(self, path: str, worker: str | None) -> bool:
+        """A path this door answers itself (not a worker's host, and admin served here)."""
+        return worker is None and self.admin and (path.startswith(ADMIN) or path == "/metrics")
 
     def _route(self, req: IncomingRequest, rid: str) -> None:
         path, query, host = req.path, req.query, req.host
         if path == "*":  # OPTIONS * asks the server, not a worker
             return req.conn.respond(req.seq, 204, [("allow", ALLOW), ("x-request-id", rid)], b"")
         worker = self._worker_from_host(host)
-        if worker is None and self.admin and (path.startswith(ADMIN) or path == "/metrics"):
+        if self._admin_path(path, worker):
             return self._admin(req, rid, path[len(ADMIN) :] if path.startswith(ADMIN) else "metrics")
         if worker is None and not self.workers:
             raise ShardrunError(f"no admin endpoint {path[:200]} on this port", code="E_NOT_FOUND")

@@ -27,6 +27,7 @@ import zmq
 
 from shardrun import logs, protocol, tracing
 from shardrun.assets import AssetLimits
+from shardrun.server import metrics
 from shardrun.server.frontdoor import FrontDoor
 from shardrun.server.http import HttpLimits
 from shardrun.server.httpreplies import HttpClient
@@ -40,10 +41,10 @@ from shardrun.server.procs import (
 )
 from shardrun.server.statics import AssetRoutes
 from shardrun.server.table import Pending, RoutingTable, ShardState
+from shardrun.server.zmqwait import ZmqWaits
 from shardrun.settings import Settings, is_loopback
 
 log = logging.getLogger("shardrun.router")
-EVENTS, POLLIN = int(zmq.EVENTS), int(zmq.POLLIN)  # plain ints: the flag enums' operators cost a Python call each
 
 TICK_SECONDS = 0.01
 FD_RESERVE = 256  # descriptors kept back from HTTP connections: zmq, ipc sockets, logs, metrics files
@@ -132,13 +133,9 @@ class Router:
         signal.signal(signal.SIGTERM, self._on_term)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         # One epoll set for everything: the HTTP listeners and connections (the doors keep their
-        # own fds current in it), the supervisor's pipe, and the two ZeroMQ sockets' FDs. Those
-        # signal only that the socket's state may have changed (a send can take in messages
-        # without it), so their EVENTS are read before each wait and after it.
+        # own fds current in it), the supervisor's pipe, and the two ZeroMQ sockets (zmqwait.py).
         ep = self.ep
-        back_fd, front_fd = int(self.backend.getsockopt(zmq.FD)), int(self.frontend.getsockopt(zmq.FD))
-        ep.register(back_fd, select.EPOLLIN)
-        ep.register(front_fd, select.EPOLLIN)
+        zw = ZmqWaits(ep, self.backend, self.frontend)
         if self.notify_fd is not None:
             ep.register(self.notify_fd, select.EPOLLIN)
         next_tick = 0.0
@@ -152,19 +149,11 @@ class Router:
                 door.sync(self.table.stopping and door is self.front)
             # The shards' socket is read from or sent on in nearly every wake-up: its EVENTS are
             # read before each wait; the clients' only when it was used since (or its FD fired).
-            waiting = self._zmq_waiting(1 | (2 if self._front_used else 0))
+            waiting = zw.readable(1 | (2 if self._front_used else 0))
             self._front_used = False
             events = ep.poll(0 if waiting else TICK_SECONDS, 4096)
             self.table.registry.recheck()
-            if events and waiting != 3:
-                fired = 0
-                for fd, _ in events:
-                    if fd == back_fd:
-                        fired |= 1
-                    elif fd == front_fd:
-                        fired |= 2
-                if fired & ~waiting:
-                    waiting |= self._zmq_waiting(fired & ~waiting)
+            waiting = zw.after(events, waiting)
             if waiting & 1:
                 self._read_backend()
             if waiting & 2:
@@ -188,6 +177,7 @@ class Router:
                     return EXIT_PARENT_GONE
                 for door in doors:
                     door.expire(now)
+                metrics.TALLY.flush()  # the requests the doors counted, to the metrics files
                 if self.table.draining and not self.table.stopping and now >= self.drain_until:
                     log.info("drained: stopping intake")
                     self.table.stopping = True
@@ -201,16 +191,6 @@ class Router:
                             door.sync(True)  # the answers just queued go out before the doors close
                         return EXIT_OK
                 self._flush()
-
-    def _zmq_waiting(self, which: int) -> int:
-        """Which of these ZeroMQ sockets (1 the shards', 2 the clients') have messages to read
-        (an EVENTS read is two system calls in libzmq: only the ones asked for)."""
-        out = 0
-        if which & 1 and int(self.backend.getsockopt(EVENTS)) & POLLIN:
-            out |= 1
-        if which & 2 and int(self.frontend.getsockopt(EVENTS)) & POLLIN:
-            out |= 2
-        return out
 
     def _doors(self) -> list[FrontDoor]:
         return [d for d in (self.front, self.admin) if d is not None]
@@ -348,6 +328,7 @@ class Router:
             self.tracer.shutdown()
         for door in self._doors():
             door.close()
+        metrics.TALLY.flush()
         self.backend.close(0)
         self.frontend.close(0)
         self.zctx.term()

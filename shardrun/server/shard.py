@@ -56,11 +56,11 @@ from shardrun.server.shardcalls import ShardCalls
 from shardrun.server.shardhealth import ShardHealth
 from shardrun.server.shardout import ShardOutput
 from shardrun.server.turns import RunQueues
+from shardrun.server.zmqwait import ZmqWaits
 from shardrun.settings import Settings
 from shardrun.workers import Registry
 
 log = logging.getLogger("shardrun.shard")
-EVENTS, POLLIN = int(zmq.EVENTS), int(zmq.POLLIN)  # plain ints: the flag enums' operators cost a Python call each
 console = logs.get("shardrun.console")
 
 SLICE_S = 0.02  # longest run of starts before the loop polls, pumps and flushes again
@@ -127,6 +127,7 @@ class Shard(ShardOutput, ShardHealth, ShardCalls):
         self.sock.connect(place.backend)
         self.egress = Egress()
         self.internal = InternalRoutes(self.zctx, self.serve.client_endpoint, self.serve.worker_domains)
+        self.zw = ZmqWaits(self.ep, self.sock, self.internal.sock)  # 1: the router's, 2: worker-to-worker replies
         self.tracer = tracing.setup(settings, "shard")
         self._arrived: dict[int, float] = {}  # id(request message) -> when it arrived (traces' queue wait)
         self.bodies = RequestBodies(self._wake)  # request bodies streaming in (server/bodyin.py)
@@ -153,13 +154,9 @@ class Shard(ShardOutput, ShardHealth, ShardCalls):
         signal.signal(signal.SIGTERM, self._on_term)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides
         self.sock.send_multipart(protocol.encode_ready(self.place.slot, os.getpid(), self.place.gen))
-        # One epoll set: the egress and bindings pipes, and the two ZeroMQ sockets' FDs, which
-        # signal only that the socket's state may have changed (a send can take in messages
-        # without it): their EVENTS are read before each wait and after it.
+        # One epoll set: the egress and bindings pipes, and the router's and worker-to-worker
+        # ZeroMQ sockets (zmqwait.py).
         ep = self.ep
-        main_fd, internal_fd = int(self.sock.getsockopt(zmq.FD)), int(self.internal.sock.getsockopt(zmq.FD))
-        ep.register(main_fd, select.EPOLLIN)
-        ep.register(internal_fd, select.EPOLLIN)
         egress_fd, binding_fd = self.egress.fileno(), self.binding_host.fileno()
         ep.register(egress_fd, select.EPOLLIN)
         ep.register(binding_fd, select.EPOLLIN)
@@ -197,17 +194,9 @@ class Shard(ShardOutput, ShardHealth, ShardCalls):
                 continue
             # The router's socket is used in nearly every wake-up: its EVENTS are read before each
             # wait; the worker-to-worker socket's only while calls are out on it (or its FD fired).
-            waiting = self._zmq_waiting(1 | (2 if self.internal.pending else 0))
+            waiting = self.zw.readable(1 | (2 if self.internal.pending else 0))
             events = ep.poll(0 if waiting else max(0.0, timeout), 16)
-            if events and waiting != 3:
-                fired = 0
-                for fd, _ in events:
-                    if fd == main_fd:
-                        fired |= 1
-                    elif fd == internal_fd:
-                        fired |= 2
-                if fired & ~waiting:
-                    waiting |= self._zmq_waiting(fired & ~waiting)
+            waiting = self.zw.after(events, waiting)
             if waiting & 1:
                 self._read_all()
             # (only what is readable: a shard that never fetches makes no system call for it)
@@ -224,18 +213,8 @@ class Shard(ShardOutput, ShardHealth, ShardCalls):
             self._run_queued()
             self._flush()
 
-    def _zmq_waiting(self, which: int) -> int:
-        """Which of these ZeroMQ sockets (1 the router's, 2 worker-to-worker replies) have messages
-        to read (an EVENTS read is two system calls in libzmq: only the ones asked for)."""
-        out = 0
-        if which & 1 and int(self.sock.getsockopt(EVENTS)) & POLLIN:
-            out |= 1
-        if which & 2 and int(self.internal.sock.getsockopt(EVENTS)) & POLLIN:
-            out |= 2
-        return out
-
     def _waiting(self) -> bool:
-        return bool(int(self.sock.getsockopt(EVENTS)) & POLLIN)
+        return bool(self.zw.readable(1))
 
     def _read_all(self) -> None:
         self._read_at = time.monotonic()
