@@ -109,11 +109,7 @@ def _pairs(v: Any, lists: bool) -> list[Any]:
         if type(pair) is not list or len(pair) != 2:
             raise BadOutput(f"each response header must be a [name, value] pair, got {_show(pair)}")
         n, value = pair
-        name = _NAMES.get(n) if type(n) is str else None  # the common case inline: a name seen before
-        if name is None:
-            name = header_name(n)
-        if type(value) is not str or len(value) > MAX_VALUE or not VALUE.fullmatch(value):
-            header_value(value)  # raises
+        name, value = header_name(n), header_value(value)
         size += len(name) + len(value) + 4
         out.append((pair if name == n else [name, value]) if lists else (name, value))
     if size > MAX_HEADER_BYTES:
